@@ -1,0 +1,42 @@
+# kiln-pipe — see README.md. `make demo` and `make test` work on a fresh Debian 12 machine with Swift 6.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev libpoppler-glib-dev
+BIN := .build/debug/kiln-pipe
+
+.PHONY: all setup build demo test bench completions clean
+
+all: build
+
+# Installs the system libraries that are missing (apt-get; sudo when not root). Idempotent and quiet when done.
+setup:
+	@missing=""; for package in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$package 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@test -x "$(SWIFT)" || command -v "$(SWIFT)" >/dev/null || { echo "swift not found: install Swift 6.x (swift.org) and put it on PATH"; exit 1; }
+
+build: setup
+	$(SWIFT) build
+
+# The main job on the embedded default pipeline: no API key, no network.
+demo: build
+	$(BIN) validate pipelines/quickstart.yml
+
+test: setup
+	$(SWIFT) test
+
+bench:
+	@echo "make bench: no benchmark yet — the engine (scheduler, providers, store) brings the first ones."
+
+# Shell completion scripts, for packaging: out/completions/kiln-pipe.{bash,zsh,fish}
+completions: build
+	@mkdir -p out/completions
+	@for shell in bash zsh fish; do $(BIN) --generate-completion-script $$shell > out/completions/kiln-pipe.$$shell; done
+	@echo "wrote out/completions/kiln-pipe.{bash,zsh,fish}"
+
+clean:
+	rm -rf .build out

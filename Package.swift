@@ -1,0 +1,71 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "kiln-pipe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "kiln-pipe", targets: ["kiln-pipe"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The binary: parses arguments and hands over to KilnCommands, nothing else.
+        .executableTarget(
+            name: "kiln-pipe",
+            dependencies: ["KilnCommands"],
+            swiftSettings: strictSettings
+        ),
+        // One subcommand per file: options -> one context -> library call -> exit code.
+        .target(
+            name: "KilnCommands",
+            dependencies: [
+                "KilnLoading", "KilnModel", "KilnBasics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Pipeline YAML -> model: interpolation, located diagnostics, graph and schema checks.
+        .target(
+            name: "KilnLoading",
+            dependencies: ["KilnModel", "KilnBasics", "Yams"],
+            swiftSettings: strictSettings
+        ),
+        // Pure Sendable value types of a pipeline: providers, task, stages and their settings.
+        .target(
+            name: "KilnModel",
+            dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        // Small shared utilities: diagnostics, JSON values, near-miss suggestions.
+        .target(
+            name: "KilnBasics",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnBasicsTests",
+            dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnLoadingTests",
+            dependencies: ["KilnLoading", "KilnModel", "KilnBasics"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnCommandsTests",
+            dependencies: ["kiln-pipe"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

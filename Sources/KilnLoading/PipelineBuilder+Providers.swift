@@ -1,0 +1,114 @@
+import KilnBasics
+import KilnModel
+import Yams
+
+extension PipelineBuilder {
+    static let providerKeys = [
+        "kind", "model", "base_url", "api_key_env", "max_concurrency", "rpm", "tpm", "timeout_s", "max_retries",
+        "input_price_per_million", "output_price_per_million", "temperature", "max_tokens", "top_p", "seed",
+        "structured_output",
+    ]
+
+    mutating func readProviders(_ node: Node?) -> [ProviderConfig] {
+        guard let node else { return [] }
+        guard case .mapping(let mapping) = node else {
+            reader.error(
+                at: node, "expected a mapping of provider names to settings for 'providers', got \(reader.describe(node))",
+                hint: "for example providers: {local: {kind: fake}}")
+            return []
+        }
+        var providers: [ProviderConfig] = []
+        for (keyNode, value) in mapping {
+            guard let name = keyNode.string, Self.isValidName(name) else {
+                reader.error(
+                    at: keyNode, "invalid provider name \(reader.describe(keyNode))",
+                    hint: "use letters, digits, '_', '-' and '.'")
+                continue
+            }
+            declaredProviders[name] = keyNode
+            if let provider = readProvider(name: name, value) {
+                providers.append(provider)
+                providerKinds[name] = provider.kind
+            }
+        }
+        return providers
+    }
+
+    private func readProvider(name: String, _ node: Node) -> ProviderConfig? {
+        guard
+            let fields = reader.fields(
+                node, context: "provider '\(name)'", allowed: Self.providerKeys, required: ["kind"])
+        else { return nil }
+        let kind: ProviderKind? = reader.choice(fields["kind"], "provider kind")
+        let model = reader.string(fields["model"], "model")
+        if kind != nil, kind != .fake, model == nil, !fields.has("model") {
+            reader.error(
+                at: node, "provider '\(name)' is missing required key 'model'",
+                hint: "name the model the endpoint serves, e.g. model: gpt-4o-mini")
+        }
+        let baseURL = reader.string(fields["base_url"], "base_url")
+        if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
+            reader.error(
+                at: fields["base_url"], "base_url must start with http:// or https://, got '\(baseURL)'",
+                hint: "for example base_url: http://127.0.0.1:11434/v1")
+        }
+        let apiKeyEnv = readKeyVariable(fields, provider: name, kind: kind, baseURL: baseURL)
+        let maxConcurrency = reader.int(fields["max_concurrency"], "max_concurrency", in: 1...10_000)
+        let rpm = reader.int(fields["rpm"], "rpm", in: 1...Int.max)
+        let tpm = reader.int(fields["tpm"], "tpm", in: 1...Int.max)
+        let timeout = reader.double(fields["timeout_s"], "timeout_s", in: 0...86_400)
+        if let timeout, timeout == 0 { reader.error(at: fields["timeout_s"], "'timeout_s' must be greater than 0") }
+        let maxRetries = reader.int(fields["max_retries"], "max_retries", in: 0...100)
+        let inputPrice = reader.double(fields["input_price_per_million"], "input_price_per_million", in: 0...1_000_000)
+        let outputPrice = reader.double(
+            fields["output_price_per_million"], "output_price_per_million", in: 0...1_000_000)
+        let params = ModelParams(
+            temperature: reader.double(fields["temperature"], "temperature", in: 0...2),
+            maxTokens: reader.int(fields["max_tokens"], "max_tokens", in: 1...10_000_000),
+            topP: reader.double(fields["top_p"], "top_p", in: 0...1),
+            seed: reader.int(fields["seed"], "seed"))
+        let structured: StructuredOutputMode? = reader.choice(fields["structured_output"], "structured_output")
+        guard let kind else { return nil }
+        return ProviderConfig(
+            name: name, kind: kind, model: model ?? (kind == .fake ? "fake" : ""), baseURL: baseURL,
+            apiKeyEnv: apiKeyEnv, maxConcurrency: maxConcurrency ?? ProviderConfig.defaultMaxConcurrency,
+            requestsPerMinute: rpm, tokensPerMinute: tpm, timeoutSeconds: timeout ?? ProviderConfig.defaultTimeoutSeconds,
+            maxRetries: maxRetries ?? ProviderConfig.defaultMaxRetries, inputPricePerMillion: inputPrice,
+            outputPricePerMillion: outputPrice, params: params, structuredOutput: structured,
+            location: reader.location(node))
+    }
+
+    /// The key's environment variable: named, or Kiln's default for the endpoint; warns when it is not set.
+    private func readKeyVariable(_ fields: Fields, provider: String, kind: ProviderKind?, baseURL: String?) -> String? {
+        let node = fields["api_key_env"]
+        var variable: String?
+        if let node, let name = reader.string(node, "api_key_env") {
+            if SecretPatterns.looksLikeSecret(name) {
+                return nil  // already reported by the secret scanner
+            }
+            guard Interpolator.isValidName(name) else {
+                reader.error(
+                    at: node, "api_key_env must name an environment variable, got '\(name)'",
+                    hint: "use the variable's name, e.g. api_key_env: OPENAI_API_KEY")
+                return nil
+            }
+            variable = name
+        } else if node == nil, let kind {
+            variable = ProviderKeyDefaults.apiKeyEnv(kind: kind, baseURL: baseURL)
+        }
+        if let variable, (environment[variable] ?? "").isEmpty {
+            reader.warning(
+                at: node ?? fields.node, "environment variable \(variable) is not set (provider '\(provider)' needs it to run)",
+                hint: "export \(variable)=... here, or set it as a secret in CI")
+        }
+        return variable
+    }
+
+    static func isValidName(_ name: String) -> Bool {
+        !name.isEmpty
+            && name.unicodeScalars.allSatisfy {
+                $0 == "_" || $0 == "-" || $0 == "." || ("a"..."z").contains($0) || ("A"..."Z").contains($0)
+                    || ("0"..."9").contains($0)
+            }
+    }
+}

@@ -1,0 +1,114 @@
+import KilnBasics
+import KilnModel
+import Yams
+
+import Foundation
+
+/// Builds a `Pipeline` from the YAML tree, section by section, collecting every diagnostic on the way.
+struct PipelineBuilder {
+    let reader: NodeReader
+    let baseDirectory: String
+    let environment: [String: String]
+    /// Provider names as declared, even when a provider's body has errors, so references to it don't cascade.
+    var declaredProviders: [String: Node] = [:]
+    var providerKinds: [String: ProviderKind] = [:]
+    var task: TaskDefinition?
+    var taskDeclared = false
+
+    static let topLevelKeys = ["version", "name", "description", "vars", "providers", "task", "max_cost_usd", "stages"]
+
+    init(reader: NodeReader, baseDirectory: String, environment: [String: String]) {
+        self.reader = reader
+        self.baseDirectory = baseDirectory
+        self.environment = environment
+    }
+
+    mutating func build(_ root: Node) -> Pipeline? {
+        guard
+            let top = reader.fields(
+                root, context: "the pipeline file", allowed: Self.topLevelKeys, required: ["version", "stages"])
+        else { return nil }
+        // vars come first: every later value may use them.
+        reader.interpolator.fileVars = readVars(top["vars"])
+        if let version = reader.int(top["version"], "version"), version != PipelineLoader.supportedVersion {
+            reader.error(
+                at: top["version"], "unsupported pipeline format version \(version)",
+                hint: "this kiln-pipe reads 'version: \(PipelineLoader.supportedVersion)'")
+        }
+        let name = reader.string(top["name"], "name") ?? Self.defaultName(for: reader.file)
+        let description = reader.string(top["description"], "description", nonEmpty: false)
+        let maxCost = reader.double(top["max_cost_usd"], "max_cost_usd", above: 0)
+        let providers = readProviders(top["providers"])
+        if let taskNode = top["task"] {
+            taskDeclared = true
+            task = readTask(taskNode)
+        }
+        let stages = readStages(top["stages"])
+        StageGraphCheck(reader: reader, stages: stages).run()
+        checkReferences(stages)
+        return Pipeline(
+            sourcePath: reader.file, name: name, description: description, vars: reader.interpolator.fileVars,
+            providers: providers, task: task, maxCostUSD: maxCost, stages: stages.compactMap(\.spec))
+    }
+
+    private func readVars(_ node: Node?) -> [String: String] {
+        guard let node, case .mapping(let mapping) = node else {
+            if let node { reader.error(at: node, "expected a mapping of names to values for 'vars', got \(reader.describe(node))") }
+            return [:]
+        }
+        var vars: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string, Interpolator.isValidName(name) else {
+                reader.error(
+                    at: key, "invalid variable name \(reader.describe(key))",
+                    hint: "use letters, digits and '_', not starting with a digit")
+                continue
+            }
+            if case .scalar = value, !reader.isNull(value), let text = reader.text(value, name) {
+                vars[name] = text
+            } else if case .scalar = value {
+                vars[name] = ""
+            } else {
+                reader.error(at: value, "expected a text value for variable '\(name)', got \(reader.describe(value))")
+            }
+        }
+        return vars
+    }
+
+    /// The file name without folders and extension, used when `name:` is missing.
+    static func defaultName(for file: String) -> String {
+        let last = file.split(separator: "/").last.map(String.init) ?? file
+        return last.split(separator: ".").first.map(String.init) ?? last
+    }
+
+    /// An absolute path for a path written in the pipeline (relative to the pipeline file's folder).
+    func resolve(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        if path.hasPrefix("~/"), let home = environment["HOME"] { return home + path.dropFirst(1) }
+        return URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    /// Whether a path written in the pipeline exists, and whether it is a folder.
+    func fileStatus(_ path: String) -> (exists: Bool, isDirectory: Bool) {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: resolve(path), isDirectory: &isDirectory)
+        return (exists, isDirectory.boolValue)
+    }
+
+    /// Reports a missing file at the node that named it.
+    @discardableResult
+    func requireFile(_ path: String, at node: Node?, what: String, directoryAllowed: Bool = false) -> Bool {
+        let status = fileStatus(path)
+        if !status.exists {
+            reader.error(
+                at: node, "\(what) '\(path)' does not exist",
+                hint: path.hasPrefix("/") ? "check the path" : "relative paths start at the pipeline file's folder, \(baseDirectory)")
+            return false
+        }
+        if status.isDirectory && !directoryAllowed {
+            reader.error(at: node, "\(what) '\(path)' is a folder, expected a file")
+            return false
+        }
+        return true
+    }
+}

@@ -1,0 +1,135 @@
+import KilnBasics
+import KilnModel
+import Yams
+
+extension StageReader {
+    mutating func readTopics() -> TopicsSettings? {
+        let provider = provider(require("provider", example: "my-provider"), "provider")
+        let depth = reader.int(fields["depth"], "depth", in: 1...10)
+        let breadth = reader.int(fields["breadth"], "breadth", in: 1...100)
+        let seeds = reader.strings(fields["seed_topics"], "seed_topics") ?? []
+        var seen: Set<String> = []
+        for seed in seeds where !seen.insert(seed.value.lowercased()).inserted {
+            reader.error(at: seed.node, "seed topic '\(seed.value)' is listed twice", hint: "each seed topic becomes one subtree")
+        }
+        let emit: TopicEmit? = reader.choice(fields["emit"], "emit")
+        guard let provider else { return nil }
+        return TopicsSettings(
+            provider: provider, root: reader.string(fields["root"], "root"), depth: depth ?? 2, breadth: breadth ?? 6,
+            seedTopics: seeds.map(\.value), guidance: reader.string(fields["guidance"], "guidance"), emit: emit ?? .leaves)
+    }
+
+    mutating func readInputs() -> InputsSettings? {
+        let provider = provider(require("provider", example: "my-provider"), "provider")
+        let perTopic = reader.int(fields["per_topic"], "per_topic", in: 1...1000)
+        let filters = qualityFilters()
+        guard let provider, let filters else { return nil }
+        return InputsSettings(
+            provider: provider, perTopic: perTopic ?? 8, guidance: reader.string(fields["guidance"], "guidance"),
+            filters: filters)
+    }
+
+    mutating func readOutputs() -> OutputsSettings? {
+        let modelsNode = require("models", example: "[provider-a, provider-b]")
+        let models = reader.strings(modelsNode, "models") ?? []
+        var seen: Set<String> = []
+        for model in models {
+            if !seen.insert(model.value).inserted {
+                reader.error(
+                    at: model.node, "model '\(model.value)' is listed twice in 'models'",
+                    hint: "to ask one model several times per input, use samples: N")
+            }
+            providerReferences.append((model.value, model.node))
+        }
+        if let modelsNode, case .sequence(let sequence) = modelsNode, sequence.isEmpty {
+            reader.error(at: modelsNode, "'models' is empty", hint: "name at least one provider under test")
+        }
+        let samples = reader.int(fields["samples"], "samples", in: 1...1000)
+        let thinking = reader.bool(fields["thinking"], "thinking")
+        let filters = qualityFilters()
+        guard !models.isEmpty, let filters else { return nil }
+        return OutputsSettings(models: models.map(\.value), samples: samples ?? 1, thinking: thinking, filters: filters)
+    }
+
+    func readLoad() -> LoadSettings? {
+        let pathNode = fields["path"]
+        let path = reader.string(pathNode, "path")
+        let explicitFormat: LoadFormat? = reader.choice(fields["format"], "format")
+        let kilnProject = reader.string(fields["kiln_project"], "kiln_project")
+        let taskID = reader.string(fields["task_id"], "task_id")
+        let filter = datasetFilter(fields["filter"])
+        let onError: OnError? = reader.choice(fields["on_error"], "on_error")
+        let limit = reader.int(fields["limit"], "limit", in: 1...Int.max)
+        let mapping = readFieldMapping(fields["fields"])
+        guard pathNode != nil || fields.has("kiln_project") else {
+            reader.error(
+                at: fields.node, "\(label) needs 'path' (a JSONL, CSV or JSON file, or a folder) or 'kiln_project'",
+                hint: "for example path: datasets/golden.jsonl")
+            return nil
+        }
+        if pathNode != nil, fields.has("kiln_project") {
+            reader.error(
+                at: fields.keyNode("kiln_project"), "\(label) has both 'path' and 'kiln_project'",
+                hint: "read either a data file or a Kiln project's runs")
+            return nil
+        }
+        if let kilnProject {
+            builder.requireFile(kilnProject, at: fields["kiln_project"], what: "Kiln project file")
+            if taskID == nil, !fields.has("task_id"), !builder.isKilnTask {
+                reader.error(
+                    at: fields.node, "\(label) reads a Kiln project but has no 'task_id'",
+                    hint: "add task_id: the 12-digit id in the task's task.kiln")
+            }
+            return LoadSettings(
+                format: .kiln, kilnProject: kilnProject, taskID: taskID, filter: filter ?? .all, fields: mapping,
+                onError: onError ?? .fail, limit: limit)
+        }
+        guard let path, builder.requireFile(path, at: pathNode, what: "input", directoryAllowed: true) else {
+            return nil
+        }
+        let format = explicitFormat ?? inferredFormat(of: path, at: pathNode)
+        guard let format else { return nil }
+        if format == .kiln {
+            reader.error(at: fields["format"], "format 'kiln' reads a Kiln project", hint: "use kiln_project: instead of path:")
+            return nil
+        }
+        if builder.fileStatus(path).isDirectory != (format == .folder) {
+            reader.error(
+                at: pathNode, format == .folder ? "'\(path)' is a file, but format 'folder' expects a folder" : "'\(path)' is a folder",
+                hint: format == .folder ? "use format: jsonl, csv or json for a single file" : "use format: folder to read every file in it")
+            return nil
+        }
+        return LoadSettings(
+            path: path, format: format, filter: filter ?? .all, fields: mapping, onError: onError ?? .fail, limit: limit)
+    }
+
+    private func inferredFormat(of path: String, at node: Node?) -> LoadFormat? {
+        if builder.fileStatus(path).isDirectory { return .folder }
+        let lowered = path.lowercased()
+        if lowered.hasSuffix(".jsonl") || lowered.hasSuffix(".ndjson") { return .jsonl }
+        if lowered.hasSuffix(".csv") { return .csv }
+        if lowered.hasSuffix(".json") { return .json }
+        reader.error(
+            at: node, "cannot tell the format of '\(path)' from its extension",
+            hint: "add format: jsonl, csv, json or folder")
+        return nil
+    }
+
+    private func readFieldMapping(_ node: Node?) -> [String: String] {
+        guard let node, let fields = reader.fields(node, context: "'fields' of \(label)", allowed: LoadSettings.fieldNames)
+        else { return [:] }
+        var mapping: [String: String] = [:]
+        for (key, _, value) in fields.entries {
+            if let source = reader.string(value, key) { mapping[key] = source }
+        }
+        return mapping
+    }
+}
+
+extension PipelineBuilder {
+    /// Whether the pipeline's task comes from a Kiln project (whose task id a `load` may default to).
+    var isKilnTask: Bool {
+        if case .kilnProject = task?.origin { return true }
+        return false
+    }
+}

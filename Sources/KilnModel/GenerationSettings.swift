@@ -1,0 +1,86 @@
+/// How generated items are deduplicated.
+package enum DedupMode: String, Sendable, Hashable, CaseIterable {
+    case none
+    /// Byte-identical text counts as a duplicate.
+    case exact
+    /// Equal after Unicode normalisation, case folding and whitespace collapsing.
+    case normalized
+}
+
+/// Quality filters shared by the generation stages.
+package struct QualityFilters: Sendable, Hashable {
+    package var dedup: DedupMode = .none
+    package var minChars: Int?
+    package var maxChars: Int?
+
+    package init(dedup: DedupMode = .none, minChars: Int? = nil, maxChars: Int? = nil) {
+        self.dedup = dedup
+        self.minChars = minChars
+        self.maxChars = maxChars
+    }
+}
+
+/// Which nodes of the topic tree flow on as items.
+package enum TopicEmit: String, Sendable, Hashable, CaseIterable {
+    case leaves
+    case all
+}
+
+/// `topics`: a topic tree generated node by node.
+package struct TopicsSettings: Sendable, Hashable {
+    package var provider: String
+    /// The root topic; the task's instruction when nil.
+    package var root: String?
+    package var depth: Int
+    package var breadth: Int
+    /// Existing children of the root, kept and never generated again.
+    package var seedTopics: [String]
+    package var guidance: String?
+    package var emit: TopicEmit
+
+    package init(
+        provider: String, root: String? = nil, depth: Int = 2, breadth: Int = 6, seedTopics: [String] = [],
+        guidance: String? = nil, emit: TopicEmit = .leaves
+    ) {
+        self.provider = provider
+        self.root = root
+        self.depth = depth
+        self.breadth = breadth
+        self.seedTopics = seedTopics
+        self.guidance = guidance
+        self.emit = emit
+    }
+}
+
+/// `inputs`: model inputs generated per topic path.
+package struct InputsSettings: Sendable, Hashable {
+    package var provider: String
+    package var perTopic: Int
+    package var guidance: String?
+    package var filters: QualityFilters
+
+    package init(provider: String, perTopic: Int = 8, guidance: String? = nil, filters: QualityFilters = .init()) {
+        self.provider = provider
+        self.perTopic = perTopic
+        self.guidance = guidance
+        self.filters = filters
+    }
+}
+
+/// `outputs`: the task run on every input by one or more models.
+package struct OutputsSettings: Sendable, Hashable {
+    /// Provider names; each is one model under test and runs on every input.
+    package var models: [String]
+    /// Samples per input and model; each sample is its own cache entry.
+    package var samples: Int
+    /// Ask for chain of thought before the answer; nil means "when the task has a thinking instruction".
+    package var thinking: Bool?
+    package var filters: QualityFilters
+
+    package init(models: [String], samples: Int = 1, thinking: Bool? = nil, filters: QualityFilters = .init()) {
+        self.models = models
+        self.samples = samples
+        self.thinking = thinking
+        self.filters = filters
+    }
+}

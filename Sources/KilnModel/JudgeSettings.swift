@@ -1,0 +1,82 @@
+package import KilnBasics
+
+/// How a judge turns a model's verdict into a score.
+package enum JudgeMethod: String, Sendable, Hashable, CaseIterable {
+    /// The judge model states a score.
+    case llmAsJudge = "llm_as_judge"
+    /// The score is the probability-weighted mean over the score tokens' logprobs.
+    case gEval = "g_eval"
+}
+
+/// A deterministic check of an output that needs no model.
+package struct Assertion: Sendable, Hashable {
+    /// The assertion kinds and the key each one takes.
+    package enum Kind: String, Sendable, Hashable, CaseIterable {
+        case equals
+        case contains
+        case notContains = "not_contains"
+        case regex
+        case jsonSchemaValid = "json_schema_valid"
+        case jsonPathEquals = "json_path_equals"
+        case maxLatencyMS = "max_latency_ms"
+        case maxCost = "max_cost"
+    }
+
+    /// The score name this assertion reports under (defaults to its type, numbered when repeated).
+    package var name: String
+    package var kind: Kind
+    /// The expected text or number; for `equals` without a value, the item's `expected` field.
+    package var value: String?
+    /// `regex` pattern.
+    package var pattern: String?
+    /// `json_path_equals` path such as `$.answer.label`.
+    package var path: String?
+    /// `json_schema_valid` schema; the task's output schema when nil.
+    package var schema: JSONValue?
+    /// Case-insensitive comparison for `equals`, `contains`, `not_contains`.
+    package var ignoreCase: Bool
+
+    package init(
+        name: String, kind: Kind, value: String? = nil, pattern: String? = nil, path: String? = nil,
+        schema: JSONValue? = nil, ignoreCase: Bool = false
+    ) {
+        self.name = name
+        self.kind = kind
+        self.value = value
+        self.pattern = pattern
+        self.path = path
+        self.schema = schema
+        self.ignoreCase = ignoreCase
+    }
+}
+
+/// `judge`: LLM judging and assertions over outputs, with thresholds that gate CI.
+package struct JudgeSettings: Sendable, Hashable {
+    /// The judge model; nil when the stage has assertions only.
+    package var provider: String?
+    package var method: JudgeMethod
+    package var score: ScoreType
+    /// Rubric items scored separately; the task's requirements when empty.
+    package var rubric: [TaskRequirement]
+    package var chainOfThought: Bool
+    package var assertions: [Assertion]
+    /// Score name (`overall`, a rubric item, an assertion) -> conditions that must all hold.
+    package var thresholds: [Threshold]
+    /// Share of failed items above which the run exits 3 instead of judging thresholds.
+    package var maxErrorRate: Double
+
+    package init(
+        provider: String?, method: JudgeMethod = .llmAsJudge, score: ScoreType = .fiveStar,
+        rubric: [TaskRequirement] = [], chainOfThought: Bool = true, assertions: [Assertion] = [],
+        thresholds: [Threshold] = [], maxErrorRate: Double = 0
+    ) {
+        self.provider = provider
+        self.method = method
+        self.score = score
+        self.rubric = rubric
+        self.chainOfThought = chainOfThought
+        self.assertions = assertions
+        self.thresholds = thresholds
+        self.maxErrorRate = maxErrorRate
+    }
+}

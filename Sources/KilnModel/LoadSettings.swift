@@ -1,0 +1,49 @@
+/// The file formats `load` reads.
+package enum LoadFormat: String, Sendable, Hashable, CaseIterable {
+    case jsonl
+    case csv
+    case json
+    /// Every file of a folder is one item.
+    case folder
+    /// The runs of a task in a Kiln project.
+    case kiln
+}
+
+/// What `load` does with a row it cannot read.
+package enum OnError: String, Sendable, Hashable, CaseIterable {
+    /// Stop with a located error.
+    case fail
+    /// Count and report the row, go on with the rest.
+    case skip
+}
+
+/// `load`: existing data read as items.
+package struct LoadSettings: Sendable, Hashable {
+    /// File or folder, relative to the pipeline file; nil when reading a Kiln project.
+    package var path: String?
+    package var format: LoadFormat
+    package var kilnProject: String?
+    package var taskID: String?
+    /// A Kiln dataset filter (`all`, `high_rating`, `tag::NAME`, …) applied to Kiln runs.
+    package var filter: DatasetFilter
+    /// Item field (`input`, `output`, `expected`, `tags`, `rating`, `id`) -> column name or JSON path.
+    package var fields: [String: String]
+    package var onError: OnError
+    package var limit: Int?
+
+    package static let fieldNames = ["input", "output", "expected", "tags", "rating", "id"]
+
+    package init(
+        path: String? = nil, format: LoadFormat, kilnProject: String? = nil, taskID: String? = nil,
+        filter: DatasetFilter = .all, fields: [String: String] = [:], onError: OnError = .fail, limit: Int? = nil
+    ) {
+        self.path = path
+        self.format = format
+        self.kilnProject = kilnProject
+        self.taskID = taskID
+        self.filter = filter
+        self.fields = fields
+        self.onError = onError
+        self.limit = limit
+    }
+}

@@ -1,0 +1,8 @@
+import KilnCommands
+
+@main
+struct Entrypoint {
+    static func main() async {
+        await KilnPipeMain.main()
+    }
+}

@@ -1,0 +1,92 @@
+import KilnBasics
+import KilnLoading
+import KilnModel
+import Testing
+
+@Suite struct ValidPipelines {
+    @Test(arguments: Fixtures.names(in: "valid"))
+    func loadsWithoutErrors(name: String) {
+        let result = Fixtures.load("valid", name)
+        #expect(!result.diagnostics.containsErrors, "\(Fixtures.rendered(result, folder: "valid"))")
+        #expect(result.pipeline != nil)
+    }
+
+    @Test func everyStageTypeHasAValidFixture() {
+        let types = Fixtures.names(in: "valid").flatMap { Fixtures.load("valid", $0).pipeline?.stages ?? [] }.map(\.type)
+        #expect(Set(types) == Set(StageType.allCases))
+    }
+
+    @Test func readsProvidersWithTheirLimitsAndDefaults() throws {
+        let pipeline = try #require(Fixtures.load("valid", "generation").pipeline)
+        let a = try #require(pipeline.provider(named: "a"))
+        #expect(a.kind == .fake && a.maxConcurrency == 32 && a.requestsPerMinute == 600 && a.tokensPerMinute == 100_000)
+        #expect(a.params.seed == 7 && a.apiKeyEnv == nil)
+        let b = try #require(pipeline.provider(named: "b"))
+        #expect(b.baseURL == "http://127.0.0.1:11434/v1" && b.apiKeyEnv == nil, "a self-hosted endpoint needs no key")
+        #expect(b.params == ModelParams(temperature: 0.2, maxTokens: 512, topP: 0.9))
+        #expect(b.timeoutSeconds == 30 && b.maxRetries == 3 && b.structuredOutput == .jsonSchema)
+        #expect(b.inputPricePerMillion == 0 && b.outputPricePerMillion == 0)
+        let task = try #require(pipeline.task)
+        #expect(task.inputSchema?["required"] == .array([.string("message")]), "a JSON-string schema is parsed")
+        #expect(task.outputSchema?["properties"]?.objectValue?.keys == ["reply", "tone", "tags"], "key order is kept")
+        guard case .outputs(let outputs) = pipeline.stages[2].settings else {
+            Issue.record("third stage is not outputs")
+            return
+        }
+        #expect(outputs == OutputsSettings(models: ["a", "b"], samples: 2, thinking: true, filters: .init(dedup: .exact)))
+    }
+
+    @Test func readsJudgeThresholdsAndAssertions() throws {
+        let pipeline = try #require(Fixtures.load("valid", "judge").pipeline)
+        guard case .judge(let judge) = pipeline.stages[1].settings else {
+            Issue.record("second stage is not a judge")
+            return
+        }
+        #expect(judge.method == .gEval && judge.score == .fiveStar && !judge.chainOfThought && judge.maxErrorRate == 0.02)
+        #expect(
+            judge.assertions.map(\.name) == [
+                "equals", "contains", "not_contains", "regex", "json_schema_valid", "has_answer", "json_path_equals",
+                "max_latency_ms", "max_cost",
+            ])
+        #expect(judge.thresholds.first { $0.score == "overall" }?.conditions.map(\.description) == ["mean >= 4.2", "p10 >= 3"])
+        #expect(judge.thresholds.first { $0.score == "correct" }?.conditions.first?.metric == .critical)
+    }
+
+    @Test func readsSplitsAndExports() throws {
+        let pipeline = try #require(Fixtures.load("valid", "datasets").pipeline)
+        guard case .split(let split) = pipeline.stages[1].settings, case .split(let preset) = pipeline.stages[2].settings,
+            case .export(let together) = pipeline.stages[4].settings
+        else {
+            Issue.record("unexpected stage order")
+            return
+        }
+        #expect(split.parts.map(\.name) == ["train", "val", "test"] && split.seed == "v1" && split.filter == .highRating)
+        #expect(split.conditions.first == ScoreCondition(score: "overall", comparison: .greaterOrEqual, value: 4))
+        #expect(preset.parts == SplitPreset.trainTestVal80.parts)
+        #expect(together.target == .together && together.format == nil && together.strategy == .finalOnly)
+        #expect(ExportTarget.together.defaultFormat(structuredTask: true) == .openAIChatJSONSchema)
+    }
+
+    @Test func readsTheTaskFromAKilnProject() throws {
+        let pipeline = try #require(Fixtures.load("valid", "kiln-task").pipeline)
+        let task = try #require(pipeline.task)
+        #expect(task.name == "Support reply")
+        #expect(task.requirements == [TaskRequirement(name: "polite", instruction: "Never blame the customer.", type: .passFail)])
+        #expect(task.outputSchema?["required"] == .array([.string("reply")]))
+        #expect(task.origin == .kilnProject(path: "../project/kiln/project.kiln", taskID: "111111111111"))
+    }
+
+    @Test func interpolatesVariablesEverywhere() throws {
+        let pipeline = try #require(Fixtures.load("valid", "interpolation").pipeline)
+        #expect(pipeline.name == "run-local")
+        #expect(pipeline.provider(named: "p")?.model == "fake-model")
+        #expect(pipeline.provider(named: "p")?.maxConcurrency == 4, "an interpolated string is read as an integer")
+        #expect(pipeline.task?.instruction == "costs $5 and keeps ${HOME} as text")
+        let overridden = Fixtures.load(
+            "valid", "interpolation",
+            options: LoadOptions(variables: ["RUN": "ci", "concurrency": "9"], environment: ["MODEL": "from-env"]))
+        #expect(overridden.pipeline?.name == "run-ci")
+        #expect(overridden.pipeline?.provider(named: "p")?.model == "from-env")
+        #expect(overridden.pipeline?.provider(named: "p")?.maxConcurrency == 9, "--var wins over vars:")
+    }
+}
