@@ -46,14 +46,28 @@ let package = Package(
             dependencies: ["KilnBasics"],
             swiftSettings: strictSettings
         ),
-        // Small shared utilities: diagnostics, JSON values, near-miss suggestions.
+        // Small shared utilities: diagnostics, JSON values, near-miss suggestions, SHA-256, SQLite.
         .target(
             name: "KilnBasics",
+            dependencies: ["CSQLite"],
+            swiftSettings: strictSettings
+        ),
+        // The system libsqlite3 (Debian's has WAL, FTS5 and JSON built in).
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // Checkpoint store: validated results and provider calls, content addressed, in SQLite (WAL).
+        .target(
+            name: "KilnStore",
+            dependencies: ["KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KilnBasicsTests",
             dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnStoreTests",
+            dependencies: ["KilnStore", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,73 @@
+package import KilnBasics
+package import KilnModel
+
+/// One finished unit of work: a validated result, or a failure with its reason. Never an unvalidated response.
+package struct CheckpointRecord: Sendable, Hashable {
+    /// Whether the unit of work succeeded.
+    package enum Status: String, Sendable, Hashable {
+        case done
+        case failed
+    }
+
+    /// Content address of the unit of work (see `CheckpointKey`).
+    package var key: String
+    package var stage: String
+    package var status: Status
+    /// The output item when done.
+    package var item: JSONValue?
+    /// Why it failed, in words a user can act on.
+    package var error: String?
+    package var usage: Usage
+    package var latencyMS: Int
+    package var attempts: Int
+    /// The provider call the result came from, kept for replay; secrets are never part of it.
+    package var call: RecordedCall?
+
+    package init(
+        key: String, stage: String, status: Status, item: JSONValue? = nil, error: String? = nil,
+        usage: Usage = Usage(), latencyMS: Int = 0, attempts: Int = 1, call: RecordedCall? = nil
+    ) {
+        self.key = key
+        self.stage = stage
+        self.status = status
+        self.item = item
+        self.error = error
+        self.usage = usage
+        self.latencyMS = latencyMS
+        self.attempts = attempts
+        self.call = call
+    }
+}
+
+/// A provider call as sent and answered, keyed by the hash of the exact request.
+package struct RecordedCall: Sendable, Hashable {
+    package var requestHash: String
+    package var provider: String
+    package var request: JSONValue
+    package var response: JSONValue
+
+    package init(requestHash: String, provider: String, request: JSONValue, response: JSONValue) {
+        self.requestHash = requestHash
+        self.provider = provider
+        self.request = request
+        self.response = response
+    }
+}
+
+/// Per-stage totals over the store, for `status`.
+package struct StageTally: Sendable, Hashable {
+    package var stage: String
+    package var done: Int
+    package var failed: Int
+    package var usage: Usage
+    /// The most recent failure reasons, newest first.
+    package var recentErrors: [String]
+
+    package init(stage: String, done: Int = 0, failed: Int = 0, usage: Usage = Usage(), recentErrors: [String] = []) {
+        self.stage = stage
+        self.done = done
+        self.failed = failed
+        self.usage = usage
+        self.recentErrors = recentErrors
+    }
+}

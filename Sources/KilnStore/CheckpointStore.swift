@@ -1,0 +1,21 @@
+package import KilnBasics
+
+/// Where finished work is kept so a rerun resumes instead of paying again. SQLite locally; a shared PostgreSQL
+/// store for sharded runs can implement the same protocol.
+package protocol CheckpointStore: Sendable {
+    /// The finished records among `keys` (done or failed), by key.
+    func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord]
+    /// Writes records durably before returning; a record replaces an earlier one with the same key.
+    func write(_ records: [CheckpointRecord]) async throws
+    /// Totals per stage.
+    func tallies() async throws -> [StageTally]
+    /// A recorded provider call by request hash, for offline replay.
+    func call(forRequestHash hash: String) async throws -> RecordedCall?
+}
+
+/// Builds content addresses: the SHA-256 of a canonical JSON document (keys sorted) describing the unit of work.
+package enum CheckpointKey {
+    package static func make(_ components: JSONObject) -> String {
+        SHA256.hex(JSONValue.object(components).serialized(sortedKeys: true))
+    }
+}

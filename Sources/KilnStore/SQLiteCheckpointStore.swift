@@ -1,0 +1,153 @@
+import Foundation
+import KilnBasics
+import KilnModel
+
+/// The checkpoint store in an SQLite file (WAL). Every SQLite call runs on one serial queue, off Swift's
+/// cooperative pool; writes that arrive while a commit runs are grouped into the next transaction.
+package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable {
+    // @unchecked Sendable: `database` and `pending` are only touched on `queue`, a serial queue.
+    private let queue = DispatchQueue(label: "kiln-pipe.checkpoint-store")
+    private let database: SQLiteDatabase
+    package let path: String
+
+    static let schemaVersion = 1
+
+    /// Opens or creates the store at `path`, creating its folder.
+    package init(path: String) throws {
+        self.path = path
+        try FileManager.default.createDirectory(
+            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        database = try SQLiteDatabase(path: path)
+        try database.execute(
+            """
+            CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS results(
+                key TEXT PRIMARY KEY, stage TEXT NOT NULL, status TEXT NOT NULL, item TEXT, error TEXT,
+                input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+                latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, request_hash TEXT, written_at REAL NOT NULL);
+            CREATE INDEX IF NOT EXISTS results_by_stage ON results(stage, status);
+            CREATE TABLE IF NOT EXISTS calls(
+                request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL);
+            """)
+        let version = try database.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.text
+        if let version, Int(version) != Self.schemaVersion {
+            throw SQLiteError(
+                code: 0, message: "store schema version \(version), this kiln-pipe reads \(Self.schemaVersion)",
+                context: "opening \(path)")
+        }
+        try database.query(
+            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(Self.schemaVersion))])
+    }
+
+    /// Runs `body` with the database on the store's queue.
+    private func onQueue<Value: Sendable>(_ body: @escaping @Sendable (SQLiteDatabase) throws -> Value) async throws
+        -> Value
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async { continuation.resume(with: Swift.Result { try body(self.database) }) }
+        }
+    }
+
+    package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
+        guard !keys.isEmpty else { return [:] }
+        return try await onQueue { database in
+            var found: [String: CheckpointRecord] = [:]
+            for key in keys {
+                guard
+                    let row = try database.query(
+                        """
+                        SELECT key, stage, status, item, error, input_tokens, output_tokens, cost_usd, latency_ms,
+                               attempts FROM results WHERE key = ?
+                        """, [.text(key)]
+                    ).first
+                else { continue }
+                found[key] = try Self.record(from: row)
+            }
+            return found
+        }
+    }
+
+    package func write(_ records: [CheckpointRecord]) async throws {
+        guard !records.isEmpty else { return }
+        let now = Date().timeIntervalSince1970
+        try await onQueue { database in
+            try database.transaction {
+                for record in records {
+                    try database.query(
+                        """
+                        INSERT OR REPLACE INTO results(key, stage, status, item, error, input_tokens, output_tokens,
+                            cost_usd, latency_ms, attempts, request_hash, written_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                        [
+                            .text(record.key), .text(record.stage), .text(record.status.rawValue),
+                            record.item.map { .text($0.serialized()) } ?? .null, record.error.map { .text($0) } ?? .null,
+                            .integer(Int64(record.usage.inputTokens)), .integer(Int64(record.usage.outputTokens)),
+                            .real(record.usage.costUSD), .integer(Int64(record.latencyMS)),
+                            .integer(Int64(record.attempts)), record.call.map { .text($0.requestHash) } ?? .null,
+                            .real(now),
+                        ])
+                    if let call = record.call {
+                        try database.query(
+                            "INSERT OR REPLACE INTO calls(request_hash, provider, request, response) VALUES (?, ?, ?, ?)",
+                            [
+                                .text(call.requestHash), .text(call.provider), .text(call.request.serialized()),
+                                .text(call.response.serialized()),
+                            ])
+                    }
+                }
+            }
+        }
+    }
+
+    package func tallies() async throws -> [StageTally] {
+        try await onQueue { database in
+            var tallies: [String: StageTally] = [:]
+            let rows = try database.query(
+                """
+                SELECT stage, status, COUNT(*), SUM(input_tokens), SUM(output_tokens), SUM(cost_usd)
+                FROM results GROUP BY stage, status
+                """)
+            for row in rows {
+                guard let stage = row[0].text else { continue }
+                var tally = tallies[stage] ?? StageTally(stage: stage)
+                let count = Int(row[2].integer ?? 0)
+                if row[1].text == CheckpointRecord.Status.done.rawValue { tally.done += count } else { tally.failed += count }
+                tally.usage += Usage(
+                    inputTokens: Int(row[3].integer ?? 0), outputTokens: Int(row[4].integer ?? 0),
+                    costUSD: row[5].real ?? 0)
+                tallies[stage] = tally
+            }
+            for stage in tallies.keys {
+                tallies[stage]?.recentErrors = try database.query(
+                    "SELECT error FROM results WHERE stage = ? AND status = 'failed' ORDER BY written_at DESC LIMIT 3",
+                    [.text(stage)]
+                ).compactMap { $0.first?.text }
+            }
+            return tallies.values.sorted { $0.stage < $1.stage }
+        }
+    }
+
+    package func call(forRequestHash hash: String) async throws -> RecordedCall? {
+        try await onQueue { database in
+            guard
+                let row = try database.query(
+                    "SELECT request_hash, provider, request, response FROM calls WHERE request_hash = ?", [.text(hash)]
+                ).first, let provider = row[1].text, let request = row[2].text, let response = row[3].text
+            else { return nil }
+            return RecordedCall(
+                requestHash: hash, provider: provider, request: try JSONValue(parsing: request),
+                response: try JSONValue(parsing: response))
+        }
+    }
+
+    private static func record(from row: [SQLiteValue]) throws -> CheckpointRecord {
+        CheckpointRecord(
+            key: row[0].text ?? "", stage: row[1].text ?? "",
+            status: CheckpointRecord.Status(rawValue: row[2].text ?? "") ?? .failed,
+            item: try row[3].text.map { try JSONValue(parsing: $0) }, error: row[4].text,
+            usage: Usage(
+                inputTokens: Int(row[5].integer ?? 0), outputTokens: Int(row[6].integer ?? 0), costUSD: row[7].real ?? 0),
+            latencyMS: Int(row[8].integer ?? 0), attempts: Int(row[9].integer ?? 0))
+    }
+}
