@@ -12,7 +12,8 @@ let package = Package(
     name: "kiln-pipe",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "kiln-pipe", targets: ["kiln-pipe"])
+        .executable(name: "kiln-pipe", targets: ["kiln-pipe"]),
+        .executable(name: "kiln-pipe-fake-provider", targets: ["kiln-pipe-fake-provider"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,6 +51,18 @@ let package = Package(
         .target(
             name: "KilnBasics",
             dependencies: ["CSQLite"],
+            swiftSettings: strictSettings
+        ),
+        // The deterministic OpenAI-compatible fake model server (loopback), for tests and the no-key demo.
+        .target(
+            name: "KilnFakeProvider",
+            dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        // The fake model as a standalone server a pipeline's base_url can point at.
+        .executableTarget(
+            name: "kiln-pipe-fake-provider",
+            dependencies: ["KilnFakeProvider"],
             swiftSettings: strictSettings
         ),
         // The system libsqlite3 (Debian's has WAL, FTS5 and JSON built in).

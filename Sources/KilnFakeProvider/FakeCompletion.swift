@@ -1,0 +1,187 @@
+import KilnBasics
+
+/// The fake model's answer to one chat-completions request, derived only from the request's content.
+struct FakeCompletion {
+    let body: JSONValue
+    let hash: String
+    var breakSchema = false
+
+    var json: JSONValue {
+        let count = max(1, body["n"]?.numberValue.map { Int($0) } ?? 1)
+        let choices = (0..<count).map { choice($0) }
+        let promptCharacters = (body["messages"]?.arrayValue ?? []).reduce(0) {
+            $0 + (Self.text(of: $1["content"]).count)
+        }
+        let completionCharacters = choices.reduce(0) { total, choice in
+            total + (choice["message"]?["content"]?.stringValue?.count ?? 0)
+                + (choice["message"]?["tool_calls"]?.serialized().count ?? 0)
+        }
+        var response = JSONObject()
+        response["id"] = .string("chatcmpl-\(hash.prefix(24))")
+        response["object"] = .string("chat.completion")
+        response["created"] = .integer(1_700_000_000)
+        response["model"] = body["model"] ?? .string("fake")
+        response["choices"] = .array(choices)
+        response["usage"] = .object(
+            JSONObject([
+                ("prompt_tokens", .integer(max(1, promptCharacters / 4))),
+                ("completion_tokens", .integer(max(1, completionCharacters / 4))),
+                ("total_tokens", .integer(max(1, promptCharacters / 4) + max(1, completionCharacters / 4))),
+            ]))
+        return .object(response)
+    }
+
+    private func choice(_ index: Int) -> JSONValue {
+        var generator = SchemaValueGenerator(seed: "\(hash)#\(index)")
+        var message = JSONObject()
+        message["role"] = .string("assistant")
+        var finishReason = "stop"
+        if let tool = requestedTool {
+            var arguments = generator.value(for: tool.parameters)
+            if breakSchema { arguments = .object(JSONObject([("unexpected", .bool(true))])) }
+            message["content"] = .null
+            message["tool_calls"] = .array([
+                .object(
+                    JSONObject([
+                        ("id", .string("call_\(hash.prefix(8))\(index)")), ("type", .string("function")),
+                        (
+                            "function",
+                            .object(JSONObject([("name", .string(tool.name)), ("arguments", .string(arguments.serialized()))]))
+                        ),
+                    ]))
+            ])
+            finishReason = "tool_calls"
+        } else if let schema = requestedSchema {
+            let value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
+            message["content"] = .string(value.serialized())
+        } else {
+            let excerpt = lastUserText.split(whereSeparator: \.isWhitespace).prefix(12).joined(separator: " ")
+            message["content"] = .string(
+                breakSchema ? "" : "Fake answer \(hash.prefix(6))-\(index) to: \(excerpt)")
+        }
+        var choice = JSONObject()
+        choice["index"] = .integer(index)
+        choice["message"] = .object(message)
+        choice["logprobs"] = body["logprobs"] == .bool(true) ? logprobs(for: message, generator: &generator) : .null
+        choice["finish_reason"] = .string(finishReason)
+        return .object(choice)
+    }
+
+    /// Token logprobs in OpenAI's chat shape; each token is a word or a run of punctuation.
+    private func logprobs(for message: JSONObject, generator: inout SchemaValueGenerator) -> JSONValue {
+        let text = message["content"]?.stringValue ?? ""
+        let alternatives = max(0, body["top_logprobs"]?.numberValue.map { Int($0) } ?? 0)
+        var tokens: [JSONValue] = []
+        for token in Self.tokens(text) {
+            let logprob = -Double(generator.pick(50)) / 100
+            var top: [JSONValue] = []
+            if alternatives > 0 {
+                top.append(Self.logprobEntry(token, logprob))
+                for alternative in 1..<max(alternatives, 1) {
+                    let other = token.allSatisfy(\.isNumber) ? String((Int(token) ?? 0) + alternative) : "\(token)_\(alternative)"
+                    top.append(Self.logprobEntry(other, logprob - 1 - Double(alternative)))
+                }
+            }
+            var entry = Self.logprobEntry(token, logprob).objectValue ?? JSONObject()
+            entry["top_logprobs"] = .array(top)
+            tokens.append(.object(entry))
+        }
+        return .object(JSONObject([("content", .array(tokens))]))
+    }
+
+    private static func logprobEntry(_ token: String, _ logprob: Double) -> JSONValue {
+        .object(
+            JSONObject([
+                ("token", .string(token)), ("logprob", .double(logprob)),
+                ("bytes", .array(token.utf8.map { .integer(Int($0)) })),
+            ]))
+    }
+
+    static func tokens(_ text: String) -> [String] {
+        var tokens: [String] = []
+        var current = ""
+        for character in text {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else {
+                if !current.isEmpty { tokens.append(current) }
+                current = ""
+                if !character.isWhitespace { tokens.append(String(character)) }
+            }
+        }
+        if !current.isEmpty { tokens.append(current) }
+        return tokens
+    }
+
+    /// The function the request forces (`tool_choice` names it, or is "required" with one tool).
+    private var requestedTool: (name: String, parameters: JSONValue)? {
+        guard let tools = body["tools"]?.arrayValue, !tools.isEmpty else { return nil }
+        let forced = body["tool_choice"]?["function"]?["name"]?.stringValue
+        let required = body["tool_choice"]?.stringValue == "required"
+        guard forced != nil || required else { return nil }
+        let tool = tools.first { $0["function"]?["name"]?.stringValue == forced } ?? tools[0]
+        guard let name = tool["function"]?["name"]?.stringValue else { return nil }
+        return (name, tool["function"]?["parameters"] ?? .object(JSONObject()))
+    }
+
+    /// The schema of `response_format: json_schema`, or one written in the prompt for JSON mode.
+    private var requestedSchema: JSONValue? {
+        switch body["response_format"]?["type"]?.stringValue {
+        case "json_schema": return body["response_format"]?["json_schema"]?["schema"]
+        case "json_object":
+            return Self.schemaInText(allText) ?? .object(JSONObject([("type", .string("object")), ("properties", .object(JSONObject([("answer", .object(JSONObject([("type", .string("string"))])))])))]))
+        default: return Self.schemaInText(allText).flatMap { _ in nil }
+        }
+    }
+
+    private var lastUserText: String {
+        let messages = body["messages"]?.arrayValue ?? []
+        return Self.text(of: messages.last { $0["role"]?.stringValue == "user" }?["content"])
+    }
+
+    private var allText: String {
+        (body["messages"]?.arrayValue ?? []).map { Self.text(of: $0["content"]) }.joined(separator: "\n")
+    }
+
+    static func text(of content: JSONValue?) -> String {
+        switch content {
+        case .string(let text): text
+        case .array(let parts): parts.compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
+        default: ""
+        }
+    }
+
+    /// The last JSON object in the text that looks like a schema (has "type" or "properties").
+    static func schemaInText(_ text: String) -> JSONValue? {
+        var candidate: JSONValue?
+        var searchStart = text.startIndex
+        while let open = text[searchStart...].firstIndex(of: "{") {
+            var depth = 0
+            var end: String.Index?
+            var inString = false
+            var escaped = false
+            for index in text[open...].indices {
+                let character = text[index]
+                if inString {
+                    if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+                    continue
+                }
+                if character == "\"" { inString = true }
+                if character == "{" { depth += 1 }
+                if character == "}" {
+                    depth -= 1
+                    if depth == 0 {
+                        end = index
+                        break
+                    }
+                }
+            }
+            guard let end else { break }
+            if let value = try? JSONValue(parsing: String(text[open...end])), value["type"] != nil || value["properties"] != nil {
+                candidate = value
+            }
+            searchStart = text.index(after: end)
+        }
+        return candidate
+    }
+}

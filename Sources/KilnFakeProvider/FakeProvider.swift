@@ -1,0 +1,153 @@
+import Foundation
+import KilnBasics
+
+/// kiln-pipe's deterministic OpenAI-compatible model server on loopback: answers chat completions from the
+/// request's hash (text, schema-valid JSON, tool calls, logprobs, `n` choices), with injectable faults, and
+/// counts what it received so tests can prove the engine never pays twice.
+package final class FakeProvider: @unchecked Sendable {
+    // @unchecked Sendable: all mutable state below is guarded by `lock`.
+    private let lock = NSLock()
+    private var attemptsByBody: [String: Int] = [:]
+    private var succeededBodies: Set<String> = []
+    private var statistics = FakeProviderStatistics()
+    private var inFlight = 0
+    private var recentArrivals: [Double] = []
+    private let config: FakeProviderConfig
+    private var server: LoopbackHTTPServer?
+
+    package init(config: FakeProviderConfig = FakeProviderConfig()) {
+        self.config = config
+    }
+
+    /// Starts listening on 127.0.0.1:`port` (0: any free port).
+    package func start(port: Int = 0) throws {
+        let server = LoopbackHTTPServer { [unowned self] request in handle(request) }
+        try server.start(port: port)
+        lock.withLock { self.server = server }
+    }
+
+    package func stop() {
+        lock.withLock { server }?.stop()
+    }
+
+    package var port: Int { lock.withLock { server?.port ?? 0 } }
+    /// The OpenAI-style base URL, e.g. `http://127.0.0.1:41234/v1`.
+    package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
+
+    package var currentStatistics: FakeProviderStatistics { lock.withLock { statistics } }
+
+    // MARK: Handling
+
+    func handle(_ request: HTTPRequest) -> HTTPReply {
+        switch (request.method, request.path) {
+        case ("GET", "/v1/models"):
+            return .json(200, #"{"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "kiln-pipe"}]}"#)
+        case ("GET", "/stats"):
+            return .json(200, currentStatistics.json.serialized())
+        case ("POST", "/v1/chat/completions"):
+            return chatCompletion(request)
+        default:
+            return .json(404, #"{"error": {"message": "no route \#(request.method) \#(request.path)", "type": "not_found"}}"#)
+        }
+    }
+
+    private func chatCompletion(_ request: HTTPRequest) -> HTTPReply {
+        let now = Date().timeIntervalSince1970
+        let body: JSONValue
+        do {
+            body = try JSONValue(parsing: String(decoding: request.body, as: UTF8.self))
+        } catch {
+            return record(.json(400, Self.error("invalid JSON body: \(error)", type: "invalid_request_error")), hash: nil)
+        }
+        let hash = SHA256.hex(body.serialized(sortedKeys: true))
+        let (attempt, overLimit) = lock.withLock { () -> (Int, Bool) in
+            statistics.requests += 1
+            inFlight += 1
+            statistics.maxInFlight = max(statistics.maxInFlight, inFlight)
+            attemptsByBody[hash, default: 0] += 1
+            recentArrivals.append(now)
+            recentArrivals.removeAll { $0 < now - 1 }
+            let over = config.hiddenRequestsPerSecond.map { recentArrivals.count > $0 } ?? false
+            if over { statistics.hiddenLimitRejections += 1 }
+            return (attemptsByBody[hash] ?? 1, over)
+        }
+        defer { lock.withLock { inFlight -= 1 } }
+        if overLimit {
+            return record(.json(429, Self.error("Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded")), hash: hash)
+        }
+        if config.latencyMS > 0 { Thread.sleep(forTimeInterval: Double(config.latencyMS) / 1000) }
+        if let fault = config.faults.first(where: { Self.strikes($0, hash: hash, attempt: attempt) }) {
+            lock.withLock { statistics.faults[fault.kind.rawValue, default: 0] += 1 }
+            return record(reply(for: fault.kind, body: body, hash: hash), hash: hash)
+        }
+        return record(.json(200, FakeCompletion(body: body, hash: hash).json.serialized()), hash: hash)
+    }
+
+    /// Whether a rule hits this request: a stable share of request hashes, on their first `attempts` tries.
+    static func strikes(_ rule: FaultRule, hash: String, attempt: Int) -> Bool {
+        guard attempt <= rule.attempts else { return false }
+        let bucket = Int(SHA256.hex(rule.kind.rawValue + hash).prefix(8), radix: 16).map { $0 % 100 } ?? 0
+        return bucket < rule.percent
+    }
+
+    private func reply(for fault: FaultKind, body: JSONValue, hash: String) -> HTTPReply {
+        switch fault {
+        case .rateLimit:
+            return .json(429, Self.error("Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded"), headers: [("Retry-After", "1")])
+        case .rateLimitDate:
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+            let date = formatter.string(from: Date().addingTimeInterval(2))
+            return .json(429, Self.error("Rate limit reached", type: "requests", code: "rate_limit_exceeded"), headers: [("Retry-After", date)])
+        case .quota:
+            return .json(429, Self.error("You exceeded your current quota, please check your plan and billing details.", type: "insufficient_quota", code: "insufficient_quota"))
+        case .unauthorized:
+            return .json(401, Self.error("Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key"))
+        case .badRequest:
+            return .json(400, Self.error("Invalid value for 'messages': this request was refused by the fake provider.", type: "invalid_request_error"))
+        case .serverError:
+            return .json(500, Self.error("The server had an error while processing your request.", type: "server_error"))
+        case .unavailable:
+            return .json(503, Self.error("The engine is currently overloaded, please try again later.", type: "server_error"))
+        case .reset:
+            return .reset
+        case .hang:
+            Thread.sleep(forTimeInterval: config.hangSeconds)
+            return .json(200, FakeCompletion(body: body, hash: hash).json.serialized())
+        case .malformed:
+            return .json(200, #"{"id": "chatcmpl-broken", "choices": [{"message": "#)
+        case .schemaInvalid:
+            return .json(200, FakeCompletion(body: body, hash: hash, breakSchema: true).json.serialized())
+        case .truncated:
+            return .truncated(status: 200, body: Data(FakeCompletion(body: body, hash: hash).json.serialized().utf8.prefix(40)))
+        }
+    }
+
+    /// Counts the answer; a valid 200 for a body that already had one is a duplicate payment.
+    private func record(_ reply: HTTPReply, hash: String?) -> HTTPReply {
+        lock.withLock {
+            switch reply {
+            case .response(let status, _, let body):
+                statistics.byStatus[status, default: 0] += 1
+                let valid = status == 200 && (try? JSONValue(parsing: String(decoding: body, as: UTF8.self))) != nil
+                if valid, let hash {
+                    statistics.succeeded += 1
+                    if !succeededBodies.insert(hash).inserted { statistics.duplicateSuccesses += 1 }
+                }
+            case .reset, .truncated:
+                break
+            }
+        }
+        return reply
+    }
+
+    static func error(_ message: String, type: String, code: String? = nil) -> String {
+        var error = JSONObject()
+        error["message"] = .string(message)
+        error["type"] = .string(type)
+        error["code"] = code.map(JSONValue.string) ?? .null
+        return JSONValue.object(JSONObject([("error", .object(error))])).serialized()
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import KilnFakeProvider
+
+/// `kiln-pipe-fake-provider`: the deterministic OpenAI-compatible fake model as a standalone server, so a pipeline
+/// can point `base_url` at it. Usage:
+///   kiln-pipe-fake-provider [--port N] [--latency-ms N] [--fault KIND[:PERCENT[:ATTEMPTS]]]... [--hidden-rps N]
+@main
+struct Entrypoint {
+    static func main() {
+        var config = FakeProviderConfig()
+        var port = 8089
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        func fail(_ message: String) -> Never {
+            FileHandle.standardError.write(Data("kiln-pipe-fake-provider: \(message)\n".utf8))
+            exit(2)
+        }
+        while !arguments.isEmpty {
+            let flag = arguments.removeFirst()
+            guard let value = arguments.first else { fail("\(flag) needs a value") }
+            arguments.removeFirst()
+            switch flag {
+            case "--port": port = Int(value) ?? { fail("--port expects a number") }()
+            case "--latency-ms": config.latencyMS = Int(value) ?? { fail("--latency-ms expects a number") }()
+            case "--hidden-rps": config.hiddenRequestsPerSecond = Int(value) ?? { fail("--hidden-rps expects a number") }()
+            case "--fault":
+                guard let rule = FaultRule(parsing: value) else {
+                    fail("--fault expects KIND[:PERCENT[:ATTEMPTS]] with KIND one of \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                config.faults.append(rule)
+            default: fail("unknown option \(flag)")
+            }
+        }
+        let provider = FakeProvider(config: config)
+        do {
+            try provider.start(port: port)
+        } catch {
+            fail("cannot listen on 127.0.0.1:\(port): \(error)")
+        }
+        print("fake provider listening: BASE_URL=\(provider.baseURL)")
+        while true { sleep(3600) }
+    }
+}
