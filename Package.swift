@@ -53,6 +53,12 @@ let package = Package(
             dependencies: ["CSQLite"],
             swiftSettings: strictSettings
         ),
+        // Model endpoints behind one protocol: OpenAI-compatible today; an HTTP transport seam for tests.
+        .target(
+            name: "KilnProviders",
+            dependencies: ["KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
         // The deterministic OpenAI-compatible fake model server (loopback), for tests and the no-key demo.
         .target(
             name: "KilnFakeProvider",
@@ -76,6 +82,16 @@ let package = Package(
         .testTarget(
             name: "KilnBasicsTests",
             dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnModelTests",
+            dependencies: ["KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnProvidersTests",
+            dependencies: ["KilnProviders", "KilnFakeProvider", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -130,7 +130,9 @@ struct FakeCompletion {
         case "json_schema": return body["response_format"]?["json_schema"]?["schema"]
         case "json_object":
             return Self.schemaInText(allText) ?? .object(JSONObject([("type", .string("object")), ("properties", .object(JSONObject([("answer", .object(JSONObject([("type", .string("string"))])))])))]))
-        default: return Self.schemaInText(allText).flatMap { _ in nil }
+        default:
+            // A model following "return JSON matching this schema" instructions written in the prompt.
+            return allText.contains("JSON Schema") ? Self.schemaInText(allText) : nil
         }
     }
 

@@ -1,0 +1,52 @@
+package import KilnBasics
+package import KilnModel
+
+/// One message of a chat conversation.
+package struct ChatMessage: Sendable, Hashable {
+    package var role: String
+    package var content: String
+
+    package init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+
+    package static func system(_ content: String) -> ChatMessage { ChatMessage(role: "system", content: content) }
+    package static func user(_ content: String) -> ChatMessage { ChatMessage(role: "user", content: content) }
+    package static func assistant(_ content: String) -> ChatMessage { ChatMessage(role: "assistant", content: content) }
+}
+
+/// A request for JSON output matching `schema`.
+package struct StructuredOutputSpec: Sendable, Hashable {
+    /// Name of the schema / function, e.g. `task_response`.
+    package var name: String
+    package var schema: JSONValue
+
+    package init(name: String = "task_response", schema: JSONValue) {
+        self.name = name
+        self.schema = schema
+    }
+}
+
+/// What a stage asks of a model, independent of any provider's wire format.
+package struct ChatRequest: Sendable, Hashable {
+    package var messages: [ChatMessage]
+    /// Overrides of the provider's default parameters.
+    package var params: ModelParams
+    package var structured: StructuredOutputSpec?
+    /// Ask for token logprobs with this many alternatives per token (g_eval); nil for none.
+    package var topLogprobs: Int?
+    /// Choices per request.
+    package var choices: Int
+
+    package init(
+        messages: [ChatMessage], params: ModelParams = ModelParams(), structured: StructuredOutputSpec? = nil,
+        topLogprobs: Int? = nil, choices: Int = 1
+    ) {
+        self.messages = messages
+        self.params = params
+        self.structured = structured
+        self.topLogprobs = topLogprobs
+        self.choices = choices
+    }
+}

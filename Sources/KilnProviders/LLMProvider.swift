@@ -1,0 +1,20 @@
+package import KilnBasics
+package import KilnModel
+
+/// A model endpoint. Providers turn a `ChatRequest` into their wire format and back; they never retry, never
+/// sleep and never cache: the scheduler and the checkpoint store do that, once, for every provider alike.
+package protocol LLMProvider: Sendable {
+    var config: ProviderConfig { get }
+    /// The exact request body that `send` posts, without secrets: hashed for the call cache and kept for replay.
+    func body(for request: ChatRequest) -> JSONValue
+    /// Sends a body made by `body(for:)`.
+    func send(_ body: JSONValue) async throws(ProviderError) -> ChatResponse
+}
+
+extension LLMProvider {
+    /// USD for the given token counts at the provider's prices (0 when no price is configured).
+    package func cost(inputTokens: Int, outputTokens: Int) -> Double {
+        (Double(inputTokens) * (config.inputPricePerMillion ?? 0) + Double(outputTokens)
+            * (config.outputPricePerMillion ?? 0)) / 1_000_000
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import KilnBasics
+import KilnModel
+
+extension OpenAICompatibleProvider {
+    /// Turns an HTTP response into an answer or a classified error.
+    func decode(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
+        let text = String(decoding: response.body, as: UTF8.self)
+        let json = try? JSONValue(parsing: text)
+        guard (200..<300).contains(response.status) else {
+            throw Self.error(status: response.status, body: json, text: text, headers: response.headers, provider: config)
+        }
+        guard let json, let choices = json["choices"]?.arrayValue else {
+            throw ProviderError(
+                .invalidResponse, "the answer is not a chat completion (\(text.isEmpty ? "empty body" : "unreadable JSON"))",
+                status: response.status)
+        }
+        guard !choices.isEmpty else { throw ProviderError(.invalidResponse, "the answer has no choices", status: response.status) }
+        let decoded = choices.map(Self.choice)
+        let inputTokens = json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) } ?? 0
+        let outputTokens = json["usage"]?["completion_tokens"]?.numberValue.map { Int($0) } ?? 0
+        return ChatResponse(
+            choices: decoded,
+            usage: Usage(
+                inputTokens: inputTokens, outputTokens: outputTokens,
+                costUSD: cost(inputTokens: inputTokens, outputTokens: outputTokens)),
+            rateLimit: RateLimitHeaders.hints(from: response.headers), raw: json)
+    }
+
+    private static func choice(_ choice: JSONValue) -> ChatChoice {
+        let message = choice["message"]
+        var text = message?["content"]?.stringValue ?? ""
+        if let arguments = message?["tool_calls"]?.arrayValue?.first?["function"]?["arguments"] {
+            text = arguments.stringValue ?? arguments.serialized()
+        }
+        let reasoning = (message?["reasoning_content"] ?? message?["reasoning"])?.stringValue
+        let logprobs = choice["logprobs"]?["content"]?.arrayValue?.map { entry in
+            TokenLogprob(
+                token: entry["token"]?.stringValue ?? "", logprob: entry["logprob"]?.numberValue ?? 0,
+                alternatives: (entry["top_logprobs"]?.arrayValue ?? []).map {
+                    TokenAlternative(token: $0["token"]?.stringValue ?? "", logprob: $0["logprob"]?.numberValue ?? 0)
+                })
+        }
+        return ChatChoice(
+            text: text, reasoning: reasoning, logprobs: logprobs, finishReason: choice["finish_reason"]?.stringValue)
+    }
+
+    /// Classifies an error response; the provider's own message is kept, since it usually says what is wrong.
+    static func error(
+        status: Int, body: JSONValue?, text: String, headers: [String: String], provider: ProviderConfig
+    ) -> ProviderError {
+        let message = body?["error"]?["message"]?.stringValue ?? body?["message"]?.stringValue
+            ?? String(text.prefix(300)).trimmingCharacters(in: .whitespacesAndNewlines)
+        let code = (body?["error"]?["code"]?.stringValue ?? "") + " " + (body?["error"]?["type"]?.stringValue ?? "")
+        let retryAfter = RateLimitHeaders.retryAfter(from: headers)
+        switch status {
+        case 429 where code.contains("insufficient_quota"):
+            return ProviderError(.quotaExhausted, "the account of provider '\(provider.name)' is out of quota: \(message)", status: status)
+        case 429:
+            return ProviderError(.rateLimited, message, status: status, retryAfter: retryAfter)
+        case 401, 403:
+            let aboutTheKey = status == 401 || code.contains("api_key") || code.contains("authentication")
+            guard aboutTheKey else { return ProviderError(.rejected, message, status: status) }
+            let variable = provider.apiKeyEnv.map { "\($0) was rejected by provider '\(provider.name)'" }
+                ?? "provider '\(provider.name)' rejected the request as unauthenticated"
+            return ProviderError(.unauthorized, "\(variable): \(message)", status: status)
+        case 408:
+            return ProviderError(.timeout, message, status: status, retryAfter: retryAfter)
+        case 500...599:
+            return ProviderError(.serverError, message.isEmpty ? "server error" : message, status: status, retryAfter: retryAfter)
+        default:
+            return ProviderError(.rejected, message.isEmpty ? "request refused" : message, status: status)
+        }
+    }
+}
