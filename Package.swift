@@ -53,6 +53,12 @@ let package = Package(
             dependencies: ["CSQLite"],
             swiftSettings: strictSettings
         ),
+        // Per-provider adaptive concurrency, request/token buckets, Retry-After, retries, the cost budget.
+        .target(
+            name: "KilnScheduler",
+            dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
         // Model endpoints behind one protocol: OpenAI-compatible today; an HTTP transport seam for tests.
         .target(
             name: "KilnProviders",
@@ -92,6 +98,11 @@ let package = Package(
         .testTarget(
             name: "KilnProvidersTests",
             dependencies: ["KilnProviders", "KilnFakeProvider", "KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnSchedulerTests",
+            dependencies: ["KilnScheduler"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,48 @@
+/// One provider's limiter: requests wait here for a concurrency slot, their share of the request and token
+/// budgets, and the end of any pause a 429 or the rate-limit headers imposed.
+package actor ProviderLimiter<C: Clock> where C.Duration == Duration {
+    private var state: RateLimiterState
+    private let clock: C
+    private let origin: C.Instant
+    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+
+    package init(maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, clock: C) {
+        self.clock = clock
+        origin = clock.now
+        state = RateLimiterState(
+            maxConcurrency: maxConcurrency, requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
+            now: 0)
+    }
+
+    private var now: Double {
+        let elapsed = origin.duration(to: clock.now).components
+        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+    }
+
+    /// Waits until a request estimated at `estimatedTokens` may be sent. Throws only on cancellation.
+    package func acquire(estimatedTokens: Int) async throws {
+        while true {
+            try Task.checkCancellation()
+            switch state.acquire(now: now, estimatedTokens: estimatedTokens) {
+            case .granted:
+                return
+            case .waitForSlot:
+                await withCheckedContinuation { slotWaiters.append($0) }
+            case .waitUntil(let time):
+                try await clock.sleep(for: .seconds(max(0, time - now)))
+            }
+        }
+    }
+
+    /// Reports how a granted request ended and wakes whoever may go next.
+    package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome) {
+        state.release(now: now, estimatedTokens: estimatedTokens, outcome: outcome)
+        // Wake everyone waiting for a slot: each re-checks the (possibly smaller or larger) limit.
+        let waiters = slotWaiters
+        slotWaiters.removeAll()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    package var currentLimit: Int { state.currentLimit }
+    package var inFlight: Int { state.inFlight }
+}

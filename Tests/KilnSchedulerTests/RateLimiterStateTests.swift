@@ -1,0 +1,119 @@
+import Testing
+
+@testable import KilnScheduler
+
+@Suite struct AdaptiveConcurrency {
+    @Test func grantsUpToTheLimitThenWaitsForASlot() {
+        var state = RateLimiterState(maxConcurrency: 3, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        #expect((0..<3).map { _ in state.acquire(now: 0, estimatedTokens: 10) } == [.granted, .granted, .granted])
+        #expect(state.acquire(now: 0, estimatedTokens: 10) == .waitForSlot)
+        state.release(now: 0.1, estimatedTokens: 10, outcome: .success(tokens: 10))
+        #expect(state.acquire(now: 0.1, estimatedTokens: 10) == .granted)
+    }
+
+    @Test func a429EpisodeHalvesOnceAndCleanAnswersGrowItBack() {
+        var state = RateLimiterState(maxConcurrency: 64, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        for _ in 0..<64 { _ = state.acquire(now: 0, estimatedTokens: 1) }
+        // Twenty 429s of requests that were in flight together count as one episode.
+        for _ in 0..<20 { state.release(now: 0.5, estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
+        #expect(state.currentLimit == 32)
+        // A later episode halves again, never below the floor (max / 16).
+        for second in 2..<10 { state.release(now: Double(second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
+        #expect(state.currentLimit == 4)
+        // Additive increase: back to 64 only after many clean answers, never above it.
+        var answers = 0
+        while state.currentLimit < 64 {
+            _ = state.acquire(now: 20, estimatedTokens: 1)
+            state.release(now: 20, estimatedTokens: 1, outcome: .success(tokens: 1))
+            answers += 1
+        }
+        #expect(answers > 500)
+        for _ in 0..<1000 { state.release(now: 30, estimatedTokens: 1, outcome: .success(tokens: 1)) }
+        #expect(state.currentLimit == 64)
+    }
+
+    @Test func serverErrorsDoNotShrinkConcurrency() {
+        var state = RateLimiterState(maxConcurrency: 16, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        for second in 0..<10 {
+            _ = state.acquire(now: Double(second), estimatedTokens: 1)
+            state.release(now: Double(second), estimatedTokens: 1, outcome: .otherFailure)
+        }
+        #expect(state.currentLimit == 16)
+    }
+
+    @Test func retryAfterPausesEveryRequest() {
+        var state = RateLimiterState(maxConcurrency: 8, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        _ = state.acquire(now: 0, estimatedTokens: 1)
+        state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 7))
+        #expect(state.acquire(now: 2, estimatedTokens: 1) == .waitUntil(8))
+        #expect(state.acquire(now: 8, estimatedTokens: 1) == .granted)
+    }
+
+    @Test func exhaustedHeadersPauseBeforeThe429() {
+        var state = RateLimiterState(maxConcurrency: 8, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        _ = state.acquire(now: 0, estimatedTokens: 1)
+        state.release(now: 1, estimatedTokens: 1, outcome: .success(tokens: 1, remainingRequests: 0, resetSeconds: 2.5))
+        #expect(state.acquire(now: 1, estimatedTokens: 1) == .waitUntil(3.5))
+    }
+
+    @Test func requestsPerMinuteHoldInEverySixtySecondWindow() {
+        var state = RateLimiterState(maxConcurrency: 1000, requestsPerMinute: 600, tokensPerMinute: nil, now: 0)
+        var now = 0.0
+        var sent: [Double] = []
+        // A greedy caller with unlimited work for three minutes.
+        while now < 180 {
+            switch state.acquire(now: now, estimatedTokens: 1) {
+            case .granted:
+                sent.append(now)
+                state.release(now: now, estimatedTokens: 1, outcome: .success(tokens: 1))
+            case .waitUntil(let time): now = time
+            case .waitForSlot: Issue.record("no slot wait expected")
+            }
+        }
+        var busiest = 0
+        for (index, start) in sent.enumerated() {
+            busiest = max(busiest, sent[index...].prefix { $0 < start + 60 }.count)
+        }
+        #expect(busiest <= 600)
+        #expect(busiest >= 595, "the limiter uses the budget it has")
+    }
+
+    @Test func tokenEstimatesAreCorrectedByRealUsage() {
+        var state = RateLimiterState(maxConcurrency: 100, requestsPerMinute: nil, tokensPerMinute: 6000, now: 0)
+        #expect(state.acquire(now: 0, estimatedTokens: 50) == .granted)
+        // The answer used 100 tokens, not 50: the bucket (100/s) owes 50 more.
+        state.release(now: 0, estimatedTokens: 50, outcome: .success(tokens: 100))
+        #expect(state.acquire(now: 0, estimatedTokens: 100) == .waitUntil(1))
+    }
+}
+
+@Suite struct Backoff {
+    @Test(arguments: [
+        (1, nil as Double?, 0.5, 0.5),
+        (3, nil, 0.5, 2.0),
+        (20, nil, 0.99, 59.4),
+        (1, 7.0, 0.5, 7.5),
+        (2, 3.0, 0.99, 4.0),
+    ])
+    func usesFullJitterOrTheProvidersWord(attempt: Int, retryAfter: Double?, unit: Double, expected: Double) {
+        let policy = RetryPolicy(maxRetries: 5)
+        #expect(abs(policy.delay(beforeRetry: attempt, retryAfter: retryAfter, unit: unit) - expected) < 1e-9)
+    }
+}
+
+@Suite struct Budget {
+    @Test func refusesCallsThatWouldPassTheLimitAndStaysShut() async {
+        let budget = BudgetTracker(limitUSD: 1.0)
+        #expect(await budget.reserve(0.4))
+        #expect(await budget.reserve(0.4))
+        #expect(await !budget.reserve(0.4), "0.4 + 0.4 in flight + 0.4 > 1")
+        await budget.settle(reserved: 0.4, actualUSD: 0.1)
+        #expect(await !budget.reserve(0.1), "once exhausted, nothing new starts")
+        #expect(await budget.spentUSD == 0.1)
+    }
+
+    @Test func noLimitMeansNoRefusal() async {
+        let budget = BudgetTracker(limitUSD: nil)
+        #expect(await budget.reserve(1e9))
+    }
+}
