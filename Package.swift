@@ -30,9 +30,15 @@ let package = Package(
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnLoading", "KilnModel", "KilnBasics",
+                "KilnRunner", "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Runs pipelines: stage graph, streaming between stages, call execution, plan, status.
+        .target(
+            name: "KilnRunner",
+            dependencies: ["KilnScheduler", "KilnProviders", "KilnStore", "KilnFakeProvider", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         // Pipeline YAML -> model: interpolation, located diagnostics, graph and schema checks.

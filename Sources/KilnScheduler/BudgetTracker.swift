@@ -1,6 +1,6 @@
 /// Stops new paid calls once what was spent plus what is in flight would pass the budget.
 package actor BudgetTracker {
-    package let limitUSD: Double?
+    nonisolated package let limitUSD: Double?
     package private(set) var spentUSD: Double = 0
     package private(set) var reservedUSD: Double = 0
     /// Set once a reservation was refused: nothing new is dispatched after that.

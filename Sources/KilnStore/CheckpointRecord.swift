@@ -20,12 +20,12 @@ package struct CheckpointRecord: Sendable, Hashable {
     package var usage: Usage
     package var latencyMS: Int
     package var attempts: Int
-    /// The provider call the result came from, kept for replay; secrets are never part of it.
-    package var call: RecordedCall?
+    /// The provider calls the result came from (two for chain of thought), kept for replay; never secrets.
+    package var calls: [RecordedCall]
 
     package init(
         key: String, stage: String, status: Status, item: JSONValue? = nil, error: String? = nil,
-        usage: Usage = Usage(), latencyMS: Int = 0, attempts: Int = 1, call: RecordedCall? = nil
+        usage: Usage = Usage(), latencyMS: Int = 0, attempts: Int = 1, calls: [RecordedCall] = []
     ) {
         self.key = key
         self.stage = stage
@@ -35,7 +35,7 @@ package struct CheckpointRecord: Sendable, Hashable {
         self.usage = usage
         self.latencyMS = latencyMS
         self.attempts = attempts
-        self.call = call
+        self.calls = calls
     }
 }
 

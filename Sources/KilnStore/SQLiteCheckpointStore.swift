@@ -84,10 +84,10 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                             record.item.map { .text($0.serialized()) } ?? .null, record.error.map { .text($0) } ?? .null,
                             .integer(Int64(record.usage.inputTokens)), .integer(Int64(record.usage.outputTokens)),
                             .real(record.usage.costUSD), .integer(Int64(record.latencyMS)),
-                            .integer(Int64(record.attempts)), record.call.map { .text($0.requestHash) } ?? .null,
+                            .integer(Int64(record.attempts)), record.calls.last.map { .text($0.requestHash) } ?? .null,
                             .real(now),
                         ])
-                    if let call = record.call {
+                    for call in record.calls {
                         try database.query(
                             "INSERT OR REPLACE INTO calls(request_hash, provider, request, response) VALUES (?, ?, ?, ?)",
                             [

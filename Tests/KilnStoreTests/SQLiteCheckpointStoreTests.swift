@@ -14,9 +14,11 @@ import Testing
     static let done = CheckpointRecord(
         key: "k1", stage: "answers", status: .done, item: .object(JSONObject([("output", .string("héllo\n"))])),
         usage: Usage(inputTokens: 10, outputTokens: 5, costUSD: 0.001), latencyMS: 42, attempts: 2,
-        call: RecordedCall(
-            requestHash: "r1", provider: "p", request: .object(JSONObject([("model", .string("m"))])),
-            response: .object(JSONObject([("id", .string("x"))]))))
+        calls: [
+            RecordedCall(
+                requestHash: "r1", provider: "p", request: .object(JSONObject([("model", .string("m"))])),
+                response: .object(JSONObject([("id", .string("x"))])))
+        ])
 
     @Test func keepsRecordsAcrossReopening() async throws {
         let path = Self.temporaryPath()
@@ -29,11 +31,11 @@ import Testing
         let reopened = try SQLiteCheckpointStore(path: path)
         let found = try await reopened.records(forKeys: ["k1", "k2", "missing"])
         var expected = Self.done
-        expected.call = nil  // calls are kept in their own table
+        expected.calls = []  // calls are kept in their own table
         #expect(found["k1"] == expected)
         #expect(found["k2"]?.status == .failed && found["k2"]?.error == "HTTP 400: bad request")
         #expect(found["missing"] == nil)
-        #expect(try await reopened.call(forRequestHash: "r1") == Self.done.call)
+        #expect(try await reopened.call(forRequestHash: "r1") == Self.done.calls.first)
         let tallies = try await reopened.tallies()
         #expect(tallies == [StageTally(stage: "answers", done: 1, failed: 1, usage: Self.done.usage, recentErrors: ["HTTP 400: bad request"])])
     }

@@ -1,0 +1,122 @@
+import Foundation
+import KilnBasics
+import KilnModel
+import KilnRunner
+
+/// Shows a run's progress: a live line on a terminal, a plain line every few seconds in CI, JSON-lines events
+/// for machines, or nothing but the summary.
+struct ProgressRenderer: Sendable {
+    enum Style: Sendable {
+        case text
+        case json
+        case quiet
+    }
+
+    let style: Style
+    let interactive = isatty(STDERR_FILENO) != 0
+
+    /// Runs `body` while rendering `progress` on standard error (JSON events on standard output).
+    func whileRunning<Result: Sendable>(_ progress: RunProgress, _ body: @Sendable () async throws -> Result) async rethrows -> Result {
+        guard style != .quiet else { return try await body() }
+        let interval: Duration = interactive ? .milliseconds(500) : .seconds(5)
+        let ticker = Task {
+            var lastVersion = -1
+            let started = ContinuousClock.now
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                let version = await progress.version
+                guard version != lastVersion else { continue }
+                lastVersion = version
+                render(await progress.snapshot, elapsed: ContinuousClock.now - started)
+            }
+        }
+        defer { ticker.cancel() }
+        return try await body()
+    }
+
+    private func render(_ reports: [StageReport], elapsed: Duration) {
+        switch style {
+        case .json:
+            for report in reports { print(Self.event("progress", report).serialized()) }
+        case .text:
+            let seconds = Double(elapsed.components.seconds)
+            let line = reports.map { report in
+                var text = "\(report.id) \(report.items)"
+                if report.failed > 0 { text += " (\(report.failed) failed)" }
+                if report.usage.costUSD > 0 { text += " $\(Self.money(report.usage.costUSD))" }
+                return text
+            }.joined(separator: " | ")
+            let rate = seconds > 0 ? " · \(Int(Double(reports.reduce(0) { $0 + $1.computed }) / seconds))/s" : ""
+            if interactive {
+                FileHandle.standardError.write(Data("\r\u{1B}[K[\(Int(seconds))s] \(line)\(rate)".utf8))
+            } else {
+                StandardError.write("[\(Int(seconds))s] \(line)\(rate)")
+            }
+        case .quiet:
+            break
+        }
+    }
+
+    /// The final summary: a table on standard output (or a `run_finished` event), and what to do next.
+    func finish(_ report: RunReport, pipeline: Pipeline, file: String, interrupted: Bool) {
+        if style == .text, interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if style == .json {
+            for stage in report.stages { print(Self.event("stage_finished", stage).serialized()) }
+            var object = JSONObject([("event", .string("run_finished"))])
+            object["failed_items"] = .integer(report.failedItems)
+            object["cost_usd"] = .double(report.usage.costUSD)
+            object["stopped"] = report.stop.map { .string(Self.describe($0)) } ?? .null
+            print(JSONValue.object(object).serialized())
+            return
+        }
+        let header = ["stage", "type", "items", "cached", "computed", "failed", "requests", "tokens in/out", "cost"]
+        var rows = [header]
+        for stage in report.stages {
+            rows.append([
+                stage.id, stage.type.rawValue, String(stage.items), String(stage.cached), String(stage.computed),
+                String(stage.failed), String(stage.requests), "\(stage.usage.inputTokens)/\(stage.usage.outputTokens)",
+                "$" + Self.money(stage.usage.costUSD),
+            ])
+        }
+        Table.print(rows)
+        for stage in report.stages where !stage.problems.isEmpty {
+            print("\n\(stage.id): \(stage.failed + stage.skipped) problem\(stage.failed + stage.skipped == 1 ? "" : "s"), first ones:")
+            for problem in stage.problems { print("  - \(problem)") }
+        }
+        if let outputs = report.stages.last?.outputFile { print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/") }
+        if let stop = report.stop {
+            StandardError.write("stopped: \(Self.describe(stop))")
+            StandardError.write("finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
+        } else if interrupted {
+            StandardError.write("interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
+        } else if report.failedItems > 0 {
+            StandardError.write(
+                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)")
+        }
+    }
+
+    static func describe(_ stop: RunStop) -> String {
+        switch stop {
+        case .keyRejected(let message): "the provider rejected the API key: \(message)"
+        case .quotaExhausted(let message): "the provider account is out of quota: \(message)"
+        case .budgetReached(let spent, let limit):
+            "budget reached: $\(money(spent)) spent of $\(money(limit)); raise --max-cost or max_cost_usd to continue"
+        case .interrupted: "interrupted"
+        }
+    }
+
+    static func event(_ name: String, _ report: StageReport) -> JSONValue {
+        var object = JSONObject([("event", .string(name)), ("stage", .string(report.id)), ("type", .string(report.type.rawValue))])
+        object["items"] = .integer(report.items)
+        object["cached"] = .integer(report.cached)
+        object["computed"] = .integer(report.computed)
+        object["failed"] = .integer(report.failed)
+        object["requests"] = .integer(report.requests)
+        object["input_tokens"] = .integer(report.usage.inputTokens)
+        object["output_tokens"] = .integer(report.usage.outputTokens)
+        object["cost_usd"] = .double(report.usage.costUSD)
+        return .object(object)
+    }
+
+    static func money(_ value: Double) -> String { String(format: "%.4f", value) }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import KilnBasics
+import KilnModel
+import KilnRunner
+
+/// `kiln-pipe run FILE`: runs the pipeline, resuming from the checkpoint store.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline; a rerun resumes and never pays twice for finished work.",
+        discussion: """
+            Finished units of work are read from the checkpoint store instead of calling a provider again, so \
+            rerunning a finished pipeline makes no call, and a changed stage recomputes only what its change \
+            affects. Exit codes: 0 done, 2 invalid pipeline or setup, 3 some items failed, 4 budget or quota \
+            reached, 130 interrupted (rerun to resume).
+            """
+    )
+
+    @Argument(help: "The pipeline file.", completion: .file(extensions: ["yml", "yaml"]))
+    var file: String
+
+    @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var stateOptions: StateOptions
+
+    @Option(parsing: .upToNextOption, help: "Run only these stages; the others are served from the checkpoint store.")
+    var only: [String] = []
+
+    @Option(help: "Override every provider's max_concurrency.")
+    var concurrency: Int?
+
+    @Flag(help: "Ignore cached results of every stage (see --fresh-stage for some).")
+    var fresh = false
+
+    @Option(name: .customLong("fresh-stage"), help: "Ignore cached results of this stage (repeatable).")
+    var freshStages: [String] = []
+
+    @Flag(help: "Make no provider call: serve everything from the checkpoint store; a miss is a failed item.")
+    var offline = false
+
+    @Option(name: .customLong("max-cost"), help: "Stop dispatching paid calls past this spend in USD (overrides max_cost_usd).")
+    var maxCost: Double?
+
+    @Option(help: "Where each stage's items are written as JSONL (default: .kiln-pipe/out/<name> beside the file).")
+    var out: String?
+
+    @Flag(help: "Print JSON-lines events instead of text.")
+    var json = false
+
+    @Flag(help: "Print only the final summary.")
+    var quiet = false
+
+    func validate() throws {
+        if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
+        if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be greater than 0") }
+    }
+
+    func run() async throws {
+        let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
+        let directory = LoadedPipeline.directory(of: pipeline)
+        for stage in only + freshStages where pipeline.stage(withID: stage) == nil {
+            throw ValidationError("unknown stage '\(stage)'; stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
+        }
+        let options = RunOptions(
+            statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
+            outputDirectory: out ?? directory.appendingPathComponent(".kiln-pipe/out/\(pipeline.name)").path,
+            environment: ProcessInfo.processInfo.environment, freshStages: Set(freshStages), freshAll: fresh,
+            offline: offline, onlyStages: only.isEmpty ? nil : Set(only), concurrency: concurrency, maxCostUSD: maxCost)
+        let engine = RunEngine(pipeline: pipeline, options: options)
+        let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
+        let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)
+        let interrupts = InterruptHandler { await engine.stop.set() }
+        defer { interrupts.cancel() }
+        let report: RunReport
+        do {
+            report = try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
+        } catch let error as RunSetupError {
+            StandardError.write("error: \(error)")
+            throw ExitCode(KilnExitCode.invalidInput)
+        }
+        renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupts.wasInterrupted)
+        throw ExitCode(Self.exitCode(for: report, interrupted: interrupts.wasInterrupted))
+    }
+
+    static func exitCode(for report: RunReport, interrupted: Bool) -> Int32 {
+        switch report.stop {
+        case .keyRejected: return KilnExitCode.invalidInput
+        case .quotaExhausted, .budgetReached: return KilnExitCode.budgetReached
+        case .interrupted: return KilnExitCode.interrupted
+        case nil: break
+        }
+        if interrupted { return KilnExitCode.interrupted }
+        return report.failedItems > 0 ? KilnExitCode.failedItems : KilnExitCode.success
+    }
+}
+
+/// Ctrl-C: the first stops dispatching and lets in-flight calls finish and be checkpointed; the second, or a
+/// grace period running out, exits at once. The checkpoint store stays valid either way (WAL transactions).
+final class InterruptHandler: @unchecked Sendable {
+    // @unchecked Sendable: `count` is only touched on `queue`, a serial queue the signal source delivers on.
+    private let queue = DispatchQueue(label: "kiln-pipe.interrupts")
+    private let source: any DispatchSourceSignal
+    private var count = 0
+    static let graceSeconds = 30.0
+
+    init(onFirst: @escaping @Sendable () async -> Void) {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
+        source.setEventHandler { [unowned self] in
+            count += 1
+            if count > 1 {
+                StandardError.write("interrupted again: exiting now; finished work is in the checkpoint store")
+                exit(KilnExitCode.interrupted)
+            }
+            StandardError.write(
+                "interrupted: no new calls; finishing the ones in flight (Ctrl-C again to quit now). Rerun to resume.")
+            Task { await onFirst() }
+            queue.asyncAfter(deadline: .now() + Self.graceSeconds) {
+                StandardError.write("in-flight calls did not finish within \(Int(Self.graceSeconds)) s: exiting")
+                exit(KilnExitCode.interrupted)
+            }
+        }
+        source.resume()
+    }
+
+    var wasInterrupted: Bool { queue.sync { count > 0 } }
+
+    func cancel() { source.cancel() }
+}

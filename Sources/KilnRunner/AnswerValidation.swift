@@ -1,0 +1,33 @@
+import Foundation
+package import KilnBasics
+import KilnModel
+
+/// Turns a model's answer into a stage value: JSON that matches the schema, or non-empty text.
+package enum AnswerValidation {
+    /// Part of every cache key: a change here recomputes what it judges.
+    package static let version = "answer-validation/v1"
+
+    package static func validate(_ text: String, schema: JSONValue?) -> Result<JSONValue, ValidationFailure> {
+        guard let schema else {
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return trimmed.isEmpty ? .failure(ValidationFailure("the answer is empty")) : .success(.string(text))
+        }
+        guard let value = extractJSON(from: text) else {
+            return .failure(ValidationFailure("the answer is not a JSON object: \(text.prefix(80))"))
+        }
+        let violations = JSONSchemaValidator.violations(of: value, against: schema)
+        guard violations.isEmpty else {
+            return .failure(ValidationFailure("the answer does not match the output schema: \(violations.joined(separator: "; "))"))
+        }
+        return .success(value)
+    }
+
+    /// The JSON object in an answer, tolerating a Markdown fence or text around it (models that ignore "only JSON").
+    package static func extractJSON(from text: String) -> JSONValue? {
+        if let value = try? JSONValue(parsing: text), value.objectValue != nil { return value }
+        guard let open = text.firstIndex(of: "{"), let close = text.lastIndex(of: "}"), open < close else { return nil }
+        guard let value = try? JSONValue(parsing: String(text[open...close])), value.objectValue != nil else { return nil }
+        return value
+    }
+}
+

@@ -1,0 +1,53 @@
+/// A bounded single-consumer channel between stages: `send` suspends while the buffer is full, so a fast
+/// producer cannot fill memory ahead of a slow consumer.
+package actor BoundedChannel<Element: Sendable> {
+    private var buffer: [Element] = []
+    private var head = 0
+    private let capacity: Int
+    private var finished = false
+    private var waitingSenders: [CheckedContinuation<Void, Never>] = []
+    private var waitingReceiver: CheckedContinuation<Element?, Never>?
+
+    package init(capacity: Int) {
+        self.capacity = max(1, capacity)
+    }
+
+    package func send(_ element: Element) async {
+        while buffer.count - head >= capacity && !finished {
+            await withCheckedContinuation { waitingSenders.append($0) }
+        }
+        if let receiver = waitingReceiver {
+            waitingReceiver = nil
+            receiver.resume(returning: element)
+        } else {
+            buffer.append(element)
+        }
+    }
+
+    /// No more elements will be sent; the consumer drains what is buffered, then sees the end.
+    package func finish() {
+        finished = true
+        if let receiver = waitingReceiver, buffer.count == head {
+            waitingReceiver = nil
+            receiver.resume(returning: nil)
+        }
+        for sender in waitingSenders { sender.resume() }
+        waitingSenders.removeAll()
+    }
+
+    /// The next element, or nil once finished and drained.
+    package func receive() async -> Element? {
+        if head < buffer.count {
+            let element = buffer[head]
+            head += 1
+            if head > 1024, head * 2 > buffer.count {
+                buffer.removeFirst(head)
+                head = 0
+            }
+            if !waitingSenders.isEmpty { waitingSenders.removeFirst().resume() }
+            return element
+        }
+        if finished { return nil }
+        return await withCheckedContinuation { waitingReceiver = $0 }
+    }
+}

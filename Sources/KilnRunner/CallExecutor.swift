@@ -1,0 +1,126 @@
+import Foundation
+import KilnBasics
+package import KilnModel
+package import KilnProviders
+package import KilnScheduler
+package import KilnStore
+
+/// The outcome of one call after every retry.
+package enum CallOutcome<Value: Sendable>: Sendable {
+    case succeeded(Value, response: ChatResponse, call: RecordedCall, attempts: Int, usage: Usage, latencyMS: Int)
+    /// Failed for a reason retries could not fix; `usage` counts what was paid on the way.
+    case failed(reason: String, attempts: Int, usage: Usage)
+}
+
+/// Sends one request through its provider's limiter and the budget, retrying what can be retried (the only
+/// retry layer), and validating every answer before it counts: an invalid answer is retried like an error.
+package struct CallExecutor: Sendable {
+    package let budget: BudgetTracker
+    package let stop: StopFlag
+
+    package init(budget: BudgetTracker, stop: StopFlag) {
+        self.budget = budget
+        self.stop = stop
+    }
+
+    /// `validate` turns an answer into the stage's value, or says why it is not acceptable.
+    package func execute<Value: Sendable>(
+        _ request: ChatRequest, on entry: ProviderPool.Entry,
+        validate: @Sendable (ChatResponse) -> Result<Value, ValidationFailure>
+    ) async throws(RunStop) -> CallOutcome<Value> {
+        let provider = entry.provider
+        let body = provider.body(for: request)
+        let requestHash = SHA256.hex(body.serialized(sortedKeys: true))
+        let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
+        let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
+        var usage = Usage()
+        var waited = 0.0
+        var lastError = "no attempt was made"
+        var attempt = 0
+        let started = ContinuousClock.now
+        while attempt <= policy.maxRetries {
+            attempt += 1
+            let reservation = provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
+            guard await budget.reserve(reservation) else {
+                throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: budget.limitUSD ?? 0)
+            }
+            do {
+                try await entry.limiter.acquire(estimatedTokens: estimate.input + estimate.output)
+            } catch {
+                await budget.settle(reserved: reservation, actualUSD: 0)
+                throw .interrupted
+            }
+            let retryAfter: Double?
+            do {
+                let response = try await provider.send(body)
+                usage += response.usage
+                await budget.settle(reserved: reservation, actualUSD: response.usage.costUSD)
+                await entry.limiter.release(
+                    estimatedTokens: estimate.input + estimate.output,
+                    outcome: .success(
+                        tokens: response.usage.inputTokens + response.usage.outputTokens,
+                        remainingRequests: response.rateLimit.remainingRequests,
+                        remainingTokens: response.rateLimit.remainingTokens,
+                        resetSeconds: response.rateLimit.requestsResetSeconds ?? response.rateLimit.tokensResetSeconds))
+                switch validate(response) {
+                case .success(let value):
+                    let call = RecordedCall(
+                        requestHash: requestHash, provider: provider.config.name, request: body, response: response.raw)
+                    let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
+                    return .succeeded(value, response: response, call: call, attempts: attempt, usage: usage, latencyMS: latency)
+                case .failure(let failure):
+                    lastError = "invalid answer: \(failure.reason)"
+                    retryAfter = nil
+                }
+            } catch {
+                await budget.settle(reserved: reservation, actualUSD: 0)
+                await entry.limiter.release(
+                    estimatedTokens: estimate.input + estimate.output,
+                    outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure)
+                if error.kind == .unauthorized { throw .keyRejected(error.message) }
+                if error.kind == .quotaExhausted { throw .quotaExhausted(error.message) }
+                lastError = error.description
+                guard error.isRetryable else { return .failed(reason: lastError, attempts: attempt, usage: usage) }
+                retryAfter = error.retryAfter
+            }
+            guard attempt <= policy.maxRetries else { break }
+            let delay = policy.delay(beforeRetry: attempt, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
+            guard waited + delay <= policy.maxTotalWait else {
+                lastError += " (gave up after waiting \(Int(waited)) s in total)"
+                break
+            }
+            waited += delay
+            if await stop.isSet { throw .interrupted }
+            try? await Task.sleep(for: .seconds(delay))
+        }
+        return .failed(
+            reason: "\(lastError) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))", attempts: attempt, usage: usage)
+    }
+}
+
+/// Why an answer was not accepted.
+package struct ValidationFailure: Error, Sendable {
+    package var reason: String
+
+    package init(_ reason: String) { self.reason = reason }
+}
+
+/// Set on Ctrl-C: nothing new is dispatched after it.
+package actor StopFlag {
+    package private(set) var isSet = false
+
+    package init() {}
+
+    package func set() { isSet = true }
+}
+
+/// Rough token counts for limiting and cost estimates (about 4 characters per token), corrected by real usage.
+package enum TokenEstimate {
+    package static let defaultOutputTokens = 512
+
+    package static func tokens(of request: ChatRequest, provider: ProviderConfig) -> (input: Int, output: Int) {
+        let characters = request.messages.reduce(0) { $0 + $1.content.count } + (request.structured?.schema.serialized().count ?? 0)
+        let output = (request.params.maxTokens ?? provider.params.maxTokens ?? defaultOutputTokens) * max(1, request.choices)
+        return (max(1, characters / 4), output)
+    }
+}

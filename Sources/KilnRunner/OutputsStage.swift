@@ -1,0 +1,174 @@
+import Foundation
+import KilnBasics
+import KilnModel
+import KilnProviders
+import KilnStore
+
+/// `outputs`: runs the task on every input, once per model and sample, with optional chain of thought.
+struct OutputsStage: Sendable {
+    let stageID: String
+    let settings: OutputsSettings
+    let task: TaskDefinition
+    /// Provider configs as written in the pipeline (cache keys never depend on a run's ports or overrides).
+    let declared: [String: ProviderConfig]
+    /// Nil when only planning: no call can be made then.
+    let pool: ProviderPool?
+    let executor: CallExecutor?
+    let store: any CheckpointStore
+    let mode: CacheMode
+
+    /// One call (or call pair) to make: an input, a model, a sample number.
+    struct Unit: Sendable {
+        var item: PipelineItem
+        var model: String
+        var sample: Int
+    }
+
+    /// What became of a unit.
+    enum Result: Sendable {
+        case done(PipelineItem, cached: Bool, usage: Usage, requests: Int)
+        case failed(String, usage: Usage, requests: Int)
+        case stopped(RunStop)
+    }
+
+    func units(for item: PipelineItem) -> [Unit] {
+        settings.models.flatMap { model in (0..<settings.samples).map { Unit(item: item, model: model, sample: $0) } }
+    }
+
+    var usesThinking: Bool { settings.thinking ?? (task.thinkingInstruction != nil) }
+
+    /// The content address of a unit: everything that can change its answer, nothing that cannot.
+    func key(for unit: Unit) -> String {
+        let provider = declared[unit.model]
+        var model = JSONObject()
+        model["kind"] = .string(provider?.kind.rawValue ?? "")
+        model["model"] = .string(provider?.model ?? "")
+        model["endpoint"] = provider?.kind == .fake && provider?.baseURL == nil ? .string("in-process") : provider?.baseURL.map(JSONValue.string) ?? .null
+        model["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
+        model["top_p"] = provider?.params.topP.map(JSONValue.double) ?? .null
+        model["max_tokens"] = provider?.params.maxTokens.map(JSONValue.integer) ?? .null
+        model["seed"] = provider?.params.seed.map(JSONValue.integer) ?? .null
+        model["structured_output"] = provider?.structuredOutput.map { .string($0.rawValue) } ?? .null
+        var components = JSONObject()
+        components["stage_type"] = .string(StageType.outputs.rawValue)
+        components["prompt_version"] = .string(TaskPrompt.version)
+        components["validator_version"] = .string(AnswerValidation.version)
+        components["system"] = .string(TaskPrompt.systemMessage(for: task))
+        components["thinking"] = usesThinking ? .string(thinkingInstruction) : .null
+        components["output_schema"] = task.outputSchema ?? .null
+        components["model"] = .object(model)
+        components["input"] = unit.item.fields["input"] ?? .null
+        components["sample"] = .integer(unit.sample)
+        return CheckpointKey.make(components)
+    }
+
+    private var thinkingInstruction: String { task.thinkingInstruction ?? TaskPrompt.defaultThinkingInstruction }
+
+    func run(_ unit: Unit) async -> Result {
+        let key = key(for: unit)
+        if mode.useCache, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
+            let item = record.item.flatMap(PipelineItem.init(json:))
+        {
+            return .done(item, cached: true, usage: Usage(), requests: 0)
+        }
+        if mode.offline {
+            return .failed("not in the checkpoint store and --offline forbids calls (unit \(key.prefix(12)))", usage: Usage(), requests: 0)
+        }
+        guard let executor, let entry = pool?[unit.model] else {
+            return .failed("provider '\(unit.model)' is not available", usage: Usage(), requests: 0)
+        }
+        let system = ChatMessage.system(TaskPrompt.systemMessage(for: task))
+        let input = TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null)
+        // Repeated samples differ by seed, so each is its own request (and its own cache entry).
+        var params = ModelParams()
+        if settings.samples > 1 { params.seed = (entry.provider.config.params.seed ?? 0) + unit.sample }
+        var usage = Usage()
+        var requests = 0
+        var calls: [RecordedCall] = []
+        var reasoning: String?
+        var messages = [system, ChatMessage.user(input)]
+        do {
+            if usesThinking {
+                let thinking = ChatRequest(
+                    messages: [system, .user(TaskPrompt.thinkingMessage(input: input, instruction: thinkingInstruction))],
+                    params: params)
+                switch try await executor.execute(thinking, on: entry, validate: { AnswerValidation.validate($0.choices[0].text, schema: nil) }) {
+                case .succeeded(let value, _, let call, let attempts, let callUsage, _):
+                    usage += callUsage
+                    requests += attempts
+                    calls.append(call)
+                    reasoning = value.stringValue
+                    messages = [system, thinking.messages[1], .assistant(value.stringValue ?? ""), .user(TaskPrompt.finalAnswerRequest)]
+                case .failed(let reason, let attempts, let callUsage):
+                    return await fail(key: key, reason: "thinking step: \(reason)", usage: usage + callUsage, requests: requests + attempts)
+                }
+            }
+            let request = ChatRequest(
+                messages: messages, params: params, structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
+            let schema = task.outputSchema
+            switch try await executor.execute(request, on: entry, validate: { AnswerValidation.validate($0.choices[0].text, schema: schema) }) {
+            case .succeeded(let value, let response, let call, let attempts, let callUsage, let latency):
+                usage += callUsage
+                requests += attempts
+                calls.append(call)
+                let item = outputItem(for: unit, output: value, reasoning: reasoning ?? response.choices[0].reasoning, usage: usage, latencyMS: latency, attempts: requests)
+                let record = CheckpointRecord(
+                    key: key, stage: stageID, status: .done, item: item.json, usage: usage, latencyMS: latency,
+                    attempts: requests, calls: calls)
+                do {
+                    try await store.write([record])
+                } catch {
+                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: requests)
+                }
+                return .done(item, cached: false, usage: usage, requests: requests)
+            case .failed(let reason, let attempts, let callUsage):
+                return await fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)
+            }
+        } catch {
+            return .stopped(error)
+        }
+    }
+
+    private func fail(key: String, reason: String, usage: Usage, requests: Int) async -> Result {
+        try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: requests)])
+        return .failed(reason, usage: usage, requests: requests)
+    }
+
+    /// The output item, with the provenance a Kiln `TaskRun`'s data source records.
+    private func outputItem(
+        for unit: Unit, output: JSONValue, reasoning: String?, usage: Usage, latencyMS: Int, attempts: Int
+    ) -> PipelineItem {
+        var fields = JSONObject()
+        fields["input"] = unit.item.fields["input"] ?? .null
+        fields["output"] = output
+        for passthrough in ["expected", "tags", "rating"] { fields[passthrough] = unit.item.fields[passthrough] }
+        if let reasoning { fields["reasoning"] = .string(reasoning) }
+        fields["model"] = .string(unit.model)
+        fields["sample"] = .integer(unit.sample)
+        fields["source_id"] = .string(unit.item.id)
+        let provider = declared[unit.model]
+        var provenance = JSONObject()
+        provenance["stage"] = .string(stageID)
+        provenance["provider"] = .string(unit.model)
+        provenance["kind"] = .string(provider?.kind.rawValue ?? "")
+        provenance["model"] = .string(provider?.model ?? "")
+        provenance["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
+        provenance["prompt_version"] = .string(TaskPrompt.version)
+        provenance["input_tokens"] = .integer(usage.inputTokens)
+        provenance["output_tokens"] = .integer(usage.outputTokens)
+        provenance["cost_usd"] = .double(usage.costUSD)
+        provenance["latency_ms"] = .integer(latencyMS)
+        provenance["requests"] = .integer(attempts)
+        fields["provenance"] = .object(provenance)
+        let id = String(SHA256.hex("\(unit.item.id)\u{1F}\(unit.model)\u{1F}\(unit.sample)").prefix(16))
+        return PipelineItem(id: id, fields: fields)
+    }
+}
+
+/// How a stage uses the checkpoint store in this run.
+struct CacheMode: Sendable {
+    /// False under `--fresh`: recompute and overwrite.
+    var useCache: Bool
+    /// `--offline`, or a stage not selected by `--only`: serve from the store, never call.
+    var offline: Bool
+}

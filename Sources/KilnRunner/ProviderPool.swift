@@ -1,0 +1,70 @@
+import Foundation
+import KilnFakeProvider
+package import KilnModel
+package import KilnProviders
+package import KilnScheduler
+
+/// A pipeline's providers, ready to call: each with its limiter. `kind: fake` without a `base_url` gets an
+/// in-process fake server on loopback, so the no-key demo exercises the same HTTP path as a real provider.
+package final class ProviderPool: Sendable {
+    /// A provider with the limiter every call to it goes through.
+    package struct Entry: Sendable {
+        package let provider: any LLMProvider
+        package let limiter: ProviderLimiter<ContinuousClock>
+    }
+
+    private let entries: [String: Entry]
+    private let fakes: [FakeProvider]
+
+    /// Builds the providers the listed names need; throws when a key variable is unset or a kind is not available.
+    package init(pipeline: Pipeline, names: Set<String>, environment: [String: String], concurrencyOverride: Int?) throws {
+        var entries: [String: Entry] = [:]
+        var fakes: [FakeProvider] = []
+        for name in names.sorted() {
+            guard var config = pipeline.provider(named: name) else {
+                throw RunSetupError("unknown provider '\(name)'")
+            }
+            if let concurrencyOverride { config.maxConcurrency = concurrencyOverride }
+            var apiKey: String?
+            switch config.kind {
+            case .anthropic, .gemini:
+                throw RunSetupError(
+                    "provider '\(name)' is of kind \(config.kind.rawValue), which this version cannot call yet",
+                    hint: "use an OpenAI-compatible endpoint (kind: openai with base_url) for now")
+            case .fake:
+                if config.baseURL == nil {
+                    let fake = FakeProvider()
+                    try fake.start()
+                    fakes.append(fake)
+                    config.baseURL = fake.baseURL
+                }
+            case .openai:
+                if let variable = config.apiKeyEnv {
+                    guard let key = environment[variable], !key.isEmpty else {
+                        for fake in fakes { fake.stop() }
+                        throw RunSetupError(
+                            "\(variable) is not set; provider '\(name)' needs it",
+                            hint: "export \(variable)=<your key>, or set api_key_env to the variable that holds it")
+                    }
+                    apiKey = key
+                }
+            }
+            let transport = URLSessionTransport(maxConnections: config.maxConcurrency, timeout: config.timeoutSeconds)
+            let provider = OpenAICompatibleProvider(config: config, apiKey: apiKey, transport: transport)
+            entries[name] = Entry(
+                provider: provider,
+                limiter: ProviderLimiter(
+                    maxConcurrency: config.maxConcurrency, requestsPerMinute: config.requestsPerMinute,
+                    tokensPerMinute: config.tokensPerMinute, clock: ContinuousClock()))
+        }
+        self.entries = entries
+        self.fakes = fakes
+    }
+
+    package subscript(name: String) -> Entry? { entries[name] }
+
+    /// Stops the in-process fake servers.
+    package func shutdown() {
+        for fake in fakes { fake.stop() }
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import KilnBasics
+package import KilnModel
+import KilnProviders
+import KilnScheduler
+import KilnStore
+
+/// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
+/// stages), each unit of work is looked up in the checkpoint store first and checkpointed once validated.
+package final class RunEngine: Sendable {
+    package static let supportedStages: Set<StageType> = [.load, .outputs]
+
+    private let pipeline: Pipeline
+    private let options: RunOptions
+    private let baseDirectory: String
+    package let stop = StopFlag()
+
+    package init(pipeline: Pipeline, options: RunOptions) {
+        self.pipeline = pipeline
+        self.options = options
+        baseDirectory = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
+    }
+
+    /// Runs every stage; throws `RunSetupError` when the run cannot start (nothing was paid for then).
+    package func run(progress: RunProgress) async throws -> RunReport {
+        let unsupported = pipeline.stages.filter { !Self.supportedStages.contains($0.type) }
+        if let first = unsupported.first {
+            throw RunSetupError(
+                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load and outputs stages)",
+                hint: "`kiln-pipe validate` checks the whole file; remove or comment out the stages from '\(first.id)' on to run the rest")
+        }
+        if let only = options.onlyStages, let unknown = only.first(where: { pipeline.stage(withID: $0) == nil }) {
+            throw RunSetupError("--only names unknown stage '\(unknown)'", hint: "stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
+        }
+        let store = try SQLiteCheckpointStore(path: options.statePath)
+        let providerNames = Set(pipeline.stages.flatMap { $0.settings.providerNames })
+        let pool = try ProviderPool(
+            pipeline: pipeline, names: options.offline ? [] : providerNames, environment: options.environment,
+            concurrencyOverride: options.concurrency)
+        defer { pool.shutdown() }
+        try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
+        let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
+        let executor = CallExecutor(budget: budget, stop: stop)
+
+        // One bounded channel per (producer, consumer) edge.
+        var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
+        var outbound: [String: [BoundedChannel<PipelineItem>]] = [:]
+        for stage in pipeline.stages {
+            for source in stage.from {
+                let channel = BoundedChannel<PipelineItem>(capacity: 256)
+                inbound[stage.id, default: []].append(channel)
+                outbound[source, default: []].append(channel)
+            }
+        }
+        let reports = try await withThrowingTaskGroup(of: (Int, StageReport, RunStop?).self) { group in
+            for (index, stage) in pipeline.stages.enumerated() {
+                let context = StageContext(
+                    stage: stage, inputs: inbound[stage.id] ?? [], outputs: outbound[stage.id] ?? [],
+                    outputFile: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("\(stage.id).jsonl").path,
+                    mode: CacheMode(
+                        useCache: !(options.freshAll || options.freshStages.contains(stage.id)),
+                        offline: options.offline || (options.onlyStages.map { !$0.contains(stage.id) } ?? false)),
+                    progress: progress)
+                group.addTask { [self] in
+                    let (report, stopReason) = try await runStage(context, store: store, pool: pool, executor: executor)
+                    return (index, report, stopReason)
+                }
+            }
+            var reports: [(Int, StageReport, RunStop?)] = []
+            for try await result in group { reports.append(result) }
+            return reports.sorted { $0.0 < $1.0 }
+        }
+        return RunReport(
+            stages: reports.map(\.1), stop: reports.compactMap(\.2).first, statePath: options.statePath)
+    }
+
+    private func runStage(
+        _ context: StageContext, store: SQLiteCheckpointStore, pool: ProviderPool, executor: CallExecutor
+    ) async throws -> (StageReport, RunStop?) {
+        var report = StageReport(id: context.stage.id, type: context.stage.type)
+        report.outputFile = context.outputFile
+        let writer = try JSONLinesWriter(path: context.outputFile)
+        var stopReason: RunStop?
+        func emit(_ item: PipelineItem) async throws {
+            try writer.write(item.json)
+            report.items += 1
+            for channel in context.outputs { await channel.send(item) }
+        }
+        do {
+            switch context.stage.settings {
+            case .load(let settings):
+                try await LoadStage(stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory).read(
+                    emit: { item in
+                        try await emit(item)
+                        await context.progress.update(context.stage.id) { $0.items += 1 }
+                    },
+                    skipped: { bad in
+                        report.skipped += 1
+                        report.note("\(bad.location): \(bad.reason) (skipped)")
+                    })
+            case .outputs(let settings):
+                guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
+                let stage = OutputsStage(
+                    stageID: context.stage.id, settings: settings, task: task,
+                    declared: Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) }), pool: pool,
+                    executor: executor, store: store, mode: context.mode)
+                let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.provider.config.maxConcurrency ?? 1) }
+                var queued: [OutputsStage.Unit] = []
+                var inputIndex = 0
+                try await forEachOrdered(
+                    {
+                        while queued.isEmpty {
+                            guard inputIndex < context.inputs.count else { return nil }
+                            if let item = await context.inputs[inputIndex].receive() {
+                                queued = stage.units(for: item)
+                            } else {
+                                inputIndex += 1
+                            }
+                        }
+                        return queued.removeFirst()
+                    }, concurrency: max(1, concurrency), transform: { unit in await stage.run(unit) },
+                    emit: { result in
+                        switch result {
+                        case .done(let item, let cached, let usage, let requests):
+                            if cached { report.cached += 1 } else { report.computed += 1 }
+                            report.usage += usage
+                            report.requests += requests
+                            try await emit(item)
+                        case .failed(let reason, let usage, let requests):
+                            report.failed += 1
+                            report.usage += usage
+                            report.requests += requests
+                            report.note(reason)
+                        case .stopped(let reason):
+                            if stopReason == nil { stopReason = reason }
+                            await stop.set()
+                        }
+                        let snapshot = report
+                        await context.progress.update(context.stage.id) { $0 = snapshot }
+                    }, shouldStop: { await self.stop.isSet })
+            default:
+                break
+            }
+        } catch {
+            for channel in context.outputs { await channel.finish() }
+            // Drain inputs so upstream stages never block on a consumer that left.
+            for channel in context.inputs { while await channel.receive() != nil {} }
+            throw error
+        }
+        for channel in context.outputs { await channel.finish() }
+        for channel in context.inputs { while await channel.receive() != nil {} }
+        try writer.close()
+        await context.progress.update(context.stage.id) { [report] in $0 = report }
+        return (report, stopReason)
+    }
+}
+
+/// Everything one stage task needs.
+private struct StageContext: Sendable {
+    var stage: StageSpec
+    var inputs: [BoundedChannel<PipelineItem>]
+    var outputs: [BoundedChannel<PipelineItem>]
+    var outputFile: String
+    var mode: CacheMode
+    var progress: RunProgress
+}

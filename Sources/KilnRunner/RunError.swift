@@ -1,0 +1,24 @@
+/// Why a run stopped before finishing its work; each maps to one documented exit code.
+package enum RunStop: Error, Sendable, Equatable {
+    /// A provider rejected the key: nothing more can succeed until it is fixed.
+    case keyRejected(String)
+    /// The provider account is out of quota or credit.
+    case quotaExhausted(String)
+    /// The cost budget would be passed by the next call.
+    case budgetReached(spentUSD: Double, limitUSD: Double)
+    /// Ctrl-C.
+    case interrupted
+}
+
+/// A problem that prevents a run from starting (exit 2): missing key, unsupported stage, unreadable input.
+package struct RunSetupError: Error, Sendable, CustomStringConvertible {
+    package var message: String
+    package var hint: String?
+
+    package init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+
+    package var description: String { hint.map { "\(message) (\($0))" } ?? message }
+}

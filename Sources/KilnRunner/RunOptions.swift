@@ -1,0 +1,35 @@
+/// How `run` should treat the pipeline.
+package struct RunOptions: Sendable {
+    /// The checkpoint store file.
+    package var statePath: String
+    /// Where each stage's items are written as JSONL.
+    package var outputDirectory: String
+    package var environment: [String: String]
+    /// Stages to recompute ignoring the store; empty set with `freshAll` means every stage.
+    package var freshStages: Set<String>
+    package var freshAll: Bool
+    /// Serve everything from the store; a miss is a failed item.
+    package var offline: Bool
+    /// Run only these stages; the others are served from the store.
+    package var onlyStages: Set<String>?
+    /// Overrides every provider's `max_concurrency`.
+    package var concurrency: Int?
+    /// Overrides `max_cost_usd`.
+    package var maxCostUSD: Double?
+
+    package init(
+        statePath: String, outputDirectory: String, environment: [String: String], freshStages: Set<String> = [],
+        freshAll: Bool = false, offline: Bool = false, onlyStages: Set<String>? = nil, concurrency: Int? = nil,
+        maxCostUSD: Double? = nil
+    ) {
+        self.statePath = statePath
+        self.outputDirectory = outputDirectory
+        self.environment = environment
+        self.freshStages = freshStages
+        self.freshAll = freshAll
+        self.offline = offline
+        self.onlyStages = onlyStages
+        self.concurrency = concurrency
+        self.maxCostUSD = maxCostUSD
+    }
+}

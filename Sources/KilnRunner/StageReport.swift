@@ -1,0 +1,43 @@
+package import KilnModel
+
+/// What one stage did in a run.
+package struct StageReport: Sendable, Hashable {
+    package var id: String
+    package var type: StageType
+    /// Items the stage passed on.
+    package var items = 0
+    /// Units of work served from the checkpoint store (no call made).
+    package var cached = 0
+    /// Units computed in this run.
+    package var computed = 0
+    package var failed = 0
+    /// Input rows skipped by `on_error: skip`.
+    package var skipped = 0
+    /// Provider requests sent, retries included.
+    package var requests = 0
+    package var usage = Usage()
+    /// The first failures and skipped rows, with their reasons.
+    package var problems: [String] = []
+    /// The file the stage's items were written to.
+    package var outputFile: String?
+
+    package init(id: String, type: StageType) {
+        self.id = id
+        self.type = type
+    }
+
+    mutating func note(_ problem: String) {
+        if problems.count < 5 { problems.append(problem) }
+    }
+}
+
+/// The outcome of a whole run.
+package struct RunReport: Sendable {
+    package var stages: [StageReport]
+    /// Why the run stopped early, if it did.
+    package var stop: RunStop?
+    package var statePath: String
+
+    package var failedItems: Int { stages.reduce(0) { $0 + $1.failed } }
+    package var usage: Usage { stages.reduce(Usage()) { $0 + $1.usage } }
+}
