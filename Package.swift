@@ -124,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnCommandsTests",
-            dependencies: ["kiln-pipe"],
+            dependencies: ["kiln-pipe", "KilnFakeProvider"],
             swiftSettings: strictSettings
         ),
     ]

@@ -78,7 +78,8 @@ package final class FakeProvider: @unchecked Sendable {
         if config.latencyMS > 0 { Thread.sleep(forTimeInterval: Double(config.latencyMS) / 1000) }
         if let fault = config.faults.first(where: { Self.strikes($0, hash: hash, attempt: attempt) }) {
             lock.withLock { statistics.faults[fault.kind.rawValue, default: 0] += 1 }
-            return record(reply(for: fault.kind, body: body, hash: hash), hash: hash)
+            // A faulty answer is never a success, even when it is a 200 (schema-invalid, or sent after a timeout).
+            return record(reply(for: fault.kind, body: body, hash: hash), hash: nil)
         }
         return record(.json(200, FakeCompletion(body: body, hash: hash).json.serialized()), hash: hash)
     }
@@ -125,7 +126,7 @@ package final class FakeProvider: @unchecked Sendable {
         }
     }
 
-    /// Counts the answer; a valid 200 for a body that already had one is a duplicate payment.
+    /// Counts the answer; a good 200 (`hash` given) for a body that already had one is a duplicate payment.
     private func record(_ reply: HTTPReply, hash: String?) -> HTTPReply {
         lock.withLock {
             switch reply {
