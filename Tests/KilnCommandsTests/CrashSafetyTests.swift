@@ -1,0 +1,55 @@
+import Foundation
+import KilnFakeProvider
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Killing `kiln-pipe run` with SIGKILL at random moments loses no finished work and corrupts nothing.
+@Suite(.serialized) struct CrashSafety {
+    /// Latency is measured per run; everything else must match.
+    static func withoutTimings(_ line: String) -> String {
+        line.replacing(/"latency_ms":\d+/, with: "\"latency_ms\":0")
+    }
+
+    @Test func killedRunsResumeToTheSameOutputsWithoutPayingTwice() throws {
+        let reference = try RunScenario(rows: 120, models: ["a", "b"], latencyMS: 15, maxConcurrency: 8)
+        defer { reference.finish() }
+        #expect(try reference.run().status == 0)
+        let expected = reference.outputLines.map(Self.withoutTimings)
+
+        let scenario = try RunScenario(rows: 120, models: ["a", "b"], latencyMS: 15, maxConcurrency: 8)
+        defer { scenario.finish() }
+        var generator = SystemRandomNumberGenerator()
+        var kills = 0
+        for _ in 0..<4 {
+            let process = Process()
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = ["run", "p.yml", "--quiet"]
+            process.currentDirectoryURL = scenario.directory
+            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &generator))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let final = try scenario.run()
+        #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
+        let actual = scenario.outputLines.map(Self.withoutTimings)
+        let differing = zip(actual, expected).filter { $0 != $1 }.count + abs(actual.count - expected.count)
+        #expect(differing == 0, "same items, same order, same content as an uninterrupted run: \(differing) lines differ")
+        let statistics = scenario.fake.currentStatistics
+        // A killed process can lose only answers that arrived but were not yet committed: at most one window per kill.
+        #expect(statistics.duplicateSuccesses <= kills * 16, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
+        let rerun = try scenario.run()
+        #expect(rerun.status == 0)
+        #expect(scenario.fake.currentStatistics.requests == statistics.requests, "nothing left to do")
+    }
+}
