@@ -5,9 +5,13 @@ import KilnModel
 /// The checkpoint store in an SQLite file (WAL). Every SQLite call runs on one serial queue, off Swift's
 /// cooperative pool; writes that arrive while a commit runs are grouped into the next transaction.
 package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `database` and `pending` are only touched on `queue`, a serial queue.
+    // @unchecked Sendable: `database` is only touched on `queue`, a serial queue; `pending` and `draining` only
+    // under `lock`.
     private let queue = DispatchQueue(label: "kiln-pipe.checkpoint-store")
     private let database: SQLiteDatabase
+    private let lock = NSLock()
+    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)] = []
+    private var draining = false
     package let path: String
 
     static let schemaVersion = 1
@@ -67,34 +71,60 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         }
     }
 
+    /// Durable when it returns. Writes that arrive while a transaction commits are grouped into the next one
+    /// (group commit): one commit per burst instead of one per result, and no result waits on a timer.
     package func write(_ records: [CheckpointRecord]) async throws {
         guard !records.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let startDrain = lock.withLock {
+                pending.append((records, continuation))
+                defer { draining = true }
+                return !draining
+            }
+            if startDrain { queue.async { self.drain() } }
+        }
+    }
+
+    /// Commits everything pending in one transaction, repeatedly, until nothing is left.
+    private func drain() {
+        while true {
+            let batch = lock.withLock {
+                let batch = pending
+                pending.removeAll()
+                if batch.isEmpty { draining = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let result = Result { try commit(batch.flatMap(\.records)) }
+            for entry in batch { entry.done.resume(with: result) }
+        }
+    }
+
+    private func commit(_ records: [CheckpointRecord]) throws {
         let now = Date().timeIntervalSince1970
-        try await onQueue { database in
-            try database.transaction {
-                for record in records {
+        try database.transaction {
+            for record in records {
+                try database.query(
+                    """
+                    INSERT OR REPLACE INTO results(key, stage, status, item, error, input_tokens, output_tokens,
+                        cost_usd, latency_ms, attempts, request_hash, written_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(record.key), .text(record.stage), .text(record.status.rawValue),
+                        record.item.map { .text($0.serialized()) } ?? .null, record.error.map { .text($0) } ?? .null,
+                        .integer(Int64(record.usage.inputTokens)), .integer(Int64(record.usage.outputTokens)),
+                        .real(record.usage.costUSD), .integer(Int64(record.latencyMS)),
+                        .integer(Int64(record.attempts)), record.calls.last.map { .text($0.requestHash) } ?? .null,
+                        .real(now),
+                    ])
+                for call in record.calls {
                     try database.query(
-                        """
-                        INSERT OR REPLACE INTO results(key, stage, status, item, error, input_tokens, output_tokens,
-                            cost_usd, latency_ms, attempts, request_hash, written_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        "INSERT OR REPLACE INTO calls(request_hash, provider, request, response) VALUES (?, ?, ?, ?)",
                         [
-                            .text(record.key), .text(record.stage), .text(record.status.rawValue),
-                            record.item.map { .text($0.serialized()) } ?? .null, record.error.map { .text($0) } ?? .null,
-                            .integer(Int64(record.usage.inputTokens)), .integer(Int64(record.usage.outputTokens)),
-                            .real(record.usage.costUSD), .integer(Int64(record.latencyMS)),
-                            .integer(Int64(record.attempts)), record.calls.last.map { .text($0.requestHash) } ?? .null,
-                            .real(now),
+                            .text(call.requestHash), .text(call.provider), .text(call.request.serialized()),
+                            .text(call.response.serialized()),
                         ])
-                    for call in record.calls {
-                        try database.query(
-                            "INSERT OR REPLACE INTO calls(request_hash, provider, request, response) VALUES (?, ?, ?, ?)",
-                            [
-                                .text(call.requestHash), .text(call.provider), .text(call.request.serialized()),
-                                .text(call.response.serialized()),
-                            ])
-                    }
                 }
             }
         }
