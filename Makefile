@@ -29,8 +29,12 @@ demo: build
 test: setup
 	$(SWIFT) test
 
-bench:
-	@echo "make bench: no benchmark yet — the engine (scheduler, providers, store) brings the first ones."
+# Ratios measured side by side in one run (release build; BENCH_ITEMS=N to change the call count).
+bench: setup
+	$(SWIFT) build -c release --product kiln-pipe
+	$(SWIFT) build -c release --product kiln-pipe-fake-provider
+	$(SWIFT) build -c release --product kiln-pipe-bench
+	.build/release/kiln-pipe-bench
 
 # Shell completion scripts, for packaging: out/completions/kiln-pipe.{bash,zsh,fish}
 completions: build

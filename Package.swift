@@ -83,6 +83,12 @@ let package = Package(
             dependencies: ["KilnFakeProvider"],
             swiftSettings: strictSettings
         ),
+        // `make bench`: throughput, CPU per call and streaming memory of the release binaries.
+        .executableTarget(
+            name: "kiln-pipe-bench",
+            path: "Benchmarks/kiln-pipe-bench",
+            swiftSettings: strictSettings
+        ),
         // The system libsqlite3 (Debian's has WAL, FTS5 and JSON built in).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Checkpoint store: validated results and provider calls, content addressed, in SQLite (WAL).

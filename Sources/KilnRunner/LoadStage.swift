@@ -21,7 +21,6 @@ struct LoadStage {
 
     /// Calls `emit` for each item in file order; bad rows go to `skipped` when `on_error: skip`, else throw.
     func read(emit: (PipelineItem) async throws -> Void, skipped: (BadRow) async -> Void) async throws {
-        var seen: [String: Int] = [:]
         func item(from row: JSONValue, location: String) throws(BadRow) -> PipelineItem {
             var fields = JSONObject()
             for name in ["input", "output", "expected", "tags", "rating"] {
@@ -34,11 +33,10 @@ struct LoadStage {
                 }
                 fields["input"] = row
             }
-            var id = (settings.fields["id"].flatMap { Self.lookup($0, in: row) } ?? row["id"])
+            // Identity is the row's content: identical rows are one item identity (so a split never puts a row in
+            // train and its twin in test), and no table of seen rows grows with the file.
+            let id = (settings.fields["id"].flatMap { Self.lookup($0, in: row) } ?? row["id"])
                 .map { $0.stringValue ?? $0.serialized() } ?? String(SHA256.hex(row.serialized(sortedKeys: true)).prefix(16))
-            let occurrence = seen[id, default: 0]
-            seen[id] = occurrence + 1
-            if occurrence > 0 { id += "#\(occurrence)" }  // identical rows stay distinct items
             return PipelineItem(id: id, fields: fields)
         }
         func handle(_ row: () throws -> JSONValue, location: String) async throws {
