@@ -22,9 +22,14 @@ setup:
 build: setup
 	$(SWIFT) build
 
-# The main job on the embedded default pipeline: no API key, no network.
+# The main job on the embedded default pipelines: no API key, no network (the fake provider runs on loopback).
+# The quickstart is validated (its SDG, judge, split and export stages land with their issues); the golden set is
+# answered by two models for real, then answered again from the checkpoint store with zero calls.
 demo: build
 	$(BIN) validate pipelines/quickstart.yml
+	$(BIN) run pipelines/golden-answers.yml
+	$(BIN) run pipelines/golden-answers.yml --quiet
+	$(BIN) status pipelines/golden-answers.yml
 
 test: setup
 	$(SWIFT) test

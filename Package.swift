@@ -68,7 +68,7 @@ let package = Package(
         // Model endpoints behind one protocol: OpenAI-compatible today; an HTTP transport seam for tests.
         .target(
             name: "KilnProviders",
-            dependencies: ["KilnModel", "KilnBasics"],
+            dependencies: ["KilnModel", "KilnBasics", "CCurl"],
             swiftSettings: strictSettings
         ),
         // The deterministic OpenAI-compatible fake model server (loopback), for tests and the no-key demo.
@@ -86,9 +86,12 @@ let package = Package(
         // `make bench`: throughput, CPU per call and streaming memory of the release binaries.
         .executableTarget(
             name: "kiln-pipe-bench",
+            dependencies: ["KilnRunner"],
             path: "Benchmarks/kiln-pipe-bench",
             swiftSettings: strictSettings
         ),
+        // The system libcurl (OpenSSL flavour), through a shim for its variadic setopt calls.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The system libsqlite3 (Debian's has WAL, FTS5 and JSON built in).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Checkpoint store: validated results and provider calls, content addressed, in SQLite (WAL).

@@ -1,4 +1,6 @@
+import Dispatch
 import Foundation
+import KilnRunner
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +19,7 @@ struct Entrypoint {
 
     static let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 
-    static func main() throws {
+    static func main() async throws {
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-bench-\(getpid())")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
@@ -34,7 +36,7 @@ struct Entrypoint {
         fake.standardOutput = FileHandle.nullDevice
         try fake.run()
         defer { fake.terminate() }
-        Thread.sleep(forTimeInterval: 0.5)
+        try await Task.sleep(for: .milliseconds(500))
         try writeRows(items, to: work.appendingPathComponent("rows.jsonl"))
         try """
             version: 1
@@ -55,6 +57,14 @@ struct Entrypoint {
         print("calls: N=\(items) L=\(latencyMS)ms C=\(concurrency)   ideal N·L/C = \(format(ideal)) s")
         print(row("run, all calls new", cold, extra: "efficiency \(format(efficiency, 3)) (target ≥ 0.95)"))
         print(row("rerun, all cached", warm, extra: "\(format(warm.wallSeconds / cold.wallSeconds, 3)) × the first run"))
+        let latencies = try String(contentsOf: work.appendingPathComponent(".kiln-pipe/out/bench/answers.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { line -> Double? in
+                guard let range = line.firstRange(of: "\"latency_ms\":") else { return nil }
+                return Double(line[range.upperBound...].prefix { $0.isNumber })
+            }
+        let meanLatency = latencies.reduce(0, +) / Double(max(latencies.count, 1))
+        let utilisation = latencies.reduce(0, +) / 1000 / (Double(concurrency) * cold.wallSeconds)
+        print("  measured call latency \(format(meanLatency, 1)) ms (nominal \(latencyMS)): slots busy \(format(utilisation, 3)) of the run")
         print("  scheduler overhead per item: \(format(overheadMS, 2)) ms of a slot beyond the provider's \(latencyMS) ms")
         print("  client CPU per call: \(format(cpuPerCallMS, 3)) ms (target ≤ 0.3 ms)")
         print("  for scale, as reported for Kiln 1.2.0's job runner at C=64: efficiency ~0.13, 4.6-8 ms CPU per call")
@@ -63,7 +73,15 @@ struct Entrypoint {
             exit(1)
         }
 
-        // 2. Memory while streaming items through a trivial stage.
+        // 2. The executor choice: bounded TaskGroup window vs explicit Dispatch, 100k trivial items.
+        print("\nexecutors, 100k trivial items, 64 in flight:")
+        let taskGroup = await timeTaskGroup(items: 100_000, concurrency: 64)
+        let dispatch = timeDispatch(items: 100_000, concurrency: 64)
+        print("  bounded TaskGroup window (used)  \(format(taskGroup * 1e6 / 100_000, 2)) µs/item")
+        print("  DispatchQueue + semaphore         \(format(dispatch * 1e6 / 100_000, 2)) µs/item")
+        print("  TaskGroup / Dispatch: \(format(taskGroup / dispatch, 2))")
+
+        // 3. Memory while streaming items through a trivial stage.
         print("\nstreaming memory (a load stage: read, checkpoint-free, write):")
         var rss: [Double] = []
         for count in [100_000, 1_000_000] {
@@ -80,6 +98,47 @@ struct Entrypoint {
             print(row("\(count) items", result, extra: "\(Int(Double(count) / result.wallSeconds)) items/s"))
         }
         print("  peak RSS 1M / 100k: \(format(rss[1] / rss[0], 2)) (flat = 1.0; target ≤ 150 MB)")
+    }
+
+    static func timeTaskGroup(items: Int, concurrency: Int) async -> Double {
+        let start = Date()
+        var next = 0
+        var sum = 0
+        try? await forEachOrdered(
+            {
+                guard next < items else { return nil }
+                next += 1
+                return next
+            }, concurrency: concurrency, transform: { $0 &* 2 }, emit: { sum &+= $0 })
+        precondition(sum > 0)
+        return Date().timeIntervalSince(start)
+    }
+
+    static func timeDispatch(items: Int, concurrency: Int) -> Double {
+        let start = Date()
+        let queue = DispatchQueue(label: "bench", attributes: .concurrent)
+        let slots = DispatchSemaphore(value: concurrency)
+        let group = DispatchGroup()
+        let sum = Counter()
+        for index in 0..<items {
+            slots.wait()
+            queue.async(group: group) {
+                sum.add(index &* 2)
+                slots.signal()
+            }
+        }
+        group.wait()
+        precondition(sum.value > 0)
+        return Date().timeIntervalSince(start)
+    }
+
+    /// A lock-protected sum for the Dispatch variant.
+    final class Counter: @unchecked Sendable {
+        // @unchecked Sendable: `total` is only touched under `lock`.
+        private let lock = NSLock()
+        private var total = 0
+        func add(_ amount: Int) { lock.withLock { total &+= amount } }
+        var value: Int { lock.withLock { total } }
     }
 
     static func writeRows(_ count: Int, to url: URL) throws {

@@ -19,6 +19,12 @@ extension JSONValue {
         var parser = JSONTextParser(bytes: Array(text.utf8))
         self = try parser.parseDocument()
     }
+
+    /// Parses UTF-8 bytes directly (a response body), without an intermediate String.
+    package init(parsing bytes: some Collection<UInt8>) throws(JSONParseError) {
+        var parser = JSONTextParser(bytes: Array(bytes))
+        self = try parser.parseDocument()
+    }
 }
 
 private struct JSONTextParser {

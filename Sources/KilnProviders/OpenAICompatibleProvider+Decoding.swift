@@ -5,8 +5,8 @@ import KilnModel
 extension OpenAICompatibleProvider {
     /// Turns an HTTP response into an answer or a classified error.
     func decode(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
-        let text = String(decoding: response.body, as: UTF8.self)
-        let json = try? JSONValue(parsing: text)
+        let json = try? JSONValue(parsing: response.body)
+        var text: String { String(decoding: response.body, as: UTF8.self) }
         guard (200..<300).contains(response.status) else {
             throw Self.error(status: response.status, body: json, text: text, headers: response.headers, provider: config)
         }

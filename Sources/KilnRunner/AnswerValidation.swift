@@ -9,8 +9,8 @@ package enum AnswerValidation {
 
     package static func validate(_ text: String, schema: JSONValue?) -> Result<JSONValue, ValidationFailure> {
         guard let schema else {
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            return trimmed.isEmpty ? .failure(ValidationFailure("the answer is empty")) : .success(.string(text))
+            let blank = text.unicodeScalars.allSatisfy(\.properties.isWhitespace)
+            return blank ? .failure(ValidationFailure("the answer is empty")) : .success(.string(text))
         }
         guard let value = extractJSON(from: text) else {
             return .failure(ValidationFailure("the answer is not a JSON object: \(text.prefix(80))"))

@@ -39,7 +39,35 @@ struct OutputsStage: Sendable {
 
     /// The content address of a unit: everything that can change its answer, nothing that cannot.
     func key(for unit: Unit) -> String {
-        let provider = declared[unit.model]
+        var components = JSONObject()
+        components["stage"] = .string(fingerprints[unit.model] ?? fingerprint(model: unit.model))
+        components["input"] = unit.item.fields["input"] ?? .null
+        components["sample"] = .integer(unit.sample)
+        return CheckpointKey.make(components)
+    }
+
+    /// What every unit of one model shares (prompts, schema, model and parameters), hashed once per stage.
+    private(set) var fingerprints: [String: String] = [:]
+
+    init(
+        stageID: String, settings: OutputsSettings, task: TaskDefinition, declared: [String: ProviderConfig],
+        pool: ProviderPool?, executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode
+    ) {
+        self.stageID = stageID
+        self.settings = settings
+        self.task = task
+        self.declared = declared
+        self.pool = pool
+        self.executor = executor
+        self.store = store
+        self.mode = mode
+        var fingerprints: [String: String] = [:]
+        for model in settings.models { fingerprints[model] = fingerprint(model: model) }
+        self.fingerprints = fingerprints
+    }
+
+    private func fingerprint(model name: String) -> String {
+        let provider = declared[name]
         var model = JSONObject()
         model["kind"] = .string(provider?.kind.rawValue ?? "")
         model["model"] = .string(provider?.model ?? "")
@@ -57,8 +85,6 @@ struct OutputsStage: Sendable {
         components["thinking"] = usesThinking ? .string(thinkingInstruction) : .null
         components["output_schema"] = task.outputSchema ?? .null
         components["model"] = .object(model)
-        components["input"] = unit.item.fields["input"] ?? .null
-        components["sample"] = .integer(unit.sample)
         return CheckpointKey.make(components)
     }
 

@@ -49,7 +49,7 @@ package final class ProviderPool: Sendable {
                     apiKey = key
                 }
             }
-            let transport = URLSessionTransport(maxConnections: config.maxConcurrency, timeout: config.timeoutSeconds)
+            let transport = CurlTransport(maxConnections: config.maxConcurrency)
             let provider = OpenAICompatibleProvider(config: config, apiKey: apiKey, transport: transport)
             entries[name] = Entry(
                 provider: provider,

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import KilnBasics
@@ -15,5 +16,18 @@ import Testing
     ])
     func matchesReferenceVectors(input: String, digest: String) {
         #expect(SHA256.hex(input) == digest)
+    }
+}
+
+@Suite struct SHA256Streaming {
+    @Test(arguments: [1, 7, 63, 64, 65, 200])
+    func splittingTheInputAnywhereGivesTheSameDigest(split: Int) {
+        let text = String(repeating: "kiln-pipe é ", count: 40)
+        let bytes = Array(text.utf8)
+        var hasher = SHA256()
+        bytes[..<split].withUnsafeBytes { hasher.update(bytes: $0) }
+        hasher.update(bytes[split...])
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        #expect(digest == SHA256.hex(text))
     }
 }

@@ -8,7 +8,7 @@ import Testing
     @Test func helpListsCommandsAndExitCodes() throws {
         let outcome = try KilnPipeBinary.run(["--help"])
         #expect(outcome.status == 0)
-        #expect(outcome.stdout.contains("validate"))
+        for command in ["validate", "plan", "run", "status"] { #expect(outcome.stdout.contains(command)) }
         #expect(outcome.stdout.contains("130  interrupted"))
         let validateHelp = try KilnPipeBinary.run(["validate", "--help"])
         #expect(validateHelp.status == 0 && validateHelp.stdout.contains("--format <format>"))
@@ -30,6 +30,23 @@ import Testing
         let outcome = try KilnPipeBinary.run(["validate", "pipelines/quickstart.yml"])
         #expect(outcome.status == 0, "\(outcome.stdout)")
         #expect(outcome.stdout.hasPrefix("pipelines/quickstart.yml: valid: 3 providers, 6 stages"))
+    }
+
+    @Test func runsTheDemoPipelineWithNoKeyAndResumesWithNoCall() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let arguments = [
+            "run", "pipelines/golden-answers.yml", "--state", scratch.appendingPathComponent("state.sqlite").path,
+            "--out", scratch.path, "--quiet",
+        ]
+        let first = try KilnPipeBinary.run(arguments)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.stdout.contains("answers  outputs  24     0       24"))
+        let lines = try String(contentsOf: scratch.appendingPathComponent("answers.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 24)
+        let second = try KilnPipeBinary.run(arguments)
+        #expect(second.status == 0)
+        #expect(second.stdout.contains("answers  outputs  24     24      0         0       0"), "\(second.stdout)")
     }
 
     @Test func reportsFiveLocatedMistakesAndExitsTwo() throws {

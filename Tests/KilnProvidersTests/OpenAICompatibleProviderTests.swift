@@ -20,7 +20,7 @@ import Testing
             name: "fake", kind: .openai, model: "fake-model", baseURL: fake.baseURL, apiKeyEnv: "FAKE_KEY",
             timeoutSeconds: timeout, inputPricePerMillion: 1, outputPricePerMillion: 2, structuredOutput: mode,
             location: SourceLocation(file: "test.yml"))
-        return OpenAICompatibleProvider(config: config, apiKey: "test-key", transport: URLSessionTransport(maxConnections: 8, timeout: timeout))
+        return OpenAICompatibleProvider(config: config, apiKey: "test-key", transport: CurlTransport(maxConnections: 8))
     }
 
     static func request(_ text: String = "Where is my order?") -> ChatRequest {
@@ -90,7 +90,7 @@ import Testing
         let fake = FakeProvider(config: FakeProviderConfig(faults: [FaultRule(kind: .hang, percent: 100)], hangSeconds: 3))
         try fake.start()
         defer { fake.stop() }
-        let provider = Self.provider(for: fake, timeout: 1)
+        let provider = Self.provider(for: fake, timeout: 0.5)
         let start = ContinuousClock.now
         do {
             _ = try await provider.send(provider.body(for: Self.request()))
@@ -99,7 +99,7 @@ import Testing
             #expect(error.kind == .timeout, "\(error)")
         }
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed >= .milliseconds(950) && elapsed < .seconds(2.5), "\(elapsed)")
+        #expect(elapsed >= .milliseconds(450) && elapsed < .seconds(2), "\(elapsed)")
     }
 }
 

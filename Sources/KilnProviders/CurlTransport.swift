@@ -1,0 +1,164 @@
+import CCurl
+package import Foundation
+
+/// HTTP through libcurl's multi interface: one event-loop thread drives every transfer of a provider, over a
+/// pool of keep-alive connections sized to its concurrency. HTTPS through OpenSSL; millisecond timeouts.
+/// libcurl never retries on its own here: the scheduler owns the one retry layer.
+package final class CurlTransport: HTTPTransport, @unchecked Sendable {
+    // @unchecked Sendable: `submitted` and `stopped` are guarded by `lock`; `multi` and the transfers in flight
+    // are only touched by the loop thread (curl_multi_wakeup is documented thread-safe).
+    private let lock = NSLock()
+    private var submitted: [Transfer] = []
+    private var stopped = false
+    private let multi: UnsafeMutableRawPointer
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    package init(maxConnections: Int) {
+        _ = Self.globalInit
+        // A failed init means out of memory; nothing sensible can continue.
+        guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
+        self.multi = multi
+        _ = kp_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, maxConnections))
+        _ = kp_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxConnections))
+        let thread = Thread { [self] in runLoop() }
+        thread.name = "kiln-pipe.curl"
+        thread.start()
+    }
+
+    /// Ends the event loop once the transfers in flight are done; later posts fail.
+    package func shutdown() {
+        lock.withLock { stopped = true }
+        curl_multi_wakeup(multi)
+    }
+
+    package func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError)
+        -> HTTPResponse
+    {
+        let result = await withCheckedContinuation { continuation in
+            let transfer = Transfer(url: url, headers: headers, body: body, timeout: timeout, continuation: continuation)
+            let accepted = lock.withLock {
+                guard !stopped else { return false }
+                submitted.append(transfer)
+                return true
+            }
+            if accepted {
+                curl_multi_wakeup(multi)
+            } else {
+                continuation.resume(returning: .failure(ProviderError(.connection, "the HTTP client was shut down")))
+            }
+        }
+        return try result.get()
+    }
+
+    private func runLoop() {
+        var running: Int32 = 0
+        while true {
+            let (incoming, stop) = lock.withLock { () -> ([Transfer], Bool) in
+                defer { submitted.removeAll() }
+                return (submitted, stopped)
+            }
+            for transfer in incoming { transfer.start(in: multi) }
+            if stop && running == 0 && incoming.isEmpty { break }
+            curl_multi_perform(multi, &running)
+            var queued: Int32 = 0
+            while let message = curl_multi_info_read(multi, &queued) {
+                guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+                var context: UnsafeMutableRawPointer?
+                _ = kp_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &context)
+                curl_multi_remove_handle(multi, easy)
+                if let context {
+                    Unmanaged<Transfer>.fromOpaque(context).takeRetainedValue().finish(code: message.pointee.data.result)
+                }
+            }
+            curl_multi_poll(multi, nil, 0, 1000, nil)
+        }
+        curl_multi_cleanup(multi)
+    }
+}
+
+/// One request in flight: its easy handle, what has arrived so far, and who waits for it.
+private final class Transfer {
+    let url: URL
+    let easy: UnsafeMutableRawPointer
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    var body = Data()
+    var headers: [String: String] = [:]
+    let timeout: Double
+    let continuation: CheckedContinuation<Result<HTTPResponse, ProviderError>, Never>
+
+    init(
+        url: URL, headers: [String: String], body: Data, timeout: Double,
+        continuation: CheckedContinuation<Result<HTTPResponse, ProviderError>, Never>
+    ) {
+        self.url = url
+        self.timeout = timeout
+        self.continuation = continuation
+        guard let easy = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+        self.easy = easy
+        _ = kp_easy_setopt_string(easy, CURLOPT_URL, url.absoluteString)
+        _ = kp_easy_setopt_long(easy, CURLOPT_POST, 1)
+        _ = kp_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count)
+        body.withUnsafeBytes { raw in
+            _ = kp_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+        }
+        for (name, value) in headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        // No "Expect: 100-continue" round trip before the body.
+        headerList = curl_slist_append(headerList, "Expect:")
+        _ = kp_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
+        _ = kp_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000)))
+        _ = kp_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(timeout, 30) * 1000)))
+        _ = kp_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
+        _ = kp_easy_setopt_write(easy, CURLOPT_WRITEFUNCTION, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            transfer.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+            return size * count
+        })
+        _ = kp_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, { data, size, count, context in
+            guard let data, let context else { return 0 }
+            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
+            if line.hasPrefix("HTTP/") {
+                transfer.headers.removeAll()  // a new response (after 100 Continue or a redirect) starts over
+            } else if let colon = line.firstIndex(of: ":") {
+                transfer.headers[line[..<colon].lowercased()] = line[line.index(after: colon)...]
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return size * count
+        })
+    }
+
+    /// Hands the handle to the multi interface; the multi loop holds a reference until `finish`.
+    func start(in multi: UnsafeMutableRawPointer) {
+        let context = Unmanaged.passRetained(self).toOpaque()
+        _ = kp_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
+        _ = kp_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
+        _ = kp_easy_setopt_pointer(easy, CURLOPT_PRIVATE, context)
+        curl_multi_add_handle(multi, easy)
+    }
+
+    func finish(code: CURLcode) {
+        var status = 0
+        _ = kp_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        curl_easy_cleanup(easy)
+        curl_slist_free_all(headerList)
+        let host = url.host ?? "the provider"
+        let result: Result<HTTPResponse, ProviderError>
+        switch code {
+        case CURLE_OK:
+            result = .success(HTTPResponse(status: status, headers: headers, body: body))
+        case CURLE_OPERATION_TIMEDOUT:
+            result = .failure(ProviderError(.timeout, "no answer within \(Self.format(timeout)) s from \(host)"))
+        case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
+            result = .failure(ProviderError(.connection, "cannot connect to \(host): \(String(cString: curl_easy_strerror(code)))"))
+        default:
+            result = .failure(ProviderError(.connection, "the connection to \(host) failed: \(String(cString: curl_easy_strerror(code)))"))
+        }
+        continuation.resume(returning: result)
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}
