@@ -65,10 +65,10 @@ package final class FakeProvider: @unchecked Sendable {
             inFlight += 1
             statistics.maxInFlight = max(statistics.maxInFlight, inFlight)
             attemptsByBody[hash, default: 0] += 1
-            recentArrivals.append(now)
+            // Like a provider's limit, only accepted requests use up the window; refused ones are free.
             recentArrivals.removeAll { $0 < now - 1 }
-            let over = config.hiddenRequestsPerSecond.map { recentArrivals.count > $0 } ?? false
-            if over { statistics.hiddenLimitRejections += 1 }
+            let over = config.hiddenRequestsPerSecond.map { recentArrivals.count >= $0 } ?? false
+            if over { statistics.hiddenLimitRejections += 1 } else { recentArrivals.append(now) }
             return (attemptsByBody[hash] ?? 1, over)
         }
         defer { lock.withLock { inFlight -= 1 } }

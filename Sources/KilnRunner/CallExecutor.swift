@@ -44,8 +44,9 @@ package struct CallExecutor: Sendable {
             guard await budget.reserve(reservation) else {
                 throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: budget.limitUSD ?? 0)
             }
+            let grantedAt: Double
             do {
-                try await entry.limiter.acquire(estimatedTokens: estimate.input + estimate.output)
+                grantedAt = try await entry.limiter.acquire(estimatedTokens: estimate.input + estimate.output)
             } catch {
                 await budget.settle(reserved: reservation, actualUSD: 0)
                 throw .interrupted
@@ -61,7 +62,8 @@ package struct CallExecutor: Sendable {
                         tokens: response.usage.inputTokens + response.usage.outputTokens,
                         remainingRequests: response.rateLimit.remainingRequests,
                         remainingTokens: response.rateLimit.remainingTokens,
-                        resetSeconds: response.rateLimit.requestsResetSeconds ?? response.rateLimit.tokensResetSeconds))
+                        resetSeconds: response.rateLimit.requestsResetSeconds ?? response.rateLimit.tokensResetSeconds),
+                    grantedAt: grantedAt)
                 switch validate(response) {
                 case .success(let value):
                     let call = RecordedCall(
@@ -76,7 +78,8 @@ package struct CallExecutor: Sendable {
                 await budget.settle(reserved: reservation, actualUSD: 0)
                 await entry.limiter.release(
                     estimatedTokens: estimate.input + estimate.output,
-                    outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure)
+                    outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure,
+                    grantedAt: grantedAt)
                 if error.kind == .unauthorized { throw .keyRejected(error.message) }
                 if error.kind == .quotaExhausted { throw .quotaExhausted(error.message) }
                 lastError = error.description

@@ -19,13 +19,15 @@ package actor ProviderLimiter<C: Clock> where C.Duration == Duration {
         return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
     }
 
-    /// Waits until a request estimated at `estimatedTokens` may be sent. Throws only on cancellation.
-    package func acquire(estimatedTokens: Int) async throws {
+    /// Waits until a request estimated at `estimatedTokens` may be sent, and returns when it was granted (to pass
+    /// back to `release`). Throws only on cancellation.
+    @discardableResult
+    package func acquire(estimatedTokens: Int) async throws -> Double {
         while true {
             try Task.checkCancellation()
             switch state.acquire(now: now, estimatedTokens: estimatedTokens) {
             case .granted:
-                return
+                return now
             case .waitForSlot:
                 await withCheckedContinuation { slotWaiters.append($0) }
             case .waitUntil(let time):
@@ -35,8 +37,9 @@ package actor ProviderLimiter<C: Clock> where C.Duration == Duration {
     }
 
     /// Reports how a granted request ended and wakes whoever may go next.
-    package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome) {
-        state.release(now: now, estimatedTokens: estimatedTokens, outcome: outcome)
+    package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome, grantedAt: Double? = nil) {
+        let now = self.now
+        state.release(now: now, estimatedTokens: estimatedTokens, outcome: outcome, latency: grantedAt.map { now - $0 })
         // Wake everyone waiting for a slot: each re-checks the (possibly smaller or larger) limit.
         let waiters = slotWaiters
         slotWaiters.removeAll()

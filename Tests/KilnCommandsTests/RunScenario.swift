@@ -8,8 +8,11 @@ struct RunScenario {
     let fake: FakeProvider
 
     init(rows: Int = 40, models: [String] = ["a"], samples: Int = 1, faults: [FaultRule] = [], latencyMS: Int = 0,
-         maxConcurrency: Int = 8, maxRetries: Int = 5, extraProvider: String = "", schema: Bool = true, maxCost: Double? = nil) throws {
-        fake = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS, faults: faults, hangSeconds: 5))
+         maxConcurrency: Int = 8, maxRetries: Int = 5, extraProvider: String = "", schema: Bool = true, maxCost: Double? = nil,
+         rpm: Int? = nil, hiddenRequestsPerSecond: Int? = nil) throws {
+        fake = FakeProvider(
+            config: FakeProviderConfig(
+                latencyMS: latencyMS, faults: faults, hiddenRequestsPerSecond: hiddenRequestsPerSecond, hangSeconds: 5))
         try fake.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -19,7 +22,7 @@ struct RunScenario {
         }
         try lines.write(to: directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
         let providers = models.map {
-            "  \($0): {kind: openai, model: model-\($0), base_url: \"\(fake.baseURL)\", api_key_env: FAKE_KEY, max_concurrency: \(maxConcurrency), max_retries: \(maxRetries), timeout_s: 1, input_price_per_million: 1000, output_price_per_million: 2000}"
+            "  \($0): {kind: openai, model: model-\($0), base_url: \"\(fake.baseURL)\", api_key_env: FAKE_KEY, max_concurrency: \(maxConcurrency), max_retries: \(maxRetries), timeout_s: 1,\(rpm.map { " rpm: \($0)," } ?? "") input_price_per_million: 1000, output_price_per_million: 2000}"
         }.joined(separator: "\n")
         let pipeline = """
             version: 1

@@ -17,7 +17,7 @@ import Testing
         // Twenty 429s of requests that were in flight together count as one episode.
         for _ in 0..<20 { state.release(now: 0.5, estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
         #expect(state.currentLimit == 32)
-        // A later episode halves again, never below the floor (max / 16).
+        // Later episodes halve again, never below the floor (max / 16).
         for second in 2..<10 { state.release(now: Double(second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
         #expect(state.currentLimit == 4)
         // Additive increase: back to 64 only after many clean answers, never above it.
@@ -30,6 +30,27 @@ import Testing
         #expect(answers > 500)
         for _ in 0..<1000 { state.release(now: 30, estimatedTokens: 1, outcome: .success(tokens: 1)) }
         #expect(state.currentLimit == 64)
+    }
+
+    @Test func a429HalvesTheRateTheProviderWasOfferedThenTheRateGrowsBackSlowly() {
+        var state = RateLimiterState(maxConcurrency: 1000, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        #expect(state.learntRate == nil, "no rate limit until the provider refuses")
+        // 100 requests offered within the last second, then a 429.
+        for index in 0..<100 { #expect(state.acquire(now: Double(index) / 100, estimatedTokens: 1) == .granted) }
+        state.release(now: 0.995, estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil))
+        #expect(state.learntRate == 50)
+        // Now requests are spaced 20 ms apart.
+        #expect(state.acquire(now: 1.0, estimatedTokens: 1) == .granted)
+        #expect(state.acquire(now: 1.001, estimatedTokens: 1) == .waitUntil(1.02))
+        // Clean answers raise it by about 5% a second: 50 answers at 50/s -> about 52.5.
+        for _ in 0..<50 { state.release(now: 2, estimatedTokens: 1, outcome: .success(tokens: 1)) }
+        #expect(abs((state.learntRate ?? 0) - 52.5) < 0.1)
+        // A second 429 within the same second does not cut again: the first cut has not shown yet.
+        state.release(now: 1.5, estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil))
+        #expect(abs((state.learntRate ?? 0) - 52.5) < 0.1)
+        // A 429 in a later episode halves what was offered since, never below the minimum.
+        for second in 0..<30 { state.release(now: Double(3 + second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
+        #expect(state.learntRate == RateLimiterState.minimumRate)
     }
 
     @Test func serverErrorsDoNotShrinkConcurrency() {
