@@ -24,6 +24,7 @@ struct ProgressRenderer: Sendable {
             let started = ContinuousClock.now
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
+                if Task.isCancelled { break }
                 let version = await progress.version
                 guard version != lastVersion else { continue }
                 lastVersion = version

@@ -23,17 +23,25 @@ package final class RunEngine: Sendable {
 
     /// Runs every stage; throws `RunSetupError` when the run cannot start (nothing was paid for then).
     package func run(progress: RunProgress) async throws -> RunReport {
-        let unsupported = pipeline.stages.filter { !Self.supportedStages.contains($0.type) }
-        if let first = unsupported.first {
-            throw RunSetupError(
-                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load and outputs stages)",
-                hint: "`kiln-pipe validate` checks the whole file; remove or comment out the stages from '\(first.id)' on to run the rest")
-        }
         if let only = options.onlyStages, let unknown = only.first(where: { pipeline.stage(withID: $0) == nil }) {
             throw RunSetupError("--only names unknown stage '\(unknown)'", hint: "stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
         }
+        // --only: the named stages run; the stages that feed them are served from the store; the rest is skipped.
+        let stages = options.onlyStages.map { only in
+            let needed = Self.upstreamClosure(of: only, in: pipeline)
+            return pipeline.stages.filter { needed.contains($0.id) }
+        } ?? pipeline.stages
+        if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
+            let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
+            throw RunSetupError(
+                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load and outputs stages)",
+                hint: runnable.isEmpty
+                    ? "`kiln-pipe validate` checks the whole file"
+                    : "run the stages before it with --only \(runnable.joined(separator: " "))")
+        }
         let store = try SQLiteCheckpointStore(path: options.statePath)
-        let providerNames = Set(pipeline.stages.flatMap { $0.settings.providerNames })
+        let providerNames = Set(
+            stages.filter { options.onlyStages?.contains($0.id) ?? true }.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
             pipeline: pipeline, names: options.offline ? [] : providerNames, environment: options.environment,
             concurrencyOverride: options.concurrency)
@@ -45,7 +53,7 @@ package final class RunEngine: Sendable {
         // One bounded channel per (producer, consumer) edge.
         var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
         var outbound: [String: [BoundedChannel<PipelineItem>]] = [:]
-        for stage in pipeline.stages {
+        for stage in stages {
             for source in stage.from {
                 let channel = BoundedChannel<PipelineItem>(capacity: 256)
                 inbound[stage.id, default: []].append(channel)
@@ -53,7 +61,7 @@ package final class RunEngine: Sendable {
             }
         }
         let reports = try await withThrowingTaskGroup(of: (Int, StageReport, RunStop?).self) { group in
-            for (index, stage) in pipeline.stages.enumerated() {
+            for (index, stage) in stages.enumerated() {
                 let context = StageContext(
                     stage: stage, inputs: inbound[stage.id] ?? [], outputs: outbound[stage.id] ?? [],
                     outputFile: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("\(stage.id).jsonl").path,
@@ -72,6 +80,18 @@ package final class RunEngine: Sendable {
         }
         return RunReport(
             stages: reports.map(\.1), stop: reports.compactMap(\.2).first, statePath: options.statePath)
+    }
+
+    /// The named stages and every stage they read from, directly or not.
+    static func upstreamClosure(of names: Set<String>, in pipeline: Pipeline) -> Set<String> {
+        var needed = names
+        var frontier = Array(names)
+        while let id = frontier.popLast() {
+            for source in pipeline.stage(withID: id)?.from ?? [] where needed.insert(source).inserted {
+                frontier.append(source)
+            }
+        }
+        return needed
     }
 
     private func runStage(

@@ -9,7 +9,7 @@ struct RunScenario {
 
     init(rows: Int = 40, models: [String] = ["a"], samples: Int = 1, faults: [FaultRule] = [], latencyMS: Int = 0,
          maxConcurrency: Int = 8, maxRetries: Int = 5, extraProvider: String = "", schema: Bool = true, maxCost: Double? = nil,
-         rpm: Int? = nil, hiddenRequestsPerSecond: Int? = nil) throws {
+         rpm: Int? = nil, hiddenRequestsPerSecond: Int? = nil, extraStages: String = "") throws {
         fake = FakeProvider(
             config: FakeProviderConfig(
                 latencyMS: latencyMS, faults: faults, hiddenRequestsPerSecond: hiddenRequestsPerSecond, hangSeconds: 5))
@@ -37,6 +37,7 @@ struct RunScenario {
             stages:
               - {id: golden, type: load, path: golden.jsonl, fields: {input: question, expected: answer}}
               - {id: answers, type: outputs, from: golden, models: [\(models.joined(separator: ", "))], samples: \(samples)}
+            \(extraStages)
             """
         try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
     }
@@ -48,6 +49,12 @@ struct RunScenario {
     var outputLines: [String] {
         let file = directory.appendingPathComponent(".kiln-pipe/out/scenario/answers.jsonl")
         return ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// Rewrites the pipeline file with `change` applied to its text.
+    func editPipeline(_ change: (String) -> String) throws {
+        let file = directory.appendingPathComponent("p.yml")
+        try change(try String(contentsOf: file, encoding: .utf8)).write(to: file, atomically: true, encoding: .utf8)
     }
 
     func finish() {

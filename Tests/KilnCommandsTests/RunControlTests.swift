@@ -1,0 +1,106 @@
+import Foundation
+import KilnFakeProvider
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Plan, status, --only, --json, Ctrl-C, and what invalidates the cache.
+@Suite(.serialized) struct RunControl {
+    @Test func planMakesNoCallAndShowsWhatARunWouldDo() throws {
+        let scenario = try RunScenario(rows: 25, models: ["a", "b"])
+        defer { scenario.finish() }
+        let before = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect(before.stdout.contains("answers  outputs  50     0       50"), "\(before.stdout)")
+        #expect(before.stdout.contains("estimated cost of the new calls: $"))
+        #expect(scenario.fake.currentStatistics.requests == 0)
+        _ = try scenario.run()
+        let after = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
+        #expect(after.stdout.contains("answers  outputs  50     50      0"), "\(after.stdout)")
+        #expect(after.stdout.contains("estimated cost of the new calls: $0.0000"))
+    }
+
+    @Test func statusShowsDoneFailedPendingAndTheLastErrors() throws {
+        let scenario = try RunScenario(rows: 30, faults: [.init(kind: .badRequest, percent: 20, attempts: .max)])
+        defer { scenario.finish() }
+        let fresh = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
+        #expect(fresh.stdout.contains("answers  outputs  0     0       30"), "\(fresh.stdout)")
+        _ = try scenario.run()
+        let failed = 30 - scenario.outputLines.count
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
+        #expect(status.status == 0)
+        #expect(status.stdout.contains("answers  outputs  \(30 - failed)    \(failed)"), "\(status.stdout)")
+        #expect(status.stdout.contains("answers: last error: HTTP 400: Invalid value for 'messages'"))
+    }
+
+    @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
+        let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: judge, from: answers, provider: a}")
+        defer { scenario.finish() }
+        let all = try scenario.run()
+        #expect(all.status == 2)
+        #expect(all.stderr.contains("run the stages before it with --only golden answers"), "\(all.stderr)")
+        let only = try scenario.run(["--only", "answers"])
+        #expect(only.status == 0, "\(only.stdout)\(only.stderr)")
+        #expect(scenario.outputLines.count == 10)
+        #expect(!only.stdout.contains("later"))
+    }
+
+    @Test func jsonEventsAreOneJSONObjectPerLine() throws {
+        let scenario = try RunScenario(rows: 5)
+        defer { scenario.finish() }
+        let outcome = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        #expect(outcome.status == 0)
+        let events = try outcome.stdout.split(separator: "\n").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        let finished = try #require(events.last)
+        #expect(finished["event"] as? String == "run_finished")
+        #expect(finished["failed_items"] as? Int == 0)
+        #expect(events.contains { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers" && $0["computed"] as? Int == 5 })
+    }
+
+    @Test func changingOneModelsParametersRecomputesOnlyThatModel() throws {
+        let scenario = try RunScenario(rows: 12, models: ["a", "b"])
+        defer { scenario.finish() }
+        _ = try scenario.run()
+        #expect(scenario.fake.currentStatistics.requests == 24)
+        try scenario.editPipeline { $0.replacingOccurrences(of: "  b: {kind: openai, model: model-b,", with: "  b: {kind: openai, model: model-b, temperature: 0.9,") }
+        _ = try scenario.run()
+        #expect(scenario.fake.currentStatistics.requests == 36, "only model b's 12 units were recomputed")
+        try scenario.editPipeline { $0.replacingOccurrences(of: "max_concurrency: 8", with: "max_concurrency: 3") }
+        _ = try scenario.run()
+        #expect(scenario.fake.currentStatistics.requests == 36, "concurrency does not change an answer: nothing recomputed")
+        try scenario.editPipeline { $0.replacingOccurrences(of: "instruction: Answer the customer.", with: "instruction: Answer the customer kindly.") }
+        _ = try scenario.run()
+        #expect(scenario.fake.currentStatistics.requests == 60, "an edited prompt recomputes every unit that uses it")
+    }
+
+    @Test func ctrlCFinishesInFlightCallsAndExits130ThenARerunResumes() throws {
+        let scenario = try RunScenario(rows: 400, latencyMS: 40, maxConcurrency: 4)
+        defer { scenario.finish() }
+        let process = Process()
+        process.executableURL = KilnPipeBinary.url
+        process.arguments = ["run", "p.yml", "--quiet"]
+        process.currentDirectoryURL = scenario.directory
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.8)
+        kill(process.processIdentifier, SIGINT)
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(message)")
+        #expect(message.contains("interrupted: no new calls"))
+        #expect(message.contains("rerun `kiln-pipe run p.yml` to resume"))
+        let paid = scenario.fake.currentStatistics.succeeded
+        #expect(paid > 0 && paid < 400)
+        let resumed = try scenario.run()
+        #expect(resumed.status == 0)
+        #expect(scenario.outputLines.count == 400)
+        #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0, "calls finished before Ctrl-C were checkpointed")
+    }
+}
