@@ -3,6 +3,7 @@ import Foundation
 import KilnBasics
 import KilnLoading
 import KilnModel
+import KilnRunner
 
 /// Loads a pipeline for a command that acts on it: every diagnostic goes to standard error, and an invalid file
 /// ends the command with exit code 2 before anything runs.
@@ -19,6 +20,15 @@ enum LoadedPipeline {
             throw ExitCode(KilnExitCode.invalidInput)
         }
         return pipeline
+    }
+
+    /// The pipeline, its store and what a run of it would do now (shared by `plan` and `status`).
+    static func planned(_ file: String, options: PipelineOptions, state: StateOptions) async throws
+        -> (pipeline: Pipeline, statePath: String, plans: [StagePlan])
+    {
+        let pipeline = try load(file, options: options)
+        let statePath = statePath(for: pipeline, override: state.state)
+        return (pipeline, statePath, try await Planner(pipeline: pipeline, statePath: statePath).plan())
     }
 
     /// `.kiln-pipe/state.sqlite` beside the pipeline file, unless `--state` moves it.

@@ -17,8 +17,7 @@ struct PlanCommand: AsyncParsableCommand {
     @OptionGroup var stateOptions: StateOptions
 
     func run() async throws {
-        let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let plans = try await Planner(pipeline: pipeline, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)).plan()
+        let (pipeline, _, plans) = try await LoadedPipeline.planned(file, options: pipelineOptions, state: stateOptions)
         var rows = [["stage", "type", "units", "cached", "new calls", "est. tokens in/out", "est. cost"]]
         for plan in plans {
             rows.append([

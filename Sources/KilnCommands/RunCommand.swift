@@ -70,7 +70,7 @@ struct RunCommand: AsyncParsableCommand {
         let engine = RunEngine(pipeline: pipeline, options: options)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)
-        let interrupts = InterruptHandler { await engine.stop.set() }
+        let interrupts = InterruptHandler { engine.stop.set() }
         defer { interrupts.cancel() }
         let report: RunReport
         do {

@@ -16,9 +16,7 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var stateOptions: StateOptions
 
     func run() async throws {
-        let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let statePath = LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)
-        let plans = try await Planner(pipeline: pipeline, statePath: statePath).plan()
+        let (_, statePath, plans) = try await LoadedPipeline.planned(file, options: pipelineOptions, state: stateOptions)
         let tallies = Dictionary(uniqueKeysWithValues: try await SQLiteCheckpointStore(path: statePath).tallies().map { ($0.stage, $0) })
         var rows = [["stage", "type", "done", "failed", "pending", "tokens in/out", "cost"]]
         for plan in plans {

@@ -53,6 +53,8 @@ package final class FakeProvider: @unchecked Sendable {
 
     private func chatCompletion(_ request: HTTPRequest) -> HTTPReply {
         let now = Date().timeIntervalSince1970
+        // The answer is due `latencyMS` after the request arrived, whatever the work in between took.
+        let due = Date(timeIntervalSince1970: now + Double(config.latencyMS) / 1000)
         let body: JSONValue
         do {
             body = try JSONValue(parsing: String(decoding: request.body, as: UTF8.self))
@@ -75,13 +77,14 @@ package final class FakeProvider: @unchecked Sendable {
         if overLimit {
             return record(.json(429, Self.error("Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded")), hash: hash)
         }
-        if config.latencyMS > 0 { Thread.sleep(forTimeInterval: Double(config.latencyMS) / 1000) }
         if let fault = config.faults.first(where: { Self.strikes($0, hash: hash, attempt: attempt) }) {
             lock.withLock { statistics.faults[fault.kind.rawValue, default: 0] += 1 }
             // A faulty answer is never a success, even when it is a 200 (schema-invalid, or sent after a timeout).
             return record(reply(for: fault.kind, body: body, hash: hash), hash: nil)
         }
-        return record(.json(200, FakeCompletion(body: body, hash: hash).json.serialized()), hash: hash)
+        let reply = HTTPReply.json(200, FakeCompletion(body: body, hash: hash).json.serialized())
+        Thread.sleep(until: due)
+        return record(reply, hash: hash)
     }
 
     /// Whether a rule hits this request: a stable share of request hashes, on their first `attempts` tries.

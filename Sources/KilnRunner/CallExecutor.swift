@@ -40,22 +40,23 @@ package struct CallExecutor: Sendable {
         let started = ContinuousClock.now
         while attempt <= policy.maxRetries {
             attempt += 1
-            let reservation = provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
-            guard await budget.reserve(reservation) else {
-                throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: budget.limitUSD ?? 0)
+            // Without a budget there is nothing to reserve: no hop to the budget actor at all.
+            let reservation = budget.limitUSD == nil ? 0 : provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
+            if let limit = budget.limitUSD, !(await budget.reserve(reservation)) {
+                throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit)
             }
             let grantedAt: Double
             do {
                 grantedAt = try await entry.limiter.acquire(estimatedTokens: estimate.input + estimate.output)
             } catch {
-                await budget.settle(reserved: reservation, actualUSD: 0)
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
                 throw .interrupted
             }
             let retryAfter: Double?
             do {
                 let response = try await provider.send(body)
                 usage += response.usage
-                await budget.settle(reserved: reservation, actualUSD: response.usage.costUSD)
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: response.usage.costUSD) }
                 await entry.limiter.release(
                     estimatedTokens: estimate.input + estimate.output,
                     outcome: .success(
@@ -75,7 +76,7 @@ package struct CallExecutor: Sendable {
                     retryAfter = nil
                 }
             } catch {
-                await budget.settle(reserved: reservation, actualUSD: 0)
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
                 await entry.limiter.release(
                     estimatedTokens: estimate.input + estimate.output,
                     outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure,
@@ -93,7 +94,7 @@ package struct CallExecutor: Sendable {
                 break
             }
             waited += delay
-            if await stop.isSet { throw .interrupted }
+            if stop.isSet { throw .interrupted }
             try? await Task.sleep(for: .seconds(delay))
         }
         return .failed(
@@ -108,13 +109,17 @@ package struct ValidationFailure: Error, Sendable {
     package init(_ reason: String) { self.reason = reason }
 }
 
-/// Set on Ctrl-C: nothing new is dispatched after it.
-package actor StopFlag {
-    package private(set) var isSet = false
+/// Set on Ctrl-C: nothing new is dispatched after it. Read before every dispatch, so it is a lock, not an actor.
+package final class StopFlag: @unchecked Sendable {
+    // @unchecked Sendable: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = false
 
     package init() {}
 
-    package func set() { isSet = true }
+    package var isSet: Bool { lock.withLock { value } }
+
+    package func set() { lock.withLock { value = true } }
 }
 
 /// Rough token counts for limiting and cost estimates (about 4 characters per token), corrected by real usage.
