@@ -5,7 +5,7 @@ import KilnProviders
 import KilnStore
 
 /// `outputs`: runs the task on every input, once per model and sample, with optional chain of thought.
-struct OutputsStage: Sendable {
+struct OutputsStage: UnitStage {
     let stageID: String
     let settings: OutputsSettings
     let task: TaskDefinition
@@ -24,12 +24,8 @@ struct OutputsStage: Sendable {
         var sample: Int
     }
 
-    /// What became of a unit.
-    enum Result: Sendable {
-        case done(PipelineItem, cached: Bool, usage: Usage, requests: Int)
-        case failed(String, usage: Usage, requests: Int)
-        case stopped(RunStop)
-    }
+    var filteredField: String { "output" }
+    var filters: QualityFilters { settings.filters }
 
     func units(for item: PipelineItem) -> [Unit] {
         settings.models.flatMap { model in (0..<settings.samples).map { Unit(item: item, model: model, sample: $0) } }
@@ -90,12 +86,12 @@ struct OutputsStage: Sendable {
 
     private var thinkingInstruction: String { task.thinkingInstruction ?? TaskPrompt.defaultThinkingInstruction }
 
-    func run(_ unit: Unit) async -> Result {
+    func run(_ unit: Unit) async -> UnitResult {
         let key = key(for: unit)
         if mode.useCache, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
-            let item = record.item.flatMap(PipelineItem.init(json:))
+            let items = record.item.flatMap(PipelineItem.decode)
         {
-            return .done(item, cached: true, usage: Usage(), requests: 0)
+            return .done(items, cached: true, usage: Usage(), requests: 0)
         }
         if mode.offline {
             return .failed("not in the checkpoint store and --offline forbids calls (unit \(key.prefix(12)))", usage: Usage(), requests: 0)
@@ -146,7 +142,7 @@ struct OutputsStage: Sendable {
                 } catch {
                     return .failed("could not checkpoint the result: \(error)", usage: usage, requests: requests)
                 }
-                return .done(item, cached: false, usage: usage, requests: requests)
+                return .done([item], cached: false, usage: usage, requests: requests)
             case .failed(let reason, let attempts, let callUsage):
                 return await fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)
             }
@@ -155,7 +151,7 @@ struct OutputsStage: Sendable {
         }
     }
 
-    private func fail(key: String, reason: String, usage: Usage, requests: Int) async -> Result {
+    private func fail(key: String, reason: String, usage: Usage, requests: Int) async -> UnitResult {
         try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: requests)])
         return .failed(reason, usage: usage, requests: requests)
     }

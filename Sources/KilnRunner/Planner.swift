@@ -58,8 +58,8 @@ package struct Planner: Sendable {
                 }
                 let outputs = OutputsStage(
                     stageID: stage.id, settings: settings, task: task,
-                    declared: Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) }),
-                    pool: nil, executor: nil, store: store, mode: CacheMode(useCache: true, offline: true))
+                    declared: Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) }), pool: nil,
+                    executor: nil, store: store, mode: CacheMode(useCache: true, offline: true))
                 var units = 0
                 for source in sources {
                     guard case .load(let load) = source.settings else { continue }

@@ -82,6 +82,64 @@ package final class RunEngine: Sendable {
             stages: reports.map(\.1), stop: reports.compactMap(\.2).first, statePath: options.statePath)
     }
 
+    private var declaredProviders: [String: ProviderConfig] {
+        Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) })
+    }
+
+    /// Feeds a unit stage from its inputs through an ordered window; filters, reports and emits what it produces.
+    private func runUnits<Stage: UnitStage>(
+        _ stage: Stage, concurrency: Int, context: StageContext, report: inout StageReport,
+        emit: (PipelineItem) async throws -> Void
+    ) async throws -> RunStop? {
+        var queued: [Stage.Unit] = []
+        var inputIndex = 0
+        var stopReason: RunStop?
+        var filter = QualityFilter(settings: stage.filters, field: stage.filteredField)
+        try await forEachOrdered(
+            {
+                while queued.isEmpty {
+                    guard inputIndex < context.inputs.count else { return nil }
+                    if let item = await context.inputs[inputIndex].receive() {
+                        queued = stage.units(for: item)
+                    } else {
+                        inputIndex += 1
+                    }
+                }
+                return queued.removeFirst()
+            }, concurrency: max(1, concurrency), transform: { unit in await stage.run(unit) },
+            emit: { result in
+                switch result {
+                case .done(let items, let cached, let usage, let requests):
+                    if cached { report.cached += 1 } else { report.computed += 1 }
+                    report.usage += usage
+                    report.requests += requests
+                    for item in items {
+                        if let reason = filter.rejection(of: item) {
+                            report.filtered += 1
+                            report.note("\(item.id): filtered, \(reason)")
+                        } else {
+                            try await emit(item)
+                            report.items += 1
+                        }
+                    }
+                case .failed(let reason, let usage, let requests):
+                    report.failed += 1
+                    report.usage += usage
+                    report.requests += requests
+                    report.note(reason)
+                case .stopped(let reason):
+                    if stopReason == nil { stopReason = reason }
+                    stop.set()
+                }
+                // Progress is for people: publishing every 16th result is plenty and saves an actor hop per call.
+                if (report.computed + report.cached + report.failed) % 16 == 0 {
+                    let snapshot = report
+                    await context.progress.update(context.stage.id) { $0 = snapshot }
+                }
+            }, shouldStop: { self.stop.isSet })
+        return stopReason
+    }
+
     /// The named stages and every stage they read from, directly or not.
     static func upstreamClosure(of names: Set<String>, in pipeline: Pipeline) -> Set<String> {
         var needed = names
@@ -101,9 +159,9 @@ package final class RunEngine: Sendable {
         report.outputFile = context.outputFile
         let writer = try JSONLinesWriter(path: context.outputFile)
         var stopReason: RunStop?
+        /// Writes an item to the stage's file and hands it to every consumer; the caller counts it.
         func emit(_ item: PipelineItem) async throws {
             try writer.write(item.json)
-            report.items += 1
             for channel in context.outputs { await channel.send(item) }
         }
         do {
@@ -112,6 +170,7 @@ package final class RunEngine: Sendable {
                 try await LoadStage(stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory).read(
                     emit: { item in
                         try await emit(item)
+                        report.items += 1
                         if report.items % 256 == 0 {
                             let snapshot = report
                             await context.progress.update(context.stage.id) { $0 = snapshot }
@@ -124,46 +183,10 @@ package final class RunEngine: Sendable {
             case .outputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = OutputsStage(
-                    stageID: context.stage.id, settings: settings, task: task,
-                    declared: Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) }), pool: pool,
+                    stageID: context.stage.id, settings: settings, task: task, declared: declaredProviders, pool: pool,
                     executor: executor, store: store, mode: context.mode)
                 let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.provider.config.maxConcurrency ?? 1) }
-                var queued: [OutputsStage.Unit] = []
-                var inputIndex = 0
-                try await forEachOrdered(
-                    {
-                        while queued.isEmpty {
-                            guard inputIndex < context.inputs.count else { return nil }
-                            if let item = await context.inputs[inputIndex].receive() {
-                                queued = stage.units(for: item)
-                            } else {
-                                inputIndex += 1
-                            }
-                        }
-                        return queued.removeFirst()
-                    }, concurrency: max(1, concurrency), transform: { unit in await stage.run(unit) },
-                    emit: { result in
-                        switch result {
-                        case .done(let item, let cached, let usage, let requests):
-                            if cached { report.cached += 1 } else { report.computed += 1 }
-                            report.usage += usage
-                            report.requests += requests
-                            try await emit(item)
-                        case .failed(let reason, let usage, let requests):
-                            report.failed += 1
-                            report.usage += usage
-                            report.requests += requests
-                            report.note(reason)
-                        case .stopped(let reason):
-                            if stopReason == nil { stopReason = reason }
-                            stop.set()
-                        }
-                        // Progress is for people: publishing every 16th result is plenty and saves an actor hop per call.
-                        if (report.items + report.failed) % 16 == 0 {
-                            let snapshot = report
-                            await context.progress.update(context.stage.id) { $0 = snapshot }
-                        }
-                    }, shouldStop: { self.stop.isSet })
+                stopReason = try await runUnits(stage, concurrency: concurrency, context: context, report: &report, emit: emit)
             default:
                 break
             }

@@ -13,6 +13,8 @@ package struct StageReport: Sendable, Hashable {
     package var failed = 0
     /// Input rows skipped by `on_error: skip`.
     package var skipped = 0
+    /// Items dropped by `dedup`, `min_chars` or `max_chars`.
+    package var filtered = 0
     /// Provider requests sent, retries included.
     package var requests = 0
     package var usage = Usage()
