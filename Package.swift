@@ -116,6 +116,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "KilnRunnerTests",
+            dependencies: ["KilnRunner", "KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "KilnSchedulerTests",
             dependencies: ["KilnScheduler"],
             swiftSettings: strictSettings

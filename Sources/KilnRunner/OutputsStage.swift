@@ -63,16 +63,6 @@ struct OutputsStage: UnitStage {
     }
 
     private func fingerprint(model name: String) -> String {
-        let provider = declared[name]
-        var model = JSONObject()
-        model["kind"] = .string(provider?.kind.rawValue ?? "")
-        model["model"] = .string(provider?.model ?? "")
-        model["endpoint"] = provider?.kind == .fake && provider?.baseURL == nil ? .string("in-process") : provider?.baseURL.map(JSONValue.string) ?? .null
-        model["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
-        model["top_p"] = provider?.params.topP.map(JSONValue.double) ?? .null
-        model["max_tokens"] = provider?.params.maxTokens.map(JSONValue.integer) ?? .null
-        model["seed"] = provider?.params.seed.map(JSONValue.integer) ?? .null
-        model["structured_output"] = provider?.structuredOutput.map { .string($0.rawValue) } ?? .null
         var components = JSONObject()
         components["stage_type"] = .string(StageType.outputs.rawValue)
         components["prompt_version"] = .string(TaskPrompt.version)
@@ -80,7 +70,7 @@ struct OutputsStage: UnitStage {
         components["system"] = .string(TaskPrompt.systemMessage(for: task))
         components["thinking"] = usesThinking ? .string(thinkingInstruction) : .null
         components["output_schema"] = task.outputSchema ?? .null
-        components["model"] = .object(model)
+        components["model"] = ModelFingerprint.json(declared[name])
         return CheckpointKey.make(components)
     }
 

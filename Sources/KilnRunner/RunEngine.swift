@@ -8,7 +8,7 @@ import KilnStore
 /// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
 /// stages), each unit of work is looked up in the checkpoint store first and checkpointed once validated.
 package final class RunEngine: Sendable {
-    package static let supportedStages: Set<StageType> = [.load, .outputs]
+    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs]
 
     private let pipeline: Pipeline
     private let options: RunOptions
@@ -34,7 +34,7 @@ package final class RunEngine: Sendable {
         if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
             let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
             throw RunSetupError(
-                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load and outputs stages)",
+                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs and outputs stages)",
                 hint: runnable.isEmpty
                     ? "`kiln-pipe validate` checks the whole file"
                     : "run the stages before it with --only \(runnable.joined(separator: " "))")
@@ -180,6 +180,33 @@ package final class RunEngine: Sendable {
                         report.skipped += 1
                         report.note("\(bad.location): \(bad.reason) (skipped)")
                     })
+            case .topics(let settings):
+                guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
+                let stage = TopicsStage(
+                    stageID: context.stage.id, settings: settings, task: task, provider: pipeline.provider(named: settings.provider),
+                    pool: pool, executor: executor, store: store, mode: context.mode)
+                let growth = await stage.grow(
+                    concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, shouldStop: { self.stop.isSet })
+                report.cached = growth.cached
+                report.computed = growth.computed
+                report.failed = growth.failures.count
+                report.usage = growth.usage
+                report.requests = growth.requests
+                for failure in growth.failures { report.note(failure) }
+                stopReason = growth.stop
+                if stopReason != nil { stop.set() }
+                for item in stage.items(of: growth) {
+                    try await emit(item)
+                    report.items += 1
+                }
+            case .inputs(let settings):
+                guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
+                let stage = InputsStage(
+                    stageID: context.stage.id, settings: settings, task: task, provider: pipeline.provider(named: settings.provider),
+                    pool: pool, executor: executor, store: store, mode: context.mode)
+                stopReason = try await runUnits(
+                    stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, context: context,
+                    report: &report, emit: emit)
             case .outputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = OutputsStage(

@@ -102,7 +102,9 @@ package struct RateLimiterState: Sendable {
                 limit = max(Double(floor), limit / 2)
                 lastDecrease = now
             }
-            if now - lastRateDecrease >= 1 {
+            // A 429 that says how long to wait is answered by waiting that long (the pause below); the rate is
+            // only inferred from refusals that come without guidance.
+            if retryAfter == nil, now - lastRateDecrease >= 1 {
                 lastRateDecrease = now
                 // Halve the rate the provider was actually offered over the last second.
                 let offered = Double(grants(since: now - 1))

@@ -42,6 +42,24 @@ struct RunScenario {
         try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
     }
 
+    /// A scenario running `pipeline`, in which `BASE_URL` stands for the fake provider's address.
+    init(pipeline: String, faults: [FaultRule] = [], latencyMS: Int = 0) throws {
+        fake = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS, faults: faults, hangSeconds: 5))
+        try fake.start()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try pipeline.replacingOccurrences(of: "BASE_URL", with: fake.baseURL)
+            .write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+    }
+
+    /// The items a stage wrote, parsed.
+    func items(of stage: String) -> [[String: Any]] {
+        let file = directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl")
+        return ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
     func run(_ extra: [String] = [], key: String = "secret-test-key") throws -> KilnPipeBinary.Outcome {
         try KilnPipeBinary.run(["run", "p.yml", "--quiet"] + extra, in: directory, environment: ["FAKE_KEY": key])
     }

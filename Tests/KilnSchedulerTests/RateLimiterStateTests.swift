@@ -62,6 +62,14 @@ import Testing
         #expect(state.currentLimit == 16)
     }
 
+    @Test func aRetryAfterIsObeyedWithoutCuttingTheLearntRate() {
+        var state = RateLimiterState(maxConcurrency: 100, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
+        for index in 0..<50 { _ = state.acquire(now: Double(index) / 50, estimatedTokens: 1) }
+        state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 2))
+        #expect(state.learntRate == nil, "the provider said how long to wait: no rate is inferred")
+        #expect(state.currentLimit == 50)
+    }
+
     @Test func retryAfterPausesEveryRequest() {
         var state = RateLimiterState(maxConcurrency: 8, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
         _ = state.acquire(now: 0, estimatedTokens: 1)

@@ -1,0 +1,145 @@
+import Foundation
+import KilnBasics
+import KilnModel
+import KilnProviders
+import KilnStore
+
+/// `inputs`: `per_topic` model inputs for each topic path, plain text or matching the task's input schema.
+struct InputsStage: UnitStage {
+    let stageID: String
+    let settings: InputsSettings
+    let task: TaskDefinition
+    let provider: ProviderConfig?
+    let pool: ProviderPool?
+    let executor: CallExecutor?
+    let store: any CheckpointStore
+    let mode: CacheMode
+    /// Everything every unit shares, hashed once.
+    let fingerprint: String
+
+    init(
+        stageID: String, settings: InputsSettings, task: TaskDefinition, provider: ProviderConfig?, pool: ProviderPool?,
+        executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode
+    ) {
+        self.stageID = stageID
+        self.settings = settings
+        self.task = task
+        self.provider = provider
+        self.pool = pool
+        self.executor = executor
+        self.store = store
+        self.mode = mode
+        var components = JSONObject()
+        components["stage_type"] = .string(StageType.inputs.rawValue)
+        components["prompt_version"] = .string(GenerationPrompts.inputsVersion)
+        components["validator_version"] = .string(AnswerValidation.version)
+        components["task"] = .string(task.instruction)
+        components["input_schema"] = task.inputSchema ?? .null
+        components["per_topic"] = .integer(settings.perTopic)
+        components["guidance"] = settings.guidance.map(JSONValue.string) ?? .null
+        components["model"] = ModelFingerprint.json(provider)
+        fingerprint = CheckpointKey.make(components)
+    }
+
+    var filteredField: String { "input" }
+    var filters: QualityFilters { settings.filters }
+
+    func units(for item: PipelineItem) -> [PipelineItem] { [item] }
+
+    func run(_ topic: PipelineItem) async -> UnitResult {
+        let path = topic.fields["topic_path"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let root = topic.fields["root"]?.stringValue
+        let key = CheckpointKey.make(
+            JSONObject([("stage", .string(fingerprint)), ("root", root.map(JSONValue.string) ?? .null), ("path", topic.fields["topic_path"] ?? .null)]))
+        if mode.useCache, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
+            let items = record.item.flatMap(PipelineItem.decode)
+        {
+            return .done(items, cached: true, usage: Usage(), requests: 0)
+        }
+        if mode.offline { return .failed("not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0) }
+        guard let executor, let entry = pool?[settings.provider] else {
+            return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
+        }
+        let count = settings.perTopic
+        let request = ChatRequest(
+            messages: [
+                .system(GenerationPrompts.inputsSystem),
+                .user(GenerationPrompts.inputsUser(task: task, path: [root].compactMap { $0 } + path, count: count, guidance: settings.guidance)),
+            ],
+            structured: StructuredOutputSpec(name: "generated_samples", schema: GenerationPrompts.inputsSchema(count: count, inputSchema: task.inputSchema)))
+        let inputSchema = task.inputSchema
+        do {
+            switch try await executor.execute(request, on: entry, validate: { Self.samples(in: $0.choices[0].text, count: count, inputSchema: inputSchema) }) {
+            case .succeeded(let samples, _, let call, let attempts, let usage, let latency):
+                let items = samples.enumerated().map { index, sample in
+                    var fields = JSONObject()
+                    fields["input"] = sample
+                    fields["topic_path"] = topic.fields["topic_path"] ?? .array([])
+                    if let root { fields["root"] = .string(root) }
+                    fields["provenance"] = .object(
+                        JSONObject([
+                            ("stage", .string(stageID)), ("provider", .string(settings.provider)),
+                            ("model", .string(provider?.model ?? "")), ("prompt_version", .string(GenerationPrompts.inputsVersion)),
+                            ("sample_index", .integer(index)),
+                        ]))
+                    return PipelineItem(id: String(SHA256.hex("\(key)#\(index)").prefix(16)), fields: fields)
+                }
+                let record = CheckpointRecord(
+                    key: key, stage: stageID, status: .done, item: PipelineItem.encode(items), usage: usage,
+                    latencyMS: latency, attempts: attempts, calls: [call])
+                do {
+                    try await store.write([record])
+                } catch {
+                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: attempts)
+                }
+                return .done(items, cached: false, usage: usage, requests: attempts)
+            case .failed(let reason, let attempts, let usage):
+                try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
+                return .failed("\(path.joined(separator: " > ")): \(reason)", usage: usage, requests: attempts)
+            }
+        } catch {
+            return .stopped(error)
+        }
+    }
+
+    /// Exactly `count` samples, each non-empty text or a JSON object valid against the input schema; an answer
+    /// with any invalid sample is regenerated.
+    static func samples(in text: String, count: Int, inputSchema: JSONValue?) -> Result<[JSONValue], ValidationFailure> {
+        guard let object = AnswerValidation.extractJSON(from: text), let samples = object["generated_samples"]?.arrayValue else {
+            return .failure(ValidationFailure("no generated_samples list in the answer"))
+        }
+        guard samples.count >= count else {
+            return .failure(ValidationFailure("\(samples.count) samples instead of \(count)"))
+        }
+        let kept = Array(samples.prefix(count))
+        for (index, sample) in kept.enumerated() {
+            if let inputSchema {
+                let violations = JSONSchemaValidator.violations(of: sample, against: inputSchema)
+                if !violations.isEmpty {
+                    return .failure(ValidationFailure("sample \(index + 1) does not match the input schema: \(violations.joined(separator: "; "))"))
+                }
+            } else if (sample.stringValue ?? "").allSatisfy(\.isWhitespace) {
+                return .failure(ValidationFailure("sample \(index + 1) is empty or not text"))
+            }
+        }
+        return .success(kept)
+    }
+}
+
+/// The parts of a provider's configuration that can change an answer (never its concurrency, limits or key).
+enum ModelFingerprint {
+    static func json(_ provider: ProviderConfig?) -> JSONValue {
+        var model = JSONObject()
+        model["kind"] = .string(provider?.kind.rawValue ?? "")
+        model["model"] = .string(provider?.model ?? "")
+        model["endpoint"] =
+            provider?.kind == .fake && provider?.baseURL == nil
+            ? .string("in-process") : provider?.baseURL.map(JSONValue.string) ?? .null
+        model["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
+        model["top_p"] = provider?.params.topP.map(JSONValue.double) ?? .null
+        model["max_tokens"] = provider?.params.maxTokens.map(JSONValue.integer) ?? .null
+        model["seed"] = provider?.params.seed.map(JSONValue.integer) ?? .null
+        model["structured_output"] = provider?.structuredOutput.map { .string($0.rawValue) } ?? .null
+        return .object(model)
+    }
+}
