@@ -23,13 +23,14 @@ build: setup
 	$(SWIFT) build
 
 # The main job on the embedded default pipelines: no API key, no network (the fake provider runs on loopback).
-# The quickstart is validated (its SDG, judge, split and export stages land with their issues); the golden set is
-# answered by two models for real, then answered again from the checkpoint store with zero calls.
+# The quickstart is validated whole and run up to its answers (topic tree -> inputs -> answers; its judge, split
+# and export stages land with their issues); the golden set is answered by two models, then answered again from
+# the checkpoint store with zero calls.
 demo: build
 	$(BIN) validate pipelines/quickstart.yml
+	$(BIN) run pipelines/quickstart.yml --only answers
 	$(BIN) run pipelines/golden-answers.yml
 	$(BIN) run pipelines/golden-answers.yml --quiet
-	$(BIN) status pipelines/golden-answers.yml
 
 test: setup
 	$(SWIFT) test

@@ -24,7 +24,7 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var stateOptions: StateOptions
 
-    @Option(parsing: .upToNextOption, help: "Run only these stages; the others are served from the checkpoint store.")
+    @Option(parsing: .upToNextOption, help: "Run only these stages and the stages that feed them (which reuse what is stored).")
     var only: [String] = []
 
     @Option(help: "Override every provider's max_concurrency.")

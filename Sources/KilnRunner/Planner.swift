@@ -89,6 +89,14 @@ package struct Planner: Sendable {
                     try await account(batch)
                 }
                 plan.units = units
+            case .topics(let settings):
+                guard let task = pipeline.task else { break }
+                let topics = TopicsStage(
+                    stageID: stage.id, settings: settings, task: task, provider: pipeline.provider(named: settings.provider),
+                    pool: nil, executor: nil, store: store, mode: CacheMode(useCache: true, offline: true))
+                try await planTree(topics, into: &plan, store: store)
+            case .inputs:
+                plan.note = "inputs come from a stage computed during the run"
             default:
                 plan.note = "not run by this version"
             }
@@ -96,6 +104,50 @@ package struct Planner: Sendable {
         }
         return plans
     }
+
+    /// Walks the cached part of a topic tree: each node is one expansion call, done when it is in the store.
+    private func planTree(_ topics: TopicsStage, into plan: inout StagePlan, store: SQLiteCheckpointStore) async throws {
+        let settings = topics.settings
+        var frontier = [TopicsStage.Node(path: [], position: [])]
+        var expansions = 0
+        while let node = frontier.popLast() {
+            let existing = node.path.isEmpty ? settings.seedTopics : []
+            let count = max(0, settings.breadth - existing.count)
+            var children = existing
+            if count > 0 {
+                expansions += 1
+                let key = topics.key(for: node, existing: existing, count: count)
+                let record = try await store.records(forKeys: [key])[key]
+                switch record?.status {
+                case .done: plan.done += 1
+                case .failed: plan.failed += 1
+                case nil: break
+                }
+                children += record?.status == .done ? (record?.item?.arrayValue?.compactMap(\.stringValue) ?? []) : []
+            }
+            guard node.path.count + 1 < settings.depth else { continue }
+            if children.count < settings.breadth {
+                // Below an expansion not yet made: count the calls its subtree will need.
+                let missing = settings.breadth - children.count
+                let remainingLevels = settings.depth - node.path.count - 1
+                expansions += missing * (0..<remainingLevels).reduce(0) { total, level in total + Self.power(settings.breadth, level) }
+            }
+            frontier += children.map { TopicsStage.Node(path: node.path + [$0], position: []) }
+        }
+        plan.units = expansions
+        let pending = expansions - plan.done
+        if let provider = pipeline.provider(named: settings.provider) {
+            let input = 200 * pending
+            let output = 20 * settings.breadth * pending
+            plan.estimatedCalls = pending
+            plan.estimatedInputTokens = input
+            plan.estimatedOutputTokens = output
+            plan.estimatedCostUSD =
+                (Double(input) * (provider.inputPricePerMillion ?? 0) + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1e6
+        }
+    }
+
+    private static func power(_ base: Int, _ exponent: Int) -> Int { (0..<exponent).reduce(1) { total, _ in total * base } }
 
     private func estimate(_ unit: OutputsStage.Unit, outputs: OutputsStage, into plan: inout StagePlan) {
         guard let provider = pipeline.provider(named: unit.model) else { return }

@@ -26,7 +26,8 @@ package final class RunEngine: Sendable {
         if let only = options.onlyStages, let unknown = only.first(where: { pipeline.stage(withID: $0) == nil }) {
             throw RunSetupError("--only names unknown stage '\(unknown)'", hint: "stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
         }
-        // --only: the named stages run; the stages that feed them are served from the store; the rest is skipped.
+        // --only: the named stages run with the stages that feed them (which compute only what the store lacks);
+        // stages downstream of them are skipped.
         let stages = options.onlyStages.map { only in
             let needed = Self.upstreamClosure(of: only, in: pipeline)
             return pipeline.stages.filter { needed.contains($0.id) }
@@ -37,11 +38,10 @@ package final class RunEngine: Sendable {
                 "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs and outputs stages)",
                 hint: runnable.isEmpty
                     ? "`kiln-pipe validate` checks the whole file"
-                    : "run the stages before it with --only \(runnable.joined(separator: " "))")
+                    : "run the stages before it with --only \(runnable.last ?? "")")
         }
         let store = try SQLiteCheckpointStore(path: options.statePath)
-        let providerNames = Set(
-            stages.filter { options.onlyStages?.contains($0.id) ?? true }.flatMap { $0.settings.providerNames })
+        let providerNames = Set(stages.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
             pipeline: pipeline, names: options.offline ? [] : providerNames, environment: options.environment,
             concurrencyOverride: options.concurrency)
@@ -67,7 +67,7 @@ package final class RunEngine: Sendable {
                     outputFile: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("\(stage.id).jsonl").path,
                     mode: CacheMode(
                         useCache: !(options.freshAll || options.freshStages.contains(stage.id)),
-                        offline: options.offline || (options.onlyStages.map { !$0.contains(stage.id) } ?? false)),
+                        offline: options.offline),
                     progress: progress)
                 group.addTask { [self] in
                     let (report, stopReason) = try await runStage(context, store: store, pool: pool, executor: executor)

@@ -10,7 +10,7 @@ package struct RunOptions: Sendable {
     package var freshAll: Bool
     /// Serve everything from the store; a miss is a failed item.
     package var offline: Bool
-    /// Run only these stages; the others are served from the store.
+    /// Run only these stages and the stages that feed them; skip the rest.
     package var onlyStages: Set<String>?
     /// Overrides every provider's `max_concurrency`.
     package var concurrency: Int?

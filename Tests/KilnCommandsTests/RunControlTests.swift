@@ -40,7 +40,7 @@ import Glibc
         defer { scenario.finish() }
         let all = try scenario.run()
         #expect(all.status == 2)
-        #expect(all.stderr.contains("run the stages before it with --only golden answers"), "\(all.stderr)")
+        #expect(all.stderr.contains("run the stages before it with --only answers"), "\(all.stderr)")
         let only = try scenario.run(["--only", "answers"])
         #expect(only.status == 0, "\(only.stdout)\(only.stderr)")
         #expect(scenario.outputLines.count == 10)
