@@ -81,7 +81,11 @@ struct ProgressRenderer: Sendable {
         }
         Table.print(rows)
         for stage in report.stages where !stage.problems.isEmpty {
-            print("\n\(stage.id): \(stage.failed + stage.skipped) problem\(stage.failed + stage.skipped == 1 ? "" : "s"), first ones:")
+            var counts: [String] = []
+            if stage.failed > 0 { counts.append("\(stage.failed) failed") }
+            if stage.skipped > 0 { counts.append("\(stage.skipped) skipped") }
+            if stage.filtered > 0 { counts.append("\(stage.filtered) filtered") }
+            print("\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
         }
         if let outputs = report.stages.last?.outputFile { print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/") }

@@ -82,6 +82,26 @@ package final class RunEngine: Sendable {
             stages: reports.map(\.1), stop: reports.compactMap(\.2).first, statePath: options.statePath)
     }
 
+    /// Streams a load stage's rows into the stage's outputs.
+    private func readLoad(
+        _ settings: LoadSettings, context: StageContext, report: inout StageReport,
+        emit: (PipelineItem) async throws -> Void
+    ) async throws {
+        try await LoadStage(stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory).read(
+                    emit: { item in
+                        try await emit(item)
+                        report.items += 1
+                        if report.items % 256 == 0 {
+                            let snapshot = report
+                            await context.progress.update(context.stage.id) { $0 = snapshot }
+                        }
+                    },
+                    skipped: { bad in
+                        report.skipped += 1
+                        report.note("\(bad.location): \(bad.reason) (skipped)")
+                    })
+    }
+
     private var declaredProviders: [String: ProviderConfig] {
         Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) })
     }
@@ -167,19 +187,13 @@ package final class RunEngine: Sendable {
         do {
             switch context.stage.settings {
             case .load(let settings):
-                try await LoadStage(stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory).read(
-                    emit: { item in
-                        try await emit(item)
-                        report.items += 1
-                        if report.items % 256 == 0 {
-                            let snapshot = report
-                            await context.progress.update(context.stage.id) { $0 = snapshot }
-                        }
-                    },
-                    skipped: { bad in
-                        report.skipped += 1
-                        report.note("\(bad.location): \(bad.reason) (skipped)")
-                    })
+                do {
+                    try await readLoad(settings, context: context, report: &report, emit: emit)
+                } catch let bad as LoadStage.BadRow {
+                    throw RunSetupError(
+                        "\(bad.location): \(bad.reason)",
+                        hint: "fix the row, or add on_error: skip to stage '\(context.stage.id)' to skip and report bad rows")
+                }
             case .topics(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = TopicsStage(

@@ -8,6 +8,53 @@ import Glibc
 
 /// Killing `kiln-pipe run` with SIGKILL at random moments loses no finished work and corrupts nothing.
 @Suite(.serialized) struct CrashSafety {
+    @Test func aKilledGenerationRunResumesMidStageWithoutPayingTwice() throws {
+        let pipeline = SyntheticDataGeneration.pipeline(depth: 2, breadth: 4, perTopic: 3, models: "[a]")
+        let reference = try RunScenario(pipeline: pipeline, latencyMS: 20)
+        defer { reference.finish() }
+        #expect(try reference.run().status == 0)
+        let scenario = try RunScenario(pipeline: pipeline, latencyMS: 20)
+        defer { scenario.finish() }
+        var kills = 0
+        for delay in [0.15, 0.3, 0.45] {
+            let process = Process()
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = ["run", "p.yml", "--quiet"]
+            process.currentDirectoryURL = scenario.directory
+            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        #expect(try scenario.run().status == 0)
+        // Ids of generated items include the endpoint (another port here), so compare what the items say.
+        for (stage, field) in [("topics", "topic_path"), ("inputs", "input"), ("outputs", "output")] {
+            let expected = reference.items(of: stage).map { Self.canonical($0[field]) }
+            let actual = scenario.items(of: stage).map { Self.canonical($0[field]) }
+            let firstDifference = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(
+                actual == expected,
+                "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
+        }
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.duplicateSuccesses <= kills * 16, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
+    }
+
+    /// A value as JSON with sorted keys (a dictionary's description changes order from process to process).
+    static func canonical(_ value: Any?) -> String {
+        guard let value, let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
+            return "nil"
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Latency is measured per run; everything else must match.
     static func withoutTimings(_ line: String) -> String {
         line.replacing(/"latency_ms":\d+/, with: "\"latency_ms\":0")
