@@ -65,7 +65,7 @@ enum KilnTaskReader {
                 let text = requirement["instruction"]?.stringValue
             else { continue }
             let type = requirement["type"]?.stringValue.flatMap(ScoreType.init(rawValue:)) ?? .fiveStar
-            let priority = requirement["priority"].flatMap { $0.numberValue }.map { Int($0) } ?? 1
+            let priority = requirement["priority"].flatMap { $0.numberValue }.map { Int($0) } ?? 2
             requirements.append(TaskRequirement(name: name, instruction: text, type: type, priority: priority))
         }
         return TaskDefinition(

@@ -89,7 +89,7 @@ extension PipelineBuilder {
             }
             seen[name] = fields["name"]
             requirements.append(
-                TaskRequirement(name: name, instruction: instruction, type: type ?? .fiveStar, priority: priority ?? 1))
+                TaskRequirement(name: name, instruction: instruction, type: type ?? .fiveStar, priority: priority ?? 2))
         }
         return requirements
     }

@@ -15,10 +15,10 @@ package struct TaskRequirement: Sendable, Hashable {
     package var name: String
     package var instruction: String
     package var type: ScoreType
-    /// Kiln priority: 0 (highest) to 3.
+    /// Kiln priority: 0 (highest) to 3; Kiln's default is 2.
     package var priority: Int
 
-    package init(name: String, instruction: String, type: ScoreType = .fiveStar, priority: Int = 1) {
+    package init(name: String, instruction: String, type: ScoreType = .fiveStar, priority: Int = 2) {
         self.name = name
         self.instruction = instruction
         self.type = type

@@ -7,6 +7,8 @@ struct LoadStage {
     let stageID: String
     let settings: LoadSettings
     let baseDirectory: String
+    /// The pipeline's task id when its task comes from a Kiln project (a `load` of that project may omit task_id).
+    var defaultTaskID: String? = nil
 
     /// A row that could not be read.
     struct BadRow: Error, Sendable {
@@ -114,9 +116,22 @@ struct LoadStage {
                     }, location: relative)
             }
         case .kiln:
-            throw RunSetupError(
-                "stage '\(stageID)' reads a Kiln project, which this version cannot load yet",
-                hint: "export the runs to JSONL and load that file for now")
+            let project = settings.kilnProject ?? ""
+            let projectFile = project.hasPrefix("/") ? project : URL(fileURLWithPath: baseDirectory).appendingPathComponent(project).path
+            guard let taskID = settings.taskID ?? defaultTaskID else {
+                throw RunSetupError("stage '\(stageID)' needs task_id to read a Kiln project")
+            }
+            var count = 0
+            do {
+                try await KilnRunsReader(projectFile: projectFile, taskID: taskID, filter: settings.filter).read(
+                    emit: { item in
+                        count += 1
+                        if settings.limit.map({ count > $0 }) ?? false { return }
+                        try await emit(item)
+                    }, skipped: skipped)
+            } catch let error as KilnRunsReader.ReadError {
+                throw RunSetupError("stage '\(stageID)': \(error.message)", hint: "check kiln_project and task_id")
+            }
         }
     }
 

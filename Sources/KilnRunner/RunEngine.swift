@@ -87,7 +87,9 @@ package final class RunEngine: Sendable {
         _ settings: LoadSettings, context: StageContext, report: inout StageReport,
         emit: (PipelineItem) async throws -> Void
     ) async throws {
-        try await LoadStage(stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory).read(
+        try await LoadStage(
+            stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory, defaultTaskID: kilnTaskID
+        ).read(
                     emit: { item in
                         try await emit(item)
                         report.items += 1
@@ -100,6 +102,11 @@ package final class RunEngine: Sendable {
                         report.skipped += 1
                         report.note("\(bad.location): \(bad.reason) (skipped)")
                     })
+    }
+
+    private var kilnTaskID: String? {
+        if case .kilnProject(_, let taskID) = pipeline.task?.origin { return taskID }
+        return nil
     }
 
     private var declaredProviders: [String: ProviderConfig] {

@@ -71,7 +71,7 @@ import Testing
         let pipeline = try #require(Fixtures.load("valid", "kiln-task").pipeline)
         let task = try #require(pipeline.task)
         #expect(task.name == "Support reply")
-        #expect(task.requirements == [TaskRequirement(name: "polite", instruction: "Never blame the customer.", type: .passFail)])
+        #expect(task.requirements == [TaskRequirement(name: "polite", instruction: "Never blame the customer.", type: .passFail, priority: 1)])
         #expect(task.outputSchema?["required"] == .array([.string("reply")]))
         #expect(task.origin == .kilnProject(path: "../project/kiln/project.kiln", taskID: "111111111111"))
     }
