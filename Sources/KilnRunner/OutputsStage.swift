@@ -153,7 +153,7 @@ struct OutputsStage: UnitStage {
         var fields = JSONObject()
         fields["input"] = unit.item.fields["input"] ?? .null
         fields["output"] = output
-        for passthrough in ["expected", "tags", "rating"] { fields[passthrough] = unit.item.fields[passthrough] }
+        for passthrough in ["expected", "tags", "rating", "topic_path"] { fields[passthrough] = unit.item.fields[passthrough] }
         if let reasoning { fields["reasoning"] = .string(reasoning) }
         fields["model"] = .string(unit.model)
         fields["sample"] = .integer(unit.sample)
@@ -165,6 +165,11 @@ struct OutputsStage: UnitStage {
         provenance["kind"] = .string(provider?.kind.rawValue ?? "")
         provenance["model"] = .string(provider?.model ?? "")
         provenance["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
+        provenance["top_p"] = provider?.params.topP.map(JSONValue.double) ?? .null
+        provenance["max_tokens"] = provider?.params.maxTokens.map(JSONValue.integer) ?? .null
+        provenance["seed"] = settings.samples > 1 ? .integer((provider?.params.seed ?? 0) + unit.sample) : provider?.params.seed.map(JSONValue.integer) ?? .null
+        provenance["structured_output"] = task.outputSchema == nil ? .null : .string((provider?.structuredOutput ?? .jsonSchema).rawValue)
+        provenance["thinking"] = .bool(usesThinking)
         provenance["prompt_version"] = .string(TaskPrompt.version)
         provenance["input_tokens"] = .integer(usage.inputTokens)
         provenance["output_tokens"] = .integer(usage.outputTokens)

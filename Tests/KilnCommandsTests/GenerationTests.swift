@@ -46,7 +46,11 @@ import Testing
             #expect(answer?["reply"] is String && answer?["escalate"] is Bool, "schema-valid: \(output)")
         }
         let provenance = try #require(outputs.first?["provenance"] as? [String: Any])
-        for field in ["stage", "provider", "kind", "model", "prompt_version", "input_tokens", "output_tokens", "cost_usd", "latency_ms"] {
+        #expect((outputs.first?["topic_path"] as? [String])?.count == 2, "outputs keep their topic path")
+        for field in [
+            "stage", "provider", "kind", "model", "temperature", "top_p", "seed", "structured_output", "prompt_version",
+            "input_tokens", "output_tokens", "cost_usd", "latency_ms",
+        ] {
             #expect(provenance[field] != nil, "provenance has \(field)")
         }
         #expect(Set(outputs.compactMap { $0["model"] as? String }) == ["a", "b"], "every input by both models")
