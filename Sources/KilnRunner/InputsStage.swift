@@ -6,40 +6,24 @@ import KilnStore
 
 /// `inputs`: `per_topic` model inputs for each topic path, plain text or matching the task's input schema.
 struct InputsStage: UnitStage {
-    let stageID: String
     let settings: InputsSettings
-    let task: TaskDefinition
-    let provider: ProviderConfig?
-    let pool: ProviderPool?
-    let executor: CallExecutor?
-    let store: any CheckpointStore
-    let mode: CacheMode
+    let services: StageServices
     /// Everything every unit shares, hashed once.
     let fingerprint: String
 
-    init(
-        stageID: String, settings: InputsSettings, task: TaskDefinition, provider: ProviderConfig?, pool: ProviderPool?,
-        executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode
-    ) {
-        self.stageID = stageID
+    init(settings: InputsSettings, services: StageServices) {
         self.settings = settings
-        self.task = task
-        self.provider = provider
-        self.pool = pool
-        self.executor = executor
-        self.store = store
-        self.mode = mode
-        var components = JSONObject()
-        components["stage_type"] = .string(StageType.inputs.rawValue)
-        components["prompt_version"] = .string(GenerationPrompts.inputsVersion)
-        components["validator_version"] = .string(AnswerValidation.version)
-        components["task"] = .string(task.instruction)
-        components["input_schema"] = task.inputSchema ?? .null
-        components["per_topic"] = .integer(settings.perTopic)
-        components["guidance"] = settings.guidance.map(JSONValue.string) ?? .null
-        components["model"] = ModelFingerprint.json(provider)
-        fingerprint = CheckpointKey.make(components)
+        self.services = services
+        fingerprint = services.fingerprint(
+            type: .inputs, promptVersion: GenerationPrompts.inputsVersion,
+            extra: [
+                ("input_schema", services.task.inputSchema ?? .null), ("per_topic", .integer(settings.perTopic)),
+                ("guidance", settings.guidance.map(JSONValue.string) ?? .null),
+            ])
     }
+
+    private var task: TaskDefinition { services.task }
+    private var stageID: String { services.stageID }
 
     var filteredField: String { "input" }
     var filters: QualityFilters { settings.filters }
@@ -51,13 +35,13 @@ struct InputsStage: UnitStage {
         let root = topic.fields["root"]?.stringValue
         let key = CheckpointKey.make(
             JSONObject([("stage", .string(fingerprint)), ("root", root.map(JSONValue.string) ?? .null), ("path", topic.fields["topic_path"] ?? .null)]))
-        if mode.useCache, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
+        if services.mode.useCache, let record = try? await services.store.records(forKeys: [key])[key], record.status == .done,
             let items = record.item.flatMap(PipelineItem.decode)
         {
             return .done(items, cached: true, usage: Usage(), requests: 0)
         }
-        if mode.offline { return .failed("not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0) }
-        guard let executor, let entry = pool?[settings.provider] else {
+        if services.mode.offline { return .failed("not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0) }
+        guard let executor = services.executor, let entry = services.pool?[settings.provider] else {
             return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
         }
         let count = settings.perTopic
@@ -79,7 +63,7 @@ struct InputsStage: UnitStage {
                     fields["provenance"] = .object(
                         JSONObject([
                             ("stage", .string(stageID)), ("provider", .string(settings.provider)),
-                            ("model", .string(provider?.model ?? "")), ("prompt_version", .string(GenerationPrompts.inputsVersion)),
+                            ("model", .string(services.provider?.model ?? "")), ("prompt_version", .string(GenerationPrompts.inputsVersion)),
                             ("sample_index", .integer(index)),
                         ]))
                     return PipelineItem(id: String(SHA256.hex("\(key)#\(index)").prefix(16)), fields: fields)
@@ -88,13 +72,13 @@ struct InputsStage: UnitStage {
                     key: key, stage: stageID, status: .done, item: PipelineItem.encode(items), usage: usage,
                     latencyMS: latency, attempts: attempts, calls: [call])
                 do {
-                    try await store.write([record])
+                    try await services.store.write([record])
                 } catch {
                     return .failed("could not checkpoint the result: \(error)", usage: usage, requests: attempts)
                 }
                 return .done(items, cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
-                try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
+                try? await services.store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
                 return .failed("\(path.joined(separator: " > ")): \(reason)", usage: usage, requests: attempts)
             }
         } catch {

@@ -92,8 +92,10 @@ package struct Planner: Sendable {
             case .topics(let settings):
                 guard let task = pipeline.task else { break }
                 let topics = TopicsStage(
-                    stageID: stage.id, settings: settings, task: task, provider: pipeline.provider(named: settings.provider),
-                    pool: nil, executor: nil, store: store, mode: CacheMode(useCache: true, offline: true))
+                    settings: settings,
+                    services: StageServices(
+                        stageID: stage.id, task: task, provider: pipeline.provider(named: settings.provider), pool: nil,
+                        executor: nil, store: store, mode: CacheMode(useCache: true, offline: true)))
                 try await planTree(topics, into: &plan, store: store)
             case .inputs:
                 plan.note = "inputs come from a stage computed during the run"

@@ -204,8 +204,10 @@ package final class RunEngine: Sendable {
             case .topics(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = TopicsStage(
-                    stageID: context.stage.id, settings: settings, task: task, provider: pipeline.provider(named: settings.provider),
-                    pool: pool, executor: executor, store: store, mode: context.mode)
+                    settings: settings,
+                    services: StageServices(
+                        stageID: context.stage.id, task: task, provider: pipeline.provider(named: settings.provider), pool: pool,
+                        executor: executor, store: store, mode: context.mode))
                 let growth = await stage.grow(
                     concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, shouldStop: { self.stop.isSet })
                 report.cached = growth.cached
@@ -223,8 +225,10 @@ package final class RunEngine: Sendable {
             case .inputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = InputsStage(
-                    stageID: context.stage.id, settings: settings, task: task, provider: pipeline.provider(named: settings.provider),
-                    pool: pool, executor: executor, store: store, mode: context.mode)
+                    settings: settings,
+                    services: StageServices(
+                        stageID: context.stage.id, task: task, provider: pipeline.provider(named: settings.provider), pool: pool,
+                        executor: executor, store: store, mode: context.mode))
                 stopReason = try await runUnits(
                     stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, context: context,
                     report: &report, emit: emit)

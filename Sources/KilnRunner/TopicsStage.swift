@@ -8,37 +8,20 @@ import KilnStore
 /// expansion is one checkpointed unit, expanded concurrently with its siblings. Seed topics are kept as the
 /// root's first children and never generated again.
 struct TopicsStage: Sendable {
-    let stageID: String
     let settings: TopicsSettings
-    let task: TaskDefinition
-    let provider: ProviderConfig?
-    let pool: ProviderPool?
-    let executor: CallExecutor?
-    let store: any CheckpointStore
-    let mode: CacheMode
+    let services: StageServices
     let fingerprint: String
 
-    init(
-        stageID: String, settings: TopicsSettings, task: TaskDefinition, provider: ProviderConfig?, pool: ProviderPool?,
-        executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode
-    ) {
-        self.stageID = stageID
+    init(settings: TopicsSettings, services: StageServices) {
         self.settings = settings
-        self.task = task
-        self.provider = provider
-        self.pool = pool
-        self.executor = executor
-        self.store = store
-        self.mode = mode
-        var components = JSONObject()
-        components["stage_type"] = .string(StageType.topics.rawValue)
-        components["prompt_version"] = .string(GenerationPrompts.topicsVersion)
-        components["validator_version"] = .string(AnswerValidation.version)
-        components["task"] = .string(task.instruction)
-        components["guidance"] = settings.guidance.map(JSONValue.string) ?? .null
-        components["model"] = ModelFingerprint.json(provider)
-        fingerprint = CheckpointKey.make(components)
+        self.services = services
+        fingerprint = services.fingerprint(
+            type: .topics, promptVersion: GenerationPrompts.topicsVersion,
+            extra: [("guidance", settings.guidance.map(JSONValue.string) ?? .null)])
     }
+
+    private var task: TaskDefinition { services.task }
+    private var stageID: String { services.stageID }
 
     var root: String { settings.root ?? task.instruction }
 
@@ -105,7 +88,7 @@ struct TopicsStage: Sendable {
             fields["provenance"] = .object(
                 JSONObject([
                     ("stage", .string(stageID)), ("provider", .string(settings.provider)),
-                    ("model", .string(provider?.model ?? "")), ("prompt_version", .string(GenerationPrompts.topicsVersion)),
+                    ("model", .string(services.provider?.model ?? "")), ("prompt_version", .string(GenerationPrompts.topicsVersion)),
                 ]))
             return PipelineItem(id: String(SHA256.hex(([root] + node.path).joined(separator: "\u{1F}")).prefix(16)), fields: fields)
         }
@@ -128,14 +111,16 @@ struct TopicsStage: Sendable {
         }
         guard count > 0 else { return .done(children([]), cached: true, usage: Usage(), requests: 0) }
         let key = key(for: node, existing: existing, count: count)
-        if mode.useCache, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
+        if services.mode.useCache, let record = try? await services.store.records(forKeys: [key])[key], record.status == .done,
             let generated = record.item?.arrayValue?.compactMap(\.stringValue)
         {
             return .done(children(generated), cached: true, usage: Usage(), requests: 0)
         }
         let place = ([root] + node.path).joined(separator: " > ")
-        if mode.offline { return .failed("\(place): not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0) }
-        guard let executor, let entry = pool?[settings.provider] else {
+        if services.mode.offline {
+            return .failed("\(place): not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0)
+        }
+        guard let executor = services.executor, let entry = services.pool?[settings.provider] else {
             return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
         }
         let request = ChatRequest(
@@ -151,13 +136,13 @@ struct TopicsStage: Sendable {
                     key: key, stage: stageID, status: .done, item: .array(generated.map(JSONValue.string)), usage: usage,
                     latencyMS: latency, attempts: attempts, calls: [call])
                 do {
-                    try await store.write([record])
+                    try await services.store.write([record])
                 } catch {
                     return .failed("could not checkpoint the result: \(error)", usage: usage, requests: attempts)
                 }
                 return .done(children(generated), cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
-                try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
+                try? await services.store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
                 return .failed("\(place): \(reason)", usage: usage, requests: attempts)
             }
         } catch {

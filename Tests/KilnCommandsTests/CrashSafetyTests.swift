@@ -15,8 +15,26 @@ import Glibc
         #expect(try reference.run().status == 0)
         let scenario = try RunScenario(pipeline: pipeline, latencyMS: 20)
         defer { scenario.finish() }
+        let kills = try Self.killRepeatedly(scenario, after: [0.15, 0.3, 0.45])
+        #expect(try scenario.run().status == 0)
+        // Ids of generated items include the endpoint (another port here), so compare what the items say.
+        for (stage, field) in [("topics", "topic_path"), ("inputs", "input"), ("outputs", "output")] {
+            let expected = reference.items(of: stage).map { Self.canonical($0[field]) }
+            let actual = scenario.items(of: stage).map { Self.canonical($0[field]) }
+            let firstDifference = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }
+            #expect(
+                actual == expected,
+                "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
+        }
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.duplicateSuccesses <= kills * 16, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
+    }
+
+    /// Starts `kiln-pipe run` once per delay and SIGKILLs it after that delay; returns how many runs were killed.
+    static func killRepeatedly(_ scenario: RunScenario, after delays: [Double]) throws -> Int {
         var kills = 0
-        for delay in [0.15, 0.3, 0.45] {
+        for delay in delays {
             let process = Process()
             process.executableURL = KilnPipeBinary.url
             process.arguments = ["run", "p.yml", "--quiet"]
@@ -32,19 +50,7 @@ import Glibc
             }
             process.waitUntilExit()
         }
-        #expect(try scenario.run().status == 0)
-        // Ids of generated items include the endpoint (another port here), so compare what the items say.
-        for (stage, field) in [("topics", "topic_path"), ("inputs", "input"), ("outputs", "output")] {
-            let expected = reference.items(of: stage).map { Self.canonical($0[field]) }
-            let actual = scenario.items(of: stage).map { Self.canonical($0[field]) }
-            let firstDifference = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }
-            #expect(
-                actual == expected,
-                "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
-        }
-        let statistics = scenario.fake.currentStatistics
-        #expect(statistics.duplicateSuccesses <= kills * 16, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
-        #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
+        return kills
     }
 
     /// A value as JSON with sorted keys (a dictionary's description changes order from process to process).
@@ -69,23 +75,7 @@ import Glibc
         let scenario = try RunScenario(rows: 120, models: ["a", "b"], latencyMS: 15, maxConcurrency: 8)
         defer { scenario.finish() }
         var generator = SystemRandomNumberGenerator()
-        var kills = 0
-        for _ in 0..<4 {
-            let process = Process()
-            process.executableURL = KilnPipeBinary.url
-            process.arguments = ["run", "p.yml", "--quiet"]
-            process.currentDirectoryURL = scenario.directory
-            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.4, using: &generator))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
-            }
-            process.waitUntilExit()
-        }
+        let kills = try Self.killRepeatedly(scenario, after: (0..<4).map { _ in Double.random(in: 0.05...0.4, using: &generator) })
         let final = try scenario.run()
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
         let actual = scenario.outputLines.map(Self.withoutTimings)
