@@ -35,14 +35,9 @@ struct InputsStage: UnitStage {
         let root = topic.fields["root"]?.stringValue
         let key = CheckpointKey.make(
             JSONObject([("stage", .string(fingerprint)), ("root", root.map(JSONValue.string) ?? .null), ("path", topic.fields["topic_path"] ?? .null)]))
-        if services.mode.useCache, let record = try? await services.store.records(forKeys: [key])[key], record.status == .done,
-            let items = record.item.flatMap(PipelineItem.decode)
-        {
+        let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
+        if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
             return .done(items, cached: true, usage: Usage(), requests: 0)
-        }
-        if services.mode.offline { return .failed("not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0) }
-        guard let executor = services.executor, let entry = services.pool?[settings.provider] else {
-            return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
         }
         let count = settings.perTopic
         let request = ChatRequest(
@@ -51,6 +46,12 @@ struct InputsStage: UnitStage {
                 .user(GenerationPrompts.inputsUser(task: task, path: [root].compactMap { $0 } + path, count: count, guidance: settings.guidance)),
             ],
             structured: StructuredOutputSpec(name: "generated_samples", schema: GenerationPrompts.inputsSchema(count: count, inputSchema: task.inputSchema)))
+        if services.mode.offline {
+            return services.offlineResult(record: record, requests: [request], place: "\(path.joined(separator: " > ")): ")
+        }
+        guard let executor = services.executor, let entry = services.pool?[settings.provider] else {
+            return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
+        }
         let inputSchema = task.inputSchema
         do {
             switch try await executor.execute(request, on: entry, validate: { Self.samples(in: $0.choices[0].text, count: count, inputSchema: inputSchema) }) {

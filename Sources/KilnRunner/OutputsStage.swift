@@ -78,22 +78,25 @@ struct OutputsStage: UnitStage {
 
     func run(_ unit: Unit) async -> UnitResult {
         let key = key(for: unit)
-        if mode.useCache, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
-            let items = record.item.flatMap(PipelineItem.decode)
-        {
+        let record = mode.useCache ? (try? await store.records(forKeys: [key]))?[key] : nil
+        if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
             return .done(items, cached: true, usage: Usage(), requests: 0)
-        }
-        if mode.offline {
-            return .failed("not in the checkpoint store and --offline forbids calls (unit \(key.prefix(12)))", usage: Usage(), requests: 0)
-        }
-        guard let executor, let entry = pool?[unit.model] else {
-            return .failed("provider '\(unit.model)' is not available", usage: Usage(), requests: 0)
         }
         let system = ChatMessage.system(TaskPrompt.systemMessage(for: task))
         let input = TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null)
         // Repeated samples differ by seed, so each is its own request (and its own cache entry).
         var params = ModelParams()
-        if settings.samples > 1 { params.seed = (entry.provider.config.params.seed ?? 0) + unit.sample }
+        if settings.samples > 1 { params.seed = (declared[unit.model]?.params.seed ?? 0) + unit.sample }
+        if mode.offline {
+            var requests = [ChatRequest(messages: [system, .user(input)], params: params, structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })]
+            if usesThinking { requests.append(ChatRequest(messages: [system, .user(input)], params: params)) }
+            let services = StageServices(
+                stageID: stageID, task: task, provider: declared[unit.model], pool: nil, executor: nil, store: store, mode: mode)
+            return services.offlineResult(record: record, requests: requests, place: "")
+        }
+        guard let executor, let entry = pool?[unit.model] else {
+            return .failed("provider '\(unit.model)' is not available", usage: Usage(), requests: 0)
+        }
         var usage = Usage()
         var requests = 0
         var calls: [RecordedCall] = []

@@ -34,74 +34,46 @@ package struct Planner: Sendable {
         self.statePath = statePath
     }
 
+    /// Replays the pipeline offline through the engine: what the store has is done, what it lacks is pending and
+    /// estimated from the very requests a run would send. Stages fed by pending work can only show what is known.
     package func plan() async throws -> [StagePlan] {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-plan-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var options = RunOptions(statePath: statePath, outputDirectory: scratch.path, environment: [:], offline: true)
+        options.skipUnsupported = true
+        let replay = try await RunEngine(pipeline: pipeline, options: options).run(progress: RunProgress(stages: []))
+        let reports = Dictionary(uniqueKeysWithValues: replay.stages.map { ($0.id, $0) })
         let store = try SQLiteCheckpointStore(path: statePath)
-        let baseDirectory = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
         var plans: [StagePlan] = []
+        var incomplete: Set<String> = []
         for stage in pipeline.stages {
             var plan = StagePlan(id: stage.id, type: stage.type)
-            switch stage.settings {
-            case .load(let settings):
-                var count = 0
-                var skipped = 0
-                try await LoadStage(stageID: stage.id, settings: settings, baseDirectory: baseDirectory).read(
-                    emit: { _ in count += 1 }, skipped: { _ in skipped += 1 })
-                plan.units = count
-                plan.done = count
-                if skipped > 0 { plan.note = "\(skipped) bad rows will be skipped" }
-            case .outputs(let settings):
-                guard let task = pipeline.task else { break }
-                let sources = stage.from.compactMap { pipeline.stage(withID: $0) }
-                guard sources.allSatisfy({ $0.type == .load }) else {
-                    plan.note = "inputs come from a stage computed during the run"
-                    break
-                }
-                let outputs = OutputsStage(
-                    stageID: stage.id, settings: settings, task: task,
-                    declared: Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) }), pool: nil,
-                    executor: nil, store: store, mode: CacheMode(useCache: true, offline: true))
-                var units = 0
-                for source in sources {
-                    guard case .load(let load) = source.settings else { continue }
-                    var batch: [OutputsStage.Unit] = []
-                    func account(_ batch: [OutputsStage.Unit]) async throws {
-                        let keys = batch.map(outputs.key(for:))
-                        let records = try await store.records(forKeys: keys)
-                        for (unit, key) in zip(batch, keys) {
-                            units += 1
-                            switch records[key]?.status {
-                            case .done: plan.done += 1
-                            case .failed:
-                                plan.failed += 1
-                                estimate(unit, outputs: outputs, into: &plan)
-                            case nil: estimate(unit, outputs: outputs, into: &plan)
-                            }
-                        }
-                    }
-                    try await LoadStage(stageID: source.id, settings: load, baseDirectory: baseDirectory).read(
-                        emit: { item in
-                            batch += outputs.units(for: item)
-                            if batch.count >= 512 {
-                                try await account(batch)
-                                batch.removeAll()
-                            }
-                        }, skipped: { _ in })
-                    try await account(batch)
-                }
-                plan.units = units
-            case .topics(let settings):
-                guard let task = pipeline.task else { break }
+            guard let report = reports[stage.id] else {
+                plan.note = "not run by this version"
+                plans.append(plan)
+                continue
+            }
+            plan.units = report.cached + report.computed + report.failed + report.pending
+            plan.done = report.cached
+            plan.failed = report.failed
+            plan.estimatedCalls = report.pendingCalls
+            plan.estimatedInputTokens = report.pendingUsage.inputTokens
+            plan.estimatedOutputTokens = report.pendingUsage.outputTokens
+            plan.estimatedCostUSD = report.pendingUsage.costUSD
+            if case .topics(let settings) = stage.settings, let task = pipeline.task {
                 let topics = TopicsStage(
                     settings: settings,
                     services: StageServices(
                         stageID: stage.id, task: task, provider: pipeline.provider(named: settings.provider), pool: nil,
                         executor: nil, store: store, mode: CacheMode(useCache: true, offline: true)))
                 try await planTree(topics, into: &plan, store: store)
-            case .inputs:
-                plan.note = "inputs come from a stage computed during the run"
-            default:
-                plan.note = "not run by this version"
             }
+            if report.skipped > 0 { plan.note = "\(report.skipped) bad rows will be skipped" }
+            if stage.from.contains(where: incomplete.contains) {
+                plan.note = "more once the stages before it are computed"
+                plan.units = nil
+            }
+            if report.pending > 0 || plan.note != nil && plan.units == nil { incomplete.insert(stage.id) }
             plans.append(plan)
         }
         return plans
@@ -120,11 +92,6 @@ package struct Planner: Sendable {
                 expansions += 1
                 let key = topics.key(for: node, existing: existing, count: count)
                 let record = try await store.records(forKeys: [key])[key]
-                switch record?.status {
-                case .done: plan.done += 1
-                case .failed: plan.failed += 1
-                case nil: break
-                }
                 children += record?.status == .done ? (record?.item?.arrayValue?.compactMap(\.stringValue) ?? []) : []
             }
             guard node.path.count + 1 < settings.depth else { continue }
@@ -136,34 +103,18 @@ package struct Planner: Sendable {
             }
             frontier += children.map { TopicsStage.Node(path: node.path + [$0], position: []) }
         }
+        // Expansions below missing ones are not known to the replay: estimate them like the missing ones.
+        let known = plan.units ?? 0
+        let unseen = max(0, expansions - known)
+        let perCall = plan.estimatedCalls > 0 ? Double(plan.estimatedCostUSD) / Double(plan.estimatedCalls) : 0
+        let inputPerCall = plan.estimatedCalls > 0 ? plan.estimatedInputTokens / plan.estimatedCalls : 0
+        let outputPerCall = plan.estimatedCalls > 0 ? plan.estimatedOutputTokens / plan.estimatedCalls : 0
         plan.units = expansions
-        let pending = expansions - plan.done
-        if let provider = pipeline.provider(named: settings.provider) {
-            let input = 200 * pending
-            let output = 20 * settings.breadth * pending
-            plan.estimatedCalls = pending
-            plan.estimatedInputTokens = input
-            plan.estimatedOutputTokens = output
-            plan.estimatedCostUSD =
-                (Double(input) * (provider.inputPricePerMillion ?? 0) + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1e6
-        }
+        plan.estimatedCalls += unseen
+        plan.estimatedInputTokens += unseen * inputPerCall
+        plan.estimatedOutputTokens += unseen * outputPerCall
+        plan.estimatedCostUSD += Double(unseen) * perCall
     }
 
     private static func power(_ base: Int, _ exponent: Int) -> Int { (0..<exponent).reduce(1) { total, _ in total * base } }
-
-    private func estimate(_ unit: OutputsStage.Unit, outputs: OutputsStage, into plan: inout StagePlan) {
-        guard let provider = pipeline.provider(named: unit.model) else { return }
-        let calls = outputs.usesThinking ? 2 : 1
-        let prompt = TaskPrompt.systemMessage(for: outputs.task).count
-            + TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null).count
-            + (outputs.task.outputSchema?.serialized().count ?? 0)
-        let input = max(1, prompt / 4) * calls
-        let output = min(provider.params.maxTokens ?? Self.assumedOutputTokens, Self.assumedOutputTokens) * calls
-        plan.estimatedCalls += calls
-        plan.estimatedInputTokens += input
-        plan.estimatedOutputTokens += output
-        plan.estimatedCostUSD +=
-            (Double(input) * (provider.inputPricePerMillion ?? 0) + Double(output) * (provider.outputPricePerMillion ?? 0))
-            / 1_000_000
-    }
 }

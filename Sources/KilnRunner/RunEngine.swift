@@ -28,10 +28,17 @@ package final class RunEngine: Sendable {
         }
         // --only: the named stages run with the stages that feed them (which compute only what the store lacks);
         // stages downstream of them are skipped.
-        let stages = options.onlyStages.map { only in
+        var stages = options.onlyStages.map { only in
             let needed = Self.upstreamClosure(of: only, in: pipeline)
             return pipeline.stages.filter { needed.contains($0.id) }
         } ?? pipeline.stages
+        if options.skipUnsupported {
+            stages = stages.filter { stage in
+                Self.upstreamClosure(of: [stage.id], in: pipeline).allSatisfy {
+                    pipeline.stage(withID: $0).map { Self.supportedStages.contains($0.type) } ?? false
+                }
+            }
+        }
         if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
             let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
             throw RunSetupError(
@@ -157,6 +164,12 @@ package final class RunEngine: Sendable {
                 case .stopped(let reason):
                     if stopReason == nil { stopReason = reason }
                     stop.set()
+                case .missing(let estimate):
+                    if report.pending == 0 { report.note("not in the checkpoint store, and --offline makes no call") }
+                    report.pending += 1
+                    report.pendingCalls += estimate.calls
+                    report.pendingUsage += Usage(
+                        inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, costUSD: estimate.costUSD)
                 }
                 // Progress is for people: publishing every 16th result is plenty and saves an actor hop per call.
                 if (report.computed + report.cached + report.failed) % 16 == 0 {
@@ -196,6 +209,7 @@ package final class RunEngine: Sendable {
             case .load(let settings):
                 do {
                     try await readLoad(settings, context: context, report: &report, emit: emit)
+                    report.cached = report.items
                 } catch let bad as LoadStage.BadRow {
                     throw RunSetupError(
                         "\(bad.location): \(bad.reason)",
@@ -213,6 +227,11 @@ package final class RunEngine: Sendable {
                 report.cached = growth.cached
                 report.computed = growth.computed
                 report.failed = growth.failures.count
+                report.pending = growth.missing.count
+                report.pendingCalls = growth.missing.reduce(0) { $0 + $1.calls }
+                report.pendingUsage = growth.missing.reduce(Usage()) {
+                    $0 + Usage(inputTokens: $1.inputTokens, outputTokens: $1.outputTokens, costUSD: $1.costUSD)
+                }
                 report.usage = growth.usage
                 report.requests = growth.requests
                 for failure in growth.failures { report.note(failure) }

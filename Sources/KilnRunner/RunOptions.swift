@@ -16,6 +16,8 @@ package struct RunOptions: Sendable {
     package var concurrency: Int?
     /// Overrides `max_cost_usd`.
     package var maxCostUSD: Double?
+    /// Planning: leave out stages this version cannot run (and what reads from them) instead of refusing.
+    package var skipUnsupported = false
 
     package init(
         statePath: String, outputDirectory: String, environment: [String: String], freshStages: Set<String> = [],

@@ -15,6 +15,10 @@ package struct StageReport: Sendable, Hashable {
     package var skipped = 0
     /// Items dropped by `dedup`, `min_chars` or `max_chars`.
     package var filtered = 0
+    /// Offline replays only: units the store has no answer for, and what making them would cost.
+    package var pending = 0
+    package var pendingCalls = 0
+    package var pendingUsage = Usage()
     /// Provider requests sent, retries included.
     package var requests = 0
     package var usage = Usage()
@@ -40,6 +44,7 @@ package struct RunReport: Sendable {
     package var stop: RunStop?
     package var statePath: String
 
-    package var failedItems: Int { stages.reduce(0) { $0 + $1.failed } }
+    /// Units that did not end done: failed, or (offline) not in the store.
+    package var failedItems: Int { stages.reduce(0) { $0 + $1.failed + $1.pending } }
     package var usage: Usage { stages.reduce(Usage()) { $0 + $1.usage } }
 }

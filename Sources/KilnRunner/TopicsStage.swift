@@ -40,6 +40,8 @@ struct TopicsStage: Sendable {
         var usage = Usage()
         var requests = 0
         var stop: RunStop?
+        /// Offline: expansions the store lacks (their subtrees are not known yet) and what they would cost.
+        var missing: [CallEstimate] = []
     }
 
     /// Grows the whole tree with at most `concurrency` expansions at once.
@@ -72,6 +74,8 @@ struct TopicsStage: Sendable {
                     growth.requests += requests
                 case .stopped(let reason):
                     growth.stop = growth.stop ?? reason
+                case .missing(let estimate):
+                    growth.missing.append(estimate)
                 }
             }
         }
@@ -111,24 +115,21 @@ struct TopicsStage: Sendable {
         }
         guard count > 0 else { return .done(children([]), cached: true, usage: Usage(), requests: 0) }
         let key = key(for: node, existing: existing, count: count)
-        if services.mode.useCache, let record = try? await services.store.records(forKeys: [key])[key], record.status == .done,
-            let generated = record.item?.arrayValue?.compactMap(\.stringValue)
-        {
+        let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
+        if let record, record.status == .done, let generated = record.item?.arrayValue?.compactMap(\.stringValue) {
             return .done(children(generated), cached: true, usage: Usage(), requests: 0)
         }
         let place = ([root] + node.path).joined(separator: " > ")
-        if services.mode.offline {
-            return .failed("\(place): not in the checkpoint store and --offline forbids calls", usage: Usage(), requests: 0)
-        }
-        guard let executor = services.executor, let entry = services.pool?[settings.provider] else {
-            return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
-        }
         let request = ChatRequest(
             messages: [
                 .system(GenerationPrompts.topicsSystem),
                 .user(GenerationPrompts.topicsUser(task: task, path: [root] + node.path, count: count, existing: existing, guidance: settings.guidance)),
             ],
             structured: StructuredOutputSpec(name: "subtopics", schema: GenerationPrompts.topicsSchema(count: count)))
+        if services.mode.offline { return services.offlineResult(record: record, requests: [request], place: "\(place): ") }
+        guard let executor = services.executor, let entry = services.pool?[settings.provider] else {
+            return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
+        }
         do {
             switch try await executor.execute(request, on: entry, validate: { Self.subtopics(in: $0.choices[0].text, count: count, existing: existing) }) {
             case .succeeded(let generated, _, let call, let attempts, let usage, let latency):

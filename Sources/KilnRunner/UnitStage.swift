@@ -1,11 +1,47 @@
 import KilnBasics
 import KilnModel
+import KilnProviders
+import KilnStore
 
 /// What became of one unit of work: the items it produced (served from the store or computed), or why it failed.
 enum UnitResult: Sendable {
     case done([PipelineItem], cached: Bool, usage: Usage, requests: Int)
     case failed(String, usage: Usage, requests: Int)
     case stopped(RunStop)
+    /// Offline, the store has no answer for this unit: it is pending, and would cost about this much.
+    case missing(CallEstimate)
+}
+
+/// What a unit's calls would cost if made now.
+struct CallEstimate: Sendable {
+    var calls: Int
+    var inputTokens: Int
+    var outputTokens: Int
+    var costUSD: Double
+
+    static func of(_ requests: [ChatRequest], provider: ProviderConfig?) -> CallEstimate {
+        var estimate = CallEstimate(calls: requests.count, inputTokens: 0, outputTokens: 0, costUSD: 0)
+        guard let provider else { return estimate }
+        for request in requests {
+            let tokens = TokenEstimate.tokens(of: request, provider: provider)
+            let output = min(tokens.output, Planner.assumedOutputTokens * max(1, request.choices))
+            estimate.inputTokens += tokens.input
+            estimate.outputTokens += output
+            estimate.costUSD += (Double(tokens.input) * (provider.inputPricePerMillion ?? 0)
+                + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
+        }
+        return estimate
+    }
+}
+
+extension StageServices {
+    /// Offline: a failed record reports its reason, an absent one is missing with the cost of `requests`.
+    func offlineResult(record: CheckpointRecord?, requests: [ChatRequest], place: String) -> UnitResult {
+        if let record, record.status == .failed {
+            return .failed("\(place)\(record.error ?? "failed")", usage: Usage(), requests: 0)
+        }
+        return .missing(.of(requests, provider: provider))
+    }
 }
 
 /// A stage that turns each incoming item into units of work run concurrently (outputs, inputs).

@@ -83,3 +83,22 @@ import Testing
         #expect(scenario.fake.currentStatistics.requests == calls + 3 + 9, "inputs and outputs recomputed, the tree served from the store")
     }
 }
+
+@Suite(.serialized) struct GenerationPlanAndStatus {
+    @Test func planAndStatusFollowTheTreeThroughInputsAndOutputs() throws {
+        let scenario = try RunScenario(pipeline: SyntheticDataGeneration.pipeline(depth: 2, breadth: 3, perTopic: 2, models: "[a]", seeds: "[]"))
+        defer { scenario.finish() }
+        let before = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
+        #expect(before.stdout.contains("topics   topics   4      0       4"), "root + 3 children to expand: \(before.stdout)")
+        #expect(before.stdout.contains("inputs: more once the stages before it are computed"))
+        #expect(scenario.fake.currentStatistics.requests == 0)
+        _ = try scenario.run(["--only", "topics"])
+        let middle = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
+        #expect(middle.stdout.contains("inputs   inputs   9      0       9"), "\(middle.stdout)")
+        _ = try scenario.run()
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
+        #expect(status.stdout.contains("topics   topics   4     0       0"), "\(status.stdout)")
+        #expect(status.stdout.contains("inputs   inputs   9     0       0"))
+        #expect(status.stdout.contains("outputs  outputs  18    0       0"))
+    }
+}
