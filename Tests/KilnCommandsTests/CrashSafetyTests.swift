@@ -27,7 +27,9 @@ import Glibc
                 "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
         }
         let statistics = scenario.fake.currentStatistics
-        #expect(statistics.duplicateSuccesses <= kills * 16, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        // Three stages run at once with 16 calls in flight each: a kill can lose at most those 48 answers.
+        #expect(kills >= 1, "at least one run was killed mid-way")
+        #expect(statistics.duplicateSuccesses <= kills * 48, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
         #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
     }
 
@@ -82,7 +84,9 @@ import Glibc
         let differing = zip(actual, expected).filter { $0 != $1 }.count + abs(actual.count - expected.count)
         #expect(differing == 0, "same items, same order, same content as an uninterrupted run: \(differing) lines differ")
         let statistics = scenario.fake.currentStatistics
-        // A killed process can lose only answers that arrived but were not yet committed: at most one window per kill.
+        // A killed process can lose only answers that arrived but were not yet committed: at most the calls in
+        // flight (two models × 8) per kill.
+        #expect(kills >= 1, "at least one run was killed mid-way")
         #expect(statistics.duplicateSuccesses <= kills * 16, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
         #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
         let rerun = try scenario.run()

@@ -28,7 +28,7 @@ import Testing
         #expect(scenario.outputLines.count == 240)
         let share = Double(statistics.hiddenLimitRejections) / Double(statistics.requests)
         #expect(share < 0.25, "few 429s once settled: \(statistics.hiddenLimitRejections) of \(statistics.requests)")
-        #expect(elapsed < 10.5, "throughput near the hidden rate (ideal 6 s): \(elapsed) s")
+        #expect(elapsed < 12, "throughput near the hidden rate (ideal 6 s; the rate-collapse regression took 19 s): \(elapsed) s")
         #expect(statistics.duplicateSuccesses == 0)
     }
 }
