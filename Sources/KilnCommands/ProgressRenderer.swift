@@ -88,12 +88,30 @@ struct ProgressRenderer: Sendable {
             print("\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
         }
+        if !report.thresholds.isEmpty {
+            print("\nthresholds:")
+            var rows = [["", "stage", "model", "score", "condition", "actual"]]
+            for outcome in report.thresholds {
+                rows.append([
+                    outcome.passed ? "✓" : "✗", outcome.stage, outcome.model ?? "-", outcome.score, outcome.condition.description,
+                    outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores",
+                ])
+            }
+            Table.print(rows)
+        }
         if let outputs = report.stages.last?.outputFile { print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/") }
+        let failedThresholds = report.thresholds.filter { !$0.passed }.count
+        if failedThresholds > 0 {
+            StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
+        }
         if let stop = report.stop {
             StandardError.write("stopped: \(Self.describe(stop))")
             StandardError.write("finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
         } else if interrupted {
             StandardError.write("interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
+        } else if report.failedItems > 0 && report.failuresTolerated {
+            StandardError.write(
+                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed, within max_error_rate; the thresholds were judged on the rest")
         } else if report.failedItems > 0 {
             StandardError.write(
                 "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)")

@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Print only the final summary.")
     var quiet = false
 
+    @Flag(help: "Report failed eval thresholds without failing (exit 0 instead of 1).")
+    var allowFailures = false
+
     func validate() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be greater than 0") }
@@ -80,10 +83,12 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(KilnExitCode.invalidInput)
         }
         renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupts.wasInterrupted)
-        throw ExitCode(Self.exitCode(for: report, interrupted: interrupts.wasInterrupted))
+        throw ExitCode(Self.exitCode(for: report, interrupted: interrupts.wasInterrupted, allowFailures: allowFailures))
     }
 
-    static func exitCode(for report: RunReport, interrupted: Bool) -> Int32 {
+    /// Run errors (3) are told apart from quality failures (1): failed items within `max_error_rate` still let
+    /// the thresholds decide.
+    static func exitCode(for report: RunReport, interrupted: Bool, allowFailures: Bool) -> Int32 {
         switch report.stop {
         case .keyRejected: return KilnExitCode.invalidInput
         case .quotaExhausted, .budgetReached: return KilnExitCode.budgetReached
@@ -91,7 +96,9 @@ struct RunCommand: AsyncParsableCommand {
         case nil: break
         }
         if interrupted { return KilnExitCode.interrupted }
-        return report.failedItems > 0 ? KilnExitCode.failedItems : KilnExitCode.success
+        if !report.failuresTolerated { return KilnExitCode.failedItems }
+        if !allowFailures, report.thresholds.contains(where: { !$0.passed }) { return KilnExitCode.thresholdFailed }
+        return KilnExitCode.success
     }
 }
 

@@ -8,7 +8,7 @@ import KilnStore
 /// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
 /// stages), each unit of work is looked up in the checkpoint store first and checkpointed once validated.
 package final class RunEngine: Sendable {
-    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs]
+    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs, .judge]
 
     private let pipeline: Pipeline
     private let options: RunOptions
@@ -42,7 +42,7 @@ package final class RunEngine: Sendable {
         if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
             let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
             throw RunSetupError(
-                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs and outputs stages)",
+                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs, outputs and judge stages)",
                 hint: runnable.isEmpty
                     ? "`kiln-pipe validate` checks the whole file"
                     : "run the stages before it with --only \(runnable.last ?? "")")
@@ -251,6 +251,23 @@ package final class RunEngine: Sendable {
                 stopReason = try await runUnits(
                     stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, context: context,
                     report: &report, emit: emit)
+            case .judge(let settings):
+                let stage = JudgeStage(
+                    settings: settings,
+                    services: StageServices(
+                        stageID: context.stage.id, task: pipeline.task ?? TaskDefinition(instruction: ""),
+                        provider: settings.provider.flatMap { pipeline.provider(named: $0) }, pool: pool, executor: executor,
+                        store: store, mode: context.mode))
+                var board = ScoreBoard()
+                stopReason = try await runUnits(
+                    stage, concurrency: settings.provider.flatMap { pool[$0]?.provider.config.maxConcurrency } ?? 16,
+                    context: context, report: &report,
+                    emit: { item in
+                        board.record(item)
+                        try await emit(item)
+                    })
+                report.thresholds = board.evaluate(settings.thresholds, stage: context.stage.id)
+                report.maxErrorRate = settings.maxErrorRate
             case .outputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = OutputsStage(

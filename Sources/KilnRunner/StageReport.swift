@@ -26,6 +26,9 @@ package struct StageReport: Sendable, Hashable {
     package var problems: [String] = []
     /// The file the stage's items were written to.
     package var outputFile: String?
+    /// Judge stages: every threshold condition per model, and the share of failed items they tolerate.
+    package var thresholds: [ThresholdOutcome] = []
+    package var maxErrorRate: Double?
 
     package init(id: String, type: StageType) {
         self.id = id
@@ -46,5 +49,17 @@ package struct RunReport: Sendable {
 
     /// Units that did not end done: failed, or (offline) not in the store.
     package var failedItems: Int { stages.reduce(0) { $0 + $1.failed + $1.pending } }
+
+    /// Units of work attempted in this run (served, computed, failed or missing).
+    package var units: Int { stages.reduce(0) { $0 + $1.cached + $1.computed + $1.failed + $1.pending } }
+
+    package var thresholds: [ThresholdOutcome] { stages.flatMap(\.thresholds) }
+
+    /// Failures stay below every judge stage's `max_error_rate`, so the thresholds decide the outcome.
+    package var failuresTolerated: Bool {
+        guard failedItems > 0 else { return true }
+        let tolerance = stages.compactMap(\.maxErrorRate).min() ?? 0
+        return Double(failedItems) / Double(max(units, 1)) <= tolerance
+    }
     package var usage: Usage { stages.reduce(Usage()) { $0 + $1.usage } }
 }

@@ -1,0 +1,78 @@
+import Foundation
+import KilnFakeProvider
+import Testing
+
+/// `kiln-pipe run evals.yml` as a CI gate: exit 1 on a missed threshold, 0 when met, 3 when too many items fail.
+@Suite(.serialized) struct EvalGate {
+    static func pipeline(minimum: String = "1", maxErrorRate: String = "0") -> String {
+        """
+        version: 1
+        name: scenario
+        providers:
+          model: {kind: openai, model: m, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 1, timeout_s: 2}
+          judge: {kind: openai, model: j, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 1, timeout_s: 2}
+        task:
+          instruction: Answer the question.
+          requirements:
+            - {name: polite, instruction: Be polite., type: pass_fail}
+        stages:
+          - {id: golden, type: load, path: golden.jsonl}
+          - {id: answers, type: outputs, from: golden, models: [model]}
+          - id: judged
+            type: judge
+            from: answers
+            provider: judge
+            assertions: [{type: contains, value: "Fake answer"}]
+            thresholds: {overall: "mean >= \(minimum)", contains: "pass_rate == 1"}
+            max_error_rate: \(maxErrorRate)
+        """
+    }
+
+    static func scenario(_ pipeline: String, faults: [FaultRule] = []) throws -> RunScenario {
+        let scenario = try RunScenario(pipeline: pipeline, faults: faults)
+        let rows = (0..<20).map { #"{"input": "Question \#($0)?"}"# }.joined(separator: "\n")
+        try rows.write(to: scenario.directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
+        return scenario
+    }
+
+    @Test func exitsZeroWhenEveryThresholdHoldsAndOneWhenOneIsMissed() throws {
+        let scenario = try Self.scenario(Self.pipeline(minimum: "1"))
+        defer { scenario.finish() }
+        let pass = try scenario.run()
+        #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
+        #expect(pass.stdout.contains("✓  judged  model  overall   mean >= 1"), "\(pass.stdout)")
+        let calls = scenario.fake.currentStatistics.requests
+        try scenario.editPipeline { $0.replacingOccurrences(of: "mean >= 1", with: "mean >= 5.5") }
+        let fail = try scenario.run()
+        #expect(fail.status == 1, "\(fail.stdout)\(fail.stderr)")
+        #expect(fail.stdout.contains("✗  judged  model  overall   mean >= 5.5"))
+        #expect(fail.stderr.contains("1 threshold condition failed"))
+        #expect(scenario.fake.currentStatistics.requests == calls, "changing a threshold re-judges nothing")
+        let allowed = try scenario.run(["--allow-failures"])
+        #expect(allowed.status == 0)
+    }
+
+    @Test func runErrorsAreExitThreeUnlessWithinMaxErrorRate() throws {
+        let faults = [FaultRule(kind: .badRequest, percent: 15, attempts: .max)]
+        let strict = try Self.scenario(Self.pipeline(minimum: "1", maxErrorRate: "0"), faults: faults)
+        defer { strict.finish() }
+        let outcome = try strict.run()
+        #expect(outcome.status == 3, "a failed item is a run error, not a quality failure: \(outcome.stdout)\(outcome.stderr)")
+        let tolerant = try Self.scenario(Self.pipeline(minimum: "1", maxErrorRate: "0.5"), faults: faults)
+        defer { tolerant.finish() }
+        let judged = try tolerant.run()
+        #expect(judged.status == 0, "\(judged.stdout)\(judged.stderr)")
+        #expect(judged.stderr.contains("within max_error_rate; the thresholds were judged on the rest"))
+    }
+
+    @Test func theShippedEvalsPipelineGatesOnItsThreshold() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-evals-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let common = ["run", "pipelines/evals.yml", "--state", scratch.appendingPathComponent("s.sqlite").path, "--out", scratch.path, "--quiet"]
+        let pass = try KilnPipeBinary.run(common)
+        #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
+        let fail = try KilnPipeBinary.run(common + ["--var", "MIN_OVERALL=4.9"])
+        #expect(fail.status == 1, "\(fail.stdout)\(fail.stderr)")
+        #expect(fail.stdout.contains("answers  outputs  12     12      0"), "the rerun only re-evaluated thresholds")
+    }
+}
