@@ -36,7 +36,7 @@ import Glibc
     }
 
     @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
-        let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: judge, from: answers, provider: a}")
+        let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: split, from: answers}")
         defer { scenario.finish() }
         let all = try scenario.run()
         #expect(all.status == 2)
