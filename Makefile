@@ -23,14 +23,14 @@ build: setup
 	$(SWIFT) build
 
 # The main job on the embedded default pipelines: no API key, no network (the fake provider runs on loopback).
-# The quickstart is validated whole and run up to its answers (topic tree -> inputs -> answers; its judge, split
-# and export stages land with their issues); the golden set is answered by two models, then answered again from
-# the checkpoint store with zero calls.
+# The quickstart is validated whole and run up to its judge (topic tree -> inputs -> answers -> judged; its split
+# and export stages land with their issue); the eval gate answers and judges the golden set, then reruns from the
+# checkpoint store with zero calls.
 demo: build
 	$(BIN) validate pipelines/quickstart.yml
-	$(BIN) run pipelines/quickstart.yml --only answers
-	$(BIN) run pipelines/golden-answers.yml
-	$(BIN) run pipelines/golden-answers.yml --quiet
+	$(BIN) run pipelines/quickstart.yml --only judged
+	$(BIN) run pipelines/evals.yml
+	$(BIN) run pipelines/evals.yml --quiet
 
 test: setup
 	$(SWIFT) test
