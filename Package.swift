@@ -30,7 +30,7 @@ let package = Package(
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnRunner", "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
+                "KilnRunner", "KilnReports", "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -39,6 +39,12 @@ let package = Package(
         .target(
             name: "KilnRunner",
             dependencies: ["KilnScheduler", "KilnProviders", "KilnStore", "KilnFakeProvider", "KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        // Eval reports: Markdown summary, JUnit XML, summary.json (pure, streamed from a judge stage's results).
+        .target(
+            name: "KilnReports",
+            dependencies: ["KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         // Pipeline YAML -> model: interpolation, located diagnostics, graph and schema checks.
@@ -113,6 +119,12 @@ let package = Package(
         .testTarget(
             name: "KilnProvidersTests",
             dependencies: ["KilnProviders", "KilnFakeProvider", "KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnReportsTests",
+            dependencies: ["KilnReports", "KilnModel", "KilnBasics"],
+            exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -54,6 +54,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Report failed eval thresholds without failing (exit 0 instead of 1).")
     var allowFailures = false
 
+    @Option(help: "Where judge stages write summary.md, summary.json, junit.xml and results.jsonl.")
+    var reportDir = "reports"
+
     func validate() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be greater than 0") }
@@ -83,6 +86,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(KilnExitCode.invalidInput)
         }
         renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupts.wasInterrupted)
+        try EvalReportWriter.write(report, pipeline: pipeline, directory: reportDir, quiet: json)
         throw ExitCode(Self.exitCode(for: report, interrupted: interrupts.wasInterrupted, allowFailures: allowFailures))
     }
 

@@ -1,8 +1,17 @@
 import Foundation
 import KilnBasics
-import KilnModel
+package import KilnModel
 import KilnProviders
 import KilnStore
+
+/// The scores a judge stage gives, in report order: overall, the rubric, the assertions.
+package enum JudgeScores {
+    package static func names(of settings: JudgeSettings, task: TaskDefinition?) -> [(name: String, type: ScoreType)] {
+        let rubric = settings.rubric.isEmpty ? (task?.requirements ?? []) : settings.rubric
+        return (settings.provider == nil ? [] : [("overall", settings.score)] + rubric.map { ($0.name, $0.type) })
+            + settings.assertions.map { ($0.name, .passFail) }
+    }
+}
 
 /// `judge`: scores each output with deterministic assertions and, when a provider is set, an LLM judge
 /// (`llm_as_judge`, or `g_eval` weighting the score tokens by their probabilities). An unparsable verdict is
@@ -31,11 +40,6 @@ struct JudgeStage: UnitStage {
 
     func units(for item: PipelineItem) -> [PipelineItem] { [item] }
 
-    /// Score names in report order: overall, the rubric, the assertions.
-    var scoreNames: [(name: String, type: ScoreType)] {
-        (settings.provider == nil ? [] : [("overall", settings.score)] + rubric.map { ($0.name, $0.type) })
-            + settings.assertions.map { ($0.name, .passFail) }
-    }
 
     func run(_ item: PipelineItem) async -> UnitResult {
         var judged = item
@@ -101,7 +105,14 @@ struct JudgeStage: UnitStage {
         let method = settings.method
         do {
             switch try await executor.execute(request, on: entry, validate: { Self.parse($0.choices[0], names: names, method: method) }) {
-            case .succeeded(let verdict, _, let call, let attempts, let usage, let latency):
+            case .succeeded(var verdict, _, let call, let attempts, let usage, let latency):
+                // The verdict's cost travels with it, so reports add up what the results cost, not what a run paid.
+                var judge = verdict["judge"]?.objectValue ?? JSONObject()
+                judge["provider"] = .string(name)
+                judge["input_tokens"] = .integer(usage.inputTokens)
+                judge["output_tokens"] = .integer(usage.outputTokens)
+                judge["cost_usd"] = .double(usage.costUSD)
+                verdict["judge"] = .object(judge)
                 let result = PipelineItem(id: item.id, fields: verdict)
                 try? await services.store.write([
                     CheckpointRecord(

@@ -1,18 +1,6 @@
 import Foundation
 import KilnBasics
-package import KilnModel
-
-/// How one threshold condition came out for one group of items (one model, or all items).
-package struct ThresholdOutcome: Sendable, Hashable {
-    package var stage: String
-    /// The model compared, or nil when items carry no model.
-    package var model: String?
-    package var score: String
-    package var condition: ThresholdCondition
-    /// The measured value; nil when no item had this score.
-    package var actual: Double?
-    package var passed: Bool
-}
+import KilnModel
 
 /// Collects every judged item's scores per model, then evaluates the thresholds. It keeps one number per
 /// score and item: percentiles need them all.

@@ -76,3 +76,31 @@ import Testing
         #expect(fail.stdout.contains("answers  outputs  12     12      0"), "the rerun only re-evaluated thresholds")
     }
 }
+
+@Suite(.serialized) struct EvalReportsEndToEnd {
+    @Test func aRunWritesAllReportsAppendsTheStepSummaryAndARerunRewritesThemIdentically() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-reports-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let stepSummary = scratch.appendingPathComponent("step-summary.md")
+        try "# earlier step\n".write(to: stepSummary, atomically: true, encoding: .utf8)
+        let reports = scratch.appendingPathComponent("reports")
+        let arguments = [
+            "run", "pipelines/evals.yml", "--state", scratch.appendingPathComponent("s.sqlite").path, "--out",
+            scratch.appendingPathComponent("out").path, "--report-dir", reports.path, "--quiet", "--var", "MIN_OVERALL=4.9",
+        ]
+        let first = try KilnPipeBinary.run(arguments, environment: ["GITHUB_STEP_SUMMARY": stepSummary.path])
+        #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
+        let names = ["summary.md", "summary.json", "junit.xml", "results.jsonl"]
+        let contents = try names.map { try Data(contentsOf: reports.appendingPathComponent($0)) }
+        #expect(contents.allSatisfy { !$0.isEmpty })
+        let summary = try String(contentsOf: stepSummary, encoding: .utf8)
+        #expect(summary.hasPrefix("# earlier step\n## ❌ evals: judged"), "appended, not overwritten")
+        #expect(summary.contains("| ✗ | `overall: mean >= 4.9` | candidate |"))
+        let second = try KilnPipeBinary.run(arguments)
+        #expect(second.status == 1)
+        #expect(second.stdout.contains("judged   judge    12     12      0"), "the rerun judged nothing again")
+        let again = try names.map { try Data(contentsOf: reports.appendingPathComponent($0)) }
+        #expect(again == contents, "byte-identical reports from the rerun")
+    }
+}

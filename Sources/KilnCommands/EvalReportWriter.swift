@@ -1,0 +1,31 @@
+import Foundation
+import KilnBasics
+import KilnModel
+import KilnReports
+import KilnRunner
+
+/// After a run: the reports of every judge stage that ran, and GitHub's step summary when it is there.
+enum EvalReportWriter {
+    static func write(_ report: RunReport, pipeline: Pipeline, directory: String, quiet: Bool) throws {
+        let judged = report.stages.filter { $0.type == .judge && $0.outputFile != nil }
+        for stage in judged {
+            guard let spec = pipeline.stage(withID: stage.id), case .judge(let settings) = spec.settings,
+                let resultsFile = stage.outputFile
+            else { continue }
+            let summary = try EvalSummary(
+                pipeline: pipeline.name, stage: stage.id, resultsFile: resultsFile,
+                scoreTypes: JudgeScores.names(of: settings, task: pipeline.task), thresholds: stage.thresholds,
+                failedItems: stage.failed > 0 ? stage.problems : [])
+            let folder = judged.count == 1 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
+            try EvalReports.write(summary, resultsFile: resultsFile, to: folder)
+            if let stepSummary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !stepSummary.isEmpty,
+                let handle = FileHandle(forWritingAtPath: stepSummary)
+            {
+                handle.seekToEndOfFile()
+                handle.write(Data((MarkdownReport.render(summary) + "\n").utf8))
+                handle.closeFile()
+            }
+            if !quiet { print("reports: \(folder)/ (summary.md, summary.json, junit.xml, results.jsonl)") }
+        }
+    }
+}

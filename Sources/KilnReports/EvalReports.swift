@@ -1,0 +1,61 @@
+import Foundation
+import KilnBasics
+import KilnModel
+
+/// Writes a judge stage's reports: summary.md, summary.json, junit.xml and results.jsonl, each atomically.
+package enum EvalReports {
+    /// The files written, in order.
+    @discardableResult
+    package static func write(_ summary: EvalSummary, resultsFile: String, to directory: String) throws -> [String] {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let base = URL(fileURLWithPath: directory)
+        let markdown = base.appendingPathComponent("summary.md").path
+        try Data(MarkdownReport.render(summary).utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)
+        let json = base.appendingPathComponent("summary.json").path
+        try Data((summaryJSON(summary).serialized() + "\n").utf8).write(to: URL(fileURLWithPath: json), options: .atomic)
+        let junit = base.appendingPathComponent("junit.xml").path
+        try JUnitReport.write(summary, resultsFile: resultsFile, to: junit)
+        let results = base.appendingPathComponent("results.jsonl").path
+        if FileManager.default.fileExists(atPath: results) { try FileManager.default.removeItem(atPath: results) }
+        try FileManager.default.copyItem(atPath: resultsFile, toPath: results)
+        return [markdown, json, junit, results]
+    }
+
+    static func summaryJSON(_ summary: EvalSummary) -> JSONValue {
+        var models = JSONObject()
+        for model in summary.models {
+            var scores = JSONObject()
+            for (name, _) in summary.scoreTypes {
+                guard let stats = summary.stats[model]?[name] else { continue }
+                scores[name] = .object(
+                    JSONObject([
+                        ("count", .integer(stats.count)), ("mean", .double(stats.mean)),
+                        ("pass_rate", .double(stats.count == 0 ? 0 : Double(stats.passes) / Double(stats.count))),
+                    ]))
+            }
+            models[model.isEmpty ? "all" : model] = .object(scores)
+        }
+        let thresholds: [JSONValue] = summary.thresholds.map { outcome in
+            .object(
+                JSONObject([
+                    ("model", outcome.model.map(JSONValue.string) ?? .null), ("score", .string(outcome.score)),
+                    ("condition", .string(outcome.condition.description)),
+                    ("actual", outcome.actual.map(JSONValue.double) ?? .null), ("passed", .bool(outcome.passed)),
+                ]))
+        }
+        return .object(
+            JSONObject([
+                ("pipeline", .string(summary.pipeline)), ("stage", .string(summary.stage)), ("passed", .bool(summary.passed)),
+                ("items", .integer(summary.items)), ("failed_items", .integer(summary.failedItems.count)),
+                ("models", .object(models)), ("thresholds", .array(thresholds)),
+                (
+                    "usage",
+                    .object(
+                        JSONObject([
+                            ("input_tokens", .integer(summary.usage.inputTokens)),
+                            ("output_tokens", .integer(summary.usage.outputTokens)), ("cost_usd", .double(summary.usage.costUSD)),
+                        ]))
+                ),
+            ]))
+    }
+}

@@ -1,0 +1,103 @@
+import Foundation
+import KilnBasics
+package import KilnModel
+
+/// Everything an eval report shows about one judge stage, gathered by streaming its results file once.
+package struct EvalSummary: Sendable {
+    /// Aggregates of one score for one model.
+    package struct ScoreStats: Sendable, Hashable {
+        package var count = 0
+        package var sum = 0.0
+        package var passes = 0
+        package var mean: Double { count == 0 ? 0 : sum / Double(count) }
+    }
+
+    /// An item worth a reviewer's look: its lowest score and why.
+    package struct Item: Sendable, Hashable {
+        package var id: String
+        package var model: String
+        package var input: String
+        package var output: String
+        package var scores: [(name: String, value: Double)] {
+            zip(scoreNames, scoreValues).map { ($0, $1) }
+        }
+        package var scoreNames: [String]
+        package var scoreValues: [Double]
+        package var reason: String?
+        /// The overall score, or the lowest score when there is no judge.
+        package var rank: Double
+    }
+
+    package var pipeline: String
+    package var stage: String
+    package var scoreTypes: [(name: String, type: ScoreType)]
+    package var models: [String] = []
+    package var stats: [String: [String: ScoreStats]] = [:]
+    package var thresholds: [ThresholdOutcome]
+    package var items = 0
+    package var failedItems: [String]
+    /// What the judged results cost: each output's generation plus its verdict (the same on every rerun).
+    package var usage = Usage()
+    /// The lowest-ranked items, worst first (at most `worstLimit`).
+    package var worst: [Item] = []
+    package static let worstLimit = 5
+
+    package var passed: Bool { thresholds.allSatisfy(\.passed) }
+
+    /// Reads a judge stage's JSONL results; memory holds the aggregates and the few worst items, not the file.
+    package init(
+        pipeline: String, stage: String, resultsFile: String, scoreTypes: [(name: String, type: ScoreType)],
+        thresholds: [ThresholdOutcome], failedItems: [String]
+    ) throws {
+        self.pipeline = pipeline
+        self.stage = stage
+        self.scoreTypes = scoreTypes
+        self.thresholds = thresholds
+        self.failedItems = failedItems
+        let reader = try LineReader(path: resultsFile)
+        while let line = reader.next() {
+            guard let item = try? JSONValue(parsing: line) else { continue }
+            add(item)
+        }
+    }
+
+    private mutating func add(_ item: JSONValue) {
+        items += 1
+        for source in [item["provenance"], item["judge"]] {
+            usage += Usage(
+                inputTokens: source?["input_tokens"]?.numberValue.map { Int($0) } ?? 0,
+                outputTokens: source?["output_tokens"]?.numberValue.map { Int($0) } ?? 0,
+                costUSD: source?["cost_usd"]?.numberValue ?? 0)
+        }
+        let model = item["model"]?.stringValue ?? ""
+        if stats[model] == nil { models.append(model) }
+        var names: [String] = []
+        var values: [Double] = []
+        for (name, value) in item["scores"]?.objectValue ?? JSONObject() {
+            guard let number = value.numberValue else { continue }
+            stats[model, default: [:]][name, default: ScoreStats()].count += 1
+            stats[model, default: [:]][name, default: ScoreStats()].sum += number
+            if number >= 0.5 { stats[model, default: [:]][name, default: ScoreStats()].passes += 1 }
+            names.append(name)
+            values.append(number)
+        }
+        let rank = item["scores"]?["overall"]?.numberValue ?? values.min() ?? 0
+        guard worst.count < Self.worstLimit || rank < (worst.last?.rank ?? .infinity) else { return }
+        let failures = item["assertion_failures"]?.objectValue.map { object in
+            object.map { "\($0.key): \($0.value.stringValue ?? "")" }.joined(separator: "; ")
+        }
+        let reasoning = item["judge"]?["reasoning"]?.stringValue
+        let reason = [reasoning, failures].compactMap { $0 }.joined(separator: " | ")
+        worst.append(
+            Item(
+                id: item["id"]?.stringValue ?? "", model: model, input: Self.text(item["input"]), output: Self.text(item["output"]),
+                scoreNames: names, scoreValues: values, reason: reason.isEmpty ? nil : reason, rank: rank))
+        worst.sort { $0.rank < $1.rank }
+        if worst.count > Self.worstLimit { worst.removeLast() }
+    }
+
+    static func text(_ value: JSONValue?) -> String {
+        guard let value else { return "" }
+        return value.stringValue ?? value.serialized()
+    }
+}

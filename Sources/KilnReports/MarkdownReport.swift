@@ -1,0 +1,54 @@
+import Foundation
+import KilnModel
+
+/// The Markdown summary a reviewer reads in ten seconds (also appended to GitHub's step summary).
+package enum MarkdownReport {
+    package static func render(_ summary: EvalSummary) -> String {
+        var text = "## \(summary.passed ? "✅" : "❌") \(summary.pipeline): \(summary.stage)\n\n"
+        text += "\(summary.items) items judged"
+        if !summary.failedItems.isEmpty { text += ", \(summary.failedItems.count) failed to run" }
+        text += " · \(summary.usage.inputTokens + summary.usage.outputTokens) tokens · $\(String(format: "%.4f", summary.usage.costUSD))\n\n"
+        let names = summary.scoreTypes.map(\.name)
+        text += "| model | " + names.joined(separator: " | ") + " |\n"
+        text += "|---|" + names.map { _ in "---:" }.joined(separator: "|") + "|\n"
+        for model in summary.models {
+            let cells = summary.scoreTypes.map { name, type -> String in
+                guard let stats = summary.stats[model]?[name], stats.count > 0 else { return "–" }
+                return type == .fiveStar
+                    ? String(format: "%.2f", stats.mean)
+                    : String(format: "%.0f%% pass", 100 * Double(stats.passes) / Double(stats.count))
+            }
+            text += "| \(model.isEmpty ? "(all)" : escape(model)) | " + cells.joined(separator: " | ") + " |\n"
+        }
+        if !summary.thresholds.isEmpty {
+            text += "\n| | threshold | model | actual |\n|---|---|---|---:|\n"
+            for outcome in summary.thresholds {
+                text += "| \(outcome.passed ? "✓" : "✗") | `\(outcome.score): \(outcome.condition)` | \(escape(outcome.model ?? "(all)")) | "
+                text += (outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores") + " |\n"
+            }
+        }
+        if !summary.worst.isEmpty {
+            text += "\n<details><summary>Lowest-scored items</summary>\n\n| item | model | scores | why |\n|---|---|---|---|\n"
+            for item in summary.worst {
+                let scores = item.scores.map { "\($0.name) \(format($0.value))" }.joined(separator: ", ")
+                text += "| \(escape(item.id)) | \(escape(item.model)) | \(scores) | \(escape(String((item.reason ?? "").prefix(200)))) |\n"
+            }
+            text += "\n</details>\n"
+        }
+        if !summary.failedItems.isEmpty {
+            text += "\nFailed to run (first ones):\n" + summary.failedItems.prefix(5).map { "- \(escape($0))" }.joined(separator: "\n") + "\n"
+        }
+        return text
+    }
+
+    static func format(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(format: "%.2f", value)
+    }
+
+    /// Table cells cannot hold pipes or newlines, and GitHub would read `<…>` as HTML and hide it.
+    static func escape(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "|", with: "\\|")
+            .replacingOccurrences(of: "\n", with: " ")
+    }
+}
