@@ -43,9 +43,21 @@ package enum EvalReports {
                     ("actual", outcome.actual.map(JSONValue.double) ?? .null), ("passed", .bool(outcome.passed)),
                 ]))
         }
+        var agreement = JSONObject()
+        for (model, stats) in summary.agreement.sorted(by: { $0.key < $1.key }) {
+            func optional(_ value: Double?) -> JSONValue { value.map(JSONValue.double) ?? .null }
+            agreement[model.isEmpty ? "all" : model] = .object(
+                JSONObject([
+                    ("count", .integer(stats.count)), ("mae", .double(stats.meanAbsoluteError)),
+                    ("mse", .double(stats.meanSquaredError)), ("mae_normalized", .double(stats.normalizedMeanAbsoluteError)),
+                    ("mse_normalized", .double(stats.normalizedMeanSquaredError)), ("spearman", optional(stats.spearman)),
+                    ("pearson", optional(stats.pearson)), ("kendall_tau", optional(stats.kendall)),
+                ]))
+        }
         return .object(
             JSONObject([
                 ("pipeline", .string(summary.pipeline)), ("stage", .string(summary.stage)), ("passed", .bool(summary.passed)),
+                ("judge_vs_human", .object(agreement)),
                 ("items", .integer(summary.items)), ("failed_items", .integer(summary.failedItems.count)),
                 ("models", .object(models)), ("thresholds", .array(thresholds)),
                 (

@@ -38,6 +38,14 @@ package struct EvalSummary: Sendable {
     package var failedItems: [String]
     /// What the judged results cost: each output's generation plus its verdict (the same on every rerun).
     package var usage = Usage()
+    /// (judge overall, human rating) pairs per model, for items that carry a human `rating`.
+    package var ratingPairs: [String: (judge: [Double], human: [Double])] = [:]
+    /// Agreement of the judge's overall score with the human ratings, per model.
+    package var agreement: [String: Agreement] {
+        let type = scoreTypes.first { $0.name == "overall" }?.type ?? .fiveStar
+        return ratingPairs.compactMapValues { Agreement(judge: $0.judge, human: $0.human, type: type) }
+    }
+
     /// The lowest-ranked items, worst first (at most `worstLimit`).
     package var worst: [Item] = []
     package static let worstLimit = 5
@@ -80,6 +88,10 @@ package struct EvalSummary: Sendable {
             if number >= 0.5 { stats[model, default: [:]][name, default: ScoreStats()].passes += 1 }
             names.append(name)
             values.append(number)
+        }
+        if let judged = item["scores"]?["overall"]?.numberValue, let human = item["rating"]?.numberValue {
+            ratingPairs[model, default: ([], [])].judge.append(judged)
+            ratingPairs[model, default: ([], [])].human.append(human)
         }
         let rank = item["scores"]?["overall"]?.numberValue ?? values.min() ?? 0
         guard worst.count < Self.worstLimit || rank < (worst.last?.rank ?? .infinity) else { return }

@@ -27,6 +27,20 @@ package enum MarkdownReport {
                 text += (outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores") + " |\n"
             }
         }
+        let agreement = summary.agreement
+        if !agreement.isEmpty {
+            text += "\nJudge vs human ratings (overall):\n\n| model | n | MAE | MSE | MAE 0–1 | MSE 0–1 | Spearman | Pearson | Kendall τ |\n"
+            text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+            for model in summary.models {
+                guard let stats = agreement[model] else { continue }
+                let cells = [
+                    String(stats.count), number(stats.meanAbsoluteError), number(stats.meanSquaredError),
+                    number(stats.normalizedMeanAbsoluteError), number(stats.normalizedMeanSquaredError),
+                    number(stats.spearman), number(stats.pearson), number(stats.kendall),
+                ]
+                text += "| \(model.isEmpty ? "(all)" : escape(model)) | " + cells.joined(separator: " | ") + " |\n"
+            }
+        }
         if !summary.worst.isEmpty {
             text += "\n<details><summary>Lowest-scored items</summary>\n\n| item | model | scores | why |\n|---|---|---|---|\n"
             for item in summary.worst {
@@ -39,6 +53,10 @@ package enum MarkdownReport {
             text += "\nFailed to run (first ones):\n" + summary.failedItems.prefix(5).map { "- \(escape($0))" }.joined(separator: "\n") + "\n"
         }
         return text
+    }
+
+    static func number(_ value: Double?) -> String {
+        value.map { String(format: "%.3f", $0) } ?? "–"
     }
 
     static func format(_ value: Double) -> String {
