@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev libpoppler-glib-dev
 BIN := .build/debug/kiln-pipe
 
-.PHONY: all setup build demo test bench completions clean
+.PHONY: all setup build demo test bench completions report-check clean
 
 all: build
 
@@ -41,6 +41,21 @@ bench: setup
 	$(SWIFT) build -c release --product kiln-pipe-fake-provider
 	$(SWIFT) build -c release --product kiln-pipe-bench
 	.build/release/kiln-pipe-bench
+
+# Renders the HTML eval report in headless Chromium (installed from Debian when missing): a screenshot and the
+# parsed DOM must show the charts and the item table. Not part of `make test` (Chromium is a large install).
+report-check: build
+	@command -v chromium >/dev/null || { if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
+	@rm -rf out/report-check && mkdir -p out/report-check
+	$(BIN) run pipelines/judge-calibration.yml --quiet --report-dir out/report-check --state out/report-check/state.sqlite --out out/report-check/items
+	chromium --headless --no-sandbox --disable-gpu --window-size=1280,2000 --screenshot=out/report-check/report.png \
+	  "file://$$(pwd)/out/report-check/report.html" 2>/dev/null
+	chromium --headless --no-sandbox --disable-gpu --dump-dom "file://$$(pwd)/out/report-check/report.html" 2>/dev/null > out/report-check/dom.html
+	@test $$(stat -c %s out/report-check/report.png) -gt 20000 || { echo "report-check: the screenshot is blank"; exit 1; }
+	@test $$(grep -c "<svg" out/report-check/dom.html) -ge 3 || { echo "report-check: charts missing from the rendered DOM"; exit 1; }
+	@test $$(grep -o "<tr>" out/report-check/dom.html | wc -l) -ge 10 || { echo "report-check: item rows missing"; exit 1; }
+	@echo "report-check: rendered out/report-check/report.html (screenshot out/report-check/report.png)"
 
 # Shell completion scripts, for packaging: out/completions/kiln-pipe.{bash,zsh,fish}
 completions: build

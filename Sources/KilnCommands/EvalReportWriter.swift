@@ -25,7 +25,7 @@ enum EvalReportWriter {
                 handle.write(Data((MarkdownReport.render(summary) + "\n").utf8))
                 handle.closeFile()
             }
-            if !quiet { print("reports: \(folder)/ (summary.md, summary.json, junit.xml, results.jsonl)") }
+            if !quiet { print("reports: \(folder)/ (summary.md, summary.json, junit.xml, report.html, results.jsonl)") }
         }
     }
 }

@@ -54,7 +54,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Report failed eval thresholds without failing (exit 0 instead of 1).")
     var allowFailures = false
 
-    @Option(help: "Where judge stages write summary.md, summary.json, junit.xml and results.jsonl.")
+    @Option(help: "Where judge stages write summary.md, summary.json, junit.xml, report.html and results.jsonl.")
     var reportDir = "reports"
 
     func validate() throws {

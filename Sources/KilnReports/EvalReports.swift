@@ -2,7 +2,8 @@ import Foundation
 import KilnBasics
 import KilnModel
 
-/// Writes a judge stage's reports: summary.md, summary.json, junit.xml and results.jsonl, each atomically.
+/// Writes a judge stage's reports: summary.md, summary.json, junit.xml, report.html and results.jsonl, each
+/// atomically.
 package enum EvalReports {
     /// The files written, in order.
     @discardableResult
@@ -15,10 +16,12 @@ package enum EvalReports {
         try Data((summaryJSON(summary).serialized() + "\n").utf8).write(to: URL(fileURLWithPath: json), options: .atomic)
         let junit = base.appendingPathComponent("junit.xml").path
         try JUnitReport.write(summary, resultsFile: resultsFile, to: junit)
+        let html = base.appendingPathComponent("report.html").path
+        try HTMLReport.write(summary, resultsFile: resultsFile, to: html)
         let results = base.appendingPathComponent("results.jsonl").path
         if FileManager.default.fileExists(atPath: results) { try FileManager.default.removeItem(atPath: results) }
         try FileManager.default.copyItem(atPath: resultsFile, toPath: results)
-        return [markdown, json, junit, results]
+        return [markdown, json, junit, html, results]
     }
 
     static func summaryJSON(_ summary: EvalSummary) -> JSONValue {

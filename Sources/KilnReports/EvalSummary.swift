@@ -46,6 +46,27 @@ package struct EvalSummary: Sendable {
         return ratingPairs.compactMapValues { Agreement(judge: $0.judge, human: $0.human, type: type) }
     }
 
+    /// Histogram counts per model and score: five_star scores in half-star bins from 1 to 5, pass/fail scores as
+    /// fail / pass (and critical).
+    package var histograms: [String: [String: [Int]]] = [:]
+
+    /// The bin of a score of this type.
+    package static func bin(_ value: Double, _ type: ScoreType) -> Int {
+        switch type {
+        case .fiveStar: return min(8, max(0, Int(((value - 1) * 2).rounded())))
+        case .passFail: return value >= 0.5 ? 1 : 0
+        case .passFailCritical: return value >= 0.5 ? 2 : value <= -0.5 ? 0 : 1
+        }
+    }
+
+    package static func binLabels(_ type: ScoreType) -> [String] {
+        switch type {
+        case .fiveStar: ["1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5", "5"]
+        case .passFail: ["fail", "pass"]
+        case .passFailCritical: ["critical", "fail", "pass"]
+        }
+    }
+
     /// The lowest-ranked items, worst first (at most `worstLimit`).
     package var worst: [Item] = []
     package static let worstLimit = 5
@@ -86,6 +107,10 @@ package struct EvalSummary: Sendable {
             stats[model, default: [:]][name, default: ScoreStats()].count += 1
             stats[model, default: [:]][name, default: ScoreStats()].sum += number
             if number >= 0.5 { stats[model, default: [:]][name, default: ScoreStats()].passes += 1 }
+            let type = scoreTypes.first { $0.name == name }?.type ?? .passFail
+            var bins = histograms[model, default: [:]][name] ?? [Int](repeating: 0, count: Self.binLabels(type).count)
+            bins[Self.bin(number, type)] += 1
+            histograms[model, default: [:]][name] = bins
             names.append(name)
             values.append(number)
         }

@@ -91,7 +91,7 @@ import Testing
         ]
         let first = try KilnPipeBinary.run(arguments, environment: ["GITHUB_STEP_SUMMARY": stepSummary.path])
         #expect(first.status == 1, "\(first.stdout)\(first.stderr)")
-        let names = ["summary.md", "summary.json", "junit.xml", "results.jsonl"]
+        let names = ["summary.md", "summary.json", "junit.xml", "report.html", "results.jsonl"]
         let contents = try names.map { try Data(contentsOf: reports.appendingPathComponent($0)) }
         #expect(contents.allSatisfy { !$0.isEmpty })
         let summary = try String(contentsOf: stepSummary, encoding: .utf8)

@@ -84,3 +84,21 @@ import FoundationXML
         #expect(abs((json["usage"]?["cost_usd"]?.numberValue ?? 0) - 0.003) < 1e-12)
     }
 }
+
+@Suite struct HTMLReportFile {
+    @Test func isSelfContainedWithChartsScatterAndEscapedItems() throws {
+        let file = try EvalReportFiles.resultsFile()
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).html").path
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        try HTMLReport.write(try EvalReportFiles.summary(file), resultsFile: file, to: output)
+        let html = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(html.hasPrefix("<!doctype html>") && html.hasSuffix("</html>\n"))
+        #expect(!html.contains("src=") && !html.contains("<link") && !html.contains("href="), "no network: nothing loaded from elsewhere")
+        #expect(html.components(separatedBy: "<svg").count - 1 == 2 * 3 + 1, "a chart per model and score, plus one scatter (model b has ratings)")
+        #expect(html.contains("Curt &amp; unhelpful &lt;rude&gt; | short."))
+        #expect(!html.contains("<rude>"))
+        #expect(html.components(separatedBy: "<tr><td>").count - 1 >= 6, "one row per item")
+        #expect(html.contains("class=\"fail\">✗ failed</span>"))
+    }
+}
