@@ -88,6 +88,11 @@ struct ProgressRenderer: Sendable {
             print("\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
         }
+        for stage in report.stages where !stage.parts.isEmpty {
+            let total = max(1, stage.parts.reduce(0) { $0 + $1.count })
+            let sizes = stage.parts.map { "\($0.name) \($0.count) (\(String(format: "%.1f", 100 * Double($0.count) / Double(total)))%)" }
+            print("\n\(stage.id): \(sizes.joined(separator: ", "))")
+        }
         if !report.thresholds.isEmpty {
             print("\nthresholds:")
             var rows = [["", "stage", "model", "score", "condition", "actual"]]

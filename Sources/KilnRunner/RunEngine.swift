@@ -8,7 +8,7 @@ import KilnStore
 /// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
 /// stages), each unit of work is looked up in the checkpoint store first and checkpointed once validated.
 package final class RunEngine: Sendable {
-    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs, .judge]
+    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs, .judge, .split]
 
     private let pipeline: Pipeline
     private let options: RunOptions
@@ -42,7 +42,7 @@ package final class RunEngine: Sendable {
         if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
             let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
             throw RunSetupError(
-                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs, outputs and judge stages)",
+                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs, outputs, judge and split stages)",
                 hint: runnable.isEmpty
                     ? "`kiln-pipe validate` checks the whole file"
                     : "run the stages before it with --only \(runnable.last ?? "")")
@@ -268,6 +268,24 @@ package final class RunEngine: Sendable {
                     })
                 report.thresholds = board.evaluate(settings.thresholds, stage: context.stage.id)
                 report.maxErrorRate = settings.maxErrorRate
+            case .split(let settings):
+                let stage = SplitStage(settings: settings)
+                var sizes: [String: Int] = [:]
+                for channel in context.inputs {
+                    while var item = await channel.receive() {
+                        if let reason = stage.exclusion(of: item) {
+                            report.filtered += 1
+                            report.note("\(item.id): \(reason)")
+                            continue
+                        }
+                        let part = stage.part(of: item)
+                        item.fields["split"] = .string(part)
+                        sizes[part, default: 0] += 1
+                        try await emit(item)
+                        report.items += 1
+                    }
+                }
+                report.parts = settings.parts.map { ($0.name, sizes[$0.name] ?? 0) }
             case .outputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = OutputsStage(

@@ -29,6 +29,16 @@ package struct StageReport: Sendable, Hashable {
     /// Judge stages: every threshold condition per model, and the share of failed items they tolerate.
     package var thresholds: [ThresholdOutcome] = []
     package var maxErrorRate: Double?
+    /// Split stages: the realised size of each part, in the order declared.
+    package var parts: [(name: String, count: Int)] {
+        get { zip(partNames, partCounts).map { ($0, $1) } }
+        set {
+            partNames = newValue.map(\.name)
+            partCounts = newValue.map(\.count)
+        }
+    }
+    private var partNames: [String] = []
+    private var partCounts: [Int] = []
 
     package init(id: String, type: StageType) {
         self.id = id
