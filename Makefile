@@ -23,12 +23,12 @@ build: setup
 	$(SWIFT) build
 
 # The main job on the embedded default pipelines: no API key, no network (the fake provider runs on loopback).
-# The quickstart is validated whole and run up to its split (topic tree -> inputs -> answers -> judged -> split; its
-# export stage lands with its issue); the eval gate answers and judges the golden set, then reruns from the
-# checkpoint store with zero calls.
+# The quickstart runs end to end (topic tree -> inputs -> answers -> judged -> split -> fine-tune files in
+# pipelines/out/quickstart/); the eval gate answers and judges the golden set, then reruns from the checkpoint
+# store with zero calls.
 demo: build
 	$(BIN) validate pipelines/quickstart.yml
-	$(BIN) run pipelines/quickstart.yml --only split
+	$(BIN) run pipelines/quickstart.yml
 	$(BIN) run pipelines/evals.yml
 	$(BIN) run pipelines/evals.yml --quiet
 

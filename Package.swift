@@ -38,7 +38,15 @@ let package = Package(
         // Runs pipelines: stage graph, streaming between stages, call execution, plan, status.
         .target(
             name: "KilnRunner",
-            dependencies: ["KilnScheduler", "KilnProviders", "KilnStore", "KilnFakeProvider", "KilnModel", "KilnBasics"],
+            dependencies: [
+                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnFakeProvider", "KilnModel", "KilnBasics",
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Fine-tune exports in Kiln's formats, byte for byte (pure).
+        .target(
+            name: "KilnExport",
+            dependencies: ["KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         // Eval reports: Markdown summary, JUnit XML, summary.json (pure, streamed from a judge stage's results).
@@ -119,6 +127,12 @@ let package = Package(
         .testTarget(
             name: "KilnProvidersTests",
             dependencies: ["KilnProviders", "KilnFakeProvider", "KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnExportTests",
+            dependencies: ["KilnExport", "KilnModel", "KilnBasics"],
+            exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
         .testTarget(

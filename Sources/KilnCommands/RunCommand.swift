@@ -45,6 +45,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where each stage's items are written as JSONL (default: .kiln-pipe/out/<name> beside the file).")
     var out: String?
 
+    @Flag(help: "Let export stages replace files kiln-pipe did not write.")
+    var force = false
+
     @Flag(help: "Print JSON-lines events instead of text.")
     var json = false
 
@@ -73,7 +76,9 @@ struct RunCommand: AsyncParsableCommand {
             outputDirectory: out ?? directory.appendingPathComponent(".kiln-pipe/out/\(pipeline.name)").path,
             environment: ProcessInfo.processInfo.environment, freshStages: Set(freshStages), freshAll: fresh,
             offline: offline, onlyStages: only.isEmpty ? nil : Set(only), concurrency: concurrency, maxCostUSD: maxCost)
-        let engine = RunEngine(pipeline: pipeline, options: options)
+        var runOptions = options
+        runOptions.force = force
+        let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)
         let interrupts = InterruptHandler { engine.stop.set() }

@@ -20,7 +20,12 @@ final class JSONLinesWriter {
     }
 
     func write(_ value: JSONValue) throws {
-        buffer.append(contentsOf: value.serialized().utf8)
+        try write(line: value.serialized())
+    }
+
+    /// Writes one preformatted line (a newline is added).
+    func write(line: String) throws {
+        buffer.append(contentsOf: line.utf8)
         buffer.append(0x0A)
         if buffer.count > 1 << 16 { try flush() }
     }

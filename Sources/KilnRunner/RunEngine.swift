@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnExport
 package import KilnModel
 import KilnProviders
 import KilnScheduler
@@ -8,7 +9,7 @@ import KilnStore
 /// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
 /// stages), each unit of work is looked up in the checkpoint store first and checkpointed once validated.
 package final class RunEngine: Sendable {
-    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs, .judge, .split]
+    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs, .judge, .split, .export]
 
     private let pipeline: Pipeline
     private let options: RunOptions
@@ -42,7 +43,7 @@ package final class RunEngine: Sendable {
         if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
             let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
             throw RunSetupError(
-                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs load, topics, inputs, outputs, judge and split stages)",
+                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs every stage but ingest and index)",
                 hint: runnable.isEmpty
                     ? "`kiln-pipe validate` checks the whole file"
                     : "run the stages before it with --only \(runnable.last ?? "")")
@@ -268,6 +269,49 @@ package final class RunEngine: Sendable {
                     })
                 report.thresholds = board.evaluate(settings.thresholds, stage: context.stage.id)
                 report.maxErrorRate = settings.maxErrorRate
+            case .export(let settings):
+                let stage = ExportStage(
+                    stageID: context.stage.id, settings: settings, task: pipeline.task, store: store,
+                    baseDirectory: baseDirectory, force: options.force)
+                var writers: [String: (path: String, writer: JSONLinesWriter)] = [:]
+                var counts: [String: Int] = [:]
+                var order: [String] = []
+                for channel in context.inputs {
+                    while let item = await channel.receive() {
+                        let part = item.fields["split"]?.stringValue
+                        if let part, !settings.parts.isEmpty, !settings.parts.contains(part) { continue }
+                        let name = part ?? ""
+                        let line: String
+                        do {
+                            line = try ExportFormatter.line(
+                                for: ExportStage.example(from: item), format: stage.format, system: stage.systemMessage,
+                                strategy: settings.strategy, thinkingInstructions: stage.thinkingInstructions)
+                        } catch {
+                            report.failed += 1
+                            report.note("\(item.id): \(error.message)")
+                            continue
+                        }
+                        if writers[name] == nil {
+                            let path = stage.path(for: part)
+                            try await stage.checkOverwrite(path)
+                            try FileManager.default.createDirectory(
+                                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+                            writers[name] = (path, try JSONLinesWriter(path: path))
+                            order.append(name)
+                        }
+                        try writers[name]?.writer.write(line: line)
+                        counts[name, default: 0] += 1
+                        report.items += 1
+                        report.computed += 1
+                    }
+                }
+                for name in order {
+                    guard let (path, writer) = writers[name] else { continue }
+                    try writer.close()
+                    try await stage.recordWritten(path)
+                    report.note("wrote \(counts[name] ?? 0) examples to \(path)")
+                }
+                report.parts = order.map { ($0.isEmpty ? "all" : $0, counts[$0] ?? 0) }
             case .split(let settings):
                 let stage = SplitStage(settings: settings)
                 var sizes: [String: Int] = [:]

@@ -16,6 +16,8 @@ package struct RunOptions: Sendable {
     package var concurrency: Int?
     /// Overrides `max_cost_usd`.
     package var maxCostUSD: Double?
+    /// Export stages may replace files kiln-pipe did not write.
+    package var force = false
     /// Planning: leave out stages this version cannot run (and what reads from them) instead of refusing.
     package var skipUnsupported = false
 

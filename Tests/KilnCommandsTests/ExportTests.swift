@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+/// The export stage end to end: files per split part, Kiln's layout, byte-identical rebuilds, overwrite safety.
+@Suite(.serialized) struct Exporting {
+    static let pipeline = """
+        version: 1
+        name: scenario
+        providers:
+          a: {kind: openai, model: m, base_url: "BASE_URL", api_key_env: FAKE_KEY}
+        task:
+          instruction: Answer the question.
+          output_schema: {type: object, properties: {answer: {type: string}}, required: [answer]}
+        stages:
+          - {id: golden, type: load, path: golden.jsonl}
+          - {id: answers, type: outputs, from: golden, models: [a]}
+          - {id: split, type: split, from: answers, preset: train_test, seed: s1}
+          - {id: together, type: export, from: split, target: together, out: exports/together}
+          - {id: vertex, type: export, from: answers, target: vertex, out: exports/vertex.jsonl}
+        """
+
+    @Test func writesEachPartInTheTargetsFormatIdenticallyAndNeverClobbersForeignFiles() throws {
+        let scenario = try RunScenario(pipeline: Self.pipeline)
+        defer { scenario.finish() }
+        let rows = (0..<40).map { #"{"input": "Frage \#($0): wo ist «meine» Bestellung?"}"# }.joined(separator: "\n")
+        try rows.write(to: scenario.directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
+        let first = try scenario.run()
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let exports = scenario.directory.appendingPathComponent("exports")
+        let train = try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8)
+        let test = try String(contentsOf: exports.appendingPathComponent("together/test.jsonl"), encoding: .utf8)
+        #expect(train.split(separator: "\n").count + test.split(separator: "\n").count == 40)
+        #expect(train.hasPrefix(#"{"messages": [{"role": "system", "content": "Answer the question.\n\nReturn only JSON. Do not include any non JSON text.\n"}, {"role": "user", "content": "Frage"#))
+        #expect(train.contains("«meine»"), "non-ASCII written raw, as Kiln does")
+        let vertex = try String(contentsOf: exports.appendingPathComponent("vertex.jsonl"), encoding: .utf8)
+        #expect(vertex.hasPrefix(#"{"systemInstruction": {"role": "system", "parts": [{"text": "Answer the question."}]}, "contents": [{"role": "user", "parts": [{"text": "Frage"#))
+        #expect(vertex.split(separator: "\n").count == 40)
+
+        let again = try scenario.run()
+        #expect(again.status == 0)
+        #expect(try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train, "byte-identical rebuild")
+
+        try (train + "hand edit\n").write(to: exports.appendingPathComponent("together/train.jsonl"), atomically: true, encoding: .utf8)
+        let refused = try scenario.run()
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("train.jsonl exists and was not written by kiln-pipe (or was edited since)"))
+        #expect(refused.stderr.contains("rerun with --force to replace it"))
+        let forced = try scenario.run(["--force"])
+        #expect(forced.status == 0)
+        #expect(try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train)
+    }
+}
