@@ -36,7 +36,7 @@ import Glibc
     }
 
     @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
-        let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: export, from: answers, format: openai_chat_jsonl, out: exported.jsonl}")
+        let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: ingest, paths: [golden.jsonl]}")
         defer { scenario.finish() }
         let all = try scenario.run()
         #expect(all.status == 2)
