@@ -19,7 +19,7 @@ struct KilnPipeCommand: AsyncParsableCommand {
               130  interrupted (rerun to resume)
             """,
         version: version,
-        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self]
+        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self]
     )
 
     init() {}

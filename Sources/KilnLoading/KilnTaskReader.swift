@@ -1,19 +1,19 @@
 import KilnBasics
-import KilnModel
+package import KilnModel
 
 import Foundation
 
 /// Why a task could not be read from a Kiln project.
-struct KilnTaskReadError: Error, Sendable {
-    var message: String
-    var hint: String?
+package struct KilnTaskReadError: Error, Sendable {
+    package var message: String
+    package var hint: String?
     /// The project was read, but has no task with that id.
     var concernsTaskID = false
 }
 
 /// Reads a task definition from a Kiln project folder (`project.kiln` + `tasks/<id> - <name>/task.kiln`).
-enum KilnTaskReader {
-    static func read(projectFile: String, taskID: String, displayPath: String) throws(KilnTaskReadError)
+package enum KilnTaskReader {
+    package static func read(projectFile: String, taskID: String, displayPath: String) throws(KilnTaskReadError)
         -> TaskDefinition
     {
         let project = try readJSON(projectFile, what: "Kiln project file '\(displayPath)'")

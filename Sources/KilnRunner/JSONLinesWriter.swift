@@ -35,6 +35,12 @@ final class JSONLinesWriter {
         buffer.removeAll(keepingCapacity: true)
     }
 
+    /// Drops what was written: the `.partial` file is removed and the target left as it was.
+    func discard() {
+        try? handle.close()
+        try? FileManager.default.removeItem(atPath: temporary)
+    }
+
     func close() throws {
         try flush()
         try handle.close()

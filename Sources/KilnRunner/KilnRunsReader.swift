@@ -58,7 +58,7 @@ struct KilnRunsReader {
         try? await emit(PipelineItem(id: id, fields: fields))
     }
 
-    private func taskFolder() throws -> URL {
+    func taskFolder() throws -> URL {
         let tasks = URL(fileURLWithPath: projectFile).deletingLastPathComponent().appendingPathComponent("tasks")
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: tasks.path)) ?? []).sorted() {
             let folder = tasks.appendingPathComponent(name)

@@ -85,3 +85,51 @@ import Testing
         #expect(lines.contains { $0.contains(#""id":"r2""#) && $0.contains(#""rating":3.0"#) && $0.contains(#""tags":["golden"]"#) && $0.contains(#""reasoning":"because""#) })
     }
 }
+
+/// `kiln-pipe export` straight from a Kiln project's dataset split.
+@Suite struct KilnSplitExporting {
+    static func projectWithSplit() throws -> URL {
+        let root = try KilnProjectLoading.project()
+        let folder = root.appendingPathComponent("project/tasks/100000000001 - Support/dataset_splits/700000000001 - Nov split")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try """
+            {"v": 1, "id": "700000000001", "name": "Nov split", "description": null,
+             "splits": [{"name": "train", "description": null, "percentage": 0.5}, {"name": "test", "description": null, "percentage": 0.5}],
+             "split_contents": {"train": ["r3", "r4"], "test": ["r1", "missing"]}, "filter": "all", "model_type": "dataset_split"}
+            """.write(to: folder.appendingPathComponent("dataset_split.kiln"), atomically: true, encoding: .utf8)
+        return root
+    }
+
+    @Test func exportsOnePartInKilnsLayoutWithTheRepairedOutput() throws {
+        let root = try Self.projectWithSplit()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let outcome = try KilnPipeBinary.run(
+            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split", "--part", "train",
+             "--format", "openai_chat_jsonl", "--out", "train.jsonl"], in: root)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        #expect(outcome.stdout.contains("wrote 2 examples to"))
+        let lines = try String(contentsOf: root.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == #"{"messages": [{"role": "system", "content": "Answer."}, {"role": "user", "content": "question r3"}, {"role": "assistant", "content": "answer r3"}]}"#)
+        #expect(lines.last?.hasSuffix(#"{"role": "assistant", "content": "repaired r4"}]}"#) == true, "the repaired output wins")
+        let again = try KilnPipeBinary.run(
+            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "700000000001", "--part", "train",
+             "--out", "train.jsonl"], in: root)
+        #expect(again.status == 2 && again.stderr.contains("already exists (choose another --out, or pass --force"))
+    }
+
+    @Test func aMissingRunOrSplitIsAClearError() throws {
+        let root = try Self.projectWithSplit()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let missingRun = try KilnPipeBinary.run(
+            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split", "--out", "all"], in: root)
+        #expect(missingRun.status == 2)
+        #expect(missingRun.stderr.contains("Task run missing not found. This is required by this dataset."))
+        let missingSplit = try KilnPipeBinary.run(
+            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Dec", "--out", "x.jsonl"], in: root)
+        #expect(missingSplit.status == 2)
+        #expect(missingSplit.stderr.contains("the task has no dataset split 'Dec' (its splits are 700000000001 'Nov split')"))
+        let badFormat = try KilnPipeBinary.run(
+            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split", "--format", "csv", "--out", "x"], in: root)
+        #expect(badFormat.status == 2 && badFormat.stderr.contains("unknown --format 'csv'"))
+    }
+}

@@ -1,0 +1,37 @@
+import KilnModel
+
+/// A checkpoint store in memory: for tests and for commands that keep no state between runs.
+package actor InMemoryCheckpointStore: CheckpointStore {
+    private var records: [String: CheckpointRecord] = [:]
+    private var calls: [String: RecordedCall] = [:]
+
+    package init() {}
+
+    package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
+        var found: [String: CheckpointRecord] = [:]
+        for key in keys { found[key] = records[key] }
+        return found
+    }
+
+    package func write(_ records: [CheckpointRecord]) async throws {
+        for record in records {
+            var stored = record
+            for call in record.calls { calls[call.requestHash] = call }
+            stored.calls = []
+            self.records[record.key] = stored
+        }
+    }
+
+    package func tallies() async throws -> [StageTally] {
+        var tallies: [String: StageTally] = [:]
+        for record in records.values {
+            var tally = tallies[record.stage] ?? StageTally(stage: record.stage)
+            if record.status == .done { tally.done += 1 } else { tally.failed += 1 }
+            tally.usage += record.usage
+            tallies[record.stage] = tally
+        }
+        return tallies.values.sorted { $0.stage < $1.stage }
+    }
+
+    package func call(forRequestHash hash: String) async throws -> RecordedCall? { calls[hash] }
+}
