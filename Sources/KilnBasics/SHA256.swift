@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), for content-addressed checkpoint keys. Small and dependency-free: hashing is a few
 /// microseconds per key, far below a provider call, so a crypto library would only add build minutes.
 package struct SHA256: Sendable {
@@ -117,4 +119,20 @@ package struct SHA256: Sendable {
 
 extension UInt32 {
     fileprivate func rotatedRight(_ count: UInt32) -> UInt32 { (self >> count) | (self << (32 - count)) }
+}
+
+extension SHA256 {
+    /// The hex digest of a file's bytes, read 1 MiB at a time (memory stays flat whatever the file's size).
+    package static func hex(ofFileAt path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hasher.update(bytes: $0) }
+        }
+        return hasher.finalize().map { byte in
+            let digits = String(byte, radix: 16)
+            return byte < 16 ? "0" + digits : digits
+        }.joined()
+    }
 }

@@ -55,10 +55,9 @@ struct ExportStage {
 
     /// Refuses to replace a file kiln-pipe did not write, unless forced.
     func checkOverwrite(_ path: String) async throws {
-        guard !force, let data = FileManager.default.contents(atPath: path) else { return }
+        guard !force, let current = SHA256.hex(ofFileAt: path) else { return }
         let key = storeKey(for: path)
         let recorded = try await store.records(forKeys: [key])[key]?.item?["sha256"]?.stringValue
-        let current = SHA256.hex(String(decoding: data, as: UTF8.self))
         if recorded != current {
             throw RunSetupError(
                 "\(path) exists and was not written by kiln-pipe (or was edited since)",
@@ -67,11 +66,10 @@ struct ExportStage {
     }
 
     func recordWritten(_ path: String) async throws {
-        let text = String(decoding: FileManager.default.contents(atPath: path) ?? Data(), as: UTF8.self)
         try await store.write([
             CheckpointRecord(
                 key: storeKey(for: path), stage: "_exports", status: .done,
-                item: .object(JSONObject([("sha256", .string(SHA256.hex(text)))])))
+                item: .object(JSONObject([("sha256", .string(SHA256.hex(ofFileAt: path) ?? ""))])))
         ])
     }
 }

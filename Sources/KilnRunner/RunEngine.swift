@@ -276,6 +276,8 @@ package final class RunEngine: Sendable {
                 var writers: [String: (path: String, writer: JSONLinesWriter)] = [:]
                 var counts: [String: Int] = [:]
                 var order: [String] = []
+                // The same for every item: computed once.
+                let (format, system, instructions) = (stage.format, stage.systemMessage, stage.thinkingInstructions)
                 for channel in context.inputs {
                     while let item = await channel.receive() {
                         let part = item.fields["split"]?.stringValue
@@ -284,8 +286,8 @@ package final class RunEngine: Sendable {
                         let line: String
                         do {
                             line = try ExportFormatter.line(
-                                for: ExportStage.example(from: item), format: stage.format, system: stage.systemMessage,
-                                strategy: settings.strategy, thinkingInstructions: stage.thinkingInstructions)
+                                for: ExportStage.example(from: item), format: format, system: system,
+                                strategy: settings.strategy, thinkingInstructions: instructions)
                         } catch {
                             report.failed += 1
                             report.note("\(item.id): \(error.message)")

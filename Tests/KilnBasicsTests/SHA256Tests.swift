@@ -31,3 +31,14 @@ import Testing
         #expect(digest == SHA256.hex(text))
     }
 }
+
+@Suite struct SHA256Files {
+    @Test func aFileHashesLikeItsContents() throws {
+        let text = String(repeating: "0123456789abcdef", count: 200_000) + "é"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("sha-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(SHA256.hex(ofFileAt: path) == SHA256.hex(text))
+        #expect(SHA256.hex(ofFileAt: path + ".missing") == nil)
+    }
+}
