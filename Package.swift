@@ -143,7 +143,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnRunnerTests",
-            dependencies: ["KilnRunner", "KilnModel", "KilnBasics"],
+            dependencies: ["KilnRunner", "KilnFakeProvider", "KilnProviders", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

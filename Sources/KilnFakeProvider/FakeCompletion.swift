@@ -72,7 +72,7 @@ struct FakeCompletion {
         let text = message["content"]?.stringValue ?? ""
         let alternatives = max(0, body["top_logprobs"]?.numberValue.map { Int($0) } ?? 0)
         var tokens: [JSONValue] = []
-        for token in Self.tokens(text) {
+        for token in FakeTokenizer.tokens(text) {
             let logprob = -Double(generator.pick(50)) / 100
             var top: [JSONValue] = []
             if alternatives > 0 {
@@ -95,22 +95,6 @@ struct FakeCompletion {
                 ("token", .string(token)), ("logprob", .double(logprob)),
                 ("bytes", .array(token.utf8.map { .integer(Int($0)) })),
             ]))
-    }
-
-    static func tokens(_ text: String) -> [String] {
-        var tokens: [String] = []
-        var current = ""
-        for character in text {
-            if character.isLetter || character.isNumber {
-                current.append(character)
-            } else {
-                if !current.isEmpty { tokens.append(current) }
-                current = ""
-                if !character.isWhitespace { tokens.append(String(character)) }
-            }
-        }
-        if !current.isEmpty { tokens.append(current) }
-        return tokens
     }
 
     /// The function the request forces (`tool_choice` names it, or is "required" with one tool).

@@ -112,6 +112,16 @@ package final class RunEngine: Sendable {
                     })
     }
 
+    /// What a generation stage calls with; it needs the pipeline's task.
+    private func services(
+        for context: StageContext, provider: String, pool: ProviderPool, executor: CallExecutor, store: any CheckpointStore
+    ) throws -> StageServices {
+        guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
+        return StageServices(
+            stageID: context.stage.id, task: task, provider: pipeline.provider(named: provider), pool: pool,
+            executor: executor, store: store, mode: context.mode)
+    }
+
     private var kilnTaskID: String? {
         if case .kilnProject(_, let taskID) = pipeline.task?.origin { return taskID }
         return nil
@@ -217,12 +227,9 @@ package final class RunEngine: Sendable {
                         hint: "fix the row, or add on_error: skip to stage '\(context.stage.id)' to skip and report bad rows")
                 }
             case .topics(let settings):
-                guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = TopicsStage(
                     settings: settings,
-                    services: StageServices(
-                        stageID: context.stage.id, task: task, provider: pipeline.provider(named: settings.provider), pool: pool,
-                        executor: executor, store: store, mode: context.mode))
+                    services: try services(for: context, provider: settings.provider, pool: pool, executor: executor, store: store))
                 let growth = await stage.grow(
                     concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, shouldStop: { self.stop.isSet })
                 report.cached = growth.cached
@@ -243,12 +250,9 @@ package final class RunEngine: Sendable {
                     report.items += 1
                 }
             case .inputs(let settings):
-                guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = InputsStage(
                     settings: settings,
-                    services: StageServices(
-                        stageID: context.stage.id, task: task, provider: pipeline.provider(named: settings.provider), pool: pool,
-                        executor: executor, store: store, mode: context.mode))
+                    services: try services(for: context, provider: settings.provider, pool: pool, executor: executor, store: store))
                 stopReason = try await runUnits(
                     stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, context: context,
                     report: &report, emit: emit)

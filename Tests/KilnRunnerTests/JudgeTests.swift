@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnFakeProvider
 import KilnModel
 import KilnProviders
 import Testing
@@ -8,7 +9,7 @@ import Testing
 
 @Suite struct GEvalWeighting {
     static func choice(_ text: String, at token: String, alternatives: [(String, Double)]) -> ChatChoice {
-        let tokens = FakeTokens.split(text).map { piece in
+        let tokens = FakeTokenizer.tokens(text).map { piece in
             TokenLogprob(
                 token: piece, logprob: piece == token ? log(alternatives[0].1) : -0.01,
                 alternatives: piece == token ? alternatives.map { TokenAlternative(token: $0.0, logprob: log($0.1)) } : [])
@@ -40,25 +41,6 @@ import Testing
         let verdict = try JudgeStage.parse(ChatChoice(text: #"{"overall": 3}"#), names: names, method: .gEval).get()
         #expect(verdict["scores"]?["overall"] == .integer(3))
         #expect(verdict["judge"]?["note"]?.stringValue?.contains("g_eval fell back") == true)
-    }
-}
-
-/// Splits text like the fake provider does: words and single punctuation marks.
-enum FakeTokens {
-    static func split(_ text: String) -> [String] {
-        var tokens: [String] = []
-        var current = ""
-        for character in text {
-            if character.isLetter || character.isNumber {
-                current.append(character)
-            } else {
-                if !current.isEmpty { tokens.append(current) }
-                current = ""
-                tokens.append(String(character))
-            }
-        }
-        if !current.isEmpty { tokens.append(current) }
-        return tokens
     }
 }
 
