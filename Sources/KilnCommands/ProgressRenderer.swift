@@ -85,7 +85,7 @@ struct ProgressRenderer: Sendable {
             if stage.failed > 0 { counts.append("\(stage.failed) failed") }
             if stage.skipped > 0 { counts.append("\(stage.skipped) skipped") }
             if stage.filtered > 0 { counts.append("\(stage.filtered) filtered") }
-            print("\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
+            print(counts.isEmpty ? "\n\(stage.id):" : "\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
         }
         for stage in report.stages where !stage.parts.isEmpty {
