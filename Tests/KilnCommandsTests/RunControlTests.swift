@@ -104,3 +104,16 @@ import Glibc
         #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0, "calls finished before Ctrl-C were checkpointed")
     }
 }
+
+/// On a terminal, progress is one line redrawn in place (run under `script`, which provides a pseudo-terminal).
+@Suite(.serialized) struct TerminalProgress {
+    @Test func aTerminalGetsOneLiveLineRedrawnInPlace() throws {
+        let scenario = try RunScenario(rows: 80, latencyMS: 50, maxConcurrency: 4)
+        defer { scenario.finish() }
+        let command = "FAKE_KEY=k \(KilnPipeBinary.url.path) run p.yml"
+        let outcome = try KilnPipeBinary.run(["-qec", command, "/dev/null"], in: scenario.directory, executable: URL(fileURLWithPath: "/usr/bin/script"))
+        #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stdout.contains("\r\u{1B}[K["), "the progress line is redrawn with carriage return + erase line")
+        #expect(outcome.stdout.contains("answers "), "and names the stages")
+    }
+}
