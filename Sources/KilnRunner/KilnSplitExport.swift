@@ -90,6 +90,8 @@ package struct KilnSplitExport: Sendable {
         part name: String, contents: JSONObject, taskFolder: URL, stage: ExportStage, to writer: JSONLinesWriter
     ) throws -> Int {
         var count = 0
+        // The same for every example: computed once.
+        let (format, system, instructions) = (stage.format, stage.systemMessage, stage.thinkingInstructions)
         for id in contents[name]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             let file = taskFolder.appendingPathComponent("runs").appendingPathComponent(id).appendingPathComponent("task_run.kiln")
             guard let run = try? KilnRunsReader.json(at: file) else {
@@ -102,8 +104,7 @@ package struct KilnSplitExport: Sendable {
             do {
                 try writer.write(
                     line: try ExportFormatter.line(
-                        for: example, format: stage.format, system: stage.systemMessage, strategy: strategy,
-                        thinkingInstructions: stage.thinkingInstructions))
+                        for: example, format: format, system: system, strategy: strategy, thinkingInstructions: instructions))
             } catch let error as ExportError {
                 throw RunSetupError("task run \(id): \(error.message)")
             }
