@@ -74,7 +74,11 @@ package struct SHA256: Sendable {
     package static func hex(_ text: String) -> String {
         var hasher = SHA256()
         hasher.update(text)
-        return hasher.finalize().map { byte in
+        return hexString(hasher.finalize())
+    }
+
+    private static func hexString(_ digest: [UInt8]) -> String {
+        digest.map { byte in
             let digits = String(byte, radix: 16)
             return byte < 16 ? "0" + digits : digits
         }.joined()
@@ -130,9 +134,6 @@ extension SHA256 {
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
             chunk.withUnsafeBytes { hasher.update(bytes: $0) }
         }
-        return hasher.finalize().map { byte in
-            let digits = String(byte, radix: 16)
-            return byte < 16 ? "0" + digits : digits
-        }.joined()
+        return hexString(hasher.finalize())
     }
 }

@@ -43,23 +43,9 @@ package enum PythonJSON {
         return number.description
     }
 
+    /// String literals follow the same rules as `JSONValue.serialized()` (non-ASCII raw, `/` unescaped, control
+    /// characters as lowercase `\u00xx`), which are Python's with `ensure_ascii=False`.
     private static func writeString(_ text: String, to output: inout String) {
-        output += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": output += "\\\""
-            case "\\": output += "\\\\"
-            case "\n": output += "\\n"
-            case "\r": output += "\\r"
-            case "\t": output += "\\t"
-            case "\u{08}": output += "\\b"
-            case "\u{0C}": output += "\\f"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                output += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
-        output += "\""
+        output += JSONValue.string(text).serialized()
     }
 }

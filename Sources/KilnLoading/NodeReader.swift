@@ -157,11 +157,11 @@ final class NodeReader {
             return nil
         }
         if let range, !range.contains(number) {
-            error(at: node, "'\(name)' must be between \(format(range.lowerBound)) and \(format(range.upperBound)), got \(format(number))")
+            error(at: node, "'\(name)' must be between \(range.lowerBound.compactDescription) and \(range.upperBound.compactDescription), got \(number.compactDescription)")
             return nil
         }
         if let lowerBound, number <= lowerBound {
-            error(at: node, "'\(name)' must be greater than \(format(lowerBound)), got \(format(number))")
+            error(at: node, "'\(name)' must be greater than \(lowerBound.compactDescription), got \(number.compactDescription)")
             return nil
         }
         return number
@@ -215,9 +215,6 @@ final class NodeReader {
         range.upperBound == Int.max ? "at least \(range.lowerBound)" : "between \(range.lowerBound) and \(range.upperBound)"
     }
 
-    private func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
 }
 
 extension String {

@@ -121,11 +121,7 @@ package struct ThresholdCondition: Sendable, Hashable, CustomStringConvertible {
         self.init(metric: metric, comparison: parts.comparison, value: value)
     }
 
-    package var description: String { "\(metric) \(comparison.rawValue) \(Self.format(value))" }
-
-    private static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
-    }
+    package var description: String { "\(metric) \(comparison.rawValue) \(value.compactDescription)" }
 }
 
 /// The conditions one score must meet.

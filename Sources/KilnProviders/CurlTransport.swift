@@ -1,4 +1,5 @@
 import CCurl
+import KilnBasics
 package import Foundation
 
 /// HTTP through libcurl's multi interface: one event-loop thread drives every transfer of a provider, over a
@@ -149,16 +150,12 @@ private final class Transfer {
         case CURLE_OK:
             result = .success(HTTPResponse(status: status, headers: headers, body: body))
         case CURLE_OPERATION_TIMEDOUT:
-            result = .failure(ProviderError(.timeout, "no answer within \(Self.format(timeout)) s from \(host)"))
+            result = .failure(ProviderError(.timeout, "no answer within \(timeout.compactDescription) s from \(host)"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
             result = .failure(ProviderError(.connection, "cannot connect to \(host): \(String(cString: curl_easy_strerror(code)))"))
         default:
             result = .failure(ProviderError(.connection, "the connection to \(host) failed: \(String(cString: curl_easy_strerror(code)))"))
         }
         continuation.resume(returning: result)
-    }
-
-    private static func format(_ seconds: Double) -> String {
-        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
 }

@@ -90,9 +90,7 @@ struct OutputsStage: UnitStage {
         if mode.offline {
             var requests = [ChatRequest(messages: [system, .user(input)], params: params, structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })]
             if usesThinking { requests.append(ChatRequest(messages: [system, .user(input)], params: params)) }
-            let services = StageServices(
-                stageID: stageID, task: task, provider: declared[unit.model], pool: nil, executor: nil, store: store, mode: mode)
-            return services.offlineResult(record: record, requests: requests, place: "")
+            return .offline(record: record, requests: requests, provider: declared[unit.model], place: "")
         }
         guard let executor, let entry = pool?[unit.model] else {
             return .failed("provider '\(unit.model)' is not available", usage: Usage(), requests: 0)

@@ -12,10 +12,10 @@ struct SplitStage {
         guard Self.passes(item, settings.filter) else { return "filtered out by '\(settings.filter)'" }
         for condition in settings.conditions {
             guard let value = item.fields["scores"]?[condition.score]?.numberValue else {
-                return "no '\(condition.score)' score for where: \(condition.score) \(condition.comparison.rawValue) \(MarkdownNumber.format(condition.value))"
+                return "no '\(condition.score)' score for where: \(condition.score) \(condition.comparison.rawValue) \(condition.value.compactDescription)"
             }
             if !condition.comparison.holds(value, condition.value) {
-                return "where: \(condition.score) \(condition.comparison.rawValue) \(MarkdownNumber.format(condition.value)) (it is \(MarkdownNumber.format(value)))"
+                return "where: \(condition.score) \(condition.comparison.rawValue) \(condition.value.compactDescription) (it is \(value.compactDescription))"
             }
         }
         return nil
@@ -53,12 +53,5 @@ struct SplitStage {
         case "pass_fail", "pass_fail_critical": return rating == 1
         default: return rating >= 4
         }
-    }
-}
-
-/// Numbers in messages: whole numbers without a fraction.
-enum MarkdownNumber {
-    static func format(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
     }
 }

@@ -34,13 +34,22 @@ struct CallEstimate: Sendable {
     }
 }
 
-extension StageServices {
+extension UnitResult {
     /// Offline: a failed record reports its reason, an absent one is missing with the cost of `requests`.
-    func offlineResult(record: CheckpointRecord?, requests: [ChatRequest], place: String) -> UnitResult {
+    static func offline(record: CheckpointRecord?, requests: [ChatRequest], provider: ProviderConfig?, place: String)
+        -> UnitResult
+    {
         if let record, record.status == .failed {
             return .failed("\(place)\(record.error ?? "failed")", usage: Usage(), requests: 0)
         }
         return .missing(.of(requests, provider: provider))
+    }
+}
+
+extension StageServices {
+    /// `UnitResult.offline` with this stage's provider.
+    func offlineResult(record: CheckpointRecord?, requests: [ChatRequest], place: String) -> UnitResult {
+        .offline(record: record, requests: requests, provider: provider, place: place)
     }
 }
 
