@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         // The binary: parses arguments and hands over to KilnCommands, nothing else.
@@ -41,6 +42,18 @@ let package = Package(
             dependencies: [
                 "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnFakeProvider", "KilnModel", "KilnBasics",
             ],
+            swiftSettings: strictSettings
+        ),
+        // Documents to text (PDF through poppler, HTML and DOCX through libxml2, Markdown, text) and chunks.
+        .target(
+            name: "KilnIngest",
+            dependencies: ["KilnModel", "KilnBasics", "CPoppler", "CLibXML2", "ZIPFoundation"],
+            swiftSettings: strictSettings
+        ),
+        // Search indexes in SQLite: FTS5 BM25, stored vectors with exact cosine search, hybrid rank fusion.
+        .target(
+            name: "KilnIndex",
+            dependencies: ["KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         // Fine-tune exports in Kiln's formats, byte for byte (pure).
@@ -106,6 +119,10 @@ let package = Package(
         ),
         // The system libcurl (OpenSSL flavour), through a shim for its variadic setopt calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // poppler's GLib API (Debian ships no headers for its C++ core).
+        .systemLibrary(name: "CPoppler", pkgConfig: "poppler-glib", providers: [.apt(["libpoppler-glib-dev"])]),
+        // libxml2's HTML and XML parsers.
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // The system libsqlite3 (Debian's has WAL, FTS5 and JSON built in).
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // Checkpoint store: validated results and provider calls, content addressed, in SQLite (WAL).
@@ -117,6 +134,17 @@ let package = Package(
         .testTarget(
             name: "KilnBasicsTests",
             dependencies: ["KilnBasics"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnIngestTests",
+            dependencies: ["KilnIngest", "KilnModel", "KilnBasics"],
+            exclude: ["Fixtures"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnIndexTests",
+            dependencies: ["KilnIndex", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,0 +1,114 @@
+import CLibXML2
+import Foundation
+import ZIPFoundation
+
+/// Word documents: `word/document.xml` from the zip, paragraphs and headings (paragraph styles Title, Heading1…9)
+/// through libxml2, namespace-checked; text runs split mid-word join as Word shows them.
+enum DOCXExtractor {
+    static let wordNamespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+
+    static func extract(path: String) throws(ExtractionError) -> ExtractedDocument {
+        let xml = try documentXML(path: path)
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
+        let document = xml.withUnsafeBytes { buffer -> xmlDocPtr? in
+            guard let base = buffer.baseAddress else { return nil }
+            return xmlReadMemory(base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), "document.xml", nil, options)
+        }
+        guard let document, let root = xmlDocGetRootElement(document) else {
+            throw ExtractionError("the DOCX file's word/document.xml is not well-formed XML")
+        }
+        defer { xmlFreeDoc(document) }
+        var builder = SectionBuilder()
+        walk(root, into: &builder)
+        return ExtractedDocument(format: .docx, sections: builder.finish())
+    }
+
+    private static func documentXML(path: String) throws(ExtractionError) -> Data {
+        let archive: Archive
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw ExtractionError("not a DOCX file: the zip container cannot be read (truncated or not a zip)")
+        }
+        guard let entry = archive["word/document.xml"] else {
+            throw ExtractionError("not a Word document: the zip has no word/document.xml")
+        }
+        var data = Data()
+        do {
+            _ = try archive.extract(entry) { data.append($0) }
+        } catch {
+            throw ExtractionError("the DOCX file is damaged: word/document.xml cannot be unzipped (\(error))")
+        }
+        return data
+    }
+
+    private static func isWord(_ node: xmlNodePtr, _ name: String) -> Bool {
+        guard node.pointee.type == XML_ELEMENT_NODE, String(cString: node.pointee.name) == name,
+            let namespace = node.pointee.ns?.pointee.href
+        else { return false }
+        return String(cString: namespace) == wordNamespace
+    }
+
+    private static func walk(_ node: xmlNodePtr, into builder: inout SectionBuilder) {
+        var child: xmlNodePtr? = node
+        while let current = child {
+            defer { child = current.pointee.next }
+            if isWord(current, "p") {
+                let text = paragraphText(current)
+                if let level = headingLevel(current) {
+                    builder.heading(text, level: level)
+                } else {
+                    builder.paragraphBreak()
+                    builder.verbatim(text)
+                    builder.paragraphBreak()
+                }
+            } else if let children = current.pointee.children {
+                walk(children, into: &builder)
+            }
+        }
+    }
+
+    /// Text of one paragraph: w:t runs, w:tab as a tab, w:br / w:cr as a line break.
+    private static func paragraphText(_ paragraph: xmlNodePtr) -> String {
+        var text = ""
+        func visit(_ node: xmlNodePtr) {
+            var child: xmlNodePtr? = node
+            while let current = child {
+                defer { child = current.pointee.next }
+                if isWord(current, "t") {
+                    if let content = xmlNodeGetContent(current) {
+                        text += String(cString: content)
+                        kiln_xml_free(content)
+                    }
+                } else if isWord(current, "tab") {
+                    text += "\t"
+                } else if isWord(current, "br") || isWord(current, "cr") {
+                    text += "\n"
+                } else if !isWord(current, "pPr"), !isWord(current, "instrText"), let children = current.pointee.children {
+                    visit(children)
+                }
+            }
+        }
+        if let children = paragraph.pointee.children { visit(children) }
+        return text
+    }
+
+    /// 0 for Title (above every heading), 1 for Heading1, 2 for Heading2 …, nil for body paragraphs.
+    private static func headingLevel(_ paragraph: xmlNodePtr) -> Int? {
+        var child = paragraph.pointee.children
+        while let current = child {
+            defer { child = current.pointee.next }
+            guard isWord(current, "pPr") else { continue }
+            var property = current.pointee.children
+            while let style = property {
+                defer { property = style.pointee.next }
+                guard isWord(style, "pStyle"), let value = xmlGetNsProp(style, "val", wordNamespace) else { continue }
+                defer { kiln_xml_free(value) }
+                let name = String(cString: value).lowercased()
+                if name == "title" { return 0 }
+                if name.hasPrefix("heading"), let level = Int(name.dropFirst("heading".count)) { return min(max(level, 1), 9) }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+
+/// Reads a file of any supported format into text. Blocking C work (poppler, libxml2): call it off Swift's
+/// cooperative pool (see `BlockingQueue`).
+package enum DocumentExtractor {
+    /// The version of the extraction rules: part of every cache key, so a change re-extracts.
+    package static let version = "extract-1"
+
+    package static func extract(path: String, limits: ExtractionLimits = ExtractionLimits()) throws(ExtractionError)
+        -> ExtractedDocument
+    {
+        guard let format = DocumentFormat(path: path) else {
+            throw ExtractionError("unsupported file type (ingest reads .pdf, .html, .docx, .md and .txt)")
+        }
+        let size: Int
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: path)
+            size = (attributes[.size] as? NSNumber)?.intValue ?? 0
+        } catch {
+            throw ExtractionError("cannot read the file: \(error.localizedDescription)")
+        }
+        guard size <= limits.maxBytes else {
+            throw ExtractionError(
+                "the file has \(size >> 20) MB, more than max_file_mb (\(limits.maxBytes >> 20)); raise max_file_mb to read it")
+        }
+        guard size > 0 else { throw ExtractionError("the file is empty") }
+        switch format {
+        case .pdf: return try PDFExtractor.extract(path: path, maxPages: limits.maxPages)
+        case .docx: return try DOCXExtractor.extract(path: path)
+        case .html, .markdown, .text:
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path))
+            } catch {
+                throw ExtractionError("cannot read the file: \(error.localizedDescription)")
+            }
+            if format == .html { return try HTMLExtractor.extract(data) }
+            let (text, warnings) = try TextDecoding.decode(data)
+            let sections = format == .markdown ? MarkdownSections.split(text) : [DocumentSection(text: text)]
+            return ExtractedDocument(format: format, sections: sections, warnings: warnings)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+import CPoppler
+import Foundation
+
+/// PDF text page by page through poppler-glib (the library behind `pdftotext`). A document object is confined to
+/// the calling thread; callers parallelise across documents, never across pages of one.
+enum PDFExtractor {
+    static func extract(path: String, maxPages: Int) throws(ExtractionError) -> ExtractedDocument {
+        try checkComplete(path: path)
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var error: UnsafeMutablePointer<GError>?
+        guard let uri = g_filename_to_uri(absolute, nil, &error) else {
+            throw ExtractionError("cannot name the file for poppler: \(take(error))")
+        }
+        defer { g_free(uri) }
+        guard let document = poppler_document_new_from_file(uri, nil, &error) else {
+            let encrypted = error.map { $0.pointee.code == Int32(POPPLER_ERROR_ENCRYPTED.rawValue) } ?? false
+            let message = take(error)
+            if encrypted {
+                throw ExtractionError("the PDF is encrypted and needs a password (decrypt it first, e.g. `qpdf --decrypt`)")
+            }
+            throw ExtractionError("the PDF cannot be opened: \(message)")
+        }
+        defer { g_object_unref(UnsafeMutableRawPointer(document)) }
+        let pageCount = Int(poppler_document_get_n_pages(document))
+        guard pageCount <= maxPages else {
+            throw ExtractionError("the PDF has \(pageCount) pages, more than max_pages (\(maxPages)); raise max_pages to read it")
+        }
+        var sections: [DocumentSection] = []
+        var empty: [Int] = []
+        for index in 0..<pageCount {
+            guard let page = poppler_document_get_page(document, Int32(index)) else {
+                empty.append(index + 1)
+                continue
+            }
+            defer { g_object_unref(UnsafeMutableRawPointer(page)) }
+            guard let raw = poppler_page_get_text(page) else {
+                empty.append(index + 1)
+                continue
+            }
+            let text = String(cString: raw)
+            g_free(raw)
+            if text.allSatisfy(\.isWhitespace) { empty.append(index + 1) }
+            sections.append(DocumentSection(text: text, page: index + 1))
+        }
+        var warnings: [String] = []
+        if !empty.isEmpty {
+            warnings.append(
+                empty.count == pageCount
+                    ? "no page has text (a scanned PDF? it needs OCR or LLM extraction)"
+                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text (\(Self.describe(empty)))")
+        }
+        if pageCount == 0 { throw ExtractionError("the PDF has no pages") }
+        return ExtractedDocument(format: .pdf, sections: sections, pageCount: pageCount, warnings: warnings)
+    }
+
+    /// poppler quietly rebuilds a damaged cross-reference table, so a cut-off download would pass as a shorter
+    /// document: a PDF must end with its `%%EOF` marker (within the last KB, as PDF readers allow).
+    private static func checkComplete(path: String) throws(ExtractionError) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw ExtractionError("cannot open the file") }
+        defer { try? handle.close() }
+        let header = (try? handle.read(upToCount: 5)) ?? Data()
+        guard header.starts(with: Array("%PDF-".utf8)) else {
+            throw ExtractionError("not a PDF (the file does not start with %PDF-)")
+        }
+        let size = (try? handle.seekToEnd()) ?? 0
+        try? handle.seek(toOffset: size > 1024 ? size - 1024 : 0)
+        let tail = (try? handle.readToEnd()) ?? Data()
+        guard tail.range(of: Data("%%EOF".utf8)) != nil else {
+            throw ExtractionError("the PDF is truncated (no %%EOF marker at its end): was the download or copy complete?")
+        }
+    }
+
+    private static func take(_ error: UnsafeMutablePointer<GError>?) -> String {
+        guard let error else { return "unknown error" }
+        defer { g_error_free(error) }
+        return error.pointee.message.map { String(cString: $0) } ?? "unknown error"
+    }
+
+    /// "3, 5, 9" or "3, 5, 9 and 12 more".
+    static func describe(_ pages: [Int]) -> String {
+        let shown = pages.prefix(5).map(String.init).joined(separator: ", ")
+        return pages.count > 5 ? "pages \(shown) and \(pages.count - 5) more" : "page\(pages.count == 1 ? "" : "s") \(shown)"
+    }
+}
