@@ -22,6 +22,7 @@ package enum SQLiteValue: Sendable, Hashable {
     case integer(Int64)
     case real(Double)
     case text(String)
+    case blob([UInt8])
 
     package var text: String? {
         if case .text(let value) = self { return value }
@@ -96,6 +97,15 @@ package final class SQLiteDatabase {
     /// Runs a statement with bound values; returns its rows. Statements are prepared once and cached.
     @discardableResult
     package func query(_ sql: String, _ values: [SQLiteValue] = []) throws -> [[SQLiteValue]] {
+        var rows: [[SQLiteValue]] = []
+        try forEachRow(sql, values) { row in
+            rows.append((0..<row.count).map { row.value($0) })
+        }
+        return rows
+    }
+
+    /// Runs a statement and hands each row to `body` as it is stepped: for results too large to hold as values.
+    package func forEachRow(_ sql: String, _ values: [SQLiteValue] = [], _ body: (SQLiteRow) throws -> Void) throws {
         let statement = try prepared(sql)
         defer {
             sqlite3_reset(statement)
@@ -109,27 +119,25 @@ package final class SQLiteDatabase {
             case .integer(let integer): status = sqlite3_bind_int64(statement, index, integer)
             case .real(let real): status = sqlite3_bind_double(statement, index, real)
             case .text(let text): status = sqlite3_bind_text(statement, index, text, -1, Self.transient)
+            case .blob(let bytes):
+                status = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
             }
             guard status == SQLITE_OK else { throw error(status, "binding value \(index) of \(sql.prefix(80))") }
         }
-        var rows: [[SQLiteValue]] = []
+        let row = SQLiteRow(statement: statement)
         while true {
             let status = sqlite3_step(statement)
             if status == SQLITE_DONE { break }
             guard status == SQLITE_ROW else { throw error(status, "running \(sql.prefix(80))") }
-            let count = sqlite3_column_count(statement)
-            rows.append(
-                (0..<count).map { column in
-                    switch sqlite3_column_type(statement, column) {
-                    case SQLITE_INTEGER: .integer(sqlite3_column_int64(statement, column))
-                    case SQLITE_FLOAT: .real(sqlite3_column_double(statement, column))
-                    case SQLITE_NULL: .null
-                    default: .text(String(cString: sqlite3_column_text(statement, column)))
-                    }
-                })
+            try body(row)
         }
-        return rows
     }
+
+    /// Rows changed by the last INSERT, UPDATE or DELETE.
+    package var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// The rowid of the last inserted row.
+    package var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
     package func transaction<Result>(_ body: () throws -> Result) throws -> Result {
@@ -155,5 +163,39 @@ package final class SQLiteDatabase {
 
     private func error(_ status: Int32, _ context: String) -> SQLiteError {
         SQLiteError(code: status, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed", context: context)
+    }
+}
+
+/// The current row of a statement being stepped; valid only inside `forEachRow`'s body.
+package struct SQLiteRow {
+    fileprivate let statement: OpaquePointer
+
+    package var count: Int { Int(sqlite3_column_count(statement)) }
+
+    package func value(_ column: Int) -> SQLiteValue {
+        let column = Int32(column)
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_INTEGER: return .integer(sqlite3_column_int64(statement, column))
+        case SQLITE_FLOAT: return .real(sqlite3_column_double(statement, column))
+        case SQLITE_NULL: return .null
+        case SQLITE_BLOB: return .blob(Array(blob(Int(column))))
+        default: return .text(String(cString: sqlite3_column_text(statement, column)))
+        }
+    }
+
+    /// A blob column's bytes without copying them; valid until the next step.
+    package func blob(_ column: Int) -> UnsafeRawBufferPointer {
+        let column = Int32(column)
+        guard let base = sqlite3_column_blob(statement, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        return UnsafeRawBufferPointer(start: base, count: Int(sqlite3_column_bytes(statement, column)))
+    }
+
+    package func integer(_ column: Int) -> Int64 { sqlite3_column_int64(statement, Int32(column)) }
+
+    package func real(_ column: Int) -> Double { sqlite3_column_double(statement, Int32(column)) }
+
+    package func text(_ column: Int) -> String? {
+        guard let text = sqlite3_column_text(statement, Int32(column)) else { return nil }
+        return String(cString: text)
     }
 }
