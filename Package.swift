@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnRunner", "KilnReports", "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
+                "KilnRunner", "KilnIndex", "KilnReports", "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSettings
@@ -40,7 +40,8 @@ let package = Package(
         .target(
             name: "KilnRunner",
             dependencies: [
-                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnFakeProvider", "KilnModel", "KilnBasics",
+                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnIngest", "KilnIndex", "KilnFakeProvider",
+                "KilnModel", "KilnBasics",
             ],
             swiftSettings: strictSettings
         ),

@@ -5,7 +5,8 @@ import Foundation
 package enum GlobMatcher {
     /// Files (not folders) under `base` matched by `pattern`, sorted, as absolute paths.
     package static func files(matching pattern: String, base: String, limit: Int = .max) -> [String] {
-        let absolute = pattern.hasPrefix("/") ? pattern : base + "/" + pattern
+        var absolute = pattern.hasPrefix("/") ? pattern : base + "/" + pattern
+        while absolute.count > 1, absolute.hasSuffix("/") { absolute.removeLast() }
         var isDirectory: ObjCBool = false
         if !hasWildcard(absolute) {
             guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else { return [] }

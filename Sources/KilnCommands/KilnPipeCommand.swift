@@ -19,7 +19,10 @@ struct KilnPipeCommand: AsyncParsableCommand {
               130  interrupted (rerun to resume)
             """,
         version: version,
-        subcommands: [ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self]
+        subcommands: [
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self, IndexCommand.self,
+            SearchCommand.self,
+        ]
     )
 
     init() {}

@@ -66,7 +66,7 @@ struct ProgressRenderer: Sendable {
             var object = JSONObject([("event", .string("run_finished"))])
             object["failed_items"] = .integer(report.failedItems)
             object["cost_usd"] = .double(report.usage.costUSD)
-            object["stopped"] = report.stop.map { .string(Self.describe($0)) } ?? .null
+            object["stopped"] = report.stop.map { .string($0.description) } ?? .null
             print(JSONValue.object(object).serialized())
             return
         }
@@ -110,7 +110,7 @@ struct ProgressRenderer: Sendable {
             StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
         }
         if let stop = report.stop {
-            StandardError.write("stopped: \(Self.describe(stop))")
+            StandardError.write("stopped: \(stop)")
             StandardError.write("finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
         } else if interrupted {
             StandardError.write("interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
@@ -120,16 +120,6 @@ struct ProgressRenderer: Sendable {
         } else if report.failedItems > 0 {
             StandardError.write(
                 "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)")
-        }
-    }
-
-    static func describe(_ stop: RunStop) -> String {
-        switch stop {
-        case .keyRejected(let message): "the provider rejected the API key: \(message)"
-        case .quotaExhausted(let message): "the provider account is out of quota: \(message)"
-        case .budgetReached(let spent, let limit):
-            "budget reached: $\(money(spent)) spent of $\(money(limit)); raise --max-cost or max_cost_usd to continue"
-        case .interrupted: "interrupted"
         }
     }
 

@@ -45,13 +45,20 @@ package final class FakeProvider: @unchecked Sendable {
         case ("GET", "/stats"):
             return .json(200, currentStatistics.json.serialized())
         case ("POST", "/v1/chat/completions"):
-            return chatCompletion(request)
+            return answer(request) { body, hash, breakSchema in
+                FakeCompletion(body: body, hash: hash, breakSchema: breakSchema).json
+            }
+        case ("POST", "/v1/embeddings"):
+            return answer(request) { body, _, breakSchema in
+                breakSchema ? .object(JSONObject([("object", .string("list")), ("data", .array([]))])) : FakeEmbedding(body: body).json
+            }
         default:
             return .json(404, #"{"error": {"message": "no route \#(request.method) \#(request.path)", "type": "not_found"}}"#)
         }
     }
 
-    private func chatCompletion(_ request: HTTPRequest) -> HTTPReply {
+    /// Answers a POST with `make(body, hash, breakSchema)` after the configured latency, or with a fault.
+    private func answer(_ request: HTTPRequest, make: (JSONValue, String, Bool) -> JSONValue) -> HTTPReply {
         let now = Date().timeIntervalSince1970
         // The answer is due `latencyMS` after the request arrived, whatever the work in between took.
         let due = Date(timeIntervalSince1970: now + Double(config.latencyMS) / 1000)
@@ -80,9 +87,9 @@ package final class FakeProvider: @unchecked Sendable {
         if let fault = config.faults.first(where: { Self.strikes($0, hash: hash, attempt: attempt) }) {
             lock.withLock { statistics.faults[fault.kind.rawValue, default: 0] += 1 }
             // A faulty answer is never a success, even when it is a 200 (schema-invalid, or sent after a timeout).
-            return record(reply(for: fault.kind, body: body, hash: hash), hash: nil)
+            return record(reply(for: fault.kind, answer: { make(body, hash, $0) }), hash: nil)
         }
-        let reply = HTTPReply.json(200, FakeCompletion(body: body, hash: hash).json.serialized())
+        let reply = HTTPReply.json(200, make(body, hash, false).serialized())
         Thread.sleep(until: due)
         return record(reply, hash: hash)
     }
@@ -94,7 +101,8 @@ package final class FakeProvider: @unchecked Sendable {
         return bucket < rule.percent
     }
 
-    private func reply(for fault: FaultKind, body: JSONValue, hash: String) -> HTTPReply {
+    /// `answer(breakSchema)` is the good (or schema-broken) answer some faults send late or cut off.
+    private func reply(for fault: FaultKind, answer: (Bool) -> JSONValue) -> HTTPReply {
         switch fault {
         case .rateLimit:
             return .json(429, Self.error("Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded"), headers: [("Retry-After", "1")])
@@ -119,13 +127,13 @@ package final class FakeProvider: @unchecked Sendable {
             return .reset
         case .hang:
             Thread.sleep(forTimeInterval: config.hangSeconds)
-            return .json(200, FakeCompletion(body: body, hash: hash).json.serialized())
+            return .json(200, answer(false).serialized())
         case .malformed:
             return .json(200, #"{"id": "chatcmpl-broken", "choices": [{"message": "#)
         case .schemaInvalid:
-            return .json(200, FakeCompletion(body: body, hash: hash, breakSchema: true).json.serialized())
+            return .json(200, answer(true).serialized())
         case .truncated:
-            return .truncated(status: 200, body: Data(FakeCompletion(body: body, hash: hash).json.serialized().utf8.prefix(40)))
+            return .truncated(status: 200, body: Data(answer(false).serialized().utf8.prefix(40)))
         }
     }
 

@@ -27,6 +27,20 @@ package final class SearchIndex {
             CREATE TABLE IF NOT EXISTS vectors(chunk_rowid INTEGER PRIMARY KEY, vector BLOB NOT NULL);
             """)
         if try meta("schema") == nil { try setMeta("schema", Self.schemaVersion) }
+        // A bulk build that died before its full-text pass: the chunks are there, the text index is not.
+        if try meta("text_pending") != nil { try finishBulk() }
+    }
+
+    /// Starts a bulk build: `replace(…, maintainText: false)` from now on, `finishBulk()` at the end. Marked in the
+    /// file, so a build cut short is completed when the index is next opened.
+    package func beginBulk() throws { try setMeta("text_pending", "1") }
+
+    /// Builds the full-text index of a bulk build.
+    package func finishBulk() throws {
+        try transaction {
+            try rebuildText()
+            try database.query("DELETE FROM meta WHERE key = 'text_pending'")
+        }
     }
 
     // MARK: Documents
@@ -106,12 +120,14 @@ package final class SearchIndex {
 
     package var embeddingModel: String? { get throws { try meta("embedding_model") } }
 
-    /// Chunks without a vector: (rowid, text), in index order.
-    package func chunksWithoutVectors(limit: Int) throws -> [(rowID: Int64, text: String)] {
+    /// Chunks without a vector after row `after`: (rowid, text), in index order.
+    package func chunksWithoutVectors(after: Int64 = 0, limit: Int) throws -> [(rowID: Int64, text: String)] {
         var result: [(Int64, String)] = []
         try database.forEachRow(
-            "SELECT c.rowid, c.text FROM chunks c LEFT JOIN vectors v ON v.chunk_rowid = c.rowid WHERE v.chunk_rowid IS NULL ORDER BY c.rowid LIMIT ?",
-            [.integer(Int64(limit))]
+            """
+            SELECT c.rowid, c.text FROM chunks c LEFT JOIN vectors v ON v.chunk_rowid = c.rowid
+            WHERE v.chunk_rowid IS NULL AND c.rowid > ? ORDER BY c.rowid LIMIT ?
+            """, [.integer(after), .integer(Int64(limit))]
         ) { row in result.append((row.integer(0), row.text(1) ?? "")) }
         return result
     }

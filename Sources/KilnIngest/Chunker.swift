@@ -14,6 +14,16 @@ package struct DocumentChunk: Sendable, Hashable {
     package var headings: [String]
     /// Approximate tokens (see `TokenCount`).
     package var tokens: Int
+
+    package init(index: Int, text: String, start: Int, end: Int, page: Int?, headings: [String], tokens: Int) {
+        self.index = index
+        self.text = text
+        self.start = start
+        self.end = end
+        self.page = page
+        self.headings = headings
+        self.tokens = tokens
+    }
 }
 
 /// Approximate token counts without a model's tokenizer: each whitespace-separated word costs one token per

@@ -9,6 +9,10 @@ package protocol LLMProvider: Sendable {
     func body(for request: ChatRequest) -> JSONValue
     /// Sends a body made by `body(for:)`.
     func send(_ body: JSONValue) async throws(ProviderError) -> ChatResponse
+    /// The exact embeddings request body for `texts` (`model` overrides the provider's model).
+    func embeddingsBody(texts: [String], model: String?) -> JSONValue
+    /// Sends a body made by `embeddingsBody(texts:model:)`.
+    func embed(_ body: JSONValue) async throws(ProviderError) -> EmbeddingResponse
 }
 
 extension LLMProvider {

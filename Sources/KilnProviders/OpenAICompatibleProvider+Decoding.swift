@@ -27,6 +27,37 @@ extension OpenAICompatibleProvider {
             rateLimit: RateLimitHeaders.hints(from: response.headers), raw: json)
     }
 
+    /// Turns an embeddings response into one vector per input, in input order.
+    func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
+        let json = try? JSONValue(parsing: response.body)
+        var text: String { String(decoding: response.body, as: UTF8.self) }
+        guard (200..<300).contains(response.status) else {
+            throw Self.error(status: response.status, body: json, text: text, headers: response.headers, provider: config)
+        }
+        guard let json, let data = json["data"]?.arrayValue else {
+            throw ProviderError(
+                .invalidResponse, "the answer is not an embeddings list (\(text.isEmpty ? "empty body" : "unreadable JSON"))",
+                status: response.status)
+        }
+        var vectors = [[Float]?](repeating: nil, count: expected)
+        for (position, entry) in data.enumerated() {
+            let index = entry["index"]?.numberValue.map { Int($0) } ?? position
+            guard vectors.indices.contains(index), let values = entry["embedding"]?.arrayValue else { continue }
+            vectors[index] = values.map { Float($0.numberValue ?? 0) }
+        }
+        let complete = vectors.compactMap { $0 }
+        guard complete.count == expected, let width = complete.first?.count, width > 0, complete.allSatisfy({ $0.count == width })
+        else {
+            throw ProviderError(
+                .invalidResponse, "the embeddings answer has \(data.count) vectors for \(expected) inputs, or vectors of unequal length",
+                status: response.status)
+        }
+        let inputTokens = json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) } ?? 0
+        return EmbeddingResponse(
+            vectors: complete, usage: Usage(inputTokens: inputTokens, outputTokens: 0, costUSD: cost(inputTokens: inputTokens, outputTokens: 0)),
+            rateLimit: RateLimitHeaders.hints(from: response.headers), raw: json)
+    }
+
     private static func choice(_ choice: JSONValue) -> ChatChoice {
         let message = choice["message"]
         var text = message?["content"]?.stringValue ?? ""

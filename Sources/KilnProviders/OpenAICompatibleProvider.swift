@@ -7,6 +7,7 @@ package import KilnModel
 package struct OpenAICompatibleProvider: LLMProvider {
     package let config: ProviderConfig
     private let endpoint: URL
+    private let embeddingsEndpoint: URL
     private let apiKey: String?
     private let transport: any HTTPTransport
 
@@ -20,6 +21,7 @@ package struct OpenAICompatibleProvider: LLMProvider {
         var base = config.baseURL ?? Self.defaultBaseURL
         while base.hasSuffix("/") { base.removeLast() }
         endpoint = URL(string: base + "/chat/completions") ?? URL(fileURLWithPath: "/invalid")
+        embeddingsEndpoint = URL(string: base + "/embeddings") ?? URL(fileURLWithPath: "/invalid")
     }
 
     package func body(for request: ChatRequest) -> JSONValue {
@@ -76,11 +78,26 @@ package struct OpenAICompatibleProvider: LLMProvider {
     }
 
     package func send(_ body: JSONValue) async throws(ProviderError) -> ChatResponse {
+        try decode(try await post(body, to: endpoint))
+    }
+
+    package func embeddingsBody(texts: [String], model: String?) -> JSONValue {
+        .object(
+            JSONObject([
+                ("model", .string(model ?? config.model)), ("input", .array(texts.map(JSONValue.string))),
+                ("encoding_format", .string("float")),
+            ]))
+    }
+
+    package func embed(_ body: JSONValue) async throws(ProviderError) -> EmbeddingResponse {
+        try decodeEmbeddings(try await post(body, to: embeddingsEndpoint), expected: body["input"]?.arrayValue?.count ?? 0)
+    }
+
+    private func post(_ body: JSONValue, to url: URL) async throws(ProviderError) -> HTTPResponse {
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
         if let apiKey, !apiKey.isEmpty { headers["Authorization"] = "Bearer \(apiKey)" }
-        let response = try await transport.post(
-            url: endpoint, headers: headers, body: Data(body.serialized().utf8), timeout: config.timeoutSeconds)
-        return try decode(response)
+        return try await transport.post(
+            url: url, headers: headers, body: Data(body.serialized().utf8), timeout: config.timeoutSeconds)
     }
 
     /// Later values win: a stage's parameters override the provider's defaults.

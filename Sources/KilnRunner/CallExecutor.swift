@@ -6,11 +6,14 @@ package import KilnScheduler
 package import KilnStore
 
 /// The outcome of one call after every retry.
-package enum CallOutcome<Value: Sendable>: Sendable {
-    case succeeded(Value, response: ChatResponse, call: RecordedCall, attempts: Int, usage: Usage, latencyMS: Int)
+package enum CallResult<Value: Sendable, Answer: ProviderAnswer>: Sendable {
+    case succeeded(Value, response: Answer, call: RecordedCall, attempts: Int, usage: Usage, latencyMS: Int)
     /// Failed for a reason retries could not fix; `usage` counts what was paid on the way.
     case failed(reason: String, attempts: Int, usage: Usage)
 }
+
+/// The outcome of one chat call.
+package typealias CallOutcome<Value: Sendable> = CallResult<Value, ChatResponse>
 
 /// Sends one request through its provider's limiter and the budget, retrying what can be retried (the only
 /// retry layer), and validating every answer before it counts: an invalid answer is retried like an error.
@@ -29,9 +32,35 @@ package struct CallExecutor: Sendable {
         validate: @Sendable (ChatResponse) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallOutcome<Value> {
         let provider = entry.provider
-        let body = provider.body(for: request)
-        let requestHash = SHA256.hex(body.serialized(sortedKeys: true))
         let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
+        return try await perform(
+            provider.body(for: request), estimate: estimate, on: entry, send: { body throws(ProviderError) in try await provider.send(body) },
+            validate: validate)
+    }
+
+    /// Sends embeddings of `texts`; an answer without one vector per text is retried like an error.
+    package func embed(_ texts: [String], model: String?, on entry: ProviderPool.Entry) async throws(RunStop)
+        -> CallResult<[[Float]], EmbeddingResponse>
+    {
+        let provider = entry.provider
+        let input = max(1, texts.reduce(0) { $0 + $1.utf8.count } / 4)
+        return try await perform(
+            provider.embeddingsBody(texts: texts, model: model), estimate: (input, 0), on: entry,
+            send: { body throws(ProviderError) in try await provider.embed(body) },
+            validate: { answer in
+                answer.vectors.count == texts.count
+                    ? .success(answer.vectors) : .failure(ValidationFailure("\(answer.vectors.count) vectors for \(texts.count) texts"))
+            })
+    }
+
+    /// The one retry loop every kind of call goes through: budget, limiter, send, validate, back off.
+    private func perform<Value: Sendable, Answer: ProviderAnswer>(
+        _ body: JSONValue, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
+        send: @Sendable (JSONValue) async throws(ProviderError) -> Answer,
+        validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
+    ) async throws(RunStop) -> CallResult<Value, Answer> {
+        let provider = entry.provider
+        let requestHash = SHA256.hex(body.serialized(sortedKeys: true))
         let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
         var usage = Usage()
         var waited = 0.0
@@ -54,7 +83,7 @@ package struct CallExecutor: Sendable {
             }
             let retryAfter: Double?
             do {
-                let response = try await provider.send(body)
+                let response = try await send(body)
                 usage += response.usage
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: response.usage.costUSD) }
                 await entry.limiter.release(

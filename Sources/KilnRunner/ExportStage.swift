@@ -14,6 +14,8 @@ struct ExportStage {
     let store: any CheckpointStore
     let baseDirectory: String
     let force: Bool
+    /// Planning: files go to this folder instead, and nothing is checked or recorded.
+    var redirect: String? = nil
 
     /// Together wants structured tasks told to answer only JSON.
     static let togetherJSONSuffix = "\n\nReturn only JSON. Do not include any non JSON text.\n"
@@ -35,6 +37,7 @@ struct ExportStage {
 
     /// Where a part goes: `out` itself for items without a split, else `out/<part>.jsonl`.
     func path(for part: String?) -> String {
+        if let redirect { return URL(fileURLWithPath: redirect).appendingPathComponent("\(part ?? "all").jsonl").path }
         let out = settings.out ?? "export"
         let base = out.hasPrefix("/") ? out : URL(fileURLWithPath: baseDirectory).appendingPathComponent(out).path
         guard let part else { return base.hasSuffix(".jsonl") ? base : base + ".jsonl" }
@@ -55,7 +58,7 @@ struct ExportStage {
 
     /// Refuses to replace a file kiln-pipe did not write, unless forced.
     func checkOverwrite(_ path: String) async throws {
-        guard !force, let current = SHA256.hex(ofFileAt: path) else { return }
+        guard !force, redirect == nil, let current = SHA256.hex(ofFileAt: path) else { return }
         let key = storeKey(for: path)
         let recorded = try await store.records(forKeys: [key])[key]?.item?["sha256"]?.stringValue
         if recorded != current {
@@ -66,6 +69,7 @@ struct ExportStage {
     }
 
     func recordWritten(_ path: String) async throws {
+        guard redirect == nil else { return }
         try await store.write([
             CheckpointRecord(
                 key: storeKey(for: path), stage: "_exports", status: .done,

@@ -40,7 +40,7 @@ package struct Planner: Sendable {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-plan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var options = RunOptions(statePath: statePath, outputDirectory: scratch.path, environment: [:], offline: true)
-        options.skipUnsupported = true
+        options.dryRun = true
         let replay = try await RunEngine(pipeline: pipeline, options: options).run(progress: RunProgress(stages: []))
         let reports = Dictionary(uniqueKeysWithValues: replay.stages.map { ($0.id, $0) })
         let store = try SQLiteCheckpointStore(path: statePath)

@@ -9,11 +9,9 @@ import KilnStore
 /// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
 /// stages), each unit of work is looked up in the checkpoint store first and checkpointed once validated.
 package final class RunEngine: Sendable {
-    package static let supportedStages: Set<StageType> = [.load, .topics, .inputs, .outputs, .judge, .split, .export]
-
-    private let pipeline: Pipeline
-    private let options: RunOptions
-    private let baseDirectory: String
+    let pipeline: Pipeline
+    let options: RunOptions
+    let baseDirectory: String
     package let stop = StopFlag()
 
     package init(pipeline: Pipeline, options: RunOptions) {
@@ -29,25 +27,10 @@ package final class RunEngine: Sendable {
         }
         // --only: the named stages run with the stages that feed them (which compute only what the store lacks);
         // stages downstream of them are skipped.
-        var stages = options.onlyStages.map { only in
+        let stages = options.onlyStages.map { only in
             let needed = Self.upstreamClosure(of: only, in: pipeline)
             return pipeline.stages.filter { needed.contains($0.id) }
         } ?? pipeline.stages
-        if options.skipUnsupported {
-            stages = stages.filter { stage in
-                Self.upstreamClosure(of: [stage.id], in: pipeline).allSatisfy {
-                    pipeline.stage(withID: $0).map { Self.supportedStages.contains($0.type) } ?? false
-                }
-            }
-        }
-        if let first = stages.first(where: { !Self.supportedStages.contains($0.type) }) {
-            let runnable = pipeline.stages.prefix { Self.supportedStages.contains($0.type) }.map(\.id)
-            throw RunSetupError(
-                "stage '\(first.id)' is of type \(first.type.rawValue), which this version cannot run yet (it runs every stage but ingest and index)",
-                hint: runnable.isEmpty
-                    ? "`kiln-pipe validate` checks the whole file"
-                    : "run the stages before it with --only \(runnable.last ?? "")")
-        }
         let store = try SQLiteCheckpointStore(path: options.statePath)
         let providerNames = Set(stages.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
@@ -276,7 +259,8 @@ package final class RunEngine: Sendable {
             case .export(let settings):
                 let stage = ExportStage(
                     stageID: context.stage.id, settings: settings, task: pipeline.task, store: store,
-                    baseDirectory: baseDirectory, force: options.force)
+                    baseDirectory: baseDirectory, force: options.force,
+                    redirect: options.dryRun ? URL(fileURLWithPath: options.outputDirectory).appendingPathComponent(context.stage.id).path : nil)
                 var writers: [String: (path: String, writer: JSONLinesWriter)] = [:]
                 var counts: [String: Int] = [:]
                 var order: [String] = []
@@ -336,6 +320,10 @@ package final class RunEngine: Sendable {
                     }
                 }
                 report.parts = settings.parts.map { ($0.name, sizes[$0.name] ?? 0) }
+            case .ingest(let settings):
+                try await runIngest(settings, context: context, store: store, report: &report, emit: emit)
+            case .index(let settings):
+                stopReason = try await runIndex(settings, context: context, store: store, pool: pool, executor: executor, report: &report, emit: emit)
             case .outputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
                 let stage = OutputsStage(
@@ -343,8 +331,6 @@ package final class RunEngine: Sendable {
                     executor: executor, store: store, mode: context.mode)
                 let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.provider.config.maxConcurrency ?? 1) }
                 stopReason = try await runUnits(stage, concurrency: concurrency, context: context, report: &report, emit: emit)
-            default:
-                break
             }
         } catch {
             for channel in context.outputs { await channel.finish() }
@@ -361,7 +347,7 @@ package final class RunEngine: Sendable {
 }
 
 /// Everything one stage task needs.
-private struct StageContext: Sendable {
+struct StageContext: Sendable {
     var stage: StageSpec
     var inputs: [BoundedChannel<PipelineItem>]
     var outputs: [BoundedChannel<PipelineItem>]

@@ -1,3 +1,4 @@
+import Foundation
 /// Why a run stopped before finishing its work; each maps to one documented exit code.
 package enum RunStop: Error, Sendable, Equatable {
     /// A provider rejected the key: nothing more can succeed until it is fixed.
@@ -21,4 +22,17 @@ package struct RunSetupError: Error, Sendable, CustomStringConvertible {
     }
 
     package var description: String { hint.map { "\(message) (\($0))" } ?? message }
+}
+
+extension RunStop: CustomStringConvertible {
+    /// What stopped the run and how to continue.
+    package var description: String {
+        switch self {
+        case .keyRejected(let message): "the provider rejected the API key: \(message)"
+        case .quotaExhausted(let message): "the provider account is out of quota: \(message)"
+        case .budgetReached(let spent, let limit):
+            "budget reached: $\(String(format: "%.4f", spent)) spent of $\(String(format: "%.4f", limit)); raise --max-cost or max_cost_usd to continue"
+        case .interrupted: "interrupted"
+        }
+    }
 }

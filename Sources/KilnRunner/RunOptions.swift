@@ -18,8 +18,8 @@ package struct RunOptions: Sendable {
     package var maxCostUSD: Double?
     /// Export stages may replace files kiln-pipe did not write.
     package var force = false
-    /// Planning: leave out stages this version cannot run (and what reads from them) instead of refusing.
-    package var skipUnsupported = false
+    /// Planning: nothing is written outside `outputDirectory` (export files and search indexes are left alone).
+    package var dryRun = false
 
     package init(
         statePath: String, outputDirectory: String, environment: [String: String], freshStages: Set<String> = [],

@@ -1,0 +1,103 @@
+import Foundation
+package import KilnIndex
+package import KilnModel
+import KilnScheduler
+import KilnStore
+
+/// Searches the index an `index` stage built: BM25 without any model, vector and hybrid with the stage's
+/// embedding provider (query vectors cached in the checkpoint store, so a repeated query costs nothing).
+package final class DocumentSearch: Sendable {
+    package let stageID: String
+    package let indexPath: String
+    private let index: SerialConfined<SearchIndex>
+    private let embedder: EmbeddingClient?
+    private let pool: ProviderPool?
+
+    /// Opens the index of `stageID` (or the pipeline's only index stage); throws `RunSetupError` with what to do
+    /// when there is none or it was not built yet.
+    package init(pipeline: Pipeline, stageID: String?, statePath: String, environment: [String: String]) throws {
+        let indexStages = pipeline.stages.filter { $0.type == .index }
+        let stage: StageSpec
+        if let stageID {
+            guard let named = pipeline.stage(withID: stageID), named.type == .index else {
+                throw RunSetupError(
+                    "'\(stageID)' is not an index stage of \(pipeline.sourcePath)",
+                    hint: indexStages.isEmpty ? "add {id: idx, type: index, from: <ingest stage>}" : "index stages: \(indexStages.map(\.id).joined(separator: ", "))")
+            }
+            stage = named
+        } else {
+            guard let only = indexStages.first else {
+                throw RunSetupError(
+                    "\(pipeline.sourcePath) has no index stage", hint: "add {id: idx, type: index, from: <ingest stage>} and run it")
+            }
+            guard indexStages.count == 1 else {
+                throw RunSetupError(
+                    "\(pipeline.sourcePath) has \(indexStages.count) index stages", hint: "choose one with --index \(indexStages.map(\.id).joined(separator: "|"))")
+            }
+            stage = only
+        }
+        guard case .index(let settings) = stage.settings else { throw RunSetupError("'\(stage.id)' is not an index stage") }
+        let base = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
+        let path = IndexStage.path(for: stage.id, settings: settings, baseDirectory: base, statePath: statePath)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RunSetupError(
+                "index '\(stage.id)' has not been built yet (no \(path))",
+                hint: "build it with `kiln-pipe index \(pipeline.sourcePath)` or `kiln-pipe run \(pipeline.sourcePath)`")
+        }
+        self.stageID = stage.id
+        indexPath = path
+        index = SerialConfined(try SearchIndex(path: path), label: "kiln-pipe.search")
+        if let embeddings = settings.embeddings {
+            let pool = try ProviderPool(pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil)
+            let store = try SQLiteCheckpointStore(path: statePath)
+            self.pool = pool
+            embedder = EmbeddingClient(
+                settings: embeddings, provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
+                executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store, stageID: stage.id,
+                mode: CacheMode(useCache: true, offline: false))
+        } else {
+            pool = nil
+            embedder = nil
+        }
+    }
+
+    deinit { pool?.shutdown() }
+
+    /// Hybrid when the index has embeddings, BM25 otherwise.
+    package var defaultMode: SearchMode { embedder == nil ? .bm25 : .hybrid }
+
+    package func search(_ query: String, limit: Int, mode: SearchMode? = nil) async throws -> [SearchHit] {
+        let mode = mode ?? defaultMode
+        guard mode == .bm25 else {
+            let vector = try await queryVector(query, mode: mode)
+            return try await index.perform { index in
+                mode == .vector ? try index.nearest(to: vector, limit: limit) : try index.hybrid(query, vector: vector, limit: limit)
+            }
+        }
+        return try await index.perform { try $0.bm25(query, limit: limit) }
+    }
+
+    private func queryVector(_ query: String, mode: SearchMode) async throws -> [Float] {
+        guard let embedder else {
+            throw RunSetupError(
+                "index '\(stageID)' has no embeddings, so --mode \(mode.rawValue) cannot work",
+                hint: "add embeddings: {provider: <name>} to stage '\(stageID)' and rerun it, or use --mode bm25")
+        }
+        let batch: EmbeddingClient.Batch
+        do {
+            batch = try await embedder.vectors(for: [query])
+        } catch {
+            throw RunSetupError("embedding the query failed: \(error)", hint: "--mode bm25 needs no model")
+        }
+        switch batch {
+        case .vectors(let vectors, _, _, _):
+            guard let vector = vectors.first else { break }
+            return vector
+        case .failed(let reason, _, _):
+            throw RunSetupError("embedding the query failed: \(reason)", hint: "--mode bm25 needs no model")
+        case .missing:
+            break
+        }
+        throw RunSetupError("the query could not be embedded", hint: "--mode bm25 needs no model")
+    }
+}

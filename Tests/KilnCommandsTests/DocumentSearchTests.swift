@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+
+/// ingest → index → search end to end through the binary: a folder of mixed documents with broken ones, the
+/// labelled queries that must find their document, incremental re-indexing, and vector / hybrid search through
+/// the fake provider's embeddings.
+@Suite(.serialized) struct DocumentSearch {
+    static let fixtures = KilnPipeBinary.repositoryRoot.appendingPathComponent("Tests/KilnIngestTests/Fixtures")
+
+    /// Notes a studio might keep, one topic per file.
+    static let notes: [String: String] = [
+        "kiln-care.md": "# Kiln care\n\nPaint kiln wash on the shelves so glaze drips do not stick.\n\nReplace worn elements when firings get slow.",
+        "pricing.md": "# Pricing\n\nPrice each mug by clay, glaze, firing cost and your time.\n\nWholesale buyers pay half the retail price.",
+        "drying.md": "# Drying\n\nDry plates slowly under plastic so they do not warp.\n\nHandles dry faster than the body and can crack off.",
+        "reclaim.txt": "Reclaiming clay: soak the scraps in water, dry the slurry on plaster bats, then wedge it again.",
+    ]
+
+    /// Queries with the document they must find first.
+    static let queries: [(String, String)] = [
+        ("cobalt oxide deep blue", "corpus/report.pdf"),
+        ("respirator when mixing glazes", "corpus/handbook.docx"),
+        ("tenmoku iron rich", "corpus/messy.html"),
+        ("when to trim leather hard pots", "corpus/guide.md"),
+        ("kiln wash on shelves", "corpus/notes/kiln-care.md"),
+        ("wholesale retail price", "corpus/notes/pricing.md"),
+        ("plates warp while drying", "corpus/notes/drying.md"),
+        ("reclaim clay scraps slurry plaster", "corpus/notes/reclaim.txt"),
+    ]
+
+    static let pipeline = """
+        version: 1
+        providers:
+          embedder: {kind: fake, model: fake-embedding}
+        stages:
+          - {id: docs, type: ingest, paths: ["corpus/"], chunker: {type: semantic, size: 128}}
+          - {id: idx, type: index, from: docs, embeddings: {provider: embedder, batch_size: 4}}
+        """
+
+    static func makeCorpus() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-docs-\(UUID().uuidString)")
+        let corpus = directory.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus.appendingPathComponent("notes"), withIntermediateDirectories: true)
+        for name in ["report.pdf", "handbook.docx", "messy.html", "guide.md", "encrypted.pdf", "truncated.pdf", "broken.docx"] {
+            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name), to: corpus.appendingPathComponent(name))
+        }
+        for (name, text) in notes { try text.write(to: corpus.appendingPathComponent("notes/\(name)"), atomically: true, encoding: .utf8) }
+        try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    static func top(_ query: String, mode: String, in directory: URL) throws -> [[String: Any]] {
+        let outcome = try KilnPipeBinary.run(["search", "p.yml", query, "--mode", mode, "--json"], in: directory)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        return try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+    }
+
+    @Test func mixedFolderIndexesTheGoodDocumentsReportsTheBrokenOnesAndFindsTheRightOnes() throws {
+        let directory = try Self.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        // Broken documents are failed items (exit 3), each with its reason; the rest is indexed.
+        #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+        for expected in [
+            "corpus/encrypted.pdf: the PDF is encrypted", "corpus/truncated.pdf: the PDF is truncated",
+            "corpus/broken.docx: not a DOCX file",
+        ] {
+            #expect(first.stdout.contains(expected), "\(first.stdout)")
+        }
+        #expect(first.stdout.contains("8 documents"), "\(first.stdout)")
+        #expect(first.stdout.contains("8 added, 0 updated, 0 unchanged, 0 removed"), "\(first.stdout)")
+
+        for mode in ["bm25", "hybrid", "vector"] {
+            var right = 0
+            for (query, document) in Self.queries {
+                let hits = try Self.top(query, mode: mode, in: directory)
+                if hits.first?["document_id"] as? String == document { right += 1 }
+            }
+            // Lexical search and the fake's bag-of-words embeddings both find every labelled document first.
+            #expect(right == Self.queries.count, "\(mode): \(right) of \(Self.queries.count)")
+        }
+        let pdfHit = try #require(try Self.top("cobalt oxide", mode: "bm25", in: directory).first)
+        #expect(pdfHit["page"] as? Int == 2)
+        #expect((pdfHit["snippet"] as? String)?.contains("**Cobalt**") == true)
+
+        // Unchanged tree: nothing re-extracted, nothing re-embedded, nothing rewritten.
+        let second = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
+        #expect(second.status == 3)
+        #expect(second.stdout.contains("0 added, 0 updated, 8 unchanged, 0 removed; 0 chunks embedded"), "\(second.stdout)")
+        #expect(second.stdout.contains("docs   ingest  "), "\(second.stdout)")
+
+        // One file edited, one deleted: only those change.
+        try "# Pricing\n\nRaku pieces sell for more at fairs.".write(
+            to: directory.appendingPathComponent("corpus/notes/pricing.md"), atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("corpus/notes/drying.md"))
+        let third = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
+        #expect(third.stdout.contains("0 added, 1 updated, 6 unchanged, 1 removed; 1 chunks embedded"), "\(third.stdout)")
+        #expect(try Self.top("plates warp drying", mode: "bm25", in: directory).allSatisfy { $0["document_id"] as? String != "corpus/notes/drying.md" })
+        #expect(try Self.top("raku fairs", mode: "bm25", in: directory).first?["document_id"] as? String == "corpus/notes/pricing.md")
+    }
+
+    @Test func searchSaysWhatToDoWhenThereIsNoIndex() throws {
+        let directory = try Self.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outcome = try KilnPipeBinary.run(["search", "p.yml", "glaze"], in: directory)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains("index 'idx' has not been built yet"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("kiln-pipe index p.yml"), "\(outcome.stderr)")
+    }
+}
