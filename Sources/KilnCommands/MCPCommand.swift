@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import KilnIndex
+import KilnModel
+import KilnRunner
+import MCP
+
+/// `kiln-pipe mcp FILE`: an MCP server on stdin/stdout with a read-only `search` tool over the pipeline's index,
+/// answering the way Kiln's own search tool does, so agents built for Kiln can use it. It opens no network port.
+struct MCPCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp",
+        abstract: "Serve the pipeline's search index to agents over MCP (stdio).",
+        discussion: """
+            Add it to an MCP client as a stdio server, e.g. command "kiln-pipe", args ["mcp", "/path/to/pipeline.yml"]. \
+            The server only reads the index; it exits when its input closes.
+            """
+    )
+
+    /// Kiln's search tool separates hits with this line.
+    static let separator = "\n=========\n"
+
+    @Argument(help: "The pipeline file.", completion: .file(extensions: ["yml", "yaml"]))
+    var file: String
+
+    @Option(help: "The index stage to serve (needed when the pipeline has several).")
+    var index: String?
+
+    @Option(name: .short, help: "Results per search unless the call asks for another number.")
+    var k = 5
+
+    @OptionGroup var pipelineOptions: PipelineOptions
+    @OptionGroup var stateOptions: StateOptions
+
+    func run() async throws {
+        let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
+        let search: DocumentSearch
+        do {
+            search = try DocumentSearch(
+                pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
+                environment: ProcessInfo.processInfo.environment)
+        } catch let error as RunSetupError {
+            StandardError.write("error: \(error)")
+            throw ExitCode(KilnExitCode.invalidInput)
+        }
+        let server = Server(
+            name: "kiln-pipe", version: KilnPipeCommand.version,
+            instructions: "Search the documents of \(pipeline.name) indexed by stage '\(search.stageID)'.",
+            capabilities: .init(tools: .init(listChanged: false)))
+        let defaultK = k
+        await server.withMethodHandler(ListTools.self) { _ in
+            .init(tools: [Self.tool(pipelineName: pipeline.name, defaultK: defaultK)])
+        }
+        await server.withMethodHandler(CallTool.self) { params in
+            guard params.name == "search" else {
+                return .init(content: [.text(text: "unknown tool '\(params.name)'; this server has: search", annotations: nil, _meta: nil)], isError: true)
+            }
+            guard let query = params.arguments?["query"]?.stringValue, !query.allSatisfy(\.isWhitespace) else {
+                return .init(content: [.text(text: "the search tool needs a non-empty 'query' string", annotations: nil, _meta: nil)], isError: true)
+            }
+            let limit = params.arguments?["k"]?.intValue ?? defaultK
+            do {
+                let hits = try await search.search(query, limit: max(1, min(limit, 50)))
+                return .init(content: [.text(text: Self.render(hits), annotations: nil, _meta: nil)], isError: false)
+            } catch {
+                return .init(content: [.text(text: "search failed: \(error)", annotations: nil, _meta: nil)], isError: true)
+            }
+        }
+        try await server.start(transport: StdioTransport())
+        await server.waitUntilCompleted()
+    }
+
+    static func tool(pipelineName: String, defaultK: Int) -> Tool {
+        Tool(
+            name: "search",
+            description: "Search the \(pipelineName) documents; returns the most relevant chunks with their document id.",
+            inputSchema: .object([
+                "type": .string("object"),
+                "properties": .object([
+                    "query": .object(["type": .string("string"), "description": .string("What to look for, in natural language or keywords.")]),
+                    "k": .object(["type": .string("integer"), "description": .string("How many chunks to return (default \(defaultK)).")]),
+                ]),
+                "required": .array([.string("query")]),
+            ]),
+            annotations: .init(readOnlyHint: true, openWorldHint: false))
+    }
+
+    /// Kiln's result layout: `[document_id: X, chunk_idx: N]` then the chunk text, hits joined by `=========`.
+    static func render(_ hits: [SearchHit]) -> String {
+        hits.map { "[document_id: \($0.documentID), chunk_idx: \($0.chunkIndex)]\n\($0.text)" }.joined(separator: separator)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+/// `kiln-pipe mcp` as an MCP client sees it: initialize, list the tools, call `search`, get Kiln's result layout.
+@Suite struct MCPServer {
+    /// A JSON-RPC client over the child's stdin / stdout (one JSON message per line).
+    final class Session {
+        let process = Process()
+        let input = Pipe()
+        let output = Pipe()
+        var buffer = Data()
+
+        init(arguments: [String], directory: URL) throws {
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = arguments
+            process.currentDirectoryURL = directory
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func send(_ message: [String: Any]) throws {
+            var data = try JSONSerialization.data(withJSONObject: message)
+            data.append(0x0A)
+            input.fileHandleForWriting.write(data)
+        }
+
+        /// The next message with this id (notifications and other replies are skipped).
+        func reply(to id: Int) throws -> [String: Any] {
+            while true {
+                while let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = buffer[buffer.startIndex..<newline]
+                    buffer = Data(buffer[(newline + 1)...])
+                    guard let message = try JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
+                    if message["id"] as? Int == id { return message }
+                }
+                let chunk = output.fileHandleForReading.availableData
+                guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
+                buffer.append(chunk)
+            }
+        }
+
+        func close() -> Int32 {
+            input.fileHandleForWriting.closeFile()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+    }
+
+    @Test func listsTheSearchToolAndAnswersLikeKilnsSearchTool() throws {
+        let directory = try DocumentSearch.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)
+        let session = try Session(arguments: ["mcp", "p.yml"], directory: directory)
+        try session.send([
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": ["protocolVersion": "2025-03-26", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
+        ])
+        let initialized = try session.reply(to: 1)
+        #expect((initialized["result"] as? [String: Any])?["serverInfo"] != nil, "\(initialized)")
+        try session.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+
+        try session.send(["jsonrpc": "2.0", "id": 2, "method": "tools/list"])
+        let tools = try #require(((try session.reply(to: 2))["result"] as? [String: Any])?["tools"] as? [[String: Any]])
+        #expect(tools.map { $0["name"] as? String } == ["search"])
+        let schema = try #require(tools.first?["inputSchema"] as? [String: Any])
+        #expect(schema["required"] as? [String] == ["query"])
+
+        for (query, document) in DocumentSearch.queries.prefix(4) {
+            try session.send([
+                "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "search", "arguments": ["query": query, "k": 3]],
+            ])
+            let result = try #require((try session.reply(to: 3))["result"] as? [String: Any])
+            #expect(result["isError"] as? Bool != true)
+            let text = try #require((result["content"] as? [[String: Any]])?.first?["text"] as? String)
+            let hits = text.components(separatedBy: "\n=========\n")
+            #expect(hits.count == 3)
+            #expect(hits.first?.hasPrefix("[document_id: \(document), chunk_idx: ") == true, "\(query): \(text)")
+        }
+
+        try session.send(["jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": ["name": "search", "arguments": [:] as [String: Any]]])
+        let missing = try #require((try session.reply(to: 4))["result"] as? [String: Any])
+        #expect(missing["isError"] as? Bool == true)
+        #expect(session.close() == 0)
+    }
+}
