@@ -1,6 +1,6 @@
 # kiln-pipe — see README.md. `make demo` and `make test` work on a fresh Debian 12 machine with Swift 6.
 SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev libpoppler-glib-dev
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev libpoppler-glib-dev zlib1g-dev
 BIN := .build/debug/kiln-pipe
 
 .PHONY: all setup build demo test bench completions report-check clean
@@ -37,6 +37,8 @@ test: setup
 
 # Ratios measured side by side in one run (release build; BENCH_ITEMS=N to change the call count).
 bench: setup
+	@command -v pdftotext >/dev/null || { if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq poppler-utils >/dev/null; }
 	$(SWIFT) build -c release --product kiln-pipe
 	$(SWIFT) build -c release --product kiln-pipe-fake-provider
 	$(SWIFT) build -c release --product kiln-pipe-bench

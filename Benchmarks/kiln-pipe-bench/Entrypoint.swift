@@ -27,6 +27,7 @@ struct Entrypoint {
         let latencyMS = 50
         let concurrency = 64
         print("kiln-pipe benchmark (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)\n")
+        if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "documents" { return try DocumentsBench.run(in: work) }
 
         // 1. Throughput against a 50 ms provider at 64 in flight.
         let port = 18_000 + Int(getpid() % 1000)
@@ -113,6 +114,9 @@ struct Entrypoint {
         let export = try measure(["run", "export.yml", "--quiet", "--state", "export.sqlite"], in: work)
         print(row("1000000 records", export, extra: "\(Int(1_000_000 / export.wallSeconds)) records/s"))
         print("  for scale, as reported for Kiln 1.2.0: ~700 records/s from a project folder, ~830 MB peak for 20k runs")
+
+        // 5. Documents: extraction, index build, query latency.
+        try DocumentsBench.run(in: work)
     }
 
     static func timeTaskGroup(items: Int, concurrency: Int) async -> Double {
