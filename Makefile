@@ -25,12 +25,15 @@ build: setup
 # The main job on the embedded default pipelines: no API key, no network (the fake provider runs on loopback).
 # The quickstart runs end to end (topic tree -> inputs -> answers -> judged -> split -> fine-tune files in
 # pipelines/out/quickstart/); the eval gate answers and judges the golden set, then reruns from the checkpoint
-# store with zero calls.
+# store with zero calls. The documents demo indexes a bookshop's policies (PDF, DOCX, HTML, Markdown, text) and
+# searches them.
 demo: build
 	$(BIN) validate pipelines/quickstart.yml
 	$(BIN) run pipelines/quickstart.yml
 	$(BIN) run pipelines/evals.yml
 	$(BIN) run pipelines/evals.yml --quiet
+	$(BIN) index pipelines/docs.yml
+	$(BIN) search pipelines/docs.yml "how long do returns take"
 
 test: setup
 	$(SWIFT) test

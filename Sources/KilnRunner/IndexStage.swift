@@ -23,6 +23,8 @@ struct IndexStage: Sendable {
         var unchanged = 0
         var removed = 0
         var chunks = 0
+        /// Vectors stored in this run, and how many of them needed a provider call (the rest came from the store).
+        var vectorsAdded = 0
         var embedded = 0
         var vectorsPending = 0
         var failures: [String] = []
@@ -136,6 +138,7 @@ struct IndexStage: Sendable {
                     case .success(.vectors(let vectors, let computed, let usage, let requests)):
                         let pairs = zip(outcome.batch, vectors).map { ($0.rowID, $1) }
                         try await index.perform { try $0.setVectors(pairs) }
+                        changes.vectorsAdded += pairs.count
                         changes.embedded += computed
                         changes.usage += usage
                         changes.requests += requests

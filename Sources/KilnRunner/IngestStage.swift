@@ -53,9 +53,14 @@ struct IngestStage: Sendable {
         return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
     }
 
-    /// The document's path as shown and used as its id: relative to the pipeline file when below it.
+    /// The document's path as shown and used as its id: relative to the pipeline file's folder (`../` where
+    /// needed), so ids do not depend on where the project is checked out.
     func relativePath(_ path: String) -> String {
-        path.hasPrefix(baseDirectory + "/") ? String(path.dropFirst(baseDirectory.count + 1)) : path
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let base = URL(fileURLWithPath: baseDirectory).standardizedFileURL.pathComponents
+        let shared = zip(target, base).prefix { $0 == $1 }.count
+        guard shared > 1 else { return URL(fileURLWithPath: path).standardizedFileURL.path }
+        return (Array(repeating: "..", count: base.count - shared) + target[shared...]).joined(separator: "/")
     }
 
     /// What every document's key shares: the extraction and chunking rules and settings (not the path: the same

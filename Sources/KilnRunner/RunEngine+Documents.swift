@@ -78,7 +78,7 @@ extension RunEngine {
         report.requests = changes.requests
         var summary =
             "\(options.dryRun ? "would index" : "indexed") \(changes.chunks) chunks of \(changes.added + changes.updated + changes.unchanged) documents in \(path): \(changes.added) added, \(changes.updated) updated, \(changes.unchanged) unchanged, \(changes.removed) removed"
-        if embedder != nil { summary += "; \(changes.embedded) chunks embedded" }
+        if embedder != nil { summary += "; vectors: \(changes.vectorsAdded) added, \(changes.embedded) newly embedded" }
         report.note(summary)
         for failure in changes.failures { report.note(failure) }
         return changes.stop

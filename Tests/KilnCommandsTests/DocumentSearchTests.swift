@@ -85,7 +85,7 @@ import Testing
         // Unchanged tree: nothing re-extracted, nothing re-embedded, nothing rewritten.
         let second = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
         #expect(second.status == 3)
-        #expect(second.stdout.contains("0 added, 0 updated, 8 unchanged, 0 removed; 0 chunks embedded"), "\(second.stdout)")
+        #expect(second.stdout.contains("0 added, 0 updated, 8 unchanged, 0 removed; vectors: 0 added, 0 newly embedded"), "\(second.stdout)")
         #expect(second.stdout.contains("docs   ingest  "), "\(second.stdout)")
 
         // One file edited, one deleted: only those change.
@@ -93,9 +93,27 @@ import Testing
             to: directory.appendingPathComponent("corpus/notes/pricing.md"), atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(at: directory.appendingPathComponent("corpus/notes/drying.md"))
         let third = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
-        #expect(third.stdout.contains("0 added, 1 updated, 6 unchanged, 1 removed; 1 chunks embedded"), "\(third.stdout)")
+        #expect(third.stdout.contains("0 added, 1 updated, 6 unchanged, 1 removed; vectors: 1 added, 1 newly embedded"), "\(third.stdout)")
         #expect(try Self.top("plates warp drying", mode: "bm25", in: directory).allSatisfy { $0["document_id"] as? String != "corpus/notes/drying.md" })
         #expect(try Self.top("raku fairs", mode: "bm25", in: directory).first?["document_id"] as? String == "corpus/notes/pricing.md")
+    }
+
+    @Test func theDemoCorpusAnswersItsQuestions() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-docs-demo-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: state) }
+        let statePath = state.appendingPathComponent("state.sqlite").path
+        let built = try KilnPipeBinary.run(["index", "pipelines/docs.yml", "--state", statePath])
+        #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
+        #expect(built.stdout.contains("13 chunks of 5 documents"), "\(built.stdout)")
+        for (query, document) in [
+            ("how long do returns take", "store-policies.pdf"), ("lost gift card", "gift-cards.md"),
+            ("book club discount", "events.html"), ("gift wrapping paper", "staff-handbook.docx"),
+            ("loyalty stamps voucher", "loyalty.txt"),
+        ] {
+            let outcome = try KilnPipeBinary.run(["search", "pipelines/docs.yml", query, "-k", "1", "--json", "--state", statePath])
+            let hits = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+            #expect(hits.first?["document_id"] as? String == "../datasets/docs/\(document)", "\(query): \(outcome.stdout)")
+        }
     }
 
     @Test func searchSaysWhatToDoWhenThereIsNoIndex() throws {
