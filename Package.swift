@@ -116,7 +116,7 @@ let package = Package(
         // `make bench`: throughput, CPU per call and streaming memory of the release binaries.
         .executableTarget(
             name: "kiln-pipe-bench",
-            dependencies: ["KilnRunner", "KilnIngest", "KilnIndex"],
+            dependencies: ["KilnRunner", "KilnIngest", "KilnIndex", "KilnBasics"],
             path: "Benchmarks/kiln-pipe-bench",
             swiftSettings: strictSettings
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnIndex
 import KilnIngest
 
@@ -15,7 +16,7 @@ enum DocumentsBench {
 
     static func extraction(in work: URL) throws {
         let tool = ["/usr/bin/pdftotext", "/usr/local/bin/pdftotext"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        var random = SplitMix(seed: 7)
+        var random = SplitMix64(seed: 7)
         let vocabulary = Vocabulary(size: 5000, random: &random)
         var files: [String] = []
         for file in 0..<8 {
@@ -62,7 +63,7 @@ enum DocumentsBench {
     // MARK: Index and queries
 
     static func index(in work: URL) throws {
-        var random = SplitMix(seed: 11)
+        var random = SplitMix64(seed: 11)
         let vocabulary = Vocabulary(size: 20_000, random: &random)
         let documents = 1000
         let perDocument = 100
@@ -131,25 +132,12 @@ enum DocumentsBench {
     }
 }
 
-/// A seeded generator: the same corpus every run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Pronounceable made-up words with Zipf frequencies, like natural text.
 struct Vocabulary {
     let words: [String]
     let cumulative: [Double]
 
-    init(size: Int, random: inout SplitMix) {
+    init(size: Int, random: inout SplitMix64) {
         let consonants = Array("bcdfghklmnprstvz")
         let vowels = Array("aeiou")
         var words: [String] = []
@@ -169,10 +157,10 @@ struct Vocabulary {
         }
     }
 
-    func word(random: inout SplitMix) -> String { word(inRanks: 0..<words.count, random: &random) }
+    func word(random: inout SplitMix64) -> String { word(inRanks: 0..<words.count, random: &random) }
 
     /// A word drawn by frequency among the given ranks.
-    func word(inRanks ranks: Range<Int>, random: inout SplitMix) -> String {
+    func word(inRanks ranks: Range<Int>, random: inout SplitMix64) -> String {
         let low = ranks.lowerBound == 0 ? 0 : cumulative[ranks.lowerBound - 1]
         let target = low + (cumulative[ranks.upperBound - 1] - low) * Double(random.next() % 1_000_000) / 1_000_000
         var lower = ranks.lowerBound
@@ -184,7 +172,7 @@ struct Vocabulary {
         return words[lower]
     }
 
-    func sentence(words count: Int, random: inout SplitMix) -> String {
+    func sentence(words count: Int, random: inout SplitMix64) -> String {
         (0..<count).map { _ in word(random: &random) }.joined(separator: " ")
     }
 }

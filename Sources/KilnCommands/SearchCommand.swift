@@ -52,9 +52,6 @@ struct SearchCommand: AsyncParsableCommand {
         } catch let error as RunSetupError {
             StandardError.write("error: \(error)")
             throw ExitCode(KilnExitCode.invalidInput)
-        } catch let error as SearchIndexError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
         }
         if json {
             print(JSONValue.array(hits.enumerated().map { Self.json($1, rank: $0 + 1) }).serialized())

@@ -3,20 +3,14 @@ import KilnBasics
 /// Makes a JSON value that satisfies a JSON Schema, deterministically from a seed: the fake model's
 /// structured answers.
 struct SchemaValueGenerator {
-    private var state: UInt64
+    private var random: SplitMix64
 
     init(seed: String) {
-        state = SHA256.hex(seed).utf8.prefix(16).reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 }
+        random = SplitMix64(
+            seed: SHA256.hex(seed).utf8.prefix(16).reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 })
     }
 
-    mutating func next() -> UInt64 {
-        // splitmix64
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func pick(_ count: Int) -> Int { Int(next() % UInt64(max(count, 1))) }
 

@@ -58,7 +58,7 @@ extension SearchIndex {
         let loaded = try vectors()
         guard !loaded.rowIDs.isEmpty, limit > 0 else { return [] }
         guard vector.count == loaded.dimensions else {
-            throw SearchIndexError(
+            throw ActionableError(
                 "the query vector has \(vector.count) dimensions but the index holds \(loaded.dimensions)",
                 hint: "search with the embedding model the index was built with (\((try? embeddingModel) ?? nil ?? "unknown"))")
         }
@@ -120,17 +120,4 @@ extension SearchIndex {
         let words = text.split(whereSeparator: \.isWhitespace)
         return words.prefix(30).joined(separator: " ") + (words.count > 30 ? " …" : "")
     }
-}
-
-/// A search that cannot be answered, with what to do about it.
-package struct SearchIndexError: Error, Sendable, CustomStringConvertible {
-    package var message: String
-    package var hint: String?
-
-    package init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-
-    package var description: String { hint.map { "\(message) (\($0))" } ?? message }
 }

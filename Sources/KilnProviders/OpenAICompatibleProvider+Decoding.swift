@@ -5,16 +5,7 @@ import KilnModel
 extension OpenAICompatibleProvider {
     /// Turns an HTTP response into an answer or a classified error.
     func decode(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
-        let json = try? JSONValue(parsing: response.body)
-        var text: String { String(decoding: response.body, as: UTF8.self) }
-        guard (200..<300).contains(response.status) else {
-            throw Self.error(status: response.status, body: json, text: text, headers: response.headers, provider: config)
-        }
-        guard let json, let choices = json["choices"]?.arrayValue else {
-            throw ProviderError(
-                .invalidResponse, "the answer is not a chat completion (\(text.isEmpty ? "empty body" : "unreadable JSON"))",
-                status: response.status)
-        }
+        let (json, choices) = try success(response, listing: "choices", kind: "a chat completion")
         guard !choices.isEmpty else { throw ProviderError(.invalidResponse, "the answer has no choices", status: response.status) }
         let decoded = choices.map(Self.choice)
         let inputTokens = json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) } ?? 0
@@ -27,18 +18,26 @@ extension OpenAICompatibleProvider {
             rateLimit: RateLimitHeaders.hints(from: response.headers), raw: json)
     }
 
-    /// Turns an embeddings response into one vector per input, in input order.
-    func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
+    /// The body of a successful response and its array `field`; a classified error otherwise.
+    private func success(_ response: HTTPResponse, listing field: String, kind: String) throws(ProviderError)
+        -> (JSONValue, [JSONValue])
+    {
         let json = try? JSONValue(parsing: response.body)
         var text: String { String(decoding: response.body, as: UTF8.self) }
         guard (200..<300).contains(response.status) else {
             throw Self.error(status: response.status, body: json, text: text, headers: response.headers, provider: config)
         }
-        guard let json, let data = json["data"]?.arrayValue else {
+        guard let json, let list = json[field]?.arrayValue else {
             throw ProviderError(
-                .invalidResponse, "the answer is not an embeddings list (\(text.isEmpty ? "empty body" : "unreadable JSON"))",
+                .invalidResponse, "the answer is not \(kind) (\(text.isEmpty ? "empty body" : "unreadable JSON"))",
                 status: response.status)
         }
+        return (json, list)
+    }
+
+    /// Turns an embeddings response into one vector per input, in input order.
+    func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
+        let (json, data) = try success(response, listing: "data", kind: "an embeddings list")
         var vectors = [[Float]?](repeating: nil, count: expected)
         for (position, entry) in data.enumerated() {
             let index = entry["index"]?.numberValue.map { Int($0) } ?? position

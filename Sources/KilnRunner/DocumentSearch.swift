@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 package import KilnIndex
 package import KilnModel
 import KilnScheduler

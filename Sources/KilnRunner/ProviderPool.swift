@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnFakeProvider
 package import KilnModel
 package import KilnProviders

@@ -1,4 +1,6 @@
 import Foundation
+package import KilnBasics
+
 /// Why a run stopped before finishing its work; each maps to one documented exit code.
 package enum RunStop: Error, Sendable, Equatable {
     /// A provider rejected the key: nothing more can succeed until it is fixed.
@@ -11,18 +13,8 @@ package enum RunStop: Error, Sendable, Equatable {
     case interrupted
 }
 
-/// A problem that prevents a run from starting (exit 2): missing key, unsupported stage, unreadable input.
-package struct RunSetupError: Error, Sendable, CustomStringConvertible {
-    package var message: String
-    package var hint: String?
-
-    package init(_ message: String, hint: String? = nil) {
-        self.message = message
-        self.hint = hint
-    }
-
-    package var description: String { hint.map { "\(message) (\($0))" } ?? message }
-}
+/// A problem that prevents a run from starting (exit 2): missing key, unreadable input, a search with no index.
+package typealias RunSetupError = ActionableError
 
 extension RunStop: CustomStringConvertible {
     /// What stopped the run and how to continue.

@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnIndex
 import Testing
 
@@ -152,7 +153,7 @@ import Testing
         #expect(fused.first?.documentID == "kilns")
         #expect(fused.contains { $0.documentID == "throwing" })
         #expect(fused.map(\.score) == fused.map(\.score).sorted(by: >))
-        #expect(throws: SearchIndexError.self) { try index.nearest(to: [1, 2, 3], limit: 5) }
+        #expect(throws: ActionableError.self) { try index.nearest(to: [1, 2, 3], limit: 5) }
         // A different model invalidates every stored vector.
         try index.useEmbeddingModel("other")
         #expect(try index.vectorCount == 0)
