@@ -54,6 +54,10 @@ struct FakeCompletion {
         } else if let schema = requestedSchema {
             let value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
             message["content"] = .string(value.serialized())
+        } else if let image = lastUserImage {
+            // A vision request: the fake "reads" the image as a line naming its content hash and size.
+            message["content"] = .string(
+                breakSchema ? "" : "Transcribed page \(SHA256.hex(image).prefix(8)): kiln glaze notes (\(image.count) characters of image data)")
         } else {
             let excerpt = lastUserText.split(whereSeparator: \.isWhitespace).prefix(12).joined(separator: " ")
             message["content"] = .string(
@@ -123,6 +127,13 @@ struct FakeCompletion {
     private var lastUserText: String {
         let messages = body["messages"]?.arrayValue ?? []
         return Self.text(of: messages.last { $0["role"]?.stringValue == "user" }?["content"])
+    }
+
+    /// The first image (its data URL) of the last user message, when it has one.
+    private var lastUserImage: String? {
+        let messages = body["messages"]?.arrayValue ?? []
+        let content = messages.last { $0["role"]?.stringValue == "user" }?["content"]
+        return content?.arrayValue?.lazy.compactMap { $0["image_url"]?["url"]?.stringValue }.first
     }
 
     private var allText: String {

@@ -10,7 +10,7 @@ package enum DocumentExtractor {
         -> ExtractedDocument
     {
         guard let format = DocumentFormat(path: path) else {
-            throw ExtractionError("unsupported file type (ingest reads .pdf, .html, .docx, .md and .txt)")
+            throw ExtractionError("unsupported file type (ingest reads .pdf, .html, .docx, .md, .txt, and images with extraction_provider)")
         }
         let size: Int
         do {
@@ -26,6 +26,7 @@ package enum DocumentExtractor {
         guard size > 0 else { throw ExtractionError("the file is empty") }
         switch format {
         case .pdf: return try PDFExtractor.extract(path: path, maxPages: limits.maxPages)
+        case .image: return ExtractedDocument(format: .image, sections: [], pagesWithoutText: [1])
         case .docx: return try DOCXExtractor.extract(path: path)
         case .html, .markdown, .text:
             let data: Data

@@ -47,10 +47,11 @@ enum PDFExtractor {
             warnings.append(
                 empty.count == pageCount
                     ? "no page has text (a scanned PDF? it needs OCR or LLM extraction)"
-                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text (\(Self.describe(empty)))")
+                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text (\(ExtractedDocument.describe(pages: empty)))")
         }
         if pageCount == 0 { throw ExtractionError("the PDF has no pages") }
-        return ExtractedDocument(format: .pdf, sections: sections, pageCount: pageCount, warnings: warnings)
+        return ExtractedDocument(
+            format: .pdf, sections: sections, pageCount: pageCount, warnings: warnings, pagesWithoutText: empty)
     }
 
     /// poppler quietly rebuilds a damaged cross-reference table, so a cut-off download would pass as a shorter
@@ -74,11 +75,5 @@ enum PDFExtractor {
         guard let error else { return "unknown error" }
         defer { g_error_free(error) }
         return error.pointee.message.map { String(cString: $0) } ?? "unknown error"
-    }
-
-    /// "3, 5, 9" or "3, 5, 9 and 12 more".
-    static func describe(_ pages: [Int]) -> String {
-        let shown = pages.prefix(5).map(String.init).joined(separator: ", ")
-        return pages.count > 5 ? "pages \(shown) and \(pages.count - 5) more" : "page\(pages.count == 1 ? "" : "s") \(shown)"
     }
 }

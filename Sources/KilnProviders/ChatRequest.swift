@@ -1,14 +1,29 @@
+import Foundation
 package import KilnBasics
 package import KilnModel
+
+/// An image sent with a message (a scanned page, a photo), inline as base64.
+package struct ChatImage: Sendable, Hashable {
+    package var mediaType: String
+    package var base64: String
+
+    package init(mediaType: String, bytes: [UInt8]) {
+        self.mediaType = mediaType
+        base64 = Data(bytes).base64EncodedString()
+    }
+}
 
 /// One message of a chat conversation.
 package struct ChatMessage: Sendable, Hashable {
     package var role: String
     package var content: String
+    /// Images after the text (vision models).
+    package var images: [ChatImage]
 
-    package init(role: String, content: String) {
+    package init(role: String, content: String, images: [ChatImage] = []) {
         self.role = role
         self.content = content
+        self.images = images
     }
 
     package static func system(_ content: String) -> ChatMessage { ChatMessage(role: "system", content: content) }

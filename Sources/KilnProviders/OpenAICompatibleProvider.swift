@@ -40,8 +40,7 @@ package struct OpenAICompatibleProvider: LLMProvider {
                 messages.insert(.system(instruction), at: 0)
             }
         }
-        body["messages"] = .array(
-            messages.map { .object(JSONObject([("role", .string($0.role)), ("content", .string($0.content))])) })
+        body["messages"] = .array(messages.map(Self.message))
         let params = Self.merge(config.params, request.params)
         if let temperature = params.temperature { body["temperature"] = .double(temperature) }
         if let topP = params.topP { body["top_p"] = .double(topP) }
@@ -98,6 +97,23 @@ package struct OpenAICompatibleProvider: LLMProvider {
         if let apiKey, !apiKey.isEmpty { headers["Authorization"] = "Bearer \(apiKey)" }
         return try await transport.post(
             url: url, headers: headers, body: Data(body.serialized().utf8), timeout: config.timeoutSeconds)
+    }
+
+    /// A message in the chat completions shape: plain text, or text and image parts for vision models.
+    static func message(_ message: ChatMessage) -> JSONValue {
+        guard !message.images.isEmpty else {
+            return .object(JSONObject([("role", .string(message.role)), ("content", .string(message.content))]))
+        }
+        var parts: [JSONValue] = [.object(JSONObject([("type", .string("text")), ("text", .string(message.content))]))]
+        for image in message.images {
+            parts.append(
+                .object(
+                    JSONObject([
+                        ("type", .string("image_url")),
+                        ("image_url", .object(JSONObject([("url", .string("data:\(image.mediaType);base64,\(image.base64)"))]))),
+                    ])))
+        }
+        return .object(JSONObject([("role", .string(message.role)), ("content", .array(parts))]))
     }
 
     /// Later values win: a stage's parameters override the provider's defaults.

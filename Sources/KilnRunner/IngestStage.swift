@@ -2,6 +2,7 @@ import Foundation
 import KilnBasics
 import KilnIngest
 import KilnModel
+import KilnProviders
 import KilnStore
 
 /// `ingest`: files under the stage's paths, extracted and chunked, one item per chunk. Each document is keyed by
@@ -14,13 +15,17 @@ struct IngestStage: Sendable {
     let baseDirectory: String
     let store: any CheckpointStore
     let mode: CacheMode
+    /// LLM extraction of pages without text (scanned PDFs, images); nil when `extraction_provider` is not set.
+    let transcriber: PageTranscriber?
 
     /// A file's outcome.
     enum Outcome: Sendable {
-        case document(path: String, contentHash: String, ExtractedChunks, cached: Bool)
-        case failed(path: String, reason: String)
+        case document(path: String, contentHash: String, ExtractedChunks, cached: Bool, usage: Usage, requests: Int)
+        case failed(path: String, reason: String, usage: Usage, requests: Int)
         /// Offline and not in the store.
         case missing(path: String)
+        /// A provider stopped the run (rejected key, quota, budget, Ctrl-C) while transcribing.
+        case stopped(RunStop)
     }
 
     /// What extraction keeps of a document: its chunks and what the user should know.
@@ -40,7 +45,10 @@ struct IngestStage: Sendable {
             let named = !pattern.contains { "*?[".contains($0) } && !isDirectory(pattern)
             for path in GlobMatcher.files(matching: pattern, base: baseDirectory) {
                 let name = URL(fileURLWithPath: path).lastPathComponent
-                guard named || (DocumentFormat(path: path) != nil && !name.hasPrefix(".")) else { continue }
+                let format = DocumentFormat(path: path)
+                // Images are read only with LLM extraction; through a folder they are skipped without it.
+                let readable = format != nil && (format != .image || transcriber != nil)
+                guard named || (readable && !name.hasPrefix(".")) else { continue }
                 if seen.insert(path).inserted { result.append(path) }
             }
         }
@@ -66,44 +74,130 @@ struct IngestStage: Sendable {
     /// What every document's key shares: the extraction and chunking rules and settings (not the path: the same
     /// bytes under two names are extracted once).
     var configHash: String {
-        CheckpointKey.make(
-            JSONObject([
-                ("stage_type", .string(StageType.ingest.rawValue)), ("extractor", .string(DocumentExtractor.version)),
-                ("chunker", .string(Chunker.version)), ("chunker_type", .string(settings.chunker.kind.rawValue)),
-                ("size", .integer(settings.chunker.size)), ("overlap", .integer(settings.chunker.overlap)),
-                ("max_file_mb", .double(settings.maxFileMB)), ("max_pages", .integer(settings.maxPages)),
-            ]))
+        var components = JSONObject([
+            ("stage_type", .string(StageType.ingest.rawValue)), ("extractor", .string(DocumentExtractor.version)),
+            ("chunker", .string(Chunker.version)), ("chunker_type", .string(settings.chunker.kind.rawValue)),
+            ("size", .integer(settings.chunker.size)), ("overlap", .integer(settings.chunker.overlap)),
+            ("max_file_mb", .double(settings.maxFileMB)), ("max_pages", .integer(settings.maxPages)),
+        ])
+        if let transcriber { components["transcription"] = transcriber.fingerprint }
+        return CheckpointKey.make(components)
     }
 
     func process(_ path: String) async -> Outcome {
         guard let contentHash = await BlockingWork.run({ SHA256.hex(ofFileAt: path) }) else {
-            return .failed(path: path, reason: "cannot read the file")
+            return .failed(path: path, reason: "cannot read the file", usage: Usage(), requests: 0)
         }
         let key = CheckpointKey.make(JSONObject([("config", .string(configHash)), ("content", .string(contentHash))]))
         if mode.useCache || mode.offline, let record = try? await store.records(forKeys: [key])[key] {
             if record.status == .done, let item = record.item, let extracted = Self.decode(item) {
-                return .document(path: path, contentHash: contentHash, extracted, cached: true)
+                return .document(path: path, contentHash: contentHash, extracted, cached: true, usage: Usage(), requests: 0)
             }
         }
         if mode.offline { return .missing(path: path) }
         let limits = ExtractionLimits(maxBytes: Int(settings.maxFileMB * 1_048_576), maxPages: settings.maxPages)
-        let chunker = Chunker(settings: settings.chunker)
-        let result = await BlockingWork.run { () -> Result<ExtractedChunks, ExtractionError> in
-            Result { () throws(ExtractionError) -> ExtractedChunks in
-                let document = try DocumentExtractor.extract(path: path, limits: limits)
-                return ExtractedChunks(
-                    format: document.format.rawValue, pages: document.pageCount, warnings: document.warnings,
-                    chunks: chunker.chunks(of: document))
+        let extraction = await BlockingWork.run { () -> Result<ExtractedDocument, ExtractionError> in
+            Result { () throws(ExtractionError) -> ExtractedDocument in try DocumentExtractor.extract(path: path, limits: limits) }
+        }
+        var document: ExtractedDocument
+        switch extraction {
+        case .success(let extracted): document = extracted
+        // Not checkpointed: reading a broken file again costs nothing, and a rerun then really retries it.
+        case .failure(let error): return .failed(path: path, reason: error.message, usage: Usage(), requests: 0)
+        }
+        var usage = Usage()
+        var requests = 0
+        if !document.pagesWithoutText.isEmpty {
+            if let transcriber {
+                switch await transcribe(&document, path: path, with: transcriber) {
+                case .success(let spent):
+                    usage = spent.usage
+                    requests = spent.requests
+                case .failure(let early):
+                    return early.outcome
+                }
+            } else if document.format == .image {
+                return .failed(
+                    path: path,
+                    reason: "an image has no text layer: set extraction_provider on stage '\(stageID)' to a vision model's provider to transcribe it",
+                    usage: Usage(), requests: 0)
             }
         }
-        switch result {
-        case .success(let extracted):
-            try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .done, item: Self.encode(extracted))])
-            return .document(path: path, contentHash: contentHash, extracted, cached: false)
-        case .failure(let error):
-            // Not checkpointed: reading a broken file again costs nothing, and a rerun then really retries it.
-            return .failed(path: path, reason: error.message)
+        let chunker = Chunker(settings: settings.chunker)
+        let extracted = await BlockingWork.run { [document] in
+            ExtractedChunks(
+                format: document.format.rawValue, pages: document.pageCount, warnings: document.warnings,
+                chunks: chunker.chunks(of: document))
         }
+        try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .done, item: Self.encode(extracted), usage: usage)])
+        return .document(path: path, contentHash: contentHash, extracted, cached: false, usage: usage, requests: requests)
+    }
+
+    /// Cost of a document's transcription.
+    struct Spent {
+        var usage = Usage()
+        var requests = 0
+    }
+
+    /// Replaces the pages without text by their transcription, page by page; the early outcome when one fails.
+    private func transcribe(_ document: inout ExtractedDocument, path: String, with transcriber: PageTranscriber) async
+        -> Result<Spent, EarlyOutcome>
+    {
+        var spent = Spent()
+        for page in document.pagesWithoutText {
+            let image: Result<ChatImage, ExtractionError>
+            if document.format == .image {
+                let mediaType = DocumentFormat.imageMediaType(path: path)
+                image = await BlockingWork.run {
+                    Result { () throws(ExtractionError) -> ChatImage in
+                        guard let data = FileManager.default.contents(atPath: path) else { throw ExtractionError("cannot read the image") }
+                        return ChatImage(mediaType: mediaType, bytes: [UInt8](data))
+                    }
+                }
+            } else {
+                image = await BlockingWork.run {
+                    Result { () throws(ExtractionError) -> ChatImage in
+                        ChatImage(mediaType: "image/png", bytes: try PDFPageRenderer.png(path: path, page: page))
+                    }
+                }
+            }
+            let outcome: PageTranscriber.Outcome
+            do throws(RunStop) {
+                switch image {
+                case .success(let image): outcome = try await transcriber.transcribe(image)
+                case .failure(let error):
+                    return .failure(EarlyOutcome(.failed(path: path, reason: "page \(page): \(error.message)", usage: spent.usage, requests: spent.requests)))
+                }
+            } catch {
+                return .failure(EarlyOutcome(.stopped(error)))
+            }
+            switch outcome {
+            case .text(let text, _, let usage, let requests):
+                spent.usage += usage
+                spent.requests += requests
+                document.sections.append(DocumentSection(text: text, page: document.format == .pdf ? page : nil))
+            case .failed(let reason, let usage, let requests):
+                let place = document.format == .pdf ? "page \(page) could not be transcribed: " : "the image could not be transcribed: "
+                return .failure(
+                    EarlyOutcome(.failed(path: path, reason: place + reason, usage: spent.usage + usage, requests: spent.requests + requests)))
+            case .missing:
+                return .failure(EarlyOutcome(.missing(path: path)))
+            }
+        }
+        document.sections = document.sections.filter { !$0.text.allSatisfy(\.isWhitespace) }.sorted { ($0.page ?? 0) < ($1.page ?? 0) }
+        let count = document.pagesWithoutText.count
+        document.warnings = [
+            document.format == .image
+                ? "transcribed by provider '\(transcriber.provider?.name ?? "")'"
+                : "\(count) page\(count == 1 ? "" : "s") without text transcribed by provider '\(transcriber.provider?.name ?? "")' (\(ExtractedDocument.describe(pages: document.pagesWithoutText)))"
+        ]
+        return .success(spent)
+    }
+
+    /// An outcome decided before the document was chunked.
+    struct EarlyOutcome: Error {
+        var outcome: Outcome
+        init(_ outcome: Outcome) { self.outcome = outcome }
     }
 
     /// The items of one document: one per chunk.

@@ -6,16 +6,18 @@ import KilnStore
 extension RunEngine {
     /// Streams an ingest stage's chunks, documents in path order, several extracted at once.
     func runIngest(
-        _ settings: IngestSettings, context: StageContext, store: any CheckpointStore, report: inout StageReport,
-        emit: (PipelineItem) async throws -> Void
-    ) async throws {
-        if settings.extractionProvider != nil {
-            throw RunSetupError(
-                "stage '\(context.stage.id)': LLM extraction (extraction_provider) is not available in this version",
-                hint: "remove extraction_provider; PDF text, HTML, DOCX, Markdown and text are extracted locally")
+        _ settings: IngestSettings, context: StageContext, store: any CheckpointStore, pool: ProviderPool, executor: CallExecutor,
+        report: inout StageReport, emit: (PipelineItem) async throws -> Void
+    ) async throws -> RunStop? {
+        let transcriber = settings.extractionProvider.map { name in
+            PageTranscriber(
+                provider: pipeline.provider(named: name), entry: pool[name], executor: options.offline ? nil : executor, store: store,
+                stageID: context.stage.id, mode: context.mode)
         }
         let stage = IngestStage(
-            stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory, store: store, mode: context.mode)
+            stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory, store: store, mode: context.mode,
+            transcriber: transcriber)
+        var stopReason: RunStop?
         let files = stage.files()
         if files.isEmpty { report.note("no file matches \(settings.paths.joined(separator: ", ")) below \(baseDirectory)") }
         var next = 0
@@ -26,23 +28,31 @@ extension RunEngine {
             }, concurrency: ProcessInfo.processInfo.activeProcessorCount, transform: { await stage.process($0) },
             emit: { outcome in
                 switch outcome {
-                case .document(let path, let contentHash, let extracted, let cached):
+                case .document(let path, let contentHash, let extracted, let cached, let usage, let requests):
                     if cached { report.cached += 1 } else { report.computed += 1 }
+                    report.usage += usage
+                    report.requests += requests
                     for warning in extracted.warnings { report.note("\(stage.relativePath(path)): warning: \(warning)") }
                     for item in stage.items(path: path, contentHash: contentHash, extracted) {
                         try await emit(item)
                         report.items += 1
                     }
-                case .failed(let path, let reason):
+                case .failed(let path, let reason, let usage, let requests):
                     report.failed += 1
+                    report.usage += usage
+                    report.requests += requests
                     report.note("\(stage.relativePath(path)): \(reason)")
                 case .missing:
-                    if report.pending == 0 { report.note("documents not extracted yet (no call needed: extraction is local)") }
+                    if report.pending == 0 { report.note("documents not extracted yet") }
                     report.pending += 1
+                case .stopped(let reason):
+                    if stopReason == nil { stopReason = reason }
+                    self.stop.set()
                 }
                 let snapshot = report
                 await context.progress.update(context.stage.id) { $0 = snapshot }
             }, shouldStop: { self.stop.isSet })
+        return stopReason
     }
 
     /// Brings an index stage's search index in step with its ingest stage, then embeds what lacks a vector.

@@ -321,7 +321,8 @@ package final class RunEngine: Sendable {
                 }
                 report.parts = settings.parts.map { ($0.name, sizes[$0.name] ?? 0) }
             case .ingest(let settings):
-                try await runIngest(settings, context: context, store: store, report: &report, emit: emit)
+                stopReason = try await runIngest(
+                    settings, context: context, store: store, pool: pool, executor: executor, report: &report, emit: emit)
             case .index(let settings):
                 stopReason = try await runIndex(settings, context: context, store: store, pool: pool, executor: executor, report: &report, emit: emit)
             case .outputs(let settings):

@@ -116,6 +116,58 @@ import Testing
         }
     }
 
+    /// The `stage_finished` event of `stage` in a `--json` run.
+    static func finished(_ stage: String, in outcome: KilnPipeBinary.Outcome) throws -> [String: Any] {
+        let events = outcome.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        return try #require(events.last { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage })
+    }
+
+    @Test func scannedPagesAndImagesAreTranscribedByTheExtractionProvider() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-scans-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("corpus"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for name in ["scanned.pdf", "page.png"] {
+            try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(name), to: directory.appendingPathComponent("corpus/\(name)"))
+        }
+        let stages = """
+            stages:
+              - {id: docs, type: ingest, paths: ["corpus/"], chunker: {type: semantic}EXTRA}
+              - {id: idx, type: index, from: docs}
+            """
+        try ("version: 1\nproviders:\n  vision: {kind: fake, model: fake-vision}\n" + stages.replacingOccurrences(of: "EXTRA", with: ", extraction_provider: vision"))
+            .write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        try ("version: 1\n" + stages.replacingOccurrences(of: "EXTRA", with: ""))
+            .write(to: directory.appendingPathComponent("plain.yml"), atomically: true, encoding: .utf8)
+
+        // With LLM extraction: page 2 of the scan and the image go to the vision model, once.
+        let first = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: directory)
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(try Self.finished("docs", in: first)["requests"] as? Int == 2)
+        let chunks = try String(contentsOf: directory.appendingPathComponent(".kiln-pipe/out/p/docs.jsonl"), encoding: .utf8)
+            .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let scanPages = chunks.filter { $0["document_id"] as? String == "corpus/scanned.pdf" }.map { ($0["page"] as? Int, $0["text"] as? String ?? "") }
+        #expect(scanPages.first?.0 == 1 && scanPages.first?.1.contains("Typed cover page") == true, "\(scanPages)")
+        #expect(scanPages.contains { $0.0 == 2 && $0.1.hasPrefix("Transcribed page") }, "\(scanPages)")
+        #expect(chunks.contains { $0["document_id"] as? String == "corpus/page.png" && ($0["text"] as? String)?.hasPrefix("Transcribed page") == true })
+        let again = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: directory)
+        #expect(try Self.finished("docs", in: again)["requests"] as? Int == 0)
+        #expect(try Self.finished("docs", in: again)["cached"] as? Int == 2)
+
+        // Without it: the scan's text page is indexed with a warning, the image in the folder is skipped.
+        let plain = try KilnPipeBinary.run(["run", "plain.yml"], in: directory)
+        #expect(plain.status == 0, "\(plain.stdout)\(plain.stderr)")
+        #expect(plain.stdout.contains("corpus/scanned.pdf: warning: 1 page without text (page 2)"), "\(plain.stdout)")
+        #expect(plain.stdout.contains("1 chunks of 1 documents"), "\(plain.stdout)")
+        // Named outright, an image without an extraction provider is a failed document that says what to set.
+        try ("version: 1\nstages:\n  - {id: docs, type: ingest, paths: [corpus/page.png]}\n")
+            .write(to: directory.appendingPathComponent("image.yml"), atomically: true, encoding: .utf8)
+        let image = try KilnPipeBinary.run(["run", "image.yml"], in: directory)
+        #expect(image.status == 3)
+        #expect(image.stdout.contains("corpus/page.png: an image has no text layer: set extraction_provider"), "\(image.stdout)")
+    }
+
     @Test func searchSaysWhatToDoWhenThereIsNoIndex() throws {
         let directory = try Self.makeCorpus()
         defer { try? FileManager.default.removeItem(at: directory) }

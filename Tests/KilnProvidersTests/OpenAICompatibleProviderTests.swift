@@ -40,6 +40,27 @@ import Testing
         #expect(response.usage.costUSD == (Double(response.usage.inputTokens) + 2 * Double(response.usage.outputTokens)) / 1e6)
     }
 
+    @Test func imagesTravelAsDataURLPartsAndEmbeddingsComeBackInOrder() async throws {
+        let fake = FakeProvider()
+        try fake.start()
+        defer { fake.stop() }
+        let provider = Self.provider(for: fake)
+        let image = ChatImage(mediaType: "image/png", bytes: [0x89, 0x50, 0x4E, 0x47])
+        let body = provider.body(for: ChatRequest(messages: [ChatMessage(role: "user", content: "Transcribe.", images: [image])]))
+        let parts = try #require(body["messages"]?.arrayValue?.first?["content"]?.arrayValue)
+        #expect(parts.first?["text"] == .string("Transcribe."))
+        #expect(parts.last?["image_url"]?["url"] == .string("data:image/png;base64,iVBORw=="))
+        #expect(try await provider.send(body).choices.first?.text.hasPrefix("Transcribed page") == true)
+
+        let texts = ["kiln wash on shelves", "pricing of mugs", "kiln shelves"]
+        let embeddings = try await provider.embed(provider.embeddingsBody(texts: texts, model: "fake-embedding"))
+        #expect(embeddings.vectors.count == 3 && embeddings.vectors.allSatisfy { $0.count == 256 })
+        func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
+        // Texts that share words are nearer than texts that do not.
+        #expect(cosine(embeddings.vectors[0], embeddings.vectors[2]) > cosine(embeddings.vectors[0], embeddings.vectors[1]))
+        #expect(embeddings.usage.inputTokens == 9)
+    }
+
     @Test func requestsChoicesSeedAndLogprobs() async throws {
         let fake = FakeProvider()
         try fake.start()

@@ -7,7 +7,8 @@ import zipfile
 
 
 def pdf(pages):
-    """A minimal PDF: one page per list of lines, Helvetica with WinAnsiEncoding (covers é, ü, ß, ñ, €, —)."""
+    """A minimal PDF: one page per list of lines, Helvetica with WinAnsiEncoding (covers é, ü, ß, ñ, €, —).
+    A page given as None is a "scan": an 8×8 grey image and no text layer."""
     objects = []
 
     def add(body):
@@ -15,19 +16,25 @@ def pdf(pages):
         return len(objects)
 
     font = add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>")
+    pixels = bytes(range(0, 256, 4))
+    image = add(b"<< /Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 "
+                b"/Length %d >>\nstream\n" % len(pixels) + pixels + b"\nendstream")
     pages_id = len(objects) + 1 + 2 * len(pages)
     kids = []
     for lines in pages:
         stream = io.BytesIO()
-        stream.write(b"BT /F1 12 Tf 72 720 Td 16 TL\n")
-        for line in lines:
-            encoded = line.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-            stream.write(b"(" + encoded + b") Tj T*\n")
-        stream.write(b"ET")
+        if lines is None:
+            stream.write(b"q 400 0 0 400 100 200 cm /Im1 Do Q")
+        else:
+            stream.write(b"BT /F1 12 Tf 72 720 Td 16 TL\n")
+            for line in lines:
+                encoded = line.encode("cp1252").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+                stream.write(b"(" + encoded + b") Tj T*\n")
+            stream.write(b"ET")
         data = stream.getvalue()
         content = add(b"<< /Length %d >>\nstream\n" % len(data) + data + b"\nendstream")
         kids.append(add(b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
-                        b"/Resources << /Font << /F1 %d 0 R >> >> >>" % (pages_id, content, font)))
+                        b"/Resources << /Font << /F1 %d 0 R >> /XObject << /Im1 %d 0 R >> >> >>" % (pages_id, content, font, image)))
     assert add(b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))) == pages_id
     catalog = add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
     out = io.BytesIO()
@@ -66,9 +73,11 @@ def docx():
     document = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {w}><w:body>{body}</w:body></w:document>'
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        # Fixed timestamps: the same script writes the same bytes.
+        stamp = (2026, 1, 1, 0, 0, 0)
+        archive.writestr(zipfile.ZipInfo("[Content_Types].xml", stamp), '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
                          '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-        archive.writestr("word/document.xml", document)
+        archive.writestr(zipfile.ZipInfo("word/document.xml", stamp), document, zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 
@@ -104,11 +113,25 @@ print("x")
 Dry slowly under plastic.
 """
 
+def png():
+    """A 16×16 grey gradient PNG (a stand-in for a photographed page)."""
+    import struct
+    import zlib
+    raw = b"".join(b"\x00" + bytes((x * 16) % 256 for x in range(16)) for _ in range(16))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 if __name__ == "__main__":
     report = pdf(REPORT)
     open("report.pdf", "wb").write(report)
     open("truncated.pdf", "wb").write(report[: len(report) * 6 // 10])
     subprocess.run(["qpdf", "--encrypt", "user-secret", "owner-secret", "256", "--", "report.pdf", "encrypted.pdf"], check=True)
+    open("scanned.pdf", "wb").write(pdf([["Typed cover page of the kiln log."], None]))
+    open("page.png", "wb").write(png())
     open("handbook.docx", "wb").write(docx())
     open("broken.docx", "wb").write(b"PK\x03\x04 this zip was cut off")
     open("messy.html", "w", encoding="utf-8").write(HTML)

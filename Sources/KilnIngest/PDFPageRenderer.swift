@@ -1,0 +1,60 @@
+import CPoppler
+import Foundation
+
+/// Renders PDF pages to PNG (poppler through cairo) for a vision model to transcribe: scanned pages have no
+/// text layer to extract.
+package enum PDFPageRenderer {
+    /// The PNG bytes of 1-based `page` at `dpi`, on a white background.
+    package static func png(path: String, page number: Int, dpi: Double = 150) throws(ExtractionError) -> [UInt8] {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        var error: UnsafeMutablePointer<GError>?
+        guard let uri = g_filename_to_uri(absolute, nil, &error) else {
+            if let error { g_error_free(error) }
+            throw ExtractionError("cannot name the file for poppler")
+        }
+        defer { g_free(uri) }
+        guard let document = poppler_document_new_from_file(uri, nil, &error) else {
+            if let error { g_error_free(error) }
+            throw ExtractionError("the PDF cannot be opened to render page \(number)")
+        }
+        defer { g_object_unref(UnsafeMutableRawPointer(document)) }
+        guard let page = poppler_document_get_page(document, Int32(number - 1)) else {
+            throw ExtractionError("the PDF has no page \(number)")
+        }
+        defer { g_object_unref(UnsafeMutableRawPointer(page)) }
+        var width = 0.0
+        var height = 0.0
+        poppler_page_get_size(page, &width, &height)
+        let scale = dpi / 72
+        // Cap the size: vision models downscale anyway, and a poster-sized page must not take gigabytes.
+        let pixels = min(max(1, width * scale), 4000) * min(max(1, height * scale), 4000)
+        let fit = pixels > 16_000_000 ? (16_000_000 / pixels).squareRoot() : 1
+        guard
+            let surface = cairo_image_surface_create(
+                CAIRO_FORMAT_RGB24, Int32(min(width * scale * fit, 4000)), Int32(min(height * scale * fit, 4000)))
+        else { throw ExtractionError("cannot allocate an image for page \(number)") }
+        defer { cairo_surface_destroy(surface) }
+        guard let context = cairo_create(surface) else { throw ExtractionError("cannot draw page \(number)") }
+        cairo_set_source_rgb(context, 1, 1, 1)
+        cairo_paint(context)
+        cairo_scale(context, scale * fit, scale * fit)
+        poppler_page_render(page, context)
+        cairo_destroy(context)
+        let sink = PNGSink()
+        let status = cairo_surface_write_to_png_stream(
+            surface,
+            { closure, data, length in
+                guard let closure, let data else { return CAIRO_STATUS_WRITE_ERROR }
+                Unmanaged<PNGSink>.fromOpaque(closure).takeUnretainedValue().bytes.append(
+                    contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
+                return CAIRO_STATUS_SUCCESS
+            }, Unmanaged.passUnretained(sink).toOpaque())
+        guard status == CAIRO_STATUS_SUCCESS else { throw ExtractionError("cannot encode page \(number) as PNG") }
+        return sink.bytes
+    }
+
+    /// Collects cairo's PNG output.
+    private final class PNGSink {
+        var bytes: [UInt8] = []
+    }
+}
