@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import KilnBasics
 
 /// kiln-pipe's deterministic OpenAI-compatible model server on loopback: answers chat completions from the
@@ -35,6 +35,12 @@ package final class FakeProvider: @unchecked Sendable {
     package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     package var currentStatistics: FakeProviderStatistics { lock.withLock { statistics } }
+
+    /// Answers a request without any socket: for in-process use where opening even a loopback port is not
+    /// wanted (`kiln-pipe mcp`, `search`).
+    package func respond(method: String, path: String, body: Data) -> HTTPReply {
+        handle(HTTPRequest(method: method, path: path, headers: [:], body: body))
+    }
 
     // MARK: Handling
 

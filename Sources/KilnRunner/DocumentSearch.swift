@@ -49,7 +49,9 @@ package final class DocumentSearch: Sendable {
         indexPath = path
         index = SerialConfined(try SearchIndex(path: path), label: "kiln-pipe.search")
         if let embeddings = settings.embeddings {
-            let pool = try ProviderPool(pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil)
+            // No port is opened for a fake embedder: `mcp` promises none.
+            let pool = try ProviderPool(
+                pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil, openPorts: false)
             let store = try SQLiteCheckpointStore(path: statePath)
             self.pool = pool
             embedder = EmbeddingClient(

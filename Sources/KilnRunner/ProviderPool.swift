@@ -18,7 +18,10 @@ package final class ProviderPool: Sendable {
     private let fakes: [FakeProvider]
 
     /// Builds the providers the listed names need; throws when a key variable is unset or a kind is not available.
-    package init(pipeline: Pipeline, names: Set<String>, environment: [String: String], concurrencyOverride: Int?) throws {
+    /// With `openPorts` false, an in-process fake is called directly instead of over loopback HTTP.
+    package init(
+        pipeline: Pipeline, names: Set<String>, environment: [String: String], concurrencyOverride: Int?, openPorts: Bool = true
+    ) throws {
         var entries: [String: Entry] = [:]
         var fakes: [FakeProvider] = []
         for name in names.sorted() {
@@ -27,6 +30,7 @@ package final class ProviderPool: Sendable {
             }
             if let concurrencyOverride { config.maxConcurrency = concurrencyOverride }
             var apiKey: String?
+            var inProcess: FakeProvider?
             switch config.kind {
             case .anthropic, .gemini:
                 throw RunSetupError(
@@ -35,9 +39,14 @@ package final class ProviderPool: Sendable {
             case .fake:
                 if config.baseURL == nil {
                     let fake = FakeProvider()
-                    try fake.start()
-                    fakes.append(fake)
-                    config.baseURL = fake.baseURL
+                    if openPorts {
+                        try fake.start()
+                        fakes.append(fake)
+                        config.baseURL = fake.baseURL
+                    } else {
+                        config.baseURL = "http://in-process/v1"
+                        inProcess = fake
+                    }
                 }
             case .openai:
                 if let variable = config.apiKeyEnv {
@@ -50,7 +59,9 @@ package final class ProviderPool: Sendable {
                     apiKey = key
                 }
             }
-            let transport = CurlTransport(maxConnections: config.maxConcurrency)
+            // libcurl's multi handle holds a socket pair for wake-ups: not created for an in-process fake.
+            let transport: any HTTPTransport =
+                inProcess.map { InProcessFakeTransport(fake: $0) } ?? CurlTransport(maxConnections: config.maxConcurrency)
             let provider = OpenAICompatibleProvider(config: config, apiKey: apiKey, transport: transport)
             entries[name] = Entry(
                 provider: provider,

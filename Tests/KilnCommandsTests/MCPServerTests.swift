@@ -10,7 +10,12 @@ import Testing
         let output = Pipe()
         var buffer = Data()
 
+        /// The test process's sockets around the spawn: the child may inherit them.
+        var inherited: Set<String> = []
+
         init(arguments: [String], directory: URL) throws {
+            inherited = Self.sockets(of: getpid())
+            defer { inherited.formUnion(Self.sockets(of: getpid())) }
             process.executableURL = KilnPipeBinary.url
             process.arguments = arguments
             process.currentDirectoryURL = directory
@@ -39,6 +44,28 @@ import Testing
                 guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
                 buffer.append(chunk)
             }
+        }
+
+        /// TCP / UDP sockets the child holds that it did not inherit (Unix socket pairs are not ports).
+        func ownNetworkSockets() -> Set<String> {
+            var network = Set<String>()
+            for table in ["tcp", "tcp6", "udp", "udp6"] {
+                let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/net/\(table)", encoding: .utf8)) ?? ""
+                // Column 10 of each entry is the socket's inode.
+                for line in text.split(separator: "\n").dropFirst() {
+                    let columns = line.split(separator: " ")
+                    if columns.count > 9 { network.insert("socket:[\(columns[9])]") }
+                }
+            }
+            return Self.sockets(of: process.processIdentifier).subtracting(inherited).intersection(network)
+        }
+
+        /// The sockets a process holds, from /proc.
+        static func sockets(of pid: Int32) -> Set<String> {
+            let folder = "/proc/\(pid)/fd"
+            let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+            return Set(descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)") }
+                .filter { $0.hasPrefix("socket:") })
         }
 
         func close() -> Int32 {
@@ -78,6 +105,9 @@ import Testing
             #expect(hits.count == 3)
             #expect(hits.first?.hasPrefix("[document_id: \(document), chunk_idx: ") == true, "\(query): \(text)")
         }
+
+        // It reads only: serving and searching (hybrid, through the fake embedder) opens no network socket.
+        #expect(session.ownNetworkSockets().isEmpty, "\(session.ownNetworkSockets())")
 
         try session.send(["jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": ["name": "search", "arguments": [:] as [String: Any]]])
         let missing = try #require((try session.reply(to: 4))["result"] as? [String: Any])
