@@ -23,13 +23,14 @@ build: setup
 	$(SWIFT) build
 
 # The main job on the embedded default pipelines: no API key, no network (the fake provider runs on loopback).
-# The quickstart runs end to end (topic tree -> inputs -> answers -> judged -> split -> fine-tune files in
-# pipelines/out/quickstart/); the eval gate answers and judges the golden set, then reruns from the checkpoint
-# store with zero calls. The documents demo indexes a bookshop's policies (PDF, DOCX, HTML, Markdown, text) and
+# The quickstart is rebuilt from its committed cassette (topic tree -> inputs -> answers -> judged -> split ->
+# fine-tune files in pipelines/out/quickstart/) and verified byte for byte against its lock; the eval gate
+# answers and judges the golden set live against the fake, then reruns from the checkpoint store with zero calls. The documents demo indexes a bookshop's policies (PDF, DOCX, HTML, Markdown, text) and
 # searches them.
 demo: build
 	$(BIN) validate pipelines/quickstart.yml
-	$(BIN) run pipelines/quickstart.yml
+	$(BIN) run pipelines/quickstart.yml --cassette datasets/quickstart/cassette.jsonl --offline
+	$(BIN) verify pipelines/quickstart.yml --dir datasets/quickstart
 	$(BIN) run pipelines/evals.yml
 	$(BIN) run pipelines/evals.yml --quiet
 	$(BIN) index pipelines/docs.yml

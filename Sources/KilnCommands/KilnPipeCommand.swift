@@ -21,7 +21,7 @@ struct KilnPipeCommand: AsyncParsableCommand {
         version: version,
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self, IndexCommand.self,
-            SearchCommand.self, MCPCommand.self,
+            SearchCommand.self, MCPCommand.self, FreezeCommand.self, VerifyCommand.self,
         ]
     )
 

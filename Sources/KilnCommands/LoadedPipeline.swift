@@ -37,6 +37,11 @@ enum LoadedPipeline {
         return directory(of: pipeline).appendingPathComponent(".kiln-pipe/state.sqlite").path
     }
 
+    /// `.kiln-pipe/out/<name>` beside the pipeline file, where `run` writes each stage's items.
+    static func outputDirectory(for pipeline: Pipeline) -> String {
+        directory(of: pipeline).appendingPathComponent(".kiln-pipe/out/\(pipeline.name)").path
+    }
+
     static func directory(of pipeline: Pipeline) -> URL {
         URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent()
     }

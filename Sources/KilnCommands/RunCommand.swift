@@ -39,6 +39,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Make no provider call: serve everything from the checkpoint store; a miss is a failed item.")
     var offline = false
 
+    @Option(help: "Add a cassette written by freeze to the checkpoint store first (with --offline: rebuild with no key).")
+    var cassette: String?
+
     @Option(name: .customLong("max-cost"), help: "Stop dispatching paid calls past this spend in USD (overrides max_cost_usd).")
     var maxCost: Double?
 
@@ -67,17 +70,17 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let directory = LoadedPipeline.directory(of: pipeline)
         for stage in only + freshStages where pipeline.stage(withID: stage) == nil {
             throw ValidationError("unknown stage '\(stage)'; stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
         }
         let options = RunOptions(
             statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-            outputDirectory: out ?? directory.appendingPathComponent(".kiln-pipe/out/\(pipeline.name)").path,
+            outputDirectory: out ?? LoadedPipeline.outputDirectory(for: pipeline),
             environment: ProcessInfo.processInfo.environment, freshStages: Set(freshStages), freshAll: fresh,
             offline: offline, onlyStages: only.isEmpty ? nil : Set(only), concurrency: concurrency, maxCostUSD: maxCost)
         var runOptions = options
         runOptions.force = force
+        runOptions.cassettePath = cassette
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)

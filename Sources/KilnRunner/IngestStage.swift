@@ -63,13 +63,7 @@ struct IngestStage: Sendable {
 
     /// The document's path as shown and used as its id: relative to the pipeline file's folder (`../` where
     /// needed), so ids do not depend on where the project is checked out.
-    func relativePath(_ path: String) -> String {
-        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
-        let base = URL(fileURLWithPath: baseDirectory).standardizedFileURL.pathComponents
-        let shared = zip(target, base).prefix { $0 == $1 }.count
-        guard shared > 1 else { return URL(fileURLWithPath: path).standardizedFileURL.path }
-        return (Array(repeating: "..", count: base.count - shared) + target[shared...]).joined(separator: "/")
-    }
+    func relativePath(_ path: String) -> String { RelativePath.of(path, from: baseDirectory) }
 
     /// What every document's key shares: the extraction and chunking rules and settings (not the path: the same
     /// bytes under two names are extracted once).

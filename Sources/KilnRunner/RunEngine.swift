@@ -13,8 +13,15 @@ package final class RunEngine: Sendable {
     let options: RunOptions
     let baseDirectory: String
     package let stop = StopFlag()
+    /// Wraps the checkpoint store the run opens (freeze records what it serves).
+    let storeWrapper: @Sendable (any CheckpointStore) -> any CheckpointStore
 
-    package init(pipeline: Pipeline, options: RunOptions) {
+    package convenience init(pipeline: Pipeline, options: RunOptions) {
+        self.init(pipeline: pipeline, options: options, storeWrapper: { $0 })
+    }
+
+    init(pipeline: Pipeline, options: RunOptions, storeWrapper: @escaping @Sendable (any CheckpointStore) -> any CheckpointStore) {
+        self.storeWrapper = storeWrapper
         self.pipeline = pipeline
         self.options = options
         baseDirectory = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
@@ -31,7 +38,8 @@ package final class RunEngine: Sendable {
             let needed = Self.upstreamClosure(of: only, in: pipeline)
             return pipeline.stages.filter { needed.contains($0.id) }
         } ?? pipeline.stages
-        let store = try SQLiteCheckpointStore(path: options.statePath)
+        let store = storeWrapper(try SQLiteCheckpointStore(path: options.statePath))
+        if let cassette = options.cassettePath { _ = try await Cassette.load(cassette, into: store) }
         let providerNames = Set(stages.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
             pipeline: pipeline, names: options.offline ? [] : providerNames, environment: options.environment,
@@ -187,7 +195,7 @@ package final class RunEngine: Sendable {
     }
 
     private func runStage(
-        _ context: StageContext, store: SQLiteCheckpointStore, pool: ProviderPool, executor: CallExecutor
+        _ context: StageContext, store: any CheckpointStore, pool: ProviderPool, executor: CallExecutor
     ) async throws -> (StageReport, RunStop?) {
         var report = StageReport(id: context.stage.id, type: context.stage.type)
         report.outputFile = context.outputFile
@@ -299,6 +307,7 @@ package final class RunEngine: Sendable {
                     guard let (path, writer) = writers[name] else { continue }
                     try writer.close()
                     try await stage.recordWritten(path)
+                    report.files.append(path)
                     report.note("wrote \(counts[name] ?? 0) examples to \(path)")
                 }
                 report.parts = order.map { ($0.isEmpty ? "all" : $0, counts[$0] ?? 0) }

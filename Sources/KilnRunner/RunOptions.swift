@@ -18,6 +18,8 @@ package struct RunOptions: Sendable {
     package var maxCostUSD: Double?
     /// Export stages may replace files kiln-pipe did not write.
     package var force = false
+    /// A cassette whose records are added to the store before the run (`run --cassette`).
+    package var cassettePath: String?
     /// Planning: nothing is written outside `outputDirectory` (export files and search indexes are left alone).
     package var dryRun = false
 

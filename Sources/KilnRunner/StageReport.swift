@@ -26,6 +26,8 @@ package struct StageReport: Sendable, Hashable {
     package var problems: [String] = []
     /// The file the stage's items were written to.
     package var outputFile: String?
+    /// Other files the stage wrote (export stages: one per part).
+    package var files: [String] = []
     /// Judge stages: every threshold condition per model, and the share of failed items they tolerate.
     package var thresholds: [ThresholdOutcome] = []
     package var maxErrorRate: Double?

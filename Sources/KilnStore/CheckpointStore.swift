@@ -9,8 +9,8 @@ package protocol CheckpointStore: Sendable {
     func write(_ records: [CheckpointRecord]) async throws
     /// Totals per stage.
     func tallies() async throws -> [StageTally]
-    /// A recorded provider call by request hash, for offline replay.
-    func call(forRequestHash hash: String) async throws -> RecordedCall?
+    /// The provider calls each record among `keys` came from, in the order they were made (for cassettes).
+    func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]]
 }
 
 /// Builds content addresses: the SHA-256 of a canonical JSON document (keys sorted) describing the unit of work.

@@ -3,7 +3,7 @@ import KilnModel
 /// A checkpoint store in memory: for tests and for commands that keep no state between runs.
 package actor InMemoryCheckpointStore: CheckpointStore {
     private var records: [String: CheckpointRecord] = [:]
-    private var calls: [String: RecordedCall] = [:]
+    private var calls: [String: [RecordedCall]] = [:]
 
     package init() {}
 
@@ -16,7 +16,7 @@ package actor InMemoryCheckpointStore: CheckpointStore {
     package func write(_ records: [CheckpointRecord]) async throws {
         for record in records {
             var stored = record
-            for call in record.calls { calls[call.requestHash] = call }
+            calls[record.key] = record.calls
             stored.calls = []
             self.records[record.key] = stored
         }
@@ -33,5 +33,9 @@ package actor InMemoryCheckpointStore: CheckpointStore {
         return tallies.values.sorted { $0.stage < $1.stage }
     }
 
-    package func call(forRequestHash hash: String) async throws -> RecordedCall? { calls[hash] }
+    package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
+        var found: [String: [RecordedCall]] = [:]
+        for key in keys where records[key] != nil { found[key] = calls[key] ?? [] }
+        return found
+    }
 }

@@ -115,7 +115,9 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                         record.item.map { .text($0.serialized()) } ?? .null, record.error.map { .text($0) } ?? .null,
                         .integer(Int64(record.usage.inputTokens)), .integer(Int64(record.usage.outputTokens)),
                         .real(record.usage.costUSD), .integer(Int64(record.latencyMS)),
-                        .integer(Int64(record.attempts)), record.calls.last.map { .text($0.requestHash) } ?? .null,
+                        .integer(Int64(record.attempts)),
+                        // Every call's hash, in order (a chain of thought makes two).
+                        record.calls.isEmpty ? .null : .text(record.calls.map(\.requestHash).joined(separator: ",")),
                         .real(now),
                     ])
                 for call in record.calls {
@@ -158,16 +160,25 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         }
     }
 
-    package func call(forRequestHash hash: String) async throws -> RecordedCall? {
-        try await onQueue { database in
-            guard
-                let row = try database.query(
-                    "SELECT request_hash, provider, request, response FROM calls WHERE request_hash = ?", [.text(hash)]
-                ).first, let provider = row[1].text, let request = row[2].text, let response = row[3].text
-            else { return nil }
-            return RecordedCall(
-                requestHash: hash, provider: provider, request: try JSONValue(parsing: request),
-                response: try JSONValue(parsing: response))
+    package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
+        guard !keys.isEmpty else { return [:] }
+        return try await onQueue { database in
+            var found: [String: [RecordedCall]] = [:]
+            for key in keys {
+                guard let hashes = try database.query("SELECT request_hash FROM results WHERE key = ?", [.text(key)]).first?.first?.text
+                else { continue }
+                found[key] = try hashes.split(separator: ",").compactMap { hash in
+                    guard
+                        let row = try database.query(
+                            "SELECT provider, request, response FROM calls WHERE request_hash = ?", [.text(String(hash))]
+                        ).first, let provider = row[0].text, let request = row[1].text, let response = row[2].text
+                    else { return nil }
+                    return RecordedCall(
+                        requestHash: String(hash), provider: provider, request: try JSONValue(parsing: request),
+                        response: try JSONValue(parsing: response))
+                }
+            }
+            return found
         }
     }
 

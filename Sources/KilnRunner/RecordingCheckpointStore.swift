@@ -1,0 +1,37 @@
+import Foundation
+import KilnBasics
+import KilnStore
+
+/// Passes everything to a store and notes every record it served: the records a run's outputs depend on, which
+/// is what `freeze` puts in the cassette.
+final class RecordingCheckpointStore: CheckpointStore, @unchecked Sendable {
+    // @unchecked Sendable: `served` is only touched under `lock`.
+    private let base: any CheckpointStore
+    private let lock = NSLock()
+    private var served: [String: CheckpointRecord] = [:]
+
+    init(_ base: any CheckpointStore) { self.base = base }
+
+    func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
+        let found = try await base.records(forKeys: keys)
+        lock.withLock { served.merge(found) { $1 } }
+        return found
+    }
+
+    func write(_ records: [CheckpointRecord]) async throws { try await base.write(records) }
+
+    func tallies() async throws -> [StageTally] { try await base.tallies() }
+
+    func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] { try await base.calls(forKeys: keys) }
+
+    /// The records served so far, with their calls.
+    func servedRecords() async throws -> [CheckpointRecord] {
+        let records = lock.withLock { Array(served.values) }
+        let calls = try await base.calls(forKeys: records.map(\.key))
+        return records.map { record in
+            var record = record
+            record.calls = calls[record.key] ?? []
+            return record
+        }
+    }
+}

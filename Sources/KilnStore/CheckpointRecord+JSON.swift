@@ -1,0 +1,51 @@
+package import KilnBasics
+import KilnModel
+
+extension CheckpointRecord {
+    /// The record as one cassette line: everything needed to serve the unit again, calls included.
+    package var json: JSONValue {
+        var object = JSONObject()
+        object["key"] = .string(key)
+        object["stage"] = .string(stage)
+        object["status"] = .string(status.rawValue)
+        object["item"] = item ?? .null
+        object["error"] = error.map(JSONValue.string) ?? .null
+        object["usage"] = .object(
+            JSONObject([
+                ("input_tokens", .integer(usage.inputTokens)), ("output_tokens", .integer(usage.outputTokens)),
+                ("cost_usd", .double(usage.costUSD)),
+            ]))
+        object["latency_ms"] = .integer(latencyMS)
+        object["attempts"] = .integer(attempts)
+        object["calls"] = .array(
+            calls.map { call in
+                .object(
+                    JSONObject([
+                        ("request_hash", .string(call.requestHash)), ("provider", .string(call.provider)),
+                        ("request", call.request), ("response", call.response),
+                    ]))
+            })
+        return .object(object)
+    }
+
+    /// A record from a cassette line; nil when a required field is missing.
+    package init?(json: JSONValue) {
+        guard let key = json["key"]?.stringValue, let stage = json["stage"]?.stringValue,
+            let status = json["status"]?.stringValue.flatMap(Status.init(rawValue:))
+        else { return nil }
+        let number = { (value: JSONValue?) in value?.numberValue ?? 0 }
+        self.init(
+            key: key, stage: stage, status: status, item: json["item"].flatMap { $0 == .null ? nil : $0 },
+            error: json["error"]?.stringValue,
+            usage: Usage(
+                inputTokens: Int(number(json["usage"]?["input_tokens"])), outputTokens: Int(number(json["usage"]?["output_tokens"])),
+                costUSD: number(json["usage"]?["cost_usd"])),
+            latencyMS: Int(number(json["latency_ms"])), attempts: Int(number(json["attempts"])),
+            calls: (json["calls"]?.arrayValue ?? []).compactMap { call in
+                guard let hash = call["request_hash"]?.stringValue, let provider = call["provider"]?.stringValue,
+                    let request = call["request"], let response = call["response"]
+                else { return nil }
+                return RecordedCall(requestHash: hash, provider: provider, request: request, response: response)
+            })
+    }
+}
