@@ -55,9 +55,11 @@ package final class DocumentSearch: Sendable {
             let store = try SQLiteCheckpointStore(path: statePath)
             self.pool = pool
             embedder = EmbeddingClient(
-                settings: embeddings, provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
-                executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store, stageID: stage.id,
-                mode: CacheMode(useCache: true, offline: false))
+                settings: embeddings,
+                access: CallAccess(
+                    provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
+                    executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store, stageID: stage.id,
+                    mode: CacheMode(useCache: true, offline: false)))
         } else {
             pool = nil
             embedder = nil

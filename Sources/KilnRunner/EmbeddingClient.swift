@@ -8,12 +8,8 @@ import KilnStore
 /// and a repeated search query is free.
 struct EmbeddingClient: Sendable {
     let settings: EmbeddingSettings
-    let provider: ProviderConfig?
-    let entry: ProviderPool.Entry?
-    let executor: CallExecutor?
-    let store: any CheckpointStore
-    let stageID: String
-    let mode: CacheMode
+    let access: CallAccess
+    var provider: ProviderConfig? { access.provider }
 
     /// What a batch came to.
     enum Batch: Sendable {
@@ -41,12 +37,12 @@ struct EmbeddingClient: Sendable {
     func vectors(for texts: [String]) async throws(RunStop) -> Batch {
         let keys = texts.map(key(for:))
         var found: [String: CheckpointRecord] = [:]
-        if mode.useCache || mode.offline { found = (try? await store.records(forKeys: keys)) ?? [:] }
+        if access.mode.useCache || access.mode.offline { found = (try? await access.store.records(forKeys: keys)) ?? [:] }
         var vectors = keys.map { found[$0]?.item.flatMap(Self.vector) }
         let missing = vectors.indices.filter { vectors[$0] == nil }
         guard !missing.isEmpty else { return .vectors(vectors.compactMap { $0 }, computed: 0, usage: Usage(), requests: 0) }
-        guard !mode.offline else { return .missing(missing.count) }
-        guard let entry, let executor else { return .missing(missing.count) }
+        guard !access.mode.offline else { return .missing(missing.count) }
+        guard let entry = access.entry, let executor = access.executor else { return .missing(missing.count) }
         switch try await executor.embed(missing.map { texts[$0] }, model: settings.model, on: entry) {
         case .succeeded(let computed, _, let call, let attempts, let usage, let latency):
             var records: [CheckpointRecord] = []
@@ -54,12 +50,12 @@ struct EmbeddingClient: Sendable {
                 vectors[index] = computed[position]
                 records.append(
                     CheckpointRecord(
-                        key: keys[index], stage: stageID, status: .done, item: .array(computed[position].map { .double(Double($0)) }),
+                        key: keys[index], stage: access.stageID, status: .done, item: .array(computed[position].map { .double(Double($0)) }),
                         // The call and its usage are recorded once, with the batch's first text.
                         usage: position == 0 ? usage : Usage(), latencyMS: latency, attempts: attempts,
                         calls: position == 0 ? [call] : []))
             }
-            try? await store.write(records)
+            try? await access.store.write(records)
             return .vectors(vectors.compactMap { $0 }, computed: missing.count, usage: usage, requests: attempts)
         case .failed(let reason, let attempts, let usage):
             return .failed(reason, usage: usage, requests: attempts)

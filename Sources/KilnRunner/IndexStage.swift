@@ -113,7 +113,7 @@ struct IndexStage: Sendable {
         let identity = embedder.modelIdentity
         try await index.perform { try $0.useEmbeddingModel(identity) }
         let batchSize = embedder.settings.batchSize
-        let concurrency = embedder.entry?.provider.config.maxConcurrency ?? 1
+        let concurrency = embedder.access.entry?.provider.config.maxConcurrency ?? 1
         var after: Int64 = 0
         while !shouldStop(), changes.stop == nil {
             let window = try await index.perform { [after] in try $0.chunksWithoutVectors(after: after, limit: batchSize * concurrency) }

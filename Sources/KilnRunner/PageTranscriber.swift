@@ -15,12 +15,8 @@ struct PageTranscriber: Sendable {
         headings, - for list items, | tables |. Output only the transcription. If the page has no text, output nothing.
         """
 
-    let provider: ProviderConfig?
-    let entry: ProviderPool.Entry?
-    let executor: CallExecutor?
-    let store: any CheckpointStore
-    let stageID: String
-    let mode: CacheMode
+    let access: CallAccess
+    var provider: ProviderConfig? { access.provider }
 
     enum Outcome: Sendable {
         case text(String, computed: Bool, usage: Usage, requests: Int)
@@ -41,12 +37,12 @@ struct PageTranscriber: Sendable {
     func transcribe(_ image: ChatImage) async throws(RunStop) -> Outcome {
         let key = CheckpointKey.make(
             JSONObject([("stage_type", .string("transcription")), ("setup", fingerprint), ("image", .string(SHA256.hex(image.base64)))]))
-        if mode.useCache || mode.offline, let record = try? await store.records(forKeys: [key])[key], record.status == .done,
+        if access.mode.useCache || access.mode.offline, let record = try? await access.store.records(forKeys: [key])[key], record.status == .done,
             let text = record.item?["text"]?.stringValue
         {
             return .text(text, computed: false, usage: Usage(), requests: 0)
         }
-        guard !mode.offline, let entry, let executor else { return .missing }
+        guard !access.mode.offline, let entry = access.entry, let executor = access.executor else { return .missing }
         let outcome = try await executor.execute(request(for: image), on: entry) { response -> Result<String, ValidationFailure> in
             guard let choice = response.choices.first else { return .failure(ValidationFailure("the answer has no text")) }
             // A model that answers with a refusal or a fence around the text still gave the page: keep it as text.
@@ -54,9 +50,9 @@ struct PageTranscriber: Sendable {
         }
         switch outcome {
         case .succeeded(let text, _, let call, let attempts, let usage, let latency):
-            try? await store.write([
+            try? await access.store.write([
                 CheckpointRecord(
-                    key: key, stage: stageID, status: .done, item: .object(JSONObject([("text", .string(text))])), usage: usage,
+                    key: key, stage: access.stageID, status: .done, item: .object(JSONObject([("text", .string(text))])), usage: usage,
                     latencyMS: latency, attempts: attempts, calls: [call])
             ])
             return .text(text, computed: true, usage: usage, requests: attempts)

@@ -10,9 +10,7 @@ extension RunEngine {
         report: inout StageReport, emit: (PipelineItem) async throws -> Void
     ) async throws -> RunStop? {
         let transcriber = settings.extractionProvider.map { name in
-            PageTranscriber(
-                provider: pipeline.provider(named: name), entry: pool[name], executor: options.offline ? nil : executor, store: store,
-                stageID: context.stage.id, mode: context.mode)
+            PageTranscriber(access: access(to: name, context: context, store: store, pool: pool, executor: executor))
         }
         let stage = IngestStage(
             stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory, store: store, mode: context.mode,
@@ -68,8 +66,8 @@ extension RunEngine {
         }
         let embedder = settings.embeddings.map { embeddings in
             EmbeddingClient(
-                settings: embeddings, provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
-                executor: options.offline ? nil : executor, store: store, stageID: context.stage.id, mode: context.mode)
+                settings: embeddings,
+                access: access(to: embeddings.provider, context: context, store: store, pool: pool, executor: executor))
         }
         let stage = IndexStage(
             stageID: context.stage.id, settings: settings, indexPath: path, embedder: embedder, dryRun: options.dryRun)
@@ -92,5 +90,14 @@ extension RunEngine {
         report.note(summary)
         for failure in changes.failures { report.note(failure) }
         return changes.stop
+    }
+
+    /// A stage's way to one provider; no executor offline.
+    private func access(
+        to provider: String, context: StageContext, store: any CheckpointStore, pool: ProviderPool, executor: CallExecutor
+    ) -> CallAccess {
+        CallAccess(
+            provider: pipeline.provider(named: provider), entry: pool[provider], executor: options.offline ? nil : executor,
+            store: store, stageID: context.stage.id, mode: context.mode)
     }
 }

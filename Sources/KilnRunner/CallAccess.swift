@@ -1,0 +1,13 @@
+import KilnModel
+import KilnStore
+
+/// What a helper that calls one provider for a stage needs: the provider as declared, its pool entry and the
+/// executor (nil offline: no call can be made), the store it caches in, and the stage's cache mode.
+struct CallAccess: Sendable {
+    let provider: ProviderConfig?
+    let entry: ProviderPool.Entry?
+    let executor: CallExecutor?
+    let store: any CheckpointStore
+    let stageID: String
+    let mode: CacheMode
+}
