@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev libpoppler-glib-dev zlib1g-dev
 BIN := .build/debug/kiln-pipe
 
-.PHONY: all setup build demo test bench completions report-check clean
+.PHONY: all setup build demo test test-real real-llm bench completions report-check clean
 
 all: build
 
@@ -38,6 +38,20 @@ demo: build
 
 test: setup
 	$(SWIFT) test
+
+# A real OpenAI-compatible server on loopback: llama.cpp (PyPI wheel xllamacpp) serving SmolLM2-135M-Instruct on
+# $(LLM_PORT) and all-MiniLM-L6-v2 embeddings on $(LLM_PORT)+1, offline (../shared/real-llm; ~2 min the first time).
+REAL_LLM ?= ../shared/real-llm
+LLM_PORT ?= 8011
+real-llm:
+	bash $(REAL_LLM)/setup.sh
+	PORT=$(LLM_PORT) bash $(REAL_LLM)/serve.sh
+
+# The quickstart (topics -> inputs -> answers -> LLM judge + G-Eval -> split -> three exports) and a documents
+# pipeline with real embeddings, against that server; stops it afterwards.
+test-real: build real-llm
+	@KILN_REAL_LLM=http://127.0.0.1:$(LLM_PORT)/v1 KILN_REAL_EMBEDDINGS=http://127.0.0.1:$$(($(LLM_PORT) + 1))/v1 \
+	  $(SWIFT) test --filter RealModel; status=$$?; PORT=$(LLM_PORT) bash $(REAL_LLM)/serve.sh stop >/dev/null; exit $$status
 
 # Ratios measured side by side in one run (release build; BENCH_ITEMS=N to change the call count).
 bench: setup

@@ -46,7 +46,8 @@ extension PipelineBuilder {
                 at: node, "provider '\(name)' is missing required key 'model'",
                 hint: "name the model the endpoint serves, e.g. model: gpt-4o-mini")
         }
-        let baseURL = reader.string(fields["base_url"], "base_url")
+        // An empty base_url (`"${LLM_BASE_URL:-}"` with the variable unset) means the kind's default endpoint.
+        let baseURL = reader.string(fields["base_url"], "base_url", nonEmpty: false).flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
         if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
             reader.error(
                 at: fields["base_url"], "base_url must start with http:// or https://, got '\(baseURL)'",

@@ -137,7 +137,7 @@ struct JudgeStage: UnitStage {
         -> Result<JSONObject, ValidationFailure>
     {
         guard let object = AnswerValidation.extractJSON(from: choice.text) else {
-            return .failure(ValidationFailure("the verdict is not a JSON object: \(choice.text.prefix(80))"))
+            return .failure(ValidationFailure(AnswerValidation.notJSON("the verdict", text: choice.text, finishReason: choice.finishReason)))
         }
         var scores = JSONObject()
         var fellBack: [String] = []

@@ -119,7 +119,9 @@ struct OutputsStage: UnitStage {
             let request = ChatRequest(
                 messages: messages, params: params, structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
             let schema = task.outputSchema
-            switch try await executor.execute(request, on: entry, validate: { AnswerValidation.validate($0.choices[0].text, schema: schema) }) {
+            switch try await executor.execute(request, on: entry, validate: {
+                AnswerValidation.validate($0.choices[0].text, schema: schema, finishReason: $0.choices[0].finishReason)
+            }) {
             case .succeeded(let value, let response, let call, let attempts, let callUsage, let latency):
                 usage += callUsage
                 requests += attempts

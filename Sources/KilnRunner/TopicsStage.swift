@@ -151,8 +151,10 @@ struct TopicsStage: Sendable {
         }
     }
 
-    /// `count` distinct, non-empty subtopics that repeat none of the existing ones (compared case- and
-    /// space-insensitively); extra ones are ignored, too few is an invalid answer that is regenerated.
+    /// Up to `count` distinct, non-empty subtopics that repeat none of the existing ones (compared case- and
+    /// space-insensitively); extra ones are ignored. Fewer than asked are kept, as Kiln keeps what the model
+    /// returns (small models repeat themselves, and regenerating at a low temperature rarely helps); an answer
+    /// with no new subtopic at all is invalid and regenerated.
     static func subtopics(in text: String, count: Int, existing: [String]) -> Result<[String], ValidationFailure> {
         guard let list = AnswerValidation.extractJSON(from: text)?["subtopics"]?.arrayValue else {
             return .failure(ValidationFailure("no subtopics list in the answer"))
@@ -169,7 +171,8 @@ struct TopicsStage: Sendable {
             }
             if kept.count == count { return .success(kept) }
         }
+        guard kept.isEmpty else { return .success(kept) }
         let detail = repeats.isEmpty ? "" : " (repeated: \(repeats.prefix(3).joined(separator: ", ")))"
-        return .failure(ValidationFailure("\(kept.count) distinct new subtopics instead of \(count)\(detail)"))
+        return .failure(ValidationFailure("no new subtopic in the answer\(detail)"))
     }
 }
