@@ -29,7 +29,7 @@ import Testing
     @Test func validatesTheQuickstartPipeline() throws {
         let outcome = try KilnPipeBinary.run(["validate", "pipelines/quickstart.yml"])
         #expect(outcome.status == 0, "\(outcome.stdout)")
-        #expect(outcome.stdout.hasPrefix("pipelines/quickstart.yml: valid: 3 providers, 6 stages"))
+        #expect(outcome.stdout.hasPrefix("pipelines/quickstart.yml: valid: 3 providers, 9 stages"))
     }
 
     @Test func runsTheDemoPipelineWithNoKeyAndResumesWithNoCall() throws {
