@@ -3,7 +3,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev libxml2-dev libpoppler-glib-dev zlib1g-dev
 BIN := .build/debug/kiln-pipe
 
-.PHONY: all setup build demo test test-real real-llm bench completions report-check clean
+.PHONY: all setup build demo test kiln-reference test-real real-llm bench completions report-check clean
 
 all: build
 
@@ -36,14 +36,27 @@ demo: build
 	$(BIN) index pipelines/docs.yml
 	$(BIN) search pipelines/docs.yml "how long do returns take"
 
-test: setup
-	$(SWIFT) test
+# kiln-ai 1.2.0 from PyPI in a venv, as the reference reader of the Kiln projects kiln-pipe writes (its data model
+# only: pydantic and a few libraries, not the LLM stack). Tests that need it are skipped without it.
+KILN_REFERENCE := .build-kiln-reference
+kiln-reference:
+	@test -x $(KILN_REFERENCE)/bin/python && $(KILN_REFERENCE)/bin/python -c "import kiln_ai.datamodel" 2>/dev/null || { \
+	  python3 -m venv $(KILN_REFERENCE) && \
+	  $(KILN_REFERENCE)/bin/pip install -q pydantic jsonschema pyyaml anyio openai && \
+	  $(KILN_REFERENCE)/bin/pip install -q --no-deps kiln-ai==1.2.0; } || { \
+	  rm -rf $(KILN_REFERENCE); if [ -n "$$CI" ]; then echo "cannot install the kiln-ai reference reader"; exit 1; fi; \
+	  echo "kiln-ai reference reader not installed (no PyPI?): its checks are skipped"; }
+
+test: setup kiln-reference
+	@if [ -x $(KILN_REFERENCE)/bin/python ]; then export KILN_REFERENCE_PYTHON="$$(pwd)/$(KILN_REFERENCE)/bin/python"; fi; \
+	  $(SWIFT) test
 
 # A real OpenAI-compatible server on loopback: llama.cpp (PyPI wheel xllamacpp) serving SmolLM2-135M-Instruct on
 # $(LLM_PORT) and all-MiniLM-L6-v2 embeddings on $(LLM_PORT)+1, offline (../shared/real-llm; ~2 min the first time).
-REAL_LLM ?= ../shared/real-llm
+REAL_LLM ?= $(firstword $(wildcard ../shared/real-llm /work/shared/real-llm))
 LLM_PORT ?= 8011
 real-llm:
+	@test -n "$(REAL_LLM)" || { echo "the real-llm scripts are not at ../shared/real-llm: set REAL_LLM=<folder>"; exit 2; }
 	bash $(REAL_LLM)/setup.sh
 	PORT=$(LLM_PORT) bash $(REAL_LLM)/serve.sh
 

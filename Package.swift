@@ -196,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "KilnCommandsTests",
             dependencies: ["kiln-pipe", "KilnFakeProvider"],
+            exclude: ["Support"],
             swiftSettings: strictSettings
         ),
     ]

@@ -274,11 +274,25 @@ package final class RunEngine: Sendable {
                 var order: [String] = []
                 // The same for every item: computed once.
                 let (format, system, instructions) = (stage.format, stage.systemMessage, stage.thinkingInstructions)
+                // `kiln_project:` writes task runs into a Kiln project; files too when `out:` is given.
+                var project = try settings.kilnProject.flatMap { path -> KilnProjectWriter? in
+                    options.dryRun ? nil : try KilnProjectWriter(
+                        projectFile: path.hasPrefix("/") ? path : baseDirectory + "/" + path, pipeline: pipeline, stageID: context.stage.id)
+                }
+                let writesFiles = settings.out != nil || settings.kilnProject == nil
                 for channel in context.inputs {
                     while let item = await channel.receive() {
                         let part = item.fields["split"]?.stringValue
                         if let part, !settings.parts.isEmpty, !settings.parts.contains(part) { continue }
                         let name = part ?? ""
+                        try project?.write(item)
+                        guard writesFiles else {
+                            counts[name, default: 0] += 1
+                            if counts[name] == 1 { order.append(name) }
+                            report.items += 1
+                            report.computed += 1
+                            continue
+                        }
                         let line: String
                         do {
                             line = try ExportFormatter.line(
@@ -302,6 +316,16 @@ package final class RunEngine: Sendable {
                         report.items += 1
                         report.computed += 1
                     }
+                }
+                if let project {
+                    let upstream = context.stage.from.first.flatMap { pipeline.stage(withID: $0) }
+                    var split: SplitSettings?
+                    if case .split(let settings) = upstream?.settings { split = settings }
+                    let splitFile = try project.finish(split: split)
+                    let runs = project.written.values.reduce(0) { $0 + $1.count }
+                    report.note(
+                        "wrote \(runs) task runs to \(project.taskDirectory.path)\(splitFile.map { " and the dataset split \($0)" } ?? "")"
+                            + (project.skipped > 0 ? "; \(project.skipped) items without an output skipped" : ""))
                 }
                 for name in order {
                     guard let (path, writer) = writers[name] else { continue }

@@ -1,0 +1,184 @@
+package import Foundation
+package import KilnBasics
+package import KilnModel
+
+/// The `.kiln` records kiln-pipe writes into a Kiln project — a task, its runs and a dataset split — with Kiln
+/// 1.2.0's fields in its order (`v, id, created_at, created_by`, the class's fields, `model_type` last), so the
+/// Kiln app and the kiln-ai library load them. Ids are derived from content, so writing the same results again
+/// updates the same files instead of adding copies.
+package enum KilnProjectRecords {
+    /// The adapter name recorded as the source of everything kiln-pipe generated.
+    package static let adapterName = "kiln-pipe"
+
+    /// Who and when, as every Kiln record starts.
+    package struct Stamp: Sendable {
+        package var createdAt: String
+        package var createdBy: String
+
+        package init(createdAt: String, createdBy: String) {
+            self.createdAt = createdAt
+            self.createdBy = createdBy
+        }
+    }
+
+    /// A 12-digit id (Kiln's shape) derived from `seed`.
+    package static func id(for seed: String) -> String {
+        let hex = SHA256.hex("kiln-pipe:" + seed).prefix(15)
+        let number = UInt64(hex, radix: 16) ?? 0
+        let digits = String(number % 900_000_000_000 + 100_000_000_000)
+        return digits
+    }
+
+    /// Kiln's `string_to_valid_name`: NFKD, forbidden characters and controls to spaces, whitespace and `_` runs
+    /// collapsed, `_` and whitespace stripped at the ends.
+    package static func validName(_ name: String) -> String {
+        let forbidden = Set("/\\?%*:|\"<>.,;=\n")
+        var text = String(
+            name.decomposedStringWithCompatibilityMapping.unicodeScalars.map { scalar -> Character in
+                forbidden.contains(Character(scalar)) || scalar.value < 0x20 ? " " : Character(scalar)
+            })
+        text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        while text.contains("__") { text = text.replacingOccurrences(of: "__", with: "_") }
+        return text.trimmingCharacters(in: CharacterSet(charactersIn: "_")).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// A child folder's name: `<id> - <valid name of the first 32 characters>`.
+    package static func folderName(id: String, name: String) -> String {
+        "\(id) - \(validName(String(name.prefix(32))))"
+    }
+
+    /// `2025-03-14T09:49:14.594005Z`, as pydantic writes a UTC datetime (fraction omitted when zero).
+    package static func timestamp(_ date: Date) -> String {
+        let seconds = floor(date.timeIntervalSince1970)
+        let micros = Int(((date.timeIntervalSince1970 - seconds) * 1_000_000).rounded()) % 1_000_000
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let base = formatter.string(from: Date(timeIntervalSince1970: seconds))
+        return base + (micros == 0 ? "" : String(format: ".%06d", micros)) + "Z"
+    }
+
+    static func header(_ id: String, _ stamp: Stamp, nested: Bool = false) -> JSONObject {
+        var object = JSONObject([("v", .integer(1)), ("id", .string(id))])
+        if nested { object["path"] = .null }
+        object["created_at"] = .string(stamp.createdAt)
+        object["created_by"] = .string(stamp.createdBy)
+        return object
+    }
+
+    /// `task.kiln` for a pipeline's task.
+    package static func task(id: String, name: String, definition: TaskDefinition, stamp: Stamp) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(name)
+        object["description"] = .null
+        object["instruction"] = .string(definition.instruction)
+        object["requirements"] = .array(
+            definition.requirements.map { requirement in
+                .object(
+                    JSONObject([
+                        ("id", .string(Self.id(for: "\(id)/requirement/\(requirement.name)"))), ("name", .string(requirement.name)),
+                        ("description", .null), ("instruction", .string(requirement.instruction)),
+                        ("priority", .integer(requirement.priority)), ("type", .string(requirement.type.rawValue)),
+                    ]))
+            })
+        object["output_json_schema"] = definition.outputSchema.map { .string(PythonJSON.dumps($0)) } ?? .null
+        object["input_json_schema"] = definition.inputSchema.map { .string(PythonJSON.dumps($0)) } ?? .null
+        object["thinking_instruction"] = definition.thinkingInstruction.map(JSONValue.string) ?? .null
+        object["default_run_config_id"] = .null
+        object["turn_mode"] = .string("single_turn")
+        object["model_type"] = .string("task")
+        return .object(object)
+    }
+
+    /// What produced an answer, in Kiln's terms.
+    package struct Source: Sendable {
+        package var model: String
+        /// Kiln's provider name (`openai`, `openai_compatible`, `fireworks_ai`…).
+        package var provider: String
+
+        package init(model: String, provider: String) {
+            self.model = model
+            self.provider = provider
+        }
+
+        var json: JSONValue {
+            .object(
+                JSONObject([
+                    ("type", .string("synthetic")),
+                    (
+                        "properties",
+                        .object(
+                            JSONObject([
+                                ("model_name", .string(model)), ("model_provider", .string(provider)),
+                                ("adapter_name", .string(KilnProjectRecords.adapterName)),
+                            ]))
+                    ),
+                    ("run_config_id", .null), ("run_config", .null),
+                ]))
+        }
+    }
+
+    /// Tokens, cost and latency of a run.
+    package struct RunUsage: Sendable {
+        package var inputTokens: Int
+        package var outputTokens: Int
+        package var cost: Double
+        package var latencyMS: Int?
+
+        package init(inputTokens: Int, outputTokens: Int, cost: Double, latencyMS: Int?) {
+            self.inputTokens = inputTokens
+            self.outputTokens = outputTokens
+            self.cost = cost
+            self.latencyMS = latencyMS
+        }
+    }
+
+    /// `task_run.kiln`: a generated output of the task with its source; thinking as an intermediate output.
+    package static func taskRun(
+        id: String, input: String, output: String, source: Source, intermediate: [(String, String)], usage: RunUsage?,
+        tags: [String], stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["input"] = .string(input)
+        object["input_source"] = .null
+        var taskOutput = header(Self.id(for: "\(id)/output"), stamp, nested: true)
+        taskOutput["output"] = .string(output)
+        taskOutput["source"] = source.json
+        taskOutput["rating"] = .null
+        taskOutput["model_type"] = .string("task_output")
+        object["output"] = .object(taskOutput)
+        object["repair_instructions"] = .null
+        object["repaired_output"] = .null
+        object["intermediate_outputs"] = intermediate.isEmpty ? .null : .object(JSONObject(intermediate.map { ($0, .string($1)) }))
+        object["tags"] = .array(tags.map(JSONValue.string))
+        object["usage"] =
+            usage.map { usage in
+                .object(
+                    JSONObject([
+                        ("input_tokens", .integer(usage.inputTokens)), ("output_tokens", .integer(usage.outputTokens)),
+                        ("total_tokens", .integer(usage.inputTokens + usage.outputTokens)), ("cost", .double(usage.cost)),
+                        ("cached_tokens", .null), ("total_llm_latency_ms", usage.latencyMS.map(JSONValue.integer) ?? .null),
+                    ]))
+            } ?? .null
+        for key in ["cumulative_usage", "synthetic_user_usage", "trace", "parent_task_run_id", "eval_source"] { object[key] = .null }
+        object["model_type"] = .string("task_run")
+        return .object(object)
+    }
+
+    /// `dataset_split.kiln`: the parts with their fractions and the run ids in each.
+    package static func datasetSplit(
+        id: String, name: String, parts: [SplitPart], contents: [String: [String]], filter: String, stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(validName(name))
+        object["description"] = .string("Written by kiln-pipe.")
+        object["splits"] = .array(
+            parts.map { part in
+                .object(JSONObject([("name", .string(part.name)), ("description", .null), ("percentage", .double(part.fraction))]))
+            })
+        object["split_contents"] = .object(JSONObject(parts.map { ($0.name, .array((contents[$0.name] ?? []).map(JSONValue.string))) }))
+        object["filter"] = .string(filter)
+        object["model_type"] = .string("dataset_split")
+        return .object(object)
+    }
+}
