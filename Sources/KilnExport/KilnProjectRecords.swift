@@ -181,4 +181,82 @@ package enum KilnProjectRecords {
         object["model_type"] = .string("dataset_split")
         return .object(object)
     }
+
+    /// `task_run_config.kiln`: the model settings that produced runs (eval runs point at it).
+    package static func taskRunConfig(
+        id: String, name: String, source: Source, temperature: Double, topP: Double, structuredOutput: String, stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(validName(name))
+        object["description"] = .string("The model settings of a kiln-pipe provider.")
+        object["run_config_properties"] = .object(
+            JSONObject([
+                ("type", .string("kiln_agent")), ("model_name", .string(source.model)), ("model_provider_name", .string(source.provider)),
+                ("prompt_id", .string("simple_prompt_builder")), ("top_p", .double(topP)), ("temperature", .double(temperature)),
+                ("structured_output_mode", .string(structuredOutput)), ("thinking_level", .null), ("tools_config", .null),
+                ("input_transform", .null),
+            ]))
+        object["prompt"] = .null
+        object["starred"] = .bool(false)
+        object["model_type"] = .string("task_run_config")
+        return .object(object)
+    }
+
+    /// `eval.kiln`: an eval over the runs kiln-pipe wrote (tagged `kiln_pipe`), with the scores it produces.
+    package static func eval(
+        id: String, name: String, configID: String, outputScores: [(name: String, type: String)], stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(validName(name))
+        object["description"] = .string("Judge results of kiln-pipe stage '\(name)'.")
+        object["template"] = .null
+        object["current_config_id"] = .string(configID)
+        object["eval_set_filter_id"] = .null
+        object["eval_configs_filter_id"] = .null
+        object["train_set_filter_id"] = .null
+        object["splits"] = .object(
+            JSONObject([("test", .object(JSONObject([("source", .string("task_run")), ("filter_id", .string("tag::kiln_pipe"))])))]))
+        object["output_scores"] = .array(
+            outputScores.map { .object(JSONObject([("name", .string($0.name)), ("instruction", .null), ("type", .string($0.type))])) })
+        object["favourite"] = .bool(false)
+        object["priority"] = .null
+        object["status"] = .null
+        object["template_properties"] = .null
+        object["evaluation_data_type"] = .string("final_answer")
+        object["model_type"] = .string("eval")
+        return .object(object)
+    }
+
+    /// `eval_config.kiln`: the judge (model and method) and the steps it follows.
+    package static func evalConfig(id: String, name: String, source: Source, method: String, steps: [String], stamp: Stamp) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(validName(name))
+        object["model_name"] = .string(source.model)
+        object["model_provider"] = .string(source.provider)
+        object["config_type"] = .string(method)
+        object["properties"] = .object(JSONObject([("eval_steps", .array(steps.map(JSONValue.string)))]))
+        object["model_type"] = .string("eval_config")
+        return .object(object)
+    }
+
+    /// `eval_run.kiln`: one judged run — its scores and the judge's reasoning.
+    package static func evalRun(
+        id: String, datasetID: String, taskRunConfigID: String, input: String, output: String, scores: [(String, Double)],
+        reasoning: String?, stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["dataset_id"] = .string(datasetID)
+        object["scored_run_id"] = .null
+        object["task_run_config_id"] = .string(taskRunConfigID)
+        object["eval_config_eval"] = .bool(false)
+        object["input"] = .string(input)
+        object["output"] = .string(output)
+        object["reference_answer"] = .null
+        object["intermediate_outputs"] = reasoning.map { .object(JSONObject([("reasoning", .string($0))])) } ?? .null
+        object["task_run_trace"] = .null
+        object["scores"] = .object(JSONObject(scores.map { ($0, .double($1)) }))
+        for key in ["task_run_usage", "eval_usage", "eval_input_id", "skipped_reason", "skipped_detail"] { object[key] = .null }
+        object["model_type"] = .string("eval_run")
+        return .object(object)
+    }
 }

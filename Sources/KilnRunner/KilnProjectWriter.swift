@@ -13,11 +13,17 @@ struct KilnProjectWriter {
     let pipeline: Pipeline
     let stageID: String
     let stamp: KilnProjectRecords.Stamp
+    /// The judge stage whose scores the items carry, if any: its results become a Kiln eval.
+    let judge: (id: String, settings: JudgeSettings)?
     private(set) var written: [String: [String]] = [:]
     private(set) var skipped = 0
+    private(set) var evalRuns = 0
+    private var runConfigs: [String: String] = [:]
+    private var evalConfigFolder: URL?
 
     /// Finds the task in the project (or creates it for an inline task).
-    init(projectFile: String, pipeline: Pipeline, stageID: String) throws {
+    init(projectFile: String, pipeline: Pipeline, stageID: String, judge: (id: String, settings: JudgeSettings)?) throws {
+        self.judge = judge
         let projectURL = URL(fileURLWithPath: projectFile).standardizedFileURL
         guard let data = FileManager.default.contents(atPath: projectURL.path), (try? JSONValue(parsing: String(decoding: data, as: UTF8.self)))?["model_type"] == .string("project")
         else {
@@ -93,6 +99,70 @@ struct KilnProjectWriter {
             intermediate: intermediate, usage: usage, tags: ["kiln_pipe"], stamp: Self.keptStamp(of: file) ?? stamp)
         try Self.write(record, to: file)
         written[item.fields["split"]?.stringValue ?? "", default: []].append(id)
+        if let judge, let scores = item.fields["scores"]?.objectValue, scores.count > 0 {
+            try writeEvalRun(
+                scores: scores, runID: id, item: item, input: text(item.fields["input"] ?? .string("")), output: text(output),
+                config: config, source: source, judge: judge)
+        }
+    }
+
+    /// Writes a judged item as an eval run of the judge stage's eval, with the run config of the model it judged.
+    private mutating func writeEvalRun(
+        scores: JSONObject, runID: String, item: PipelineItem, input: String, output: String, config: ProviderConfig?,
+        source: KilnProjectRecords.Source, judge: (id: String, settings: JudgeSettings)
+    ) throws {
+        let providerName = config?.name ?? source.model
+        if runConfigs[providerName] == nil {
+            let id = KilnProjectRecords.id(for: "run_config/\(taskID)/\(providerName)")
+            let file = taskDirectory.appendingPathComponent("run_configs")
+                .appendingPathComponent(KilnProjectRecords.folderName(id: id, name: providerName)).appendingPathComponent("task_run_config.kiln")
+            try Self.write(
+                KilnProjectRecords.taskRunConfig(
+                    id: id, name: providerName, source: source, temperature: config?.params.temperature ?? 1, topP: config?.params.topP ?? 1,
+                    structuredOutput: config?.structuredOutput?.rawValue ?? "json_schema", stamp: Self.keptStamp(of: file) ?? stamp),
+                to: file)
+            runConfigs[providerName] = id
+        }
+        let folder = try evalConfigFolder ?? writeEval(scores: scores, judge: judge)
+        evalConfigFolder = folder
+        let runs = folder.appendingPathComponent("runs")
+        let evalRunID = KilnProjectRecords.id(for: "eval_run/\(judge.id)/\(runID)")
+        let file = runs.appendingPathComponent("\(evalRunID)/eval_run.kiln")
+        let values = scores.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) } }
+        try Self.write(
+            KilnProjectRecords.evalRun(
+                id: evalRunID, datasetID: runID, taskRunConfigID: runConfigs[providerName] ?? "", input: input, output: output,
+                scores: values, reasoning: item.fields["judge"]?["reasoning"]?.stringValue, stamp: Self.keptStamp(of: file) ?? stamp),
+            to: file)
+        evalRuns += 1
+    }
+
+    /// The eval and its judge config, from the first judged item's score names; returns the config's folder.
+    private func writeEval(scores: JSONObject, judge: (id: String, settings: JudgeSettings)) throws -> URL {
+        let requirements = judge.settings.rubric.isEmpty ? (pipeline.task?.requirements ?? []) : judge.settings.rubric
+        let types = Dictionary(requirements.map { ($0.name, $0.type.rawValue) }) { first, _ in first }
+        let outputScores = scores.map { entry -> (name: String, type: String) in
+            if entry.key == "overall" { return (entry.key, judge.settings.score.rawValue) }
+            return (entry.key, types[entry.key] ?? "pass_fail")  // assertions pass (1) or fail (0)
+        }
+        let evalID = KilnProjectRecords.id(for: "eval/\(taskID)/\(judge.id)")
+        let configID = KilnProjectRecords.id(for: "eval_config/\(evalID)")
+        let evalFolder = taskDirectory.appendingPathComponent("evals").appendingPathComponent(KilnProjectRecords.folderName(id: evalID, name: judge.id))
+        let judgeConfig = judge.settings.provider.flatMap { pipeline.provider(named: $0) }
+        let source = KilnProjectRecords.Source(model: judgeConfig?.model ?? "assertions", provider: Self.kilnProvider(judgeConfig))
+        let configName = "\(judge.settings.provider ?? "assertions") \(judgeConfig?.model ?? "")"
+        let configFolder = evalFolder.appendingPathComponent("configs").appendingPathComponent(KilnProjectRecords.folderName(id: configID, name: configName))
+        let evalFile = evalFolder.appendingPathComponent("eval.kiln")
+        try Self.write(
+            KilnProjectRecords.eval(id: evalID, name: judge.id, configID: configID, outputScores: outputScores, stamp: Self.keptStamp(of: evalFile) ?? stamp),
+            to: evalFile)
+        let configFile = configFolder.appendingPathComponent("eval_config.kiln")
+        try Self.write(
+            KilnProjectRecords.evalConfig(
+                id: configID, name: configName, source: source, method: judge.settings.method.rawValue,
+                steps: requirements.map(\.instruction), stamp: Self.keptStamp(of: configFile) ?? stamp),
+            to: configFile)
+        return configFolder
     }
 
     /// Writes the dataset split of the parts written, when the items came through a split stage.
@@ -114,7 +184,7 @@ struct KilnProjectWriter {
     static func kilnProvider(_ config: ProviderConfig?) -> String {
         guard let config else { return "openai_compatible" }
         switch config.kind {
-        case .fake: return "kiln_pipe_fake"
+        case .fake: return "openai_compatible"  // kiln-pipe's fake speaks the OpenAI API
         case .anthropic: return "anthropic"
         case .gemini: return "gemini_api"
         case .openai:

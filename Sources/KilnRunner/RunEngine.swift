@@ -182,6 +182,19 @@ package final class RunEngine: Sendable {
         return stopReason
     }
 
+    /// The closest judge stage upstream of `stage` (its scores are what the items carry).
+    func nearestJudge(above stage: StageSpec) -> (id: String, settings: JudgeSettings)? {
+        var frontier = stage.from
+        var seen = Set<String>()
+        while !frontier.isEmpty {
+            let id = frontier.removeFirst()
+            guard seen.insert(id).inserted, let upstream = pipeline.stage(withID: id) else { continue }
+            if case .judge(let settings) = upstream.settings { return (upstream.id, settings) }
+            frontier += upstream.from
+        }
+        return nil
+    }
+
     /// The named stages and every stage they read from, directly or not.
     static func upstreamClosure(of names: Set<String>, in pipeline: Pipeline) -> Set<String> {
         var needed = names
@@ -277,7 +290,8 @@ package final class RunEngine: Sendable {
                 // `kiln_project:` writes task runs into a Kiln project; files too when `out:` is given.
                 var project = try settings.kilnProject.flatMap { path -> KilnProjectWriter? in
                     options.dryRun ? nil : try KilnProjectWriter(
-                        projectFile: path.hasPrefix("/") ? path : baseDirectory + "/" + path, pipeline: pipeline, stageID: context.stage.id)
+                        projectFile: path.hasPrefix("/") ? path : baseDirectory + "/" + path, pipeline: pipeline, stageID: context.stage.id,
+                        judge: nearestJudge(above: context.stage))
                 }
                 let writesFiles = settings.out != nil || settings.kilnProject == nil
                 for channel in context.inputs {
@@ -324,7 +338,7 @@ package final class RunEngine: Sendable {
                     let splitFile = try project.finish(split: split)
                     let runs = project.written.values.reduce(0) { $0 + $1.count }
                     report.note(
-                        "wrote \(runs) task runs to \(project.taskDirectory.path)\(splitFile.map { " and the dataset split \($0)" } ?? "")"
+                        "wrote \(runs) task runs\(project.evalRuns > 0 ? " and \(project.evalRuns) eval runs" : "") to \(project.taskDirectory.path)\(splitFile.map { " and the dataset split \($0)" } ?? "")"
                             + (project.skipped > 0 ? "; \(project.skipped) items without an output skipped" : ""))
                 }
                 for name in order {

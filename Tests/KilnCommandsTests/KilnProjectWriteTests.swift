@@ -21,6 +21,7 @@ import Testing
         name: kw
         providers:
           gen: {kind: fake, model: fake-gen}
+          judge: {kind: fake, model: fake-judge}
         task:
           name: Support reply
           instruction: Reply to the customer.
@@ -31,7 +32,8 @@ import Testing
         stages:
           - {id: rows, type: load, path: rows.jsonl}
           - {id: answers, type: outputs, from: rows, models: [gen]}
-          - {id: split, type: split, from: answers, preset: train_test}
+          - {id: judged, type: judge, from: answers, provider: judge, assertions: [{type: json_schema_valid}]}
+          - {id: split, type: split, from: judged, preset: train_test}
           - {id: kiln, type: export, from: split, kiln_project: proj/project.kiln}
         """
 
@@ -59,7 +61,7 @@ import Testing
 
         let first = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
-        #expect(first.stdout.contains("wrote 10 task runs to"), "\(first.stdout)")
+        #expect(first.stdout.contains("wrote 10 task runs and 10 eval runs to"), "\(first.stdout)")
         let project = directory.appendingPathComponent("proj")
         let files = Self.files(under: project)
         let runs = files.keys.filter { $0.hasSuffix("/task_run.kiln") }
@@ -69,6 +71,11 @@ import Testing
         #expect(files.keys.contains { $0.wholeMatch(of: /tasks\/\d{12} - Support reply\/task\.kiln/) != nil })
         let split = try #require(files.first { $0.key.wholeMatch(of: /tasks\/\d{12} - Support reply\/dataset_splits\/\d{12} - kw kiln\/dataset_split\.kiln/) != nil })
         #expect(split.value.contains(#""percentage": 0.8"#) && split.value.contains(#""filter": "all""#))
+        // The judge stage's results: an eval with its judge config, one eval run per judged run, and the run
+        // config of the model that was judged.
+        let evalRuns = files.keys.filter { $0.wholeMatch(of: /tasks\/\d{12} - Support reply\/evals\/\d{12} - judged\/configs\/\d{12} - judge fake-judge\/runs\/\d{12}\/eval_run\.kiln/) != nil }
+        #expect(evalRuns.count == 10, "\(files.keys.sorted())")
+        #expect(files.keys.contains { $0.hasSuffix(" - gen/task_run_config.kiln") })
         // Kiln's JSON conventions: two-space indent, v / id / created_at / created_by first, model_type last, no
         // trailing newline, non-ASCII raw.
         let run = try #require(runs.first.flatMap { files[$0] })
@@ -107,5 +114,11 @@ import Testing
         #expect(splits.count == 1)
         #expect((splits.first?["missing"] as? [String])?.isEmpty == true)
         #expect((splits.first?["contents"] as? [String: Int]).map { $0.values.reduce(0, +) } == 10)
+        let evals = try #require(task["evals"] as? [[String: Any]])
+        #expect(evals.count == 1)
+        #expect(evals.first?["runs"] as? Int == 10)
+        #expect(evals.first?["scores"] as? [String] == ["json_schema_valid", "overall", "polite"])
+        #expect((evals.first?["dangling"] as? [String])?.isEmpty == true)
+        #expect(task["run_configs"] as? Int == 1)
     }
 }

@@ -23,5 +23,21 @@ for task in project.tasks():
             "contents": {name: len(members) for name, members in split.split_contents.items()},
             "missing": [i for members in split.split_contents.values() for i in members if i not in ids],
         })
+    entry["evals"] = []
+    for evaluation in task.evals():
+        configs = evaluation.configs()
+        eval_runs = []
+        for config in configs:
+            for run in config.runs():
+                # Rebuilt under its config, so the validators that compare scores with the eval's run too.
+                fields = {key: value for key, value in run.model_dump().items() if key not in ("path", "model_type")}
+                type(run)(parent=config, **fields)
+                eval_runs.append(run)
+        entry["evals"].append({
+            "name": evaluation.name, "scores": [score.name for score in evaluation.output_scores],
+            "configs": [config.config_type.value for config in configs], "runs": len(eval_runs),
+            "dangling": [run.id for run in eval_runs if run.dataset_id not in ids],
+        })
+    entry["run_configs"] = len(task.run_configs())
     summary["tasks"].append(entry)
 print(json.dumps(summary))
