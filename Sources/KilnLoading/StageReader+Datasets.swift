@@ -108,7 +108,12 @@ extension StageReader {
                 hint: "use \(target.acceptedFormats.map(\.rawValue).joined(separator: " or ")), or drop 'format' to use the target's")
             valid = false
         }
-        if strategy == .finalAndIntermediateR1Compatible, let effectiveFormat,
+        if let target, let strategy, strategy != .finalAndIntermediate, !target.acceptedStrategies.contains(strategy) {
+            reader.error(
+                at: strategyNode, "\(target.rawValue) fine-tuning does not take strategy '\(strategy.rawValue)'",
+                hint: "use \(target.acceptedStrategies.map(\.rawValue).joined(separator: " or ")), as Kiln's \(target.rawValue) flow does")
+            valid = false
+        } else if strategy == .finalAndIntermediateR1Compatible, let effectiveFormat,
             effectiveFormat.isStructured || effectiveFormat == .vertexGemini
         {
             reader.error(

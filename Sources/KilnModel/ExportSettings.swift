@@ -43,6 +43,15 @@ package enum ExportTarget: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// Strategies the service's fine-tune flow offers (as Kiln's app does): Together and Vertex train on final
+    /// answers or two-message chain of thought; Fireworks also takes R1-style thinking for reasoning models.
+    package var acceptedStrategies: [ChatStrategy] {
+        switch self {
+        case .together, .vertex: [.finalOnly, .twoMessageCOT]
+        case .fireworks, .openai: [.finalOnly, .twoMessageCOT, .finalAndIntermediateR1Compatible]
+        }
+    }
+
     /// Formats the service accepts.
     package var acceptedFormats: [ExportFormat] {
         switch self {

@@ -17,6 +17,7 @@ import Testing
           - {id: split, type: split, from: answers, preset: train_test, seed: s1}
           - {id: together, type: export, from: split, target: together, out: exports/together}
           - {id: vertex, type: export, from: answers, target: vertex, out: exports/vertex.jsonl}
+          - {id: fireworks, type: export, from: split, target: fireworks, out: exports/fireworks}
         """
 
     @Test func writesEachPartInTheTargetsFormatIdenticallyAndNeverClobbersForeignFiles() throws {
@@ -35,6 +36,14 @@ import Testing
         let vertex = try String(contentsOf: exports.appendingPathComponent("vertex.jsonl"), encoding: .utf8)
         #expect(vertex.hasPrefix(#"{"systemInstruction": {"role": "system", "parts": [{"text": "Answer the question."}]}, "contents": [{"role": "user", "parts": [{"text": "Frage"#))
         #expect(vertex.split(separator: "\n").count == 40)
+        // Each file passes its service's published format rules.
+        for (service, text) in [
+            (FineTuneFormatRules.Service.together, train + test), (.vertex, vertex),
+            (.fireworks, try String(contentsOf: exports.appendingPathComponent("fireworks/train.jsonl"), encoding: .utf8)),
+        ] {
+            #expect(FineTuneFormatRules.problems(in: text, for: service).isEmpty, "\(service): \(FineTuneFormatRules.problems(in: text, for: service).prefix(3))")
+        }
+        #expect(!FineTuneFormatRules.problems(in: #"{"messages": [{"role": "user", "content": "x"}], "tools": []}"#, for: .together).isEmpty, "the rules have teeth")
 
         let again = try scenario.run()
         #expect(again.status == 0)
