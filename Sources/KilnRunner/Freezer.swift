@@ -58,6 +58,8 @@ package struct Freezer: Sendable {
             var entry = JSONObject()
             entry["id"] = .string(stage.id)
             entry["type"] = .string(stage.type.rawValue)
+            // The stage's settings as loaded (variables resolved, `location` left out: moving a line is no change).
+            entry["config_sha256"] = .string(SHA256.hex(CanonicalDescription.of((stage.from, stage.settings))))
             entry["units_sha256"] = .string(SHA256.hex(keys.joined(separator: "\n")))
             entry["units"] = .integer(keys.count)
             entry["items"] = .integer(stageReport.items)
