@@ -1,44 +1,23 @@
 import CPoppler
 import Foundation
 
-/// PDF text page by page through poppler-glib (the library behind `pdftotext`). A document object is confined to
-/// the calling thread; callers parallelise across documents, never across pages of one.
+/// PDF text page by page through poppler-glib (the library behind `pdftotext`).
 enum PDFExtractor {
     static func extract(path: String, maxPages: Int) throws(ExtractionError) -> ExtractedDocument {
         try checkComplete(path: path)
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        var error: UnsafeMutablePointer<GError>?
-        guard let uri = g_filename_to_uri(absolute, nil, &error) else {
-            throw ExtractionError("cannot name the file for poppler: \(take(error))")
-        }
-        defer { g_free(uri) }
-        guard let document = poppler_document_new_from_file(uri, nil, &error) else {
-            let encrypted = error.map { $0.pointee.code == Int32(POPPLER_ERROR_ENCRYPTED.rawValue) } ?? false
-            let message = take(error)
-            if encrypted {
-                throw ExtractionError("the PDF is encrypted and needs a password (decrypt it first, e.g. `qpdf --decrypt`)")
-            }
-            throw ExtractionError("the PDF cannot be opened: \(message)")
-        }
-        defer { g_object_unref(UnsafeMutableRawPointer(document)) }
-        let pageCount = Int(poppler_document_get_n_pages(document))
+        let document = try PopplerDocument(path: path)
+        let pageCount = document.pageCount
         guard pageCount <= maxPages else {
             throw ExtractionError("the PDF has \(pageCount) pages, more than max_pages (\(maxPages)); raise max_pages to read it")
         }
         var sections: [DocumentSection] = []
         var empty: [Int] = []
         for index in 0..<pageCount {
-            guard let page = poppler_document_get_page(document, Int32(index)) else {
-                empty.append(index + 1)
-                continue
-            }
-            defer { g_object_unref(UnsafeMutableRawPointer(page)) }
-            guard let raw = poppler_page_get_text(page) else {
-                empty.append(index + 1)
-                continue
-            }
-            let text = String(cString: raw)
-            g_free(raw)
+            let text = document.withPage(index) { page in
+                guard let raw = poppler_page_get_text(page) else { return "" }
+                defer { g_free(raw) }
+                return String(cString: raw)
+            } ?? ""
             if text.allSatisfy(\.isWhitespace) { empty.append(index + 1) }
             sections.append(DocumentSection(text: text, page: index + 1))
         }
@@ -69,11 +48,5 @@ enum PDFExtractor {
         guard tail.range(of: Data("%%EOF".utf8)) != nil else {
             throw ExtractionError("the PDF is truncated (no %%EOF marker at its end): was the download or copy complete?")
         }
-    }
-
-    private static func take(_ error: UnsafeMutablePointer<GError>?) -> String {
-        guard let error else { return "unknown error" }
-        defer { g_error_free(error) }
-        return error.pointee.message.map { String(cString: $0) } ?? "unknown error"
     }
 }

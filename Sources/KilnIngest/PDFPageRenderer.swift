@@ -6,22 +6,13 @@ import Foundation
 package enum PDFPageRenderer {
     /// The PNG bytes of 1-based `page` at `dpi`, on a white background.
     package static func png(path: String, page number: Int, dpi: Double = 150) throws(ExtractionError) -> [UInt8] {
-        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-        var error: UnsafeMutablePointer<GError>?
-        guard let uri = g_filename_to_uri(absolute, nil, &error) else {
-            if let error { g_error_free(error) }
-            throw ExtractionError("cannot name the file for poppler")
-        }
-        defer { g_free(uri) }
-        guard let document = poppler_document_new_from_file(uri, nil, &error) else {
-            if let error { g_error_free(error) }
-            throw ExtractionError("the PDF cannot be opened to render page \(number)")
-        }
-        defer { g_object_unref(UnsafeMutableRawPointer(document)) }
-        guard let page = poppler_document_get_page(document, Int32(number - 1)) else {
-            throw ExtractionError("the PDF has no page \(number)")
-        }
-        defer { g_object_unref(UnsafeMutableRawPointer(page)) }
+        let document = try PopplerDocument(path: path)
+        let png = try document.withPage(number - 1) { page throws(ExtractionError) in try render(page, number: number, dpi: dpi) }
+        guard let png else { throw ExtractionError("the PDF has no page \(number)") }
+        return png
+    }
+
+    private static func render(_ page: OpaquePointer, number: Int, dpi: Double) throws(ExtractionError) -> [UInt8] {
         var width = 0.0
         var height = 0.0
         poppler_page_get_size(page, &width, &height)
