@@ -182,22 +182,7 @@ struct KilnProjectWriter {
 
     /// Kiln's name for where a model ran.
     static func kilnProvider(_ config: ProviderConfig?) -> String {
-        guard let config else { return "openai_compatible" }
-        switch config.kind {
-        case .fake: return "openai_compatible"  // kiln-pipe's fake speaks the OpenAI API
-        case .anthropic: return "anthropic"
-        case .gemini: return "gemini_api"
-        case .openai:
-            guard let base = config.baseURL else { return "openai" }
-            let host = ProviderKeyDefaults.host(of: base)
-            for (suffix, name) in [
-                ("openai.com", "openai"), ("openrouter.ai", "openrouter"), ("together.xyz", "together_ai"), ("together.ai", "together_ai"),
-                ("fireworks.ai", "fireworks_ai"), ("groq.com", "groq"),
-            ] where host == suffix || host.hasSuffix("." + suffix) {
-                return name
-            }
-            return "openai_compatible"
-        }
+        config.map { ProviderKeyDefaults.kilnProviderName(kind: $0.kind, baseURL: $0.baseURL) } ?? "openai_compatible"
     }
 
     /// An existing record's creation stamp: rewriting a run keeps when it was first written.
