@@ -41,8 +41,13 @@ struct RealModel {
         let output = directory.appendingPathComponent(".kiln-pipe/out/quickstart")
 
         // Every answer is schema-valid JSON (llama.cpp constrains it with the schema's grammar).
+        // How many distinct inputs a 135M model writes varies run to run (it repeats itself; dedup drops repeats),
+        // so the check is that every input got its answer or a reported failure.
+        let inputs = try Self.jsonLines(output.appendingPathComponent("inputs.jsonl"))
         let answers = try Self.jsonLines(output.appendingPathComponent("answers.jsonl"))
-        #expect(answers.count >= 6)
+        let answersFinished = events.last { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers" }
+        #expect(!answers.isEmpty)
+        #expect(answers.count + (answersFinished?["failed"] as? Int ?? 0) == inputs.count, "\(answers.count) answers for \(inputs.count) inputs")
         #expect(failed * 10 <= answers.count * 2 + 10, "failed \(failed)")
         for answer in answers {
             let value = try #require(answer["output"] as? [String: Any], "\(answer)")
