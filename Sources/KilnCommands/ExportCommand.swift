@@ -72,11 +72,6 @@ struct ExportCommand: AsyncParsableCommand {
             format: format.flatMap(ExportFormat.init(rawValue:)), strategy: ChatStrategy(rawValue: strategy) ?? .finalOnly,
             target: target.flatMap(ExportTarget.init(rawValue:)), systemMessage: systemMessage,
             thinkingInstructions: thinkingInstructions, out: out, force: force)
-        do {
-            for (path, count) in try export.run() { print("wrote \(count) examples to \(path)") }
-        } catch let error as RunSetupError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
-        }
+        for (path, count) in try await reportingSetupErrors({ try export.run() }) { print("wrote \(count) examples to \(path)") }
     }
 }

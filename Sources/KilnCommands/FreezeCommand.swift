@@ -36,17 +36,12 @@ struct FreezeCommand: AsyncParsableCommand {
             pipeline: pipeline, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
             outputDirectory: out ?? LoadedPipeline.outputDirectory(for: pipeline),
             lockPath: folder + "/kiln-pipe.lock.json", cassettePath: folder + "/cassette.jsonl")
-        do {
-            let result = try await freezer.freeze()
-            print("froze \(pipeline.name): \(result.files) output files, \(result.records) recorded units")
-            print("  lock:     \(freezer.lockPath)")
-            print("  cassette: \(freezer.cassettePath)")
-            print("rebuild anywhere with no key: kiln-pipe run \(file) --cassette \(freezer.cassettePath) --offline")
-            print("then check it:                 kiln-pipe verify \(file)\(dir.map { " --dir \($0)" } ?? "")")
-        } catch let error as ActionableError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
-        }
+        let result = try await reportingSetupErrors { try await freezer.freeze() }
+        print("froze \(pipeline.name): \(result.files) output files, \(result.records) recorded units")
+        print("  lock:     \(freezer.lockPath)")
+        print("  cassette: \(freezer.cassettePath)")
+        print("rebuild anywhere with no key: kiln-pipe run \(file) --cassette \(freezer.cassettePath) --offline")
+        print("then check it:                 kiln-pipe verify \(file)\(dir.map { " --dir \($0)" } ?? "")")
     }
 
     /// `--dir`, or `frozen/<name>` beside the pipeline file.

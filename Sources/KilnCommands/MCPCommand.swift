@@ -34,14 +34,10 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let search: DocumentSearch
-        do {
-            search = try DocumentSearch(
+        let search = try await reportingSetupErrors {
+            try DocumentSearch(
                 pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
                 environment: ProcessInfo.processInfo.environment)
-        } catch let error as RunSetupError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
         }
         let server = Server(
             name: "kiln-pipe", version: KilnPipeCommand.version,

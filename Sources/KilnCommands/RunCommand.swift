@@ -86,12 +86,8 @@ struct RunCommand: AsyncParsableCommand {
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)
         let interrupts = InterruptHandler { engine.stop.set() }
         defer { interrupts.cancel() }
-        let report: RunReport
-        do {
-            report = try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
-        } catch let error as RunSetupError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
+        let report = try await reportingSetupErrors {
+            try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
         }
         renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupts.wasInterrupted)
         try EvalReportWriter.write(report, pipeline: pipeline, directory: reportDir, quiet: json)

@@ -43,15 +43,11 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let hits: [SearchHit]
-        do {
+        let hits = try await reportingSetupErrors {
             let search = try DocumentSearch(
                 pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
                 environment: ProcessInfo.processInfo.environment)
-            hits = try await search.search(query, limit: k, mode: mode)
-        } catch let error as RunSetupError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
+            return try await search.search(query, limit: k, mode: mode)
         }
         if json {
             print(JSONValue.array(hits.enumerated().map { Self.json($1, rank: $0 + 1) }).serialized())

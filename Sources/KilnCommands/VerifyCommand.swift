@@ -22,12 +22,8 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let lockPath = FreezeCommand.folder(dir, pipeline: pipeline) + "/kiln-pipe.lock.json"
-        let checks: [LockVerifier.Check]
-        do {
-            checks = try LockVerifier.verify(lockPath: lockPath, baseDirectory: LoadedPipeline.directory(of: pipeline).path)
-        } catch let error as ActionableError {
-            StandardError.write("error: \(error)")
-            throw ExitCode(KilnExitCode.invalidInput)
+        let checks = try await reportingSetupErrors {
+            try LockVerifier.verify(lockPath: lockPath, baseDirectory: LoadedPipeline.directory(of: pipeline).path)
         }
         var failures = 0
         for check in checks {

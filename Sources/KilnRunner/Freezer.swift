@@ -31,8 +31,7 @@ package struct Freezer: Sendable {
     package var baseDirectory: String { URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path }
 
     package func freeze() async throws -> Result {
-        var options = RunOptions(statePath: statePath, outputDirectory: outputDirectory, environment: [:], offline: true)
-        options.force = false
+        let options = RunOptions(statePath: statePath, outputDirectory: outputDirectory, environment: [:], offline: true)
         let recorder = SharedRecorder()
         let engine = RunEngine(pipeline: pipeline, options: options) { base in
             let recording = RecordingCheckpointStore(base)
