@@ -73,6 +73,7 @@ struct Entrypoint {
             print("a run failed (exit \(cold.status), \(warm.status))")
             exit(1)
         }
+        if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "calls" { return }
 
         // 2. The executor choice: bounded TaskGroup window vs explicit Dispatch, 100k trivial items.
         print("\nexecutors, 100k trivial items, 64 in flight:")

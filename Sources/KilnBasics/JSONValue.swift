@@ -51,32 +51,66 @@ package enum JSONValue: Sendable, Hashable {
     }
 }
 
-/// A JSON object whose members keep the order in which they were read or added.
+/// A JSON object whose members keep the order in which they were read or added. Members live in one array, looked
+/// up by a linear scan while the object is small (most are: a scan of a few keys is cheaper than hashing), and
+/// through an index once it grows past `indexedCount` members.
 package struct JSONObject: Sendable, Hashable, Sequence {
-    package private(set) var keys: [String] = []
-    private var storage: [String: JSONValue] = [:]
+    private var members: [(key: String, value: JSONValue)] = []
+    private var index: [String: Int]?
+
+    private static let indexedCount = 12
 
     package init() {}
 
     package init(_ pairs: [(String, JSONValue)]) {
+        members.reserveCapacity(pairs.count)
         for (key, value) in pairs { self[key] = value }
     }
 
-    package var count: Int { keys.count }
-    package var isEmpty: Bool { keys.isEmpty }
+    package var keys: [String] { members.map(\.key) }
+    package var count: Int { members.count }
+    package var isEmpty: Bool { members.isEmpty }
+
+    private func position(of key: String) -> Int? {
+        if let index { return index[key] }
+        return members.firstIndex { $0.key == key }
+    }
 
     package subscript(key: String) -> JSONValue? {
-        get { storage[key] }
+        get { position(of: key).map { members[$0].value } }
         set {
-            if let newValue {
-                if storage.updateValue(newValue, forKey: key) == nil { keys.append(key) }
-            } else if storage.removeValue(forKey: key) != nil {
-                keys.removeAll { $0 == key }
+            switch (position(of: key), newValue) {
+            case (let found?, let newValue?):
+                members[found].value = newValue
+            case (nil, let newValue?):
+                members.append((key, newValue))
+                if index != nil {
+                    index?[key] = members.count - 1
+                } else if members.count > Self.indexedCount {
+                    index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.key, $0) })
+                }
+            case (let found?, nil):
+                members.remove(at: found)
+                if index != nil { index = Dictionary(uniqueKeysWithValues: members.enumerated().map { ($1.key, $0) }) }
+            case (nil, nil):
+                break
             }
         }
     }
 
-    package func makeIterator() -> some IteratorProtocol<(key: String, value: JSONValue)> {
-        keys.lazy.compactMap { key in storage[key].map { (key: key, value: $0) } }.makeIterator()
+    package func makeIterator() -> IndexingIterator<[(key: String, value: JSONValue)]> { members.makeIterator() }
+
+    /// Equal when they hold the same members in the same order (the order is part of a Kiln file's bytes).
+    package static func == (lhs: JSONObject, rhs: JSONObject) -> Bool {
+        lhs.members.count == rhs.members.count
+            && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(members.count)
+        for member in members {
+            hasher.combine(member.key)
+            hasher.combine(member.value)
+        }
     }
 }

@@ -2,24 +2,30 @@ import CCurl
 import KilnBasics
 package import Foundation
 
-/// HTTP through libcurl's multi interface: one event-loop thread drives every transfer of a provider, over a
-/// pool of keep-alive connections sized to its concurrency. HTTPS through OpenSSL; millisecond timeouts.
-/// libcurl never retries on its own here: the scheduler owns the one retry layer.
+/// HTTP through libcurl's multi_socket interface: one event-loop thread drives every transfer of a provider over
+/// a pool of keep-alive connections sized to its concurrency, waiting on epoll so that each wake-up touches only
+/// the sockets that are ready (curl_multi_perform would poll every connection on every wake-up). HTTPS through
+/// OpenSSL; millisecond timeouts. libcurl never retries on its own here: the scheduler owns the one retry layer.
 package final class CurlTransport: HTTPTransport, @unchecked Sendable {
-    // @unchecked Sendable: `submitted` and `stopped` are guarded by `lock`; `multi` and the transfers in flight
-    // are only touched by the loop thread (curl_multi_wakeup is documented thread-safe).
+    // @unchecked Sendable: `submitted`, `stopped` and `awake` are guarded by `lock`; `multi`, `loop` and the
+    // transfers in flight are only touched by the loop thread (kp_loop_wake only writes to an eventfd).
     private let lock = NSLock()
     private var submitted: [Transfer] = []
     private var stopped = false
+    /// True while the loop has been woken and has not yet taken the submitted transfers: no second wake-up.
+    private var awake = false
     private let multi: UnsafeMutableRawPointer
+    private let loop: UnsafeMutablePointer<kp_loop>
 
     private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
     package init(maxConnections: Int) {
         _ = Self.globalInit
-        // A failed init means out of memory; nothing sensible can continue.
+        // A failed init means out of memory or file descriptors; nothing sensible can continue.
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
+        loop = .allocate(capacity: 1)
+        guard kp_loop_attach(loop, multi) == 0 else { fatalError("cannot create an epoll set: \(String(cString: strerror(errno)))") }
         _ = kp_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, maxConnections))
         _ = kp_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxConnections))
         let thread = Thread { [self] in runLoop() }
@@ -29,8 +35,11 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     /// Ends the event loop once the transfers in flight are done; later posts fail.
     package func shutdown() {
-        lock.withLock { stopped = true }
-        curl_multi_wakeup(multi)
+        let first = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        if first { kp_loop_wake(loop) }
     }
 
     package func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError)
@@ -38,15 +47,16 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
     {
         let result = await withCheckedContinuation { continuation in
             let transfer = Transfer(url: url, headers: headers, body: body, timeout: timeout, continuation: continuation)
-            let accepted = lock.withLock {
-                guard !stopped else { return false }
+            let (accepted, wake) = lock.withLock { () -> (Bool, Bool) in
+                guard !stopped else { return (false, false) }
                 submitted.append(transfer)
-                return true
+                defer { awake = true }
+                return (true, !awake)
             }
-            if accepted {
-                curl_multi_wakeup(multi)
-            } else {
+            if !accepted {
                 continuation.resume(returning: .failure(ProviderError(.connection, "the HTTP client was shut down")))
+            } else if wake {
+                kp_loop_wake(loop)
             }
         }
         return try result.get()
@@ -54,35 +64,57 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
 
     private func runLoop() {
         var running: Int32 = 0
+        var active = 0
+        // Easy handles are reset and reused: creating one per request costs more than the request's own work.
+        var idleHandles: [UnsafeMutableRawPointer] = []
         while true {
             let (incoming, stop) = lock.withLock { () -> ([Transfer], Bool) in
-                defer { submitted.removeAll() }
+                defer {
+                    submitted.removeAll()
+                    awake = false
+                }
                 return (submitted, stopped)
             }
-            for transfer in incoming { transfer.start(in: multi) }
-            if stop && running == 0 && incoming.isEmpty { break }
-            curl_multi_perform(multi, &running)
+            for transfer in incoming {
+                // A failed init means out of memory; nothing sensible can continue.
+                guard let easy = idleHandles.popLast() ?? curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+                transfer.start(in: multi, easy: easy)
+            }
+            active += incoming.count
+            if stop && active == 0 { break }
+            kp_loop_run_once(loop, multi, kp_loop_timeout(loop, 1000), &running)
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
                 var context: UnsafeMutableRawPointer?
                 _ = kp_easy_getinfo_pointer(easy, CURLINFO_PRIVATE, &context)
                 curl_multi_remove_handle(multi, easy)
+                active -= 1
                 if let context {
                     Unmanaged<Transfer>.fromOpaque(context).takeRetainedValue().finish(code: message.pointee.data.result)
                 }
+                curl_easy_reset(easy)
+                idleHandles.append(easy)
             }
-            curl_multi_poll(multi, nil, 0, 1000, nil)
         }
+        for easy in idleHandles { curl_easy_cleanup(easy) }
         curl_multi_cleanup(multi)
+    }
+
+    // The loop thread holds `self` until it ends, so nothing can wake the loop once this runs.
+    deinit {
+        kp_loop_close(loop)
+        loop.deallocate()
     }
 }
 
-/// One request in flight: its easy handle, what has arrived so far, and who waits for it.
+/// One request in flight: what to send, what has arrived so far, and who waits for it.
 private final class Transfer {
     let url: URL
-    let easy: UnsafeMutableRawPointer
+    let requestHeaders: [String: String]
+    let requestBody: Data
     var headerList: UnsafeMutablePointer<curl_slist>?
+    var easy: UnsafeMutableRawPointer?
     var body = Data()
     var headers: [String: String] = [:]
     let timeout: Double
@@ -93,17 +125,23 @@ private final class Transfer {
         continuation: CheckedContinuation<Result<HTTPResponse, ProviderError>, Never>
     ) {
         self.url = url
+        requestHeaders = headers
+        requestBody = body
         self.timeout = timeout
         self.continuation = continuation
-        guard let easy = curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+    }
+
+    /// Sets `easy` up for this request and hands it to the multi interface, which holds a reference to the
+    /// transfer until `finish`. Runs on the loop thread.
+    func start(in multi: UnsafeMutableRawPointer, easy: UnsafeMutableRawPointer) {
         self.easy = easy
         _ = kp_easy_setopt_string(easy, CURLOPT_URL, url.absoluteString)
         _ = kp_easy_setopt_long(easy, CURLOPT_POST, 1)
-        _ = kp_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, body.count)
-        body.withUnsafeBytes { raw in
+        _ = kp_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, requestBody.count)
+        requestBody.withUnsafeBytes { raw in
             _ = kp_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
         }
-        for (name, value) in headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
+        for (name, value) in requestHeaders { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         // No "Expect: 100-continue" round trip before the body.
         headerList = curl_slist_append(headerList, "Expect:")
         _ = kp_easy_setopt_pointer(easy, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headerList))
@@ -128,10 +166,6 @@ private final class Transfer {
             }
             return size * count
         })
-    }
-
-    /// Hands the handle to the multi interface; the multi loop holds a reference until `finish`.
-    func start(in multi: UnsafeMutableRawPointer) {
         let context = Unmanaged.passRetained(self).toOpaque()
         _ = kp_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
         _ = kp_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
@@ -141,8 +175,7 @@ private final class Transfer {
 
     func finish(code: CURLcode) {
         var status = 0
-        _ = kp_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
-        curl_easy_cleanup(easy)
+        if let easy { _ = kp_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) }
         curl_slist_free_all(headerList)
         let host = url.host ?? "the provider"
         let result: Result<HTTPResponse, ProviderError>

@@ -76,7 +76,7 @@ package struct OpenAICompatibleProvider: LLMProvider {
         return .object(body)
     }
 
-    package func send(_ body: JSONValue) async throws(ProviderError) -> ChatResponse {
+    package func send(_ body: RequestBody) async throws(ProviderError) -> ChatResponse {
         try decode(try await post(body, to: endpoint))
     }
 
@@ -88,15 +88,16 @@ package struct OpenAICompatibleProvider: LLMProvider {
             ]))
     }
 
-    package func embed(_ body: JSONValue) async throws(ProviderError) -> EmbeddingResponse {
-        try decodeEmbeddings(try await post(body, to: embeddingsEndpoint), expected: body["input"]?.arrayValue?.count ?? 0)
+    package func embed(_ body: RequestBody) async throws(ProviderError) -> EmbeddingResponse {
+        try decodeEmbeddings(
+            try await post(body, to: embeddingsEndpoint), expected: body.json["input"]?.arrayValue?.count ?? 0)
     }
 
-    private func post(_ body: JSONValue, to url: URL) async throws(ProviderError) -> HTTPResponse {
+    private func post(_ body: RequestBody, to url: URL) async throws(ProviderError) -> HTTPResponse {
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
         if let apiKey, !apiKey.isEmpty { headers["Authorization"] = "Bearer \(apiKey)" }
         return try await transport.post(
-            url: url, headers: headers, body: Data(body.serialized().utf8), timeout: config.timeoutSeconds)
+            url: url, headers: headers, body: Data(body.text.utf8), timeout: config.timeoutSeconds)
     }
 
     /// A message in the chat completions shape: plain text, or text and image parts for vision models.

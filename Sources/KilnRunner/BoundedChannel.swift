@@ -35,6 +35,20 @@ package actor BoundedChannel<Element: Sendable> {
         waitingSenders.removeAll()
     }
 
+    /// Up to `limit` elements that are buffered now, without waiting for more.
+    package func receiveBuffered(limit: Int) -> [Element] {
+        let count = min(limit, buffer.count - head)
+        guard count > 0 else { return [] }
+        let elements = Array(buffer[head..<head + count])
+        head += count
+        if head > 1024, head * 2 > buffer.count {
+            buffer.removeFirst(head)
+            head = 0
+        }
+        for _ in 0..<min(count, waitingSenders.count) { waitingSenders.removeFirst().resume() }
+        return elements
+    }
+
     /// The next element, or nil once finished and drained.
     package func receive() async -> Element? {
         if head < buffer.count {

@@ -34,7 +34,7 @@ package struct CallExecutor: Sendable {
         let provider = entry.provider
         let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
         return try await perform(
-            provider.body(for: request), estimate: estimate, on: entry, send: { body throws(ProviderError) in try await provider.send(body) },
+            RequestBody(provider.body(for: request)), estimate: estimate, on: entry, send: { body throws(ProviderError) in try await provider.send(body) },
             validate: validate)
     }
 
@@ -45,7 +45,7 @@ package struct CallExecutor: Sendable {
         let provider = entry.provider
         let input = max(1, texts.reduce(0) { $0 + $1.utf8.count } / 4)
         return try await perform(
-            provider.embeddingsBody(texts: texts, model: model), estimate: (input, 0), on: entry,
+            RequestBody(provider.embeddingsBody(texts: texts, model: model)), estimate: (input, 0), on: entry,
             send: { body throws(ProviderError) in try await provider.embed(body) },
             validate: { answer in
                 answer.vectors.count == texts.count
@@ -55,18 +55,16 @@ package struct CallExecutor: Sendable {
 
     /// The one retry loop every kind of call goes through: budget, limiter, send, validate, back off.
     private func perform<Value: Sendable, Answer: ProviderAnswer>(
-        _ body: JSONValue, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
-        send: @Sendable (JSONValue) async throws(ProviderError) -> Answer,
+        _ body: RequestBody, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
+        send: @Sendable (RequestBody) async throws(ProviderError) -> Answer,
         validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallResult<Value, Answer> {
         let provider = entry.provider
-        let requestHash = SHA256.hex(body.serialized(sortedKeys: true))
         let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
         var usage = Usage()
         var waited = 0.0
         var lastError = "no attempt was made"
         var attempt = 0
-        let started = ContinuousClock.now
         while attempt <= policy.maxRetries {
             attempt += 1
             // Without a budget there is nothing to reserve: no hop to the budget actor at all.
@@ -82,6 +80,8 @@ package struct CallExecutor: Sendable {
                 throw .interrupted
             }
             let retryAfter: Double?
+            // Latency is the answered attempt's own: from sending to a validated answer, without the waits before.
+            let sent = ContinuousClock.now
             do {
                 let response = try await send(body)
                 usage += response.usage
@@ -97,8 +97,8 @@ package struct CallExecutor: Sendable {
                 switch validate(response) {
                 case .success(let value):
                     let call = RecordedCall(
-                        requestHash: requestHash, provider: provider.config.name, request: body, response: response.raw)
-                    let latency = Int((ContinuousClock.now - started) / .milliseconds(1))
+                        requestHash: body.hash, provider: provider.config.name, request: body.json, response: response.raw)
+                    let latency = Int((ContinuousClock.now - sent) / .milliseconds(1))
                     return .succeeded(value, response: response, call: call, attempts: attempt, usage: usage, latencyMS: latency)
                 case .failure(let failure):
                     lastError = "invalid answer: \(failure.reason)"

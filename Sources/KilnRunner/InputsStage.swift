@@ -30,11 +30,21 @@ struct InputsStage: UnitStage {
 
     func units(for item: PipelineItem) -> [PipelineItem] { [item] }
 
+    func cacheKeys(for topic: PipelineItem) -> [String] { [key(for: topic)] }
+
+    /// The content address of one topic's inputs: the stage's fingerprint and the topic's place in the tree.
+    private func key(for topic: PipelineItem) -> String {
+        CheckpointKey.make(
+            JSONObject([
+                ("stage", .string(fingerprint)), ("root", topic.fields["root"]?.stringValue.map(JSONValue.string) ?? .null),
+                ("path", topic.fields["topic_path"] ?? .null),
+            ]))
+    }
+
     func run(_ topic: PipelineItem) async -> UnitResult {
         let path = topic.fields["topic_path"]?.arrayValue?.compactMap(\.stringValue) ?? []
         let root = topic.fields["root"]?.stringValue
-        let key = CheckpointKey.make(
-            JSONObject([("stage", .string(fingerprint)), ("root", root.map(JSONValue.string) ?? .null), ("path", topic.fields["topic_path"] ?? .null)]))
+        let key = key(for: topic)
         let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
             return .done(items, cached: true, usage: Usage(), requests: 0)
@@ -72,14 +82,10 @@ struct InputsStage: UnitStage {
                 let record = CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: PipelineItem.encode(items), usage: usage,
                     latencyMS: latency, attempts: attempts, calls: [call])
-                do {
-                    try await services.store.write([record])
-                } catch {
-                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: attempts)
-                }
+                services.store.submit([record])
                 return .done(items, cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
-                try? await services.store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
+                services.store.submit([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
                 return .failed("\(path.joined(separator: " > ")): \(reason)", usage: usage, requests: attempts)
             }
         } catch {

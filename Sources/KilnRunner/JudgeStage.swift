@@ -40,6 +40,19 @@ struct JudgeStage: UnitStage {
 
     func units(for item: PipelineItem) -> [PipelineItem] { [item] }
 
+    func cacheKeys(for item: PipelineItem) -> [String] { settings.provider == nil ? [] : [key(for: item)] }
+
+    /// The content address of one verdict: the judge's fingerprint and what it reads.
+    private func key(for item: PipelineItem) -> String {
+        let input = item.fields["input"].map { $0.stringValue ?? $0.serialized() } ?? ""
+        let output = item.fields["output"].map { $0.stringValue ?? $0.serialized() } ?? ""
+        let expected = item.fields["expected"].map { $0.stringValue ?? $0.serialized() }
+        return CheckpointKey.make(
+            JSONObject([
+                ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
+                ("expected", expected.map(JSONValue.string) ?? .null),
+            ]))
+    }
 
     func run(_ item: PipelineItem) async -> UnitResult {
         var judged = item
@@ -75,11 +88,7 @@ struct JudgeStage: UnitStage {
         let input = item.fields["input"].map { $0.stringValue ?? $0.serialized() } ?? ""
         let output = item.fields["output"].map { $0.stringValue ?? $0.serialized() } ?? ""
         let expected = item.fields["expected"].map { $0.stringValue ?? $0.serialized() }
-        let key = CheckpointKey.make(
-            JSONObject([
-                ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
-                ("expected", expected.map(JSONValue.string) ?? .null),
-            ]))
+        let key = key(for: item)
         let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
             return .done(items, cached: true, usage: Usage(), requests: 0)
@@ -114,14 +123,14 @@ struct JudgeStage: UnitStage {
                 judge["cost_usd"] = .double(usage.costUSD)
                 verdict["judge"] = .object(judge)
                 let result = PipelineItem(id: item.id, fields: verdict)
-                try? await services.store.write([
+                services.store.submit([
                     CheckpointRecord(
                         key: key, stage: services.stageID, status: .done, item: PipelineItem.encode([result]), usage: usage,
                         latencyMS: latency, attempts: attempts, calls: [call])
                 ])
                 return .done([result], cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
-                try? await services.store.write([
+                services.store.submit([
                     CheckpointRecord(key: key, stage: services.stageID, status: .failed, error: reason, usage: usage, attempts: attempts)
                 ])
                 return .failed("\(item.id): judge: \(reason)", usage: usage, requests: attempts)

@@ -124,61 +124,85 @@ package final class RunEngine: Sendable {
 
     /// Feeds a unit stage from its inputs through an ordered window; filters, reports and emits what it produces.
     private func runUnits<Stage: UnitStage>(
-        _ stage: Stage, concurrency: Int, context: StageContext, report: inout StageReport,
+        _ stage: Stage, concurrency: Int, context: StageContext, store: PrefetchingCheckpointStore, report: inout StageReport,
         emit: (PipelineItem) async throws -> Void
     ) async throws -> RunStop? {
         var queued: [Stage.Unit] = []
         var inputIndex = 0
         var stopReason: RunStop?
         var filter = QualityFilter(settings: stage.filters, field: stage.filteredField)
-        try await forEachOrdered(
-            {
-                while queued.isEmpty {
-                    guard inputIndex < context.inputs.count else { return nil }
-                    if let item = await context.inputs[inputIndex].receive() {
-                        queued = stage.units(for: item)
-                    } else {
-                        inputIndex += 1
-                    }
-                }
-                return queued.removeFirst()
-            }, concurrency: max(1, concurrency), transform: { unit in await stage.run(unit) },
-            emit: { result in
-                switch result {
-                case .done(let items, let cached, let usage, let requests):
-                    if cached { report.cached += 1 } else { report.computed += 1 }
-                    report.usage += usage
-                    report.requests += requests
-                    for item in items {
-                        if let reason = filter.rejection(of: item) {
-                            report.filtered += 1
-                            report.note("\(item.id): filtered, \(reason)")
-                        } else {
-                            try await emit(item)
-                            report.items += 1
+        // Units checkpoint without waiting; the stage is done once all of it is durable, however it ends.
+        func flush() async throws {
+            do {
+                try await store.flush()
+            } catch {
+                throw RunSetupError(
+                    "could not write the checkpoint store \(options.statePath): \(error)",
+                    hint: "check the disk's free space and the folder's permissions, then rerun: finished work is kept")
+            }
+        }
+        do {
+            try await forEachOrdered(
+                {
+                    while queued.isEmpty {
+                        guard inputIndex < context.inputs.count else { return nil }
+                        let input = context.inputs[inputIndex]
+                        guard let item = await input.receive() else {
+                            inputIndex += 1
+                            continue
                         }
+                        // The items already waiting join it, so their units' records come in one query.
+                        let items = [item] + (await input.receiveBuffered(limit: max(1, concurrency) - 1))
+                        queued = items.flatMap(stage.units(for:))
+                        queued.reverse()
+                        if context.mode.useCache { await store.prefetch(queued.flatMap(stage.cacheKeys(for:))) }
                     }
-                case .failed(let reason, let usage, let requests):
-                    report.failed += 1
-                    report.usage += usage
-                    report.requests += requests
-                    report.note(reason)
-                case .stopped(let reason):
-                    if stopReason == nil { stopReason = reason }
-                    stop.set()
-                case .missing(let estimate):
-                    if report.pending == 0 { report.note("not in the checkpoint store, and --offline makes no call") }
-                    report.pending += 1
-                    report.pendingCalls += estimate.calls
-                    report.pendingUsage += Usage(
-                        inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, costUSD: estimate.costUSD)
-                }
-                // Progress is for people: publishing every 16th result is plenty and saves an actor hop per call.
-                if (report.computed + report.cached + report.failed) % 16 == 0 {
-                    let snapshot = report
-                    await context.progress.update(context.stage.id) { $0 = snapshot }
-                }
-            }, shouldStop: { self.stop.isSet })
+                    return queued.removeLast()
+                },
+                // Twice the providers' slots: while one unit waits for its answer, another looks up the store or
+                // checkpoints, so the providers' limiters (which bound the calls in flight) never wait on that work.
+                concurrency: 2 * max(1, concurrency), transform: { unit in await stage.run(unit) },
+                emit: { result in
+                    switch result {
+                    case .done(let items, let cached, let usage, let requests):
+                        if cached { report.cached += 1 } else { report.computed += 1 }
+                        report.usage += usage
+                        report.requests += requests
+                        for item in items {
+                            if let reason = filter.rejection(of: item) {
+                                report.filtered += 1
+                                report.note("\(item.id): filtered, \(reason)")
+                            } else {
+                                try await emit(item)
+                                report.items += 1
+                            }
+                        }
+                    case .failed(let reason, let usage, let requests):
+                        report.failed += 1
+                        report.usage += usage
+                        report.requests += requests
+                        report.note(reason)
+                    case .stopped(let reason):
+                        if stopReason == nil { stopReason = reason }
+                        stop.set()
+                    case .missing(let estimate):
+                        if report.pending == 0 { report.note("not in the checkpoint store, and --offline makes no call") }
+                        report.pending += 1
+                        report.pendingCalls += estimate.calls
+                        report.pendingUsage += Usage(
+                            inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens, costUSD: estimate.costUSD)
+                    }
+                    // Progress is for people: publishing every 16th result is plenty and saves an actor hop per call.
+                    if (report.computed + report.cached + report.failed) % 16 == 0 {
+                        let snapshot = report
+                        await context.progress.update(context.stage.id) { $0 = snapshot }
+                    }
+                }, shouldStop: { self.stop.isSet })
+        } catch {
+            try? await flush()
+            throw error
+        }
+        try await flush()
         return stopReason
     }
 
@@ -254,23 +278,26 @@ package final class RunEngine: Sendable {
                     report.items += 1
                 }
             case .inputs(let settings):
+                let unitStore = PrefetchingCheckpointStore(store)
                 let stage = InputsStage(
                     settings: settings,
-                    services: try services(for: context, provider: settings.provider, pool: pool, executor: executor, store: store))
+                    services: try services(
+                        for: context, provider: settings.provider, pool: pool, executor: executor, store: unitStore))
                 stopReason = try await runUnits(
                     stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, context: context,
-                    report: &report, emit: emit)
+                    store: unitStore, report: &report, emit: emit)
             case .judge(let settings):
+                let unitStore = PrefetchingCheckpointStore(store)
                 let stage = JudgeStage(
                     settings: settings,
                     services: StageServices(
                         stageID: context.stage.id, task: pipeline.task ?? TaskDefinition(instruction: ""),
                         provider: settings.provider.flatMap { pipeline.provider(named: $0) }, pool: pool, executor: executor,
-                        store: store, mode: context.mode))
+                        store: unitStore, mode: context.mode))
                 var board = ScoreBoard()
                 stopReason = try await runUnits(
                     stage, concurrency: settings.provider.flatMap { pool[$0]?.provider.config.maxConcurrency } ?? 16,
-                    context: context, report: &report,
+                    context: context, store: unitStore, report: &report,
                     emit: { item in
                         board.record(item)
                         try await emit(item)
@@ -374,11 +401,13 @@ package final class RunEngine: Sendable {
                 stopReason = try await runIndex(settings, context: context, store: store, pool: pool, executor: executor, report: &report, emit: emit)
             case .outputs(let settings):
                 guard let task = pipeline.task else { throw RunSetupError("stage '\(context.stage.id)' needs a task") }
+                let unitStore = PrefetchingCheckpointStore(store)
                 let stage = OutputsStage(
                     stageID: context.stage.id, settings: settings, task: task, declared: declaredProviders, pool: pool,
-                    executor: executor, store: store, mode: context.mode)
+                    executor: executor, store: unitStore, mode: context.mode)
                 let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.provider.config.maxConcurrency ?? 1) }
-                stopReason = try await runUnits(stage, concurrency: concurrency, context: context, report: &report, emit: emit)
+                stopReason = try await runUnits(
+                    stage, concurrency: concurrency, context: context, store: unitStore, report: &report, emit: emit)
             }
         } catch {
             for channel in context.outputs { await channel.finish() }

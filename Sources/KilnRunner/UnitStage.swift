@@ -59,6 +59,8 @@ protocol UnitStage: Sendable {
     /// The units an incoming item asks for (outputs: one per model and sample; inputs: one per topic).
     func units(for item: PipelineItem) -> [Unit]
     func run(_ unit: Unit) async -> UnitResult
+    /// The store keys `run` will look up for `unit`, so the engine can fetch a window's worth in one query.
+    func cacheKeys(for unit: Unit) -> [String]
     /// The item field the stage's quality filters look at (`input` for inputs, `output` for outputs).
     var filteredField: String { get }
     var filters: QualityFilters { get }

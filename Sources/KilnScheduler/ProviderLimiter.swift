@@ -40,10 +40,13 @@ package actor ProviderLimiter<C: Clock> where C.Duration == Duration {
     package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome, grantedAt: Double? = nil) {
         let now = self.now
         state.release(now: now, estimatedTokens: estimatedTokens, outcome: outcome, latency: grantedAt.map { now - $0 })
-        // Wake everyone waiting for a slot: each re-checks the (possibly smaller or larger) limit.
-        let waiters = slotWaiters
-        slotWaiters.removeAll()
-        for waiter in waiters { waiter.resume() }
+        // Wake as many waiters as there are free slots under the (possibly smaller or larger) limit, oldest first:
+        // waking all of them would make every release cost one actor hop per waiting request.
+        let free = min(slotWaiters.count, max(0, state.currentLimit - state.inFlight))
+        guard free > 0 else { return }
+        let woken = slotWaiters.prefix(free)
+        slotWaiters.removeFirst(free)
+        for waiter in woken { waiter.resume() }
     }
 
     package var currentLimit: Int { state.currentLimit }

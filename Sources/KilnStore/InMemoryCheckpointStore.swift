@@ -1,28 +1,40 @@
+import Foundation
 import KilnModel
 
 /// A checkpoint store in memory: for tests and for commands that keep no state between runs.
-package actor InMemoryCheckpointStore: CheckpointStore {
+package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendable {
+    // @unchecked Sendable: `records` and `calls` are only touched under `lock`.
+    private let lock = NSLock()
     private var records: [String: CheckpointRecord] = [:]
     private var calls: [String: [RecordedCall]] = [:]
 
     package init() {}
 
     package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
-        var found: [String: CheckpointRecord] = [:]
-        for key in keys { found[key] = records[key] }
-        return found
-    }
-
-    package func write(_ records: [CheckpointRecord]) async throws {
-        for record in records {
-            var stored = record
-            calls[record.key] = record.calls
-            stored.calls = []
-            self.records[record.key] = stored
+        lock.withLock {
+            var found: [String: CheckpointRecord] = [:]
+            for key in keys { found[key] = records[key] }
+            return found
         }
     }
 
+    package func write(_ records: [CheckpointRecord]) async throws { submit(records) }
+
+    package func submit(_ records: [CheckpointRecord]) {
+        lock.withLock {
+            for record in records {
+                var stored = record
+                calls[record.key] = record.calls
+                stored.calls = []
+                self.records[record.key] = stored
+            }
+        }
+    }
+
+    package func flush() async throws {}
+
     package func tallies() async throws -> [StageTally] {
+        let records = lock.withLock { self.records }
         var tallies: [String: StageTally] = [:]
         for record in records.values {
             var tally = tallies[record.stage] ?? StageTally(stage: record.stage)
@@ -34,8 +46,10 @@ package actor InMemoryCheckpointStore: CheckpointStore {
     }
 
     package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
-        var found: [String: [RecordedCall]] = [:]
-        for key in keys where records[key] != nil { found[key] = calls[key] ?? [] }
-        return found
+        lock.withLock {
+            var found: [String: [RecordedCall]] = [:]
+            for key in keys where records[key] != nil { found[key] = calls[key] ?? [] }
+            return found
+        }
     }
 }

@@ -3,15 +3,18 @@ import KilnBasics
 import KilnModel
 
 /// The checkpoint store in an SQLite file (WAL). Every SQLite call runs on one serial queue, off Swift's
-/// cooperative pool; writes that arrive while a commit runs are grouped into the next transaction.
+/// cooperative pool; writes that arrive while a commit runs (or within a few milliseconds of a submitted one) are
+/// grouped into one transaction.
 package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `database` is only touched on `queue`, a serial queue; `pending` and `draining` only
-    // under `lock`.
+    // @unchecked Sendable: `database` is only touched on `queue`, a serial queue; `pending`, `draining` and
+    // `submitError` only under `lock`.
     private let queue = DispatchQueue(label: "kiln-pipe.checkpoint-store")
     private let database: SQLiteDatabase
     private let lock = NSLock()
-    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)] = []
+    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>?)] = []
     private var draining = false
+    /// The first error a submitted (not awaited) write met, for `flush` to report.
+    private var submitError: (any Error)?
     package let path: String
 
     static let schemaVersion = 1
@@ -76,14 +79,40 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     package func write(_ records: [CheckpointRecord]) async throws {
         guard !records.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let startDrain = lock.withLock {
-                pending.append((records, continuation))
-                defer { draining = true }
-                return !draining
-            }
-            if startDrain { queue.async { self.drain() } }
+            enqueue(records, done: continuation)
         }
     }
+
+    package func submit(_ records: [CheckpointRecord]) {
+        guard !records.isEmpty else { return }
+        enqueue(records, done: nil)
+    }
+
+    package func flush() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            enqueue([], done: continuation)
+        }
+        if let error = lock.withLock({ submitError }) { throw error }
+    }
+
+    private func enqueue(_ records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>?) {
+        let startDrain = lock.withLock {
+            pending.append((records, done))
+            defer { draining = true }
+            return !draining
+        }
+        guard startDrain else { return }
+        // A submitted record waits a few milliseconds for others to share its commit: a commit costs about the
+        // same for one record as for twenty. Awaited writes start at once.
+        if done == nil {
+            queue.asyncAfter(deadline: .now() + .milliseconds(Self.submitDelayMS)) { self.drain() }
+        } else {
+            queue.async { self.drain() }
+        }
+    }
+
+    /// How long a submitted record may wait for company before its commit starts.
+    static let submitDelayMS = 5
 
     /// Commits everything pending in one transaction, repeatedly, until nothing is left.
     private func drain() {
@@ -95,8 +124,12 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 return batch
             }
             guard !batch.isEmpty else { return }
-            let result = Result { try commit(batch.flatMap(\.records)) }
-            for entry in batch { entry.done.resume(with: result) }
+            let records = batch.flatMap(\.records)
+            let result = records.isEmpty ? .success(()) : Result { try commit(records) }
+            if case .failure(let error) = result, batch.contains(where: { $0.done == nil }) {
+                lock.withLock { submitError = submitError ?? error }
+            }
+            for entry in batch { entry.done?.resume(with: result) }
         }
     }
 

@@ -33,7 +33,7 @@ import Testing
         try fake.start()
         defer { fake.stop() }
         let provider = Self.provider(for: fake, mode: mode)
-        let response = try await provider.send(provider.body(for: Self.request()))
+        let response = try await provider.send(RequestBody(provider.body(for: Self.request())))
         let value = try JSONValue(parsing: try #require(response.choices.first).text)
         #expect(JSONSchemaValidator.violations(of: value, against: Self.schema).isEmpty)
         #expect(response.usage.inputTokens > 0 && response.usage.outputTokens > 0)
@@ -50,10 +50,10 @@ import Testing
         let parts = try #require(body["messages"]?.arrayValue?.first?["content"]?.arrayValue)
         #expect(parts.first?["text"] == .string("Transcribe."))
         #expect(parts.last?["image_url"]?["url"] == .string("data:image/png;base64,iVBORw=="))
-        #expect(try await provider.send(body).choices.first?.text.hasPrefix("Transcribed page") == true)
+        #expect(try await provider.send(RequestBody(body)).choices.first?.text.hasPrefix("Transcribed page") == true)
 
         let texts = ["kiln wash on shelves", "pricing of mugs", "kiln shelves"]
-        let embeddings = try await provider.embed(provider.embeddingsBody(texts: texts, model: "fake-embedding"))
+        let embeddings = try await provider.embed(RequestBody(provider.embeddingsBody(texts: texts, model: "fake-embedding")))
         #expect(embeddings.vectors.count == 3 && embeddings.vectors.allSatisfy { $0.count == 256 })
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         // Texts that share words are nearer than texts that do not.
@@ -70,7 +70,7 @@ import Testing
         request.params.temperature = 0.5
         let body = provider.body(for: request)
         #expect(body["n"] == .integer(3) && body["seed"] == .integer(3) && body["top_logprobs"] == .integer(5))
-        let response = try await provider.send(body)
+        let response = try await provider.send(RequestBody(body))
         #expect(response.choices.count == 3)
         #expect(Set(response.choices.map(\.text)).count == 3, "each choice differs")
         let first = try #require(response.choices.first?.logprobs?.first)
@@ -95,7 +95,7 @@ import Testing
         defer { fake.stop() }
         let provider = Self.provider(for: fake)
         do {
-            _ = try await provider.send(provider.body(for: Self.request()))
+            _ = try await provider.send(RequestBody(provider.body(for: Self.request())))
             Issue.record("expected \(kind)")
         } catch {
             #expect(error.kind == kind, "\(error)")
@@ -106,7 +106,7 @@ import Testing
             #expect(!error.message.contains("test-key"), "the key never appears in an error")
         }
         // Every fault here hits only the first attempt: the same request then succeeds.
-        _ = try await provider.send(provider.body(for: Self.request()))
+        _ = try await provider.send(RequestBody(provider.body(for: Self.request())))
     }
 
     @Test func timesOutOnAHang() async throws {
@@ -116,7 +116,7 @@ import Testing
         let provider = Self.provider(for: fake, timeout: 0.5)
         let start = ContinuousClock.now
         do {
-            _ = try await provider.send(provider.body(for: Self.request()))
+            _ = try await provider.send(RequestBody(provider.body(for: Self.request())))
             Issue.record("a hang must time out")
         } catch {
             #expect(error.kind == .timeout, "\(error)")
