@@ -11,26 +11,63 @@ extension JSONValue {
         switch self {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let value): output.append(contentsOf: (value ? "true" : "false").utf8)
-        case .integer(let value): output.append(contentsOf: String(value).utf8)
+        case .integer(let value): Self.writeInteger(value, to: &output)
         case .double(let value): output.append(contentsOf: Self.format(value).utf8)
         case .string(let value): Self.writeString(value, to: &output)
         case .array(let elements):
             output.append(UInt8(ascii: "["))
-            for (offset, element) in elements.enumerated() {
-                if offset > 0 { output.append(UInt8(ascii: ",")) }
+            var first = true
+            for element in elements {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
                 element.write(to: &output, sortedKeys: sortedKeys)
             }
             output.append(UInt8(ascii: "]"))
         case .object(let object):
             output.append(UInt8(ascii: "{"))
-            let keys = sortedKeys ? object.keys.sorted() : object.keys
-            for (offset, key) in keys.enumerated() {
-                if offset > 0 { output.append(UInt8(ascii: ",")) }
+            var first = true
+            func member(_ key: String, _ value: JSONValue) {
+                if !first { output.append(UInt8(ascii: ",")) }
+                first = false
                 Self.writeString(key, to: &output)
                 output.append(UInt8(ascii: ":"))
-                object[key]?.write(to: &output, sortedKeys: sortedKeys)
+                value.write(to: &output, sortedKeys: sortedKeys)
+            }
+            if sortedKeys && object.count > 1 {
+                for (key, value) in Self.sortedMembers(of: object) { member(key, value) }
+            } else {
+                for (key, value) in object { member(key, value) }
             }
             output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Members in `String` order. ASCII keys (nearly all) compare by their bytes, which is the same order and much
+    /// cheaper than `String`'s Unicode-aware comparison.
+    private static func sortedMembers(of object: JSONObject) -> [(key: String, value: JSONValue)] {
+        let members = Array(object)
+        guard members.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) else { return members.sorted { $0.key < $1.key } }
+        return members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+    }
+
+    /// Decimal digits of an integer, without an intermediate String.
+    private static func writeInteger(_ value: Int, to output: inout [UInt8]) {
+        if value == 0 {
+            output.append(UInt8(ascii: "0"))
+            return
+        }
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            while magnitude > 0 {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            }
+            output.append(contentsOf: buffer[(20 - count)...])
         }
     }
 

@@ -157,13 +157,7 @@ private final class Transfer {
         _ = kp_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, { data, size, count, context in
             guard let data, let context else { return 0 }
             let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
-            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: size * count), as: UTF8.self)
-            if line.hasPrefix("HTTP/") {
-                transfer.headers.removeAll()  // a new response (after 100 Continue or a redirect) starts over
-            } else if let colon = line.firstIndex(of: ":") {
-                transfer.headers[line[..<colon].lowercased()] = line[line.index(after: colon)...]
-                    .trimmingCharacters(in: .whitespacesAndNewlines)
-            }
+            transfer.readHeader(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
         })
         let context = Unmanaged.passRetained(self).toOpaque()
@@ -173,11 +167,27 @@ private final class Transfer {
         curl_multi_add_handle(multi, easy)
     }
 
+    /// One header line as curl hands it over: "Name: value\r\n" (names lower-cased), or a status line.
+    func readHeader(_ line: UnsafeRawBufferPointer) {
+        if line.starts(with: "HTTP/".utf8) {
+            headers.removeAll()  // a new response (after 100 Continue or a redirect) starts over
+            return
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = colon + 1
+        var end = line.count
+        while start < end, isSpace(line[start]) { start += 1 }
+        while end > start, isSpace(line[end - 1]) { end -= 1 }
+        let name = String(decoding: line[..<colon].map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        headers[name] = String(decoding: line[start..<end], as: UTF8.self)
+    }
+
     func finish(code: CURLcode) {
         var status = 0
         if let easy { _ = kp_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status) }
         curl_slist_free_all(headerList)
-        let host = url.host ?? "the provider"
+        var host: String { url.host ?? "the provider" }
         let result: Result<HTTPResponse, ProviderError>
         switch code {
         case CURLE_OK:

@@ -112,7 +112,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     }
 
     /// How long a submitted record may wait for company before its commit starts.
-    static let submitDelayMS = 5
+    static let submitDelayMS = 10
 
     /// Commits everything pending in one transaction, repeatedly, until nothing is left.
     private func drain() {
