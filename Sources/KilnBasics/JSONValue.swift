@@ -58,7 +58,7 @@ package struct JSONObject: Sendable, Hashable, Sequence {
     private var members: [(key: String, value: JSONValue)] = []
     private var index: [String: Int]?
 
-    private static let indexedCount = 12
+    private static let indexedCount = 32
 
     package init() {}
 

@@ -65,7 +65,7 @@ package final class FakeProvider: @unchecked Sendable {
 
     /// Answers a POST with `make(body, hash, breakSchema)` after the configured latency, or with a fault.
     private func answer(_ request: HTTPRequest, make: (JSONValue, String, Bool) -> JSONValue) -> HTTPReply {
-        let now = Date().timeIntervalSince1970
+        let now = request.receivedAt
         // The answer is due `latencyMS` after the request arrived, whatever the work in between took.
         let due = Date(timeIntervalSince1970: now + Double(config.latencyMS) / 1000)
         let body: JSONValue

@@ -7,6 +7,8 @@ package struct HTTPRequest: Sendable {
     /// Header names lower-cased.
     package var headers: [String: String]
     package var body: Data
+    /// When its first bytes arrived (seconds since 1970): a provider's latency counts from there.
+    package var receivedAt: Double = Date().timeIntervalSince1970
 }
 
 /// What the loopback server does with a request: answer it, or misbehave on purpose.

@@ -96,6 +96,7 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
         while isRunning {
             // Read until a full request (headers + Content-Length body) is buffered.
             var request: HTTPRequest?
+            var receivedAt = Date().timeIntervalSince1970
             while request == nil {
                 if let (parsed, consumed) = Self.parse(buffer) {
                     request = parsed
@@ -104,9 +105,11 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
                 }
                 let count = read(connection, &chunk, chunk.count)
                 if count <= 0 { return }
+                if buffer.isEmpty { receivedAt = Date().timeIntervalSince1970 }
                 buffer.append(chunk, count: count)
             }
-            guard let request else { return }
+            guard var request else { return }
+            request.receivedAt = receivedAt
             let reply = handler(request)
             switch reply {
             case .response(let status, let headers, let body):

@@ -97,7 +97,8 @@ package struct CallExecutor: Sendable {
                 switch validate(response) {
                 case .success(let value):
                     let call = RecordedCall(
-                        requestHash: body.hash, provider: provider.config.name, request: body.json, response: response.raw)
+                        requestHash: body.hash, provider: provider.config.name, request: body.json, response: response.raw,
+                        requestText: body.text)
                     let latency = Int((ContinuousClock.now - sent) / .milliseconds(1))
                     return .succeeded(value, response: response, call: call, attempts: attempt, usage: usage, latencyMS: latency)
                 case .failure(let failure):

@@ -45,12 +45,28 @@ package struct RecordedCall: Sendable, Hashable {
     package var provider: String
     package var request: JSONValue
     package var response: JSONValue
+    /// `request` as it was serialized for sending, when known: the store keeps it instead of serializing again.
+    package var requestText: String?
 
-    package init(requestHash: String, provider: String, request: JSONValue, response: JSONValue) {
+    package init(requestHash: String, provider: String, request: JSONValue, response: JSONValue, requestText: String? = nil) {
         self.requestHash = requestHash
         self.provider = provider
         self.request = request
         self.response = response
+        self.requestText = requestText
+    }
+
+    /// The same call, whether or not it still carries its serialized request.
+    package static func == (lhs: RecordedCall, rhs: RecordedCall) -> Bool {
+        lhs.requestHash == rhs.requestHash && lhs.provider == rhs.provider && lhs.request == rhs.request
+            && lhs.response == rhs.response
+    }
+
+    package func hash(into hasher: inout Hasher) {
+        hasher.combine(requestHash)
+        hasher.combine(provider)
+        hasher.combine(request)
+        hasher.combine(response)
     }
 }
 

@@ -157,7 +157,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                     try database.query(
                         "INSERT OR REPLACE INTO calls(request_hash, provider, request, response) VALUES (?, ?, ?, ?)",
                         [
-                            .text(call.requestHash), .text(call.provider), .text(call.request.serialized()),
+                            .text(call.requestHash), .text(call.provider), .text(call.requestText ?? call.request.serialized()),
                             .text(call.response.serialized()),
                         ])
                 }
