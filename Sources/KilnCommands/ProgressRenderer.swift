@@ -109,10 +109,11 @@ struct ProgressRenderer: Sendable {
         if failedThresholds > 0 {
             StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
         }
-        if let stop = report.stop {
+        // Ctrl-C stops the requests still waiting for a slot too: that is the interruption, not another stop.
+        if let stop = report.stop, stop != .interrupted {
             StandardError.write("stopped: \(stop)")
             StandardError.write("finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
-        } else if interrupted {
+        } else if interrupted || report.stop == .interrupted {
             StandardError.write("interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
         } else if report.failedItems > 0 && report.failuresTolerated {
             StandardError.write(

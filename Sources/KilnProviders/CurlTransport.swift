@@ -42,24 +42,22 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
         if first { kp_loop_wake(loop) }
     }
 
-    package func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError)
-        -> HTTPResponse
-    {
-        let result = await withCheckedContinuation { continuation in
-            let transfer = Transfer(url: url, headers: headers, body: body, timeout: timeout, continuation: continuation)
-            let (accepted, wake) = lock.withLock { () -> (Bool, Bool) in
-                guard !stopped else { return (false, false) }
-                submitted.append(transfer)
-                defer { awake = true }
-                return (true, !awake)
-            }
-            if !accepted {
-                continuation.resume(returning: .failure(ProviderError(.connection, "the HTTP client was shut down")))
-            } else if wake {
-                kp_loop_wake(loop)
-            }
+    package func start(
+        url: URL, headers: [String: String], body: Data, timeout: Double,
+        completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
+    ) {
+        let transfer = Transfer(url: url, headers: headers, body: body, timeout: timeout, completion: completion)
+        let (accepted, wake) = lock.withLock { () -> (Bool, Bool) in
+            guard !stopped else { return (false, false) }
+            submitted.append(transfer)
+            defer { awake = true }
+            return (true, !awake)
         }
-        return try result.get()
+        if !accepted {
+            completion(.failure(ProviderError(.connection, "the HTTP client was shut down")))
+        } else if wake {
+            kp_loop_wake(loop)
+        }
     }
 
     private func runLoop() {
@@ -118,17 +116,17 @@ private final class Transfer {
     var body = Data()
     var headers: [String: String] = [:]
     let timeout: Double
-    let continuation: CheckedContinuation<Result<HTTPResponse, ProviderError>, Never>
+    let completion: @Sendable (Result<HTTPResponse, ProviderError>) -> Void
 
     init(
         url: URL, headers: [String: String], body: Data, timeout: Double,
-        continuation: CheckedContinuation<Result<HTTPResponse, ProviderError>, Never>
+        completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
     ) {
         self.url = url
         requestHeaders = headers
         requestBody = body
         self.timeout = timeout
-        self.continuation = continuation
+        self.completion = completion
     }
 
     /// Sets `easy` up for this request and hands it to the multi interface, which holds a reference to the
@@ -199,6 +197,6 @@ private final class Transfer {
         default:
             result = .failure(ProviderError(.connection, "the connection to \(host) failed: \(String(cString: curl_easy_strerror(code)))"))
         }
-        continuation.resume(returning: result)
+        completion(result)
     }
 }

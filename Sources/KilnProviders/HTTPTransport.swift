@@ -14,9 +14,23 @@ package struct HTTPResponse: Sendable {
     }
 }
 
-/// The seam between providers and the network: tests put a scripted transport here; production uses URLSession.
-/// Implementations never retry on their own; the scheduler owns the one retry layer.
+/// The seam between providers and the network: the engine uses libcurl; commands that must open no port use an
+/// in-process fake. Implementations never retry on their own; the scheduler owns the one retry layer.
 package protocol HTTPTransport: Sendable {
-    /// POSTs `body`; throws `ProviderError` (.timeout or .connection) when no response arrives.
-    func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError) -> HTTPResponse
+    /// Starts a POST of `body` and returns at once; `completion` runs exactly once, on the transport's own thread,
+    /// with the response or a `ProviderError` (.timeout or .connection). It must be quick: hand work elsewhere.
+    func start(
+        url: URL, headers: [String: String], body: Data, timeout: Double,
+        completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void)
+}
+
+extension HTTPTransport {
+    /// POSTs `body` and waits for the response.
+    package func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError)
+        -> HTTPResponse
+    {
+        try await withCheckedContinuation { continuation in
+            start(url: url, headers: headers, body: body, timeout: timeout) { continuation.resume(returning: $0) }
+        }.get()
+    }
 }

@@ -3,8 +3,7 @@ import KilnBasics
 import KilnModel
 
 extension OpenAICompatibleProvider {
-    /// Turns an HTTP response into an answer or a classified error.
-    func decode(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
+    package func decodeChat(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
         let (json, choices) = try success(response, listing: "choices", kind: "a chat completion")
         guard !choices.isEmpty else { throw ProviderError(.invalidResponse, "the answer has no choices", status: response.status) }
         let decoded = choices.map(Self.choice)
@@ -35,8 +34,7 @@ extension OpenAICompatibleProvider {
         return (json, list)
     }
 
-    /// Turns an embeddings response into one vector per input, in input order.
-    func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
+    package func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
         let (json, data) = try success(response, listing: "data", kind: "an embeddings list")
         var vectors = [[Float]?](repeating: nil, count: expected)
         for (position, entry) in data.enumerated() {

@@ -76,10 +76,6 @@ package struct OpenAICompatibleProvider: LLMProvider {
         return .object(body)
     }
 
-    package func send(_ body: RequestBody) async throws(ProviderError) -> ChatResponse {
-        try decode(try await post(body, to: endpoint))
-    }
-
     package func embeddingsBody(texts: [String], model: String?) -> JSONValue {
         .object(
             JSONObject([
@@ -88,16 +84,15 @@ package struct OpenAICompatibleProvider: LLMProvider {
             ]))
     }
 
-    package func embed(_ body: RequestBody) async throws(ProviderError) -> EmbeddingResponse {
-        try decodeEmbeddings(
-            try await post(body, to: embeddingsEndpoint), expected: body.json["input"]?.arrayValue?.count ?? 0)
-    }
-
-    private func post(_ body: RequestBody, to url: URL) async throws(ProviderError) -> HTTPResponse {
+    package func start(
+        _ body: RequestBody, to endpoint: Endpoint,
+        completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
+    ) {
         var headers = ["Content-Type": "application/json", "Accept": "application/json"]
         if let apiKey, !apiKey.isEmpty { headers["Authorization"] = "Bearer \(apiKey)" }
-        return try await transport.post(
-            url: url, headers: headers, body: Data(body.text.utf8), timeout: config.timeoutSeconds)
+        transport.start(
+            url: endpoint == .chat ? self.endpoint : embeddingsEndpoint, headers: headers, body: Data(body.text.utf8),
+            timeout: config.timeoutSeconds, completion: completion)
     }
 
     /// A message in the chat completions shape: plain text, or text and image parts for vision models.

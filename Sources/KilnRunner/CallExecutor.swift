@@ -34,8 +34,8 @@ package struct CallExecutor: Sendable {
         let provider = entry.provider
         let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
         return try await perform(
-            RequestBody(provider.body(for: request)), estimate: estimate, on: entry, send: { body throws(ProviderError) in try await provider.send(body) },
-            validate: validate)
+            RequestBody(provider.body(for: request)), to: .chat, estimate: estimate, on: entry,
+            decode: { response throws(ProviderError) in try provider.decodeChat(response) }, validate: validate)
     }
 
     /// Sends embeddings of `texts`; an answer without one vector per text is retried like an error.
@@ -45,21 +45,29 @@ package struct CallExecutor: Sendable {
         let provider = entry.provider
         let input = max(1, texts.reduce(0) { $0 + $1.utf8.count } / 4)
         return try await perform(
-            RequestBody(provider.embeddingsBody(texts: texts, model: model)), estimate: (input, 0), on: entry,
-            send: { body throws(ProviderError) in try await provider.embed(body) },
+            RequestBody(provider.embeddingsBody(texts: texts, model: model)), to: .embeddings, estimate: (input, 0),
+            on: entry,
+            decode: { response throws(ProviderError) in try provider.decodeEmbeddings(response, expected: texts.count) },
             validate: { answer in
                 answer.vectors.count == texts.count
                     ? .success(answer.vectors) : .failure(ValidationFailure("\(answer.vectors.count) vectors for \(texts.count) texts"))
             })
     }
 
-    /// The one retry loop every kind of call goes through: budget, limiter, send, validate, back off.
+    /// What came back for one granted attempt: when it was granted and the response, or nil when the run stopped
+    /// before the request could go out.
+    private typealias Attempt = (grantedAt: Double, sent: ContinuousClock.Instant, response: Result<HTTPResponse, ProviderError>)?
+
+    /// The one retry loop every kind of call goes through: budget, limiter, send, decode, validate, back off.
     private func perform<Value: Sendable, Answer: ProviderAnswer>(
-        _ body: RequestBody, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
-        send: @Sendable (RequestBody) async throws(ProviderError) -> Answer,
+        _ body: RequestBody, to endpoint: Endpoint, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
+        decode: @Sendable (HTTPResponse) throws(ProviderError) -> Answer,
         validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallResult<Value, Answer> {
         let provider = entry.provider
+        let limiter = entry.limiter
+        let stop = self.stop
+        let tokens = estimate.input + estimate.output
         let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
         var usage = Usage()
         var waited = 0.0
@@ -72,22 +80,32 @@ package struct CallExecutor: Sendable {
             if let limit = budget.limitUSD, !(await budget.reserve(reservation)) {
                 throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit)
             }
-            let grantedAt: Double
-            do {
-                grantedAt = try await entry.limiter.acquire(estimatedTokens: estimate.input + estimate.output)
-            } catch {
+            // The limiter starts the request itself when a slot is free (here, or on the thread that frees one):
+            // this task only wakes for the answer.
+            let attemptResult: Attempt = await withCheckedContinuation { continuation in
+                limiter.enqueue(estimatedTokens: tokens) { grantedAt in
+                    guard !stop.isSet else {
+                        limiter.abandon(estimatedTokens: tokens)
+                        continuation.resume(returning: nil)
+                        return
+                    }
+                    let sent = ContinuousClock.now
+                    provider.start(body, to: endpoint) { response in
+                        continuation.resume(returning: (grantedAt, sent, response))
+                    }
+                }
+            }
+            guard let (grantedAt, sent, http) = attemptResult else {
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
                 throw .interrupted
             }
             let retryAfter: Double?
-            // Latency is the answered attempt's own: from sending to a validated answer, without the waits before.
-            let sent = ContinuousClock.now
             do {
-                let response = try await send(body)
+                let response = try decode(try http.get())
                 usage += response.usage
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: response.usage.costUSD) }
-                await entry.limiter.release(
-                    estimatedTokens: estimate.input + estimate.output,
+                limiter.release(
+                    estimatedTokens: tokens,
                     outcome: .success(
                         tokens: response.usage.inputTokens + response.usage.outputTokens,
                         remainingRequests: response.rateLimit.remainingRequests,
@@ -99,6 +117,7 @@ package struct CallExecutor: Sendable {
                     let call = RecordedCall(
                         requestHash: body.hash, provider: provider.config.name, request: body.json, response: response.raw,
                         requestText: body.text)
+                    // Latency is the answered attempt's own: from sending to a validated answer.
                     let latency = Int((ContinuousClock.now - sent) / .milliseconds(1))
                     return .succeeded(value, response: response, call: call, attempts: attempt, usage: usage, latencyMS: latency)
                 case .failure(let failure):
@@ -107,8 +126,8 @@ package struct CallExecutor: Sendable {
                 }
             } catch {
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
-                await entry.limiter.release(
-                    estimatedTokens: estimate.input + estimate.output,
+                limiter.release(
+                    estimatedTokens: tokens,
                     outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure,
                     grantedAt: grantedAt)
                 if error.kind == .unauthorized { throw .keyRejected(error.message) }

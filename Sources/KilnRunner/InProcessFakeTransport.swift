@@ -7,16 +7,24 @@ import KilnProviders
 struct InProcessFakeTransport: HTTPTransport {
     let fake: FakeProvider
 
-    func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError) -> HTTPResponse {
+    func start(
+        url: URL, headers: [String: String], body: Data, timeout: Double,
+        completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
+    ) {
+        // The fake sleeps out its latency: on a Dispatch thread, never on Swift's cooperative pool.
+        DispatchQueue.global().async { completion(respond(url: url, body: body)) }
+    }
+
+    private func respond(url: URL, body: Data) -> Result<HTTPResponse, ProviderError> {
         let path = url.path.hasPrefix("/v1") ? url.path : "/v1" + url.path
         switch fake.respond(method: "POST", path: path, body: body) {
         case .response(let status, let headers, let body):
-            return HTTPResponse(
-                status: status, headers: Dictionary(headers.map { ($0.0.lowercased(), $0.1) }) { $1 }, body: body)
+            return .success(
+                HTTPResponse(status: status, headers: Dictionary(headers.map { ($0.0.lowercased(), $0.1) }) { $1 }, body: body))
         case .truncated(let status, let body):
-            return HTTPResponse(status: status, headers: [:], body: body)
+            return .success(HTTPResponse(status: status, headers: [:], body: body))
         case .reset:
-            throw ProviderError(.connection, "the fake provider reset the connection")
+            return .failure(ProviderError(.connection, "the fake provider reset the connection"))
         }
     }
 }

@@ -11,7 +11,7 @@ package final class ProviderPool: Sendable {
     /// A provider with the limiter every call to it goes through.
     package struct Entry: Sendable {
         package let provider: any LLMProvider
-        package let limiter: ProviderLimiter<ContinuousClock>
+        package let limiter: ProviderLimiter
     }
 
     private let entries: [String: Entry]
@@ -67,7 +67,7 @@ package final class ProviderPool: Sendable {
                 provider: provider,
                 limiter: ProviderLimiter(
                     maxConcurrency: config.maxConcurrency, requestsPerMinute: config.requestsPerMinute,
-                    tokensPerMinute: config.tokensPerMinute, clock: ContinuousClock()))
+                    tokensPerMinute: config.tokensPerMinute))
         }
         self.entries = entries
         self.fakes = fakes

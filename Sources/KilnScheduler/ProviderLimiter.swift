@@ -1,54 +1,112 @@
+import Dispatch
+import Foundation
+
 /// One provider's limiter: requests wait here for a concurrency slot, their share of the request and token
 /// budgets, and the end of any pause a 429 or the rate-limit headers imposed.
-package actor ProviderLimiter<C: Clock> where C.Duration == Duration {
+///
+/// A waiting request is a closure, not a suspended task: when a slot frees, `release` starts the next request
+/// right there (on the thread that freed it) instead of waking a task that would then have to be scheduled
+/// before it could send. Requests go in arrival order.
+package final class ProviderLimiter: @unchecked Sendable {
+    // @unchecked Sendable: `state`, `waiting`, `head` and `timerDue` are only touched under `lock`.
+    private let lock = NSLock()
     private var state: RateLimiterState
-    private let clock: C
-    private let origin: C.Instant
-    private var slotWaiters: [CheckedContinuation<Void, Never>] = []
+    private let origin = ContinuousClock.now
+    private var waiting: [Waiter] = []
+    private var head = 0
+    /// When the pending re-check for a bucket or a pause will run, if one is scheduled.
+    private var timerDue: Double?
 
-    package init(maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, clock: C) {
-        self.clock = clock
-        origin = clock.now
+    private struct Waiter {
+        var estimatedTokens: Int
+        var grant: @Sendable (Double) -> Void
+    }
+
+    package init(maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?) {
         state = RateLimiterState(
             maxConcurrency: maxConcurrency, requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
             now: 0)
     }
 
+    /// Seconds since the limiter was made.
     private var now: Double {
-        let elapsed = origin.duration(to: clock.now).components
-        return Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
+        let elapsed = ContinuousClock.now - origin
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     }
 
-    /// Waits until a request estimated at `estimatedTokens` may be sent, and returns when it was granted (to pass
-    /// back to `release`). Throws only on cancellation.
-    @discardableResult
-    package func acquire(estimatedTokens: Int) async throws -> Double {
-        while true {
-            try Task.checkCancellation()
-            switch state.acquire(now: now, estimatedTokens: estimatedTokens) {
+    /// Calls `grant(grantedAt)` once a request estimated at `estimatedTokens` may go: at once on this thread when
+    /// it may, else on the thread that frees a slot or from a timer. `grantedAt` goes back to `release`. The
+    /// closure must be quick (start the request, nothing more).
+    package func enqueue(estimatedTokens: Int, grant: @escaping @Sendable (Double) -> Void) {
+        let ready = lock.withLock {
+            waiting.append(Waiter(estimatedTokens: estimatedTokens, grant: grant))
+            return takeReady()
+        }
+        for (waiter, time) in ready { waiter.grant(time) }
+    }
+
+    /// Reports how a granted request ended and starts whoever may go next.
+    package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome, grantedAt: Double? = nil) {
+        let ready = lock.withLock {
+            let now = self.now
+            state.release(
+                now: now, estimatedTokens: estimatedTokens, outcome: outcome, latency: grantedAt.map { now - $0 })
+            return takeReady()
+        }
+        for (waiter, time) in ready { waiter.grant(time) }
+    }
+
+    /// Hands back a slot that was granted but not used (the run stopped before the request went out).
+    package func abandon(estimatedTokens: Int) {
+        release(estimatedTokens: estimatedTokens, outcome: .otherFailure)
+    }
+
+    /// The waiters that may go now, in order, granted; schedules a re-check when a bucket or a pause holds the
+    /// first one. Called under `lock`.
+    private func takeReady() -> [(Waiter, Double)] {
+        var ready: [(Waiter, Double)] = []
+        let now = self.now
+        while head < waiting.count {
+            switch state.acquire(now: now, estimatedTokens: waiting[head].estimatedTokens) {
             case .granted:
-                return now
+                ready.append((waiting[head], now))
+                head += 1
             case .waitForSlot:
-                await withCheckedContinuation { slotWaiters.append($0) }
+                compact()
+                return ready
             case .waitUntil(let time):
-                try await clock.sleep(for: .seconds(max(0, time - now)))
+                schedule(at: time, now: now)
+                compact()
+                return ready
             }
+        }
+        compact()
+        return ready
+    }
+
+    private func compact() {
+        if head == waiting.count {
+            waiting.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 1024, head * 2 > waiting.count {
+            waiting.removeFirst(head)
+            head = 0
         }
     }
 
-    /// Reports how a granted request ended and wakes whoever may go next.
-    package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome, grantedAt: Double? = nil) {
-        let now = self.now
-        state.release(now: now, estimatedTokens: estimatedTokens, outcome: outcome, latency: grantedAt.map { now - $0 })
-        // Wake as many waiters as there are free slots under the (possibly smaller or larger) limit, oldest first:
-        // waking all of them would make every release cost one actor hop per waiting request.
-        let free = min(slotWaiters.count, max(0, state.currentLimit - state.inFlight))
-        guard free > 0 else { return }
-        let woken = slotWaiters.prefix(free)
-        slotWaiters.removeFirst(free)
-        for waiter in woken { waiter.resume() }
+    /// Runs `takeReady` again at `time` (limiter seconds), unless an earlier re-check is already due.
+    private func schedule(at time: Double, now: Double) {
+        if let due = timerDue, due <= time { return }
+        timerDue = time
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, time - now)) { [self] in
+            let ready = lock.withLock {
+                timerDue = nil
+                return takeReady()
+            }
+            for (waiter, time) in ready { waiter.grant(time) }
+        }
     }
 
-    package var currentLimit: Int { state.currentLimit }
-    package var inFlight: Int { state.inFlight }
+    package var currentLimit: Int { lock.withLock { state.currentLimit } }
+    package var inFlight: Int { lock.withLock { state.inFlight } }
 }
