@@ -58,15 +58,7 @@ package struct SHA256: Sendable {
     }
 
     package mutating func finalize() -> [UInt8] {
-        let bitLength = length &* 8
-        let padding = (buffer.count < 56 ? 56 : 120) - buffer.count
-        var tail: [UInt8] = [0x80] + [UInt8](repeating: 0, count: padding - 1)
-        tail += (0..<8).reversed().map { UInt8(truncatingIfNeeded: bitLength >> (UInt64($0) * 8)) }
-        tail.withUnsafeBytes { raw in
-            let saved = length
-            update(bytes: raw)
-            length = saved
-        }
+        pad()
         var digest: [UInt8] = []
         digest.reserveCapacity(32)
         for word in state {
@@ -75,11 +67,43 @@ package struct SHA256: Sendable {
         return digest
     }
 
+    /// Compresses the buffered bytes with the padding and the length, on the stack.
+    private mutating func pad() {
+        let bitLength = length &* 8
+        let remainder = buffer.count
+        let total = remainder < 56 ? 64 : 128
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { tail in
+            tail.initialize(repeating: 0)
+            for index in 0..<remainder { tail[index] = buffer[index] }
+            tail[remainder] = 0x80
+            for index in 0..<8 { tail[total - 1 - index] = UInt8(truncatingIfNeeded: bitLength >> (UInt64(index) * 8)) }
+            compress(UnsafeBufferPointer(rebasing: tail[0..<64]))
+            if total == 128 { compress(UnsafeBufferPointer(rebasing: tail[64..<128])) }
+        }
+        buffer.removeAll()
+    }
+
     /// The lowercase hex digest of a string's UTF-8 bytes.
     package static func hex(_ text: String) -> String {
         var hasher = SHA256()
         hasher.update(text)
-        return hexString(hasher.finalize())
+        hasher.pad()
+        return hasher.hexDigest
+    }
+
+    /// The state as 64 lowercase hex digits, without an intermediate byte array.
+    private var hexDigest: String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 64) { text in
+            digits.withUTF8Buffer { digits in
+                for (index, word) in state.enumerated() {
+                    for nibble in 0..<8 {
+                        text[index * 8 + nibble] = digits[Int((word >> (28 - 4 * UInt32(nibble))) & 0xF)]
+                    }
+                }
+            }
+            return 64
+        }
     }
 
     private static func hexString(_ digest: [UInt8]) -> String {
