@@ -82,10 +82,14 @@ struct InputsStage: UnitStage {
                 let record = CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: PipelineItem.encode(items), usage: usage,
                     latencyMS: latency, attempts: attempts, calls: [call])
-                services.store.submit([record])
+                do {
+                    try await services.store.write([record])
+                } catch {
+                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: attempts)
+                }
                 return .done(items, cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
-                services.store.submit([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
+                try? await services.store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])
                 return .failed("\(path.joined(separator: " > ")): \(reason)", usage: usage, requests: attempts)
             }
         } catch {

@@ -123,14 +123,14 @@ struct JudgeStage: UnitStage {
                 judge["cost_usd"] = .double(usage.costUSD)
                 verdict["judge"] = .object(judge)
                 let result = PipelineItem(id: item.id, fields: verdict)
-                services.store.submit([
+                try? await services.store.write([
                     CheckpointRecord(
                         key: key, stage: services.stageID, status: .done, item: PipelineItem.encode([result]), usage: usage,
                         latencyMS: latency, attempts: attempts, calls: [call])
                 ])
                 return .done([result], cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
-                services.store.submit([
+                try? await services.store.write([
                     CheckpointRecord(key: key, stage: services.stageID, status: .failed, error: reason, usage: usage, attempts: attempts)
                 ])
                 return .failed("\(item.id): judge: \(reason)", usage: usage, requests: attempts)

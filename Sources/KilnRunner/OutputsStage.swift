@@ -115,7 +115,7 @@ struct OutputsStage: UnitStage {
                     reasoning = value.stringValue
                     messages = [system, thinking.messages[1], .assistant(value.stringValue ?? ""), .user(TaskPrompt.finalAnswerRequest)]
                 case .failed(let reason, let attempts, let callUsage):
-                    return fail(key: key, reason: "thinking step: \(reason)", usage: usage + callUsage, requests: requests + attempts)
+                    return await fail(key: key, reason: "thinking step: \(reason)", usage: usage + callUsage, requests: requests + attempts)
                 }
             }
             let request = ChatRequest(
@@ -132,18 +132,22 @@ struct OutputsStage: UnitStage {
                 let record = CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: item.json, usage: usage, latencyMS: latency,
                     attempts: requests, calls: calls)
-                store.submit([record])
+                do {
+                    try await store.write([record])
+                } catch {
+                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: requests)
+                }
                 return .done([item], cached: false, usage: usage, requests: requests)
             case .failed(let reason, let attempts, let callUsage):
-                return fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)
+                return await fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)
             }
         } catch {
             return .stopped(error)
         }
     }
 
-    private func fail(key: String, reason: String, usage: Usage, requests: Int) -> UnitResult {
-        store.submit([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: requests)])
+    private func fail(key: String, reason: String, usage: Usage, requests: Int) async -> UnitResult {
+        try? await store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: requests)])
         return .failed(reason, usage: usage, requests: requests)
     }
 

@@ -34,10 +34,6 @@ final class PrefetchingCheckpointStore: CheckpointStore, @unchecked Sendable {
 
     func write(_ records: [CheckpointRecord]) async throws { try await base.write(records) }
 
-    func submit(_ records: [CheckpointRecord]) { base.submit(records) }
-
-    func flush() async throws { try await base.flush() }
-
     func tallies() async throws -> [StageTally] { try await base.tallies() }
 
     func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] { try await base.calls(forKeys: keys) }

@@ -17,14 +17,7 @@ extension CheckpointRecord {
             ]))
         object["latency_ms"] = .integer(latencyMS)
         object["attempts"] = .integer(attempts)
-        object["calls"] = .array(
-            calls.map { call in
-                .object(
-                    JSONObject([
-                        ("request_hash", .string(call.requestHash)), ("provider", .string(call.provider)),
-                        ("request", call.request), ("response", call.response),
-                    ]))
-            })
+        object["calls"] = .array(calls.map(\.json))
         return .object(object)
     }
 
@@ -41,11 +34,25 @@ extension CheckpointRecord {
                 inputTokens: Int(number(json["usage"]?["input_tokens"])), outputTokens: Int(number(json["usage"]?["output_tokens"])),
                 costUSD: number(json["usage"]?["cost_usd"])),
             latencyMS: Int(number(json["latency_ms"])), attempts: Int(number(json["attempts"])),
-            calls: (json["calls"]?.arrayValue ?? []).compactMap { call in
-                guard let hash = call["request_hash"]?.stringValue, let provider = call["provider"]?.stringValue,
-                    let request = call["request"], let response = call["response"]
-                else { return nil }
-                return RecordedCall(requestHash: hash, provider: provider, request: request, response: response)
-            })
+            calls: (json["calls"]?.arrayValue ?? []).compactMap(RecordedCall.init(json:)))
+    }
+}
+
+extension RecordedCall {
+    /// The call as stored and as a cassette carries it.
+    package var json: JSONValue {
+        .object(
+            JSONObject([
+                ("request_hash", .string(requestHash)), ("provider", .string(provider)), ("request", request),
+                ("response", response),
+            ]))
+    }
+
+    /// A call from its JSON form; nil when a field is missing.
+    package init?(json: JSONValue) {
+        guard let hash = json["request_hash"]?.stringValue, let provider = json["provider"]?.stringValue,
+            let request = json["request"], let response = json["response"]
+        else { return nil }
+        self.init(requestHash: hash, provider: provider, request: request, response: response)
     }
 }

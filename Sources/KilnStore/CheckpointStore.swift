@@ -7,12 +7,6 @@ package protocol CheckpointStore: Sendable {
     func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord]
     /// Writes records durably before returning; a record replaces an earlier one with the same key.
     func write(_ records: [CheckpointRecord]) async throws
-    /// Queues records to be written after everything written or queued before them, without waiting: the hot path
-    /// of a unit stage. Whatever depends on them is written later, so a crash never keeps a result whose inputs
-    /// it lost. `flush` waits for them and reports a failed write.
-    func submit(_ records: [CheckpointRecord])
-    /// Returns once everything submitted so far is durable; throws the first error a submitted write met.
-    func flush() async throws
     /// Totals per stage.
     func tallies() async throws -> [StageTally]
     /// The provider calls each record among `keys` came from, in the order they were made (for cassettes).

@@ -18,9 +18,7 @@ package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendabl
         }
     }
 
-    package func write(_ records: [CheckpointRecord]) async throws { submit(records) }
-
-    package func submit(_ records: [CheckpointRecord]) {
+    package func write(_ records: [CheckpointRecord]) async throws {
         lock.withLock {
             for record in records {
                 var stored = record
@@ -30,8 +28,6 @@ package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendabl
             }
         }
     }
-
-    package func flush() async throws {}
 
     package func tallies() async throws -> [StageTally] {
         let records = lock.withLock { self.records }

@@ -3,21 +3,23 @@ import KilnBasics
 import KilnModel
 
 /// The checkpoint store in an SQLite file (WAL). Every SQLite call runs on one serial queue, off Swift's
-/// cooperative pool; writes that arrive while a commit runs (or within a few milliseconds of a submitted one) are
-/// grouped into one transaction.
+/// cooperative pool; writes that arrive while a commit runs, or within a few milliseconds of each other while
+/// results stream in, are grouped into one transaction.
 package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable {
     // @unchecked Sendable: `database` is only touched on `queue`, a serial queue; `pending`, `draining` and
-    // `submitError` only under `lock`.
+    // `lastCommit` only under `lock`.
     private let queue = DispatchQueue(label: "kiln-pipe.checkpoint-store")
     private let database: SQLiteDatabase
     private let lock = NSLock()
-    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>?)] = []
+    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)] = []
     private var draining = false
-    /// The first error a submitted (not awaited) write met, for `flush` to report.
-    private var submitError: (any Error)?
+    /// When the last commit ended: writes arriving soon after it are part of a stream.
+    private var lastCommit = ContinuousClock.now - .seconds(1)
     package let path: String
 
-    static let schemaVersion = 1
+    /// 2: a result keeps its calls in its own row (`results.calls`); version 1 kept them in a `calls` table, which
+    /// is still read for the records written then.
+    static let schemaVersion = 2
 
     /// Opens or creates the store at `path`, creating its folder.
     package init(path: String) throws {
@@ -31,19 +33,30 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             CREATE TABLE IF NOT EXISTS results(
                 key TEXT PRIMARY KEY, stage TEXT NOT NULL, status TEXT NOT NULL, item TEXT, error TEXT,
                 input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
-                latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, request_hash TEXT, written_at REAL NOT NULL);
+                latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, request_hash TEXT, written_at REAL NOT NULL,
+                calls TEXT);
             CREATE INDEX IF NOT EXISTS results_by_stage ON results(stage, status);
             CREATE TABLE IF NOT EXISTS calls(
                 request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL);
             """)
         let version = try database.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.text
-        if let version, Int(version) != Self.schemaVersion {
+        switch version.flatMap({ Int($0) }) {
+        case nil:
+            try database.query(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(Self.schemaVersion))])
+        case 1:
+            // A version 1 store gains the column; its old records keep reading their calls from the calls table.
+            try database.transaction {
+                try database.execute("ALTER TABLE results ADD COLUMN calls TEXT")
+                try database.query("UPDATE meta SET value = ? WHERE key = 'schema_version'", [.text(String(Self.schemaVersion))])
+            }
+        case Self.schemaVersion:
+            break
+        default:
             throw SQLiteError(
-                code: 0, message: "store schema version \(version), this kiln-pipe reads \(Self.schemaVersion)",
+                code: 0, message: "store schema version \(version ?? "?"), this kiln-pipe reads \(Self.schemaVersion)",
                 context: "opening \(path)")
         }
-        try database.query(
-            "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(Self.schemaVersion))])
     }
 
     /// Runs `body` with the database on the store's queue.
@@ -74,8 +87,9 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         }
     }
 
-    /// Durable when it returns. Writes that arrive while a transaction commits are grouped into the next one
-    /// (group commit): one commit per burst instead of one per result, and no result waits on a timer.
+    /// Durable when it returns. Writes that arrive while a transaction commits, or within `batchingDelayMS` of
+    /// each other in a stream, are grouped into one (group commit): one commit per dozen results instead of one
+    /// per result.
     package func write(_ records: [CheckpointRecord]) async throws {
         guard !records.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
@@ -83,36 +97,24 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         }
     }
 
-    package func submit(_ records: [CheckpointRecord]) {
-        guard !records.isEmpty else { return }
-        enqueue(records, done: nil)
-    }
-
-    package func flush() async throws {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            enqueue([], done: continuation)
-        }
-        if let error = lock.withLock({ submitError }) { throw error }
-    }
-
-    private func enqueue(_ records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>?) {
-        let startDrain = lock.withLock {
+    private func enqueue(_ records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>) {
+        let (startDrain, busy) = lock.withLock {
             pending.append((records, done))
             defer { draining = true }
-            return !draining
+            return (!draining, ContinuousClock.now - lastCommit < .milliseconds(4 * Self.batchingDelayMS))
         }
         guard startDrain else { return }
-        // A submitted record waits a few milliseconds for others to share its commit: a commit costs about the
-        // same for one record as for twenty. Awaited writes start at once.
-        if done == nil {
-            queue.asyncAfter(deadline: .now() + .milliseconds(Self.submitDelayMS)) { self.drain() }
+        // While results stream in, a write waits a few milliseconds for others to share its commit (a commit costs
+        // about the same for one record as for a dozen); a lone write commits at once.
+        if busy {
+            queue.asyncAfter(deadline: .now() + .milliseconds(Self.batchingDelayMS)) { self.drain() }
         } else {
             queue.async { self.drain() }
         }
     }
 
-    /// How long a submitted record may wait for company before its commit starts.
-    static let submitDelayMS = 10
+    /// How long a write in a stream of writes waits for company before its commit starts.
+    static let batchingDelayMS = 10
 
     /// Commits everything pending in one transaction, repeatedly, until nothing is left.
     private func drain() {
@@ -124,12 +126,9 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 return batch
             }
             guard !batch.isEmpty else { return }
-            let records = batch.flatMap(\.records)
-            let result = records.isEmpty ? .success(()) : Result { try commit(records) }
-            if case .failure(let error) = result, batch.contains(where: { $0.done == nil }) {
-                lock.withLock { submitError = submitError ?? error }
-            }
-            for entry in batch { entry.done?.resume(with: result) }
+            let result = Result { try commit(batch.flatMap(\.records)) }
+            lock.withLock { lastCommit = .now }
+            for entry in batch { entry.done.resume(with: result) }
         }
     }
 
@@ -140,8 +139,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 try database.query(
                     """
                     INSERT OR REPLACE INTO results(key, stage, status, item, error, input_tokens, output_tokens,
-                        cost_usd, latency_ms, attempts, request_hash, written_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        cost_usd, latency_ms, attempts, request_hash, written_at, calls)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                     [
                         .text(record.key), .text(record.stage), .text(record.status.rawValue),
@@ -151,16 +150,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                         .integer(Int64(record.attempts)),
                         // Every call's hash, in order (a chain of thought makes two).
                         record.calls.isEmpty ? .null : .text(record.calls.map(\.requestHash).joined(separator: ",")),
-                        .real(now),
+                        .real(now), record.calls.isEmpty ? .null : .text(Self.callsText(record.calls)),
                     ])
-                for call in record.calls {
-                    try database.query(
-                        "INSERT OR REPLACE INTO calls(request_hash, provider, request, response) VALUES (?, ?, ?, ?)",
-                        [
-                            .text(call.requestHash), .text(call.provider), .text(call.requestText ?? call.request.serialized()),
-                            .text(call.response.serialized()),
-                        ])
-                }
             }
         }
     }
@@ -193,13 +184,33 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         }
     }
 
+    /// A record's calls as one JSON array (`RecordedCall.json`, keys in that order), written around the request
+    /// text that was sent instead of serializing it again.
+    private static func callsText(_ calls: [RecordedCall]) -> String {
+        var text = "["
+        for (index, call) in calls.enumerated() {
+            if index > 0 { text += "," }
+            text += #"{"request_hash":"\#(call.requestHash)","provider":"#
+            text += JSONValue.string(call.provider).serialized()
+            text += #","request":"# + (call.requestText ?? call.request.serialized())
+            text += #","response":"# + call.response.serialized() + "}"
+        }
+        return text + "]"
+    }
+
     package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
         guard !keys.isEmpty else { return [:] }
         return try await onQueue { database in
             var found: [String: [RecordedCall]] = [:]
             for key in keys {
-                guard let hashes = try database.query("SELECT request_hash FROM results WHERE key = ?", [.text(key)]).first?.first?.text
+                guard let row = try database.query("SELECT request_hash, calls FROM results WHERE key = ?", [.text(key)]).first
                 else { continue }
+                if let inline = row[1].text {
+                    found[key] = try JSONValue(parsing: inline).arrayValue?.compactMap(RecordedCall.init(json:)) ?? []
+                    continue
+                }
+                guard let hashes = row[0].text else { continue }
+                // Written by version 1: the calls are in their own table.
                 found[key] = try hashes.split(separator: ",").compactMap { hash in
                     guard
                         let row = try database.query(

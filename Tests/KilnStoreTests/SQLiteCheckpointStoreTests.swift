@@ -31,13 +31,45 @@ import Testing
         let reopened = try SQLiteCheckpointStore(path: path)
         let found = try await reopened.records(forKeys: ["k1", "k2", "missing"])
         var expected = Self.done
-        expected.calls = []  // calls are kept in their own table
+        expected.calls = []  // records are read without their calls; `calls(forKeys:)` brings them
         #expect(found["k1"] == expected)
         #expect(found["k2"]?.status == .failed && found["k2"]?.error == "HTTP 400: bad request")
         #expect(found["missing"] == nil)
         #expect(try await reopened.calls(forKeys: [Self.done.key])[Self.done.key] == Self.done.calls)
         let tallies = try await reopened.tallies()
         #expect(tallies == [StageTally(stage: "answers", done: 1, failed: 1, usage: Self.done.usage, recentErrors: ["HTTP 400: bad request"])])
+    }
+
+    @Test func aVersion1StoreIsUpgradedAndItsCallsStillRead() async throws {
+        let path = Self.temporaryPath()
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        do {
+            // The layout kiln-pipe wrote before results kept their calls inline.
+            let old = try SQLiteDatabase(path: path)
+            try old.execute(
+                """
+                CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                INSERT INTO meta VALUES ('schema_version', '1');
+                CREATE TABLE results(
+                    key TEXT PRIMARY KEY, stage TEXT NOT NULL, status TEXT NOT NULL, item TEXT, error TEXT,
+                    input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
+                    latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, request_hash TEXT, written_at REAL NOT NULL);
+                CREATE TABLE calls(
+                    request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL);
+                INSERT INTO results VALUES ('old', 'answers', 'done', '{"output":"o"}', NULL, 1, 2, 0.5, 3, 1, 'h1,h2', 0);
+                INSERT INTO calls VALUES ('h1', 'p', '{"model":"m"}', '{"id":"1"}'), ('h2', 'p', '{"model":"n"}', '{"id":"2"}');
+                """)
+        }
+        let store = try SQLiteCheckpointStore(path: path)
+        try await store.write([Self.done])
+        let calls = try await store.calls(forKeys: ["old", Self.done.key])
+        #expect(calls["old"]?.map(\.requestHash) == ["h1", "h2"])
+        #expect(calls["old"]?.last?.response == .object(JSONObject([("id", .string("2"))])))
+        #expect(calls[Self.done.key] == Self.done.calls)
+        #expect(try await store.records(forKeys: ["old"])["old"]?.usage.costUSD == 0.5)
+        let version = try SQLiteDatabase(path: path).query("SELECT value FROM meta WHERE key = 'schema_version'")
+        #expect(version.first?.first?.text == String(SQLiteCheckpointStore.schemaVersion))
     }
 
     @Test func aRetriedItemReplacesItsFailure() async throws {
