@@ -58,13 +58,31 @@ package final class FakeProvider: @unchecked Sendable {
             return answer(request) { body, _, breakSchema in
                 breakSchema ? .object(JSONObject([("object", .string("list")), ("data", .array([]))])) : FakeEmbedding(body: body).json
             }
+        case ("POST", "/v1/messages"):
+            return answer(request, dialect: .anthropic) { body, hash, breakSchema in
+                FakeDialect.anthropic.chatResponse(
+                    FakeCompletion(body: FakeDialect.anthropic.openAIChatBody(body), hash: hash, breakSchema: breakSchema).json)
+            }
+        case ("POST", let path) where path.hasPrefix("/v1beta/models/") && path.hasSuffix(":generateContent"):
+            return answer(request, dialect: .gemini) { body, hash, breakSchema in
+                FakeDialect.gemini.chatResponse(
+                    FakeCompletion(body: FakeDialect.gemini.openAIChatBody(body), hash: hash, breakSchema: breakSchema).json)
+            }
+        case ("POST", let path) where path.hasPrefix("/v1beta/models/") && path.hasSuffix(":batchEmbedContents"):
+            return answer(request, dialect: .gemini) { body, _, breakSchema in
+                breakSchema
+                    ? .object(JSONObject([("embeddings", .array([]))]))
+                    : FakeDialect.geminiEmbeddings(FakeEmbedding(body: FakeDialect.openAIEmbeddingsBody(gemini: body)).json)
+            }
         default:
             return .json(404, #"{"error": {"message": "no route \#(request.method) \#(request.path)", "type": "not_found"}}"#)
         }
     }
 
     /// Answers a POST with `make(body, hash, breakSchema)` after the configured latency, or with a fault.
-    private func answer(_ request: HTTPRequest, make: (JSONValue, String, Bool) -> JSONValue) -> HTTPReply {
+    private func answer(
+        _ request: HTTPRequest, dialect: FakeDialect = .openAI, make: (JSONValue, String, Bool) -> JSONValue
+    ) -> HTTPReply {
         let now = request.receivedAt
         // The answer is due `latencyMS` after the request arrived, whatever the work in between took.
         let due = Date(timeIntervalSince1970: now + Double(config.latencyMS) / 1000)
@@ -72,7 +90,9 @@ package final class FakeProvider: @unchecked Sendable {
         do {
             body = try JSONValue(parsing: String(decoding: request.body, as: UTF8.self))
         } catch {
-            return record(.json(400, Self.error("invalid JSON body: \(error)", type: "invalid_request_error")), hash: nil)
+            return record(
+                .json(400, dialect.errorBody(status: 400, message: "invalid JSON body: \(error)", openAIType: "invalid_request_error")),
+                hash: nil)
         }
         let hash = SHA256.hex(body.serialized(sortedKeys: true))
         let (attempt, overLimit) = lock.withLock { () -> (Int, Bool) in
@@ -89,12 +109,14 @@ package final class FakeProvider: @unchecked Sendable {
         }
         defer { lock.withLock { inFlight -= 1 } }
         if overLimit {
-            return record(.json(429, Self.error("Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded")), hash: hash)
+            return record(
+                .json(429, dialect.errorBody(status: 429, message: "Rate limit reached for requests", openAIType: "requests", code: "rate_limit_exceeded")),
+                hash: hash)
         }
         if let fault = config.faults.first(where: { Self.strikes($0, hash: hash, attempt: attempt) }) {
             lock.withLock { statistics.faults[fault.kind.rawValue, default: 0] += 1 }
             // A faulty answer is never a success, even when it is a 200 (schema-invalid, or sent after a timeout).
-            return record(reply(for: fault.kind, answer: { make(body, hash, $0) }), hash: nil)
+            return record(reply(for: fault.kind, dialect: dialect, answer: { make(body, hash, $0) }), hash: nil)
         }
         let reply = HTTPReply.json(200, make(body, hash, false).serialized())
         Thread.sleep(until: due)
@@ -109,27 +131,40 @@ package final class FakeProvider: @unchecked Sendable {
     }
 
     /// `answer(breakSchema)` is the good (or schema-broken) answer some faults send late or cut off.
-    private func reply(for fault: FaultKind, answer: (Bool) -> JSONValue) -> HTTPReply {
+    private func reply(for fault: FaultKind, dialect: FakeDialect, answer: (Bool) -> JSONValue) -> HTTPReply {
+        // An error in the dialect's shape and status, from what OpenAI would answer.
+        func error(_ status: Int, _ message: String, type: String, code: String? = nil, headers: [(String, String)] = [])
+            -> HTTPReply
+        {
+            let status = dialect.status(for: status, code: code)
+            return .json(status, dialect.errorBody(status: status, message: message, openAIType: type, code: code), headers: headers)
+        }
         switch fault {
         case .rateLimit:
-            return .json(429, Self.error("Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded"), headers: [("Retry-After", "1")])
+            return error(429, "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded", headers: [("Retry-After", "1")])
         case .rateLimitDate:
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
             let date = formatter.string(from: Date().addingTimeInterval(2))
-            return .json(429, Self.error("Rate limit reached", type: "requests", code: "rate_limit_exceeded"), headers: [("Retry-After", date)])
+            return error(429, "Rate limit reached", type: "requests", code: "rate_limit_exceeded", headers: [("Retry-After", date)])
         case .quota:
-            return .json(429, Self.error("You exceeded your current quota, please check your plan and billing details.", type: "insufficient_quota", code: "insufficient_quota"))
+            let message =
+                dialect == .anthropic
+                ? "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."
+                : "You exceeded your current quota, please check your plan and billing details."
+            return error(429, message, type: "insufficient_quota", code: "insufficient_quota")
         case .unauthorized:
-            return .json(401, Self.error("Incorrect API key provided.", type: "invalid_request_error", code: "invalid_api_key"))
+            return error(
+                401, dialect == .gemini ? "API key not valid. Please pass a valid API key." : "Incorrect API key provided.",
+                type: "invalid_request_error", code: "invalid_api_key")
         case .badRequest:
-            return .json(400, Self.error("Invalid value for 'messages': this request was refused by the fake provider.", type: "invalid_request_error"))
+            return error(400, "Invalid value for 'messages': this request was refused by the fake provider.", type: "invalid_request_error")
         case .serverError:
-            return .json(500, Self.error("The server had an error while processing your request.", type: "server_error"))
+            return error(500, "The server had an error while processing your request.", type: "server_error")
         case .unavailable:
-            return .json(503, Self.error("The engine is currently overloaded, please try again later.", type: "server_error"))
+            return error(503, "The engine is currently overloaded, please try again later.", type: "server_error")
         case .reset:
             return .reset
         case .hang:

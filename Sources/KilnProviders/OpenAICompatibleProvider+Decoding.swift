@@ -9,12 +9,8 @@ extension OpenAICompatibleProvider {
         let decoded = choices.map(Self.choice)
         let inputTokens = json["usage"]?["prompt_tokens"]?.numberValue.map { Int($0) } ?? 0
         let outputTokens = json["usage"]?["completion_tokens"]?.numberValue.map { Int($0) } ?? 0
-        return ChatResponse(
-            choices: decoded,
-            usage: Usage(
-                inputTokens: inputTokens, outputTokens: outputTokens,
-                costUSD: cost(inputTokens: inputTokens, outputTokens: outputTokens)),
-            rateLimit: RateLimitHeaders.hints(from: response.headers), raw: json)
+        return chatResponse(
+            choices: decoded, inputTokens: inputTokens, outputTokens: outputTokens, headers: response.headers, raw: json)
     }
 
     /// The body of a successful response and its array `field`; a classified error otherwise.
@@ -81,23 +77,11 @@ extension OpenAICompatibleProvider {
             ?? String(text.prefix(300)).trimmingCharacters(in: .whitespacesAndNewlines)
         let code = (body?["error"]?["code"]?.stringValue ?? "") + " " + (body?["error"]?["type"]?.stringValue ?? "")
         let retryAfter = RateLimitHeaders.retryAfter(from: headers)
-        switch status {
-        case 429 where code.contains("insufficient_quota"):
+        if status == 429, code.contains("insufficient_quota") {
             return ProviderError(.quotaExhausted, "the account of provider '\(provider.name)' is out of quota: \(message)", status: status)
-        case 429:
-            return ProviderError(.rateLimited, message, status: status, retryAfter: retryAfter)
-        case 401, 403:
-            let aboutTheKey = status == 401 || code.contains("api_key") || code.contains("authentication")
-            guard aboutTheKey else { return ProviderError(.rejected, message, status: status) }
-            let variable = provider.apiKeyEnv.map { "\($0) was rejected by provider '\(provider.name)'" }
-                ?? "provider '\(provider.name)' rejected the request as unauthenticated"
-            return ProviderError(.unauthorized, "\(variable): \(message)", status: status)
-        case 408:
-            return ProviderError(.timeout, message, status: status, retryAfter: retryAfter)
-        case 500...599:
-            return ProviderError(.serverError, message.isEmpty ? "server error" : message, status: status, retryAfter: retryAfter)
-        default:
-            return ProviderError(.rejected, message.isEmpty ? "request refused" : message, status: status)
         }
+        return .classified(
+            status: status, message: message, retryAfter: retryAfter,
+            aboutTheKey: status == 401 || code.contains("api_key") || code.contains("authentication"), provider: provider)
     }
 }

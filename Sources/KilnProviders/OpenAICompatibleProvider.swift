@@ -18,8 +18,7 @@ package struct OpenAICompatibleProvider: LLMProvider {
         self.config = config
         self.apiKey = apiKey
         self.transport = transport
-        var base = config.baseURL ?? Self.defaultBaseURL
-        while base.hasSuffix("/") { base.removeLast() }
+        let base = Self.base(of: config, default: Self.defaultBaseURL)
         endpoint = URL(string: base + "/chat/completions") ?? URL(fileURLWithPath: "/invalid")
         embeddingsEndpoint = URL(string: base + "/embeddings") ?? URL(fileURLWithPath: "/invalid")
     }

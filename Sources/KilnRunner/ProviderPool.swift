@@ -32,10 +32,6 @@ package final class ProviderPool: Sendable {
             var apiKey: String?
             var inProcess: FakeProvider?
             switch config.kind {
-            case .anthropic, .gemini:
-                throw RunSetupError(
-                    "provider '\(name)' is of kind \(config.kind.rawValue), which this version cannot call yet",
-                    hint: "use an OpenAI-compatible endpoint (kind: openai with base_url) for now")
             case .fake:
                 if config.baseURL == nil {
                     let fake = FakeProvider()
@@ -48,7 +44,7 @@ package final class ProviderPool: Sendable {
                         inProcess = fake
                     }
                 }
-            case .openai:
+            case .openai, .anthropic, .gemini:
                 if let variable = config.apiKeyEnv {
                     guard let key = environment[variable], !key.isEmpty else {
                         for fake in fakes { fake.stop() }
@@ -62,7 +58,12 @@ package final class ProviderPool: Sendable {
             // libcurl's multi handle holds a socket pair for wake-ups: not created for an in-process fake.
             let transport: any HTTPTransport =
                 inProcess.map { InProcessFakeTransport(fake: $0) } ?? CurlTransport(maxConnections: config.maxConcurrency)
-            let provider = OpenAICompatibleProvider(config: config, apiKey: apiKey, transport: transport)
+            let provider: any LLMProvider =
+                switch config.kind {
+                case .anthropic: AnthropicProvider(config: config, apiKey: apiKey, transport: transport)
+                case .gemini: GeminiProvider(config: config, apiKey: apiKey, transport: transport)
+                case .openai, .fake: OpenAICompatibleProvider(config: config, apiKey: apiKey, transport: transport)
+                }
             entries[name] = Entry(
                 provider: provider,
                 limiter: ProviderLimiter(

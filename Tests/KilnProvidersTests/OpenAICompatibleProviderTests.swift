@@ -99,9 +99,13 @@ import Testing
             Issue.record("expected \(kind)")
         } catch {
             #expect(error.kind == kind, "\(error)")
-            // An HTTP-date has whole seconds and the clock moves on before the client reads it: a wait of up to 1.5 s
-            // less is still right; never more than asked.
-            if let retryAfter { #expect(((retryAfter - 1.5)...(retryAfter + 0.01)).contains(error.retryAfter ?? -10), "\(error.retryAfter ?? -1)") }
+            // An HTTP-date has whole seconds and the clock moves on before the client reads it (on a loaded machine,
+            // by more than a second): any wait up to what was asked is right, never more. Seconds are exact. The
+            // date arithmetic itself is tested with a fixed clock (RateLimitHeaders).
+            if let retryAfter {
+                let range = fault == .rateLimitDate ? 0...(retryAfter + 0.01) : retryAfter...retryAfter
+                #expect(range.contains(error.retryAfter ?? -10), "\(error.retryAfter ?? -1)")
+            }
             if kind == .unauthorized { #expect(error.message.hasPrefix("FAKE_KEY was rejected by provider 'fake'")) }
             #expect(!error.message.contains("test-key"), "the key never appears in an error")
         }

@@ -1,0 +1,193 @@
+import Foundation
+package import KilnBasics
+package import KilnModel
+
+/// Google's Gemini API (`generateContent`): the system prompt as `systemInstruction`, structured output through
+/// `responseMimeType` + `responseJsonSchema`, thought parts read back as reasoning, token logprobs for g_eval,
+/// `usageMetadata` for usage, and `batchEmbedContents` for embeddings.
+package struct GeminiProvider: LLMProvider {
+    package let config: ProviderConfig
+    private let base: String
+    private let apiKey: String?
+    private let transport: any HTTPTransport
+
+    package static let defaultBaseURL = "https://generativelanguage.googleapis.com/v1beta"
+
+    /// `apiKey` is read from the environment by the caller and lives only in this value's memory.
+    package init(config: ProviderConfig, apiKey: String?, transport: any HTTPTransport) {
+        self.config = config
+        self.apiKey = apiKey
+        self.transport = transport
+        base = Self.base(of: config, default: Self.defaultBaseURL)
+    }
+
+    package func body(for request: ChatRequest) -> JSONValue {
+        var body = JSONObject()
+        let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
+        if !system.isEmpty {
+            body["systemInstruction"] = .object(JSONObject([("parts", .array([Self.textPart(system)]))]))
+        }
+        body["contents"] = .array(request.messages.filter { $0.role != "system" }.map(Self.content))
+        let params = OpenAICompatibleProvider.merge(config.params, request.params)
+        var generation = JSONObject()
+        if let temperature = params.temperature { generation["temperature"] = .double(temperature) }
+        if let topP = params.topP { generation["topP"] = .double(topP) }
+        if let maxTokens = params.maxTokens { generation["maxOutputTokens"] = .integer(maxTokens) }
+        if let seed = params.seed { generation["seed"] = .integer(seed) }
+        if request.choices > 1 { generation["candidateCount"] = .integer(request.choices) }
+        if let top = request.topLogprobs {
+            generation["responseLogprobs"] = .bool(true)
+            generation["logprobs"] = .integer(top)
+        }
+        if let structured = request.structured {
+            generation["responseMimeType"] = .string("application/json")
+            generation["responseJsonSchema"] = structured.schema
+        }
+        if !generation.isEmpty { body["generationConfig"] = .object(generation) }
+        // The model goes in the URL; the body names it too so the call cache tells models apart.
+        body["model"] = .string(config.model)
+        return .object(body)
+    }
+
+    private static func textPart(_ text: String) -> JSONValue { .object(JSONObject([("text", .string(text))])) }
+
+    /// A turn in Gemini's shape: role user or model, images as inline data before the text.
+    static func content(_ message: ChatMessage) -> JSONValue {
+        var parts: [JSONValue] = message.images.map { image in
+            .object(
+                JSONObject([
+                    (
+                        "inlineData",
+                        .object(JSONObject([("mimeType", .string(image.mediaType)), ("data", .string(image.base64))]))
+                    )
+                ]))
+        }
+        parts.append(textPart(message.content))
+        return .object(
+            JSONObject([("role", .string(message.role == "assistant" ? "model" : "user")), ("parts", .array(parts))]))
+    }
+
+    package func embeddingsBody(texts: [String], model: String?) -> JSONValue {
+        let name = "models/" + (model ?? config.model)
+        return .object(
+            JSONObject([
+                ("model", .string(model ?? config.model)),
+                (
+                    "requests",
+                    .array(
+                        texts.map { text in
+                            .object(
+                                JSONObject([
+                                    ("model", .string(name)),
+                                    ("content", .object(JSONObject([("parts", .array([Self.textPart(text)]))]))),
+                                ]))
+                        })
+                ),
+            ]))
+    }
+
+    package func start(
+        _ body: RequestBody, to endpoint: Endpoint,
+        completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
+    ) {
+        let model = body.json["model"]?.stringValue ?? config.model
+        let method = endpoint == .chat ? "generateContent" : "batchEmbedContents"
+        guard let url = URL(string: "\(base)/models/\(model):\(method)") else {
+            completion(.failure(ProviderError(.rejected, "'\(base)' and model '\(model)' make no valid URL")))
+            return
+        }
+        var headers = ["Content-Type": "application/json"]
+        if let apiKey, !apiKey.isEmpty { headers["x-goog-api-key"] = apiKey }
+        // The model travels in the URL; the API refuses it as a body field.
+        var json = body.json.objectValue ?? JSONObject()
+        json["model"] = nil
+        transport.start(
+            url: url, headers: headers, body: Data(JSONValue.object(json).serialized().utf8), timeout: config.timeoutSeconds,
+            completion: completion)
+    }
+
+    package func decodeChat(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
+        let json = try? JSONValue(parsing: response.body)
+        guard (200..<300).contains(response.status) else { throw error(response, body: json) }
+        guard let json, let candidates = json["candidates"]?.arrayValue, !candidates.isEmpty else {
+            let blocked = json?["promptFeedback"]?["blockReason"]?.stringValue
+            throw ProviderError(
+                blocked == nil ? .invalidResponse : .rejected,
+                blocked.map { "Gemini blocked the prompt (\($0))" }
+                    ?? "the answer has no candidates (\(response.body.isEmpty ? "empty body" : "unreadable JSON"))",
+                status: response.status)
+        }
+        let choices = candidates.map { candidate -> ChatChoice in
+            var text = ""
+            var reasoning: String?
+            for part in candidate["content"]?["parts"]?.arrayValue ?? [] {
+                if part["thought"] == .bool(true) {
+                    reasoning = (reasoning ?? "") + (part["text"]?.stringValue ?? "")
+                } else {
+                    text += part["text"]?.stringValue ?? ""
+                }
+            }
+            let finish = candidate["finishReason"]?.stringValue
+            let logprobs = candidate["logprobsResult"].map(Self.logprobs)
+            return ChatChoice(
+                text: text, reasoning: reasoning, logprobs: logprobs,
+                finishReason: finish == "MAX_TOKENS" ? "length" : finish.map { $0 == "STOP" ? "stop" : $0.lowercased() })
+        }
+        let usage = json["usageMetadata"]
+        func count(_ field: String) -> Int { Int(usage?[field]?.numberValue ?? 0) }
+        let inputTokens = count("promptTokenCount")
+        // Thinking is billed as output.
+        let outputTokens = count("candidatesTokenCount") + count("thoughtsTokenCount")
+        return chatResponse(
+            choices: choices, inputTokens: inputTokens, outputTokens: outputTokens, headers: response.headers, raw: json)
+    }
+
+    /// Chosen tokens with their alternatives, from `logprobsResult`.
+    private static func logprobs(_ result: JSONValue) -> [TokenLogprob] {
+        let chosen = result["chosenCandidates"]?.arrayValue ?? []
+        let top = result["topCandidates"]?.arrayValue ?? []
+        return chosen.enumerated().map { index, token in
+            TokenLogprob(
+                token: token["token"]?.stringValue ?? "", logprob: token["logProbability"]?.numberValue ?? 0,
+                alternatives: (index < top.count ? top[index]["candidates"]?.arrayValue ?? [] : []).map {
+                    TokenAlternative(token: $0["token"]?.stringValue ?? "", logprob: $0["logProbability"]?.numberValue ?? 0)
+                })
+        }
+    }
+
+    package func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
+        let json = try? JSONValue(parsing: response.body)
+        guard (200..<300).contains(response.status) else { throw error(response, body: json) }
+        let vectors = (json?["embeddings"]?.arrayValue ?? []).map { ($0["values"]?.arrayValue ?? []).map { Float($0.numberValue ?? 0) } }
+        guard let json, vectors.count == expected, let width = vectors.first?.count, width > 0,
+            vectors.allSatisfy({ $0.count == width })
+        else {
+            throw ProviderError(
+                .invalidResponse, "the embeddings answer has \(vectors.count) vectors for \(expected) inputs, or vectors of unequal length",
+                status: response.status)
+        }
+        // Gemini's embeddings report no usage: estimated at four characters per token.
+        return EmbeddingResponse(
+            vectors: vectors, usage: Usage(), rateLimit: RateLimitHeaders.hints(from: response.headers), raw: json)
+    }
+
+    /// Classifies an error response (`{"error": {"code": …, "message": …, "status": …}}`). A 429 carries its wait
+    /// in `RetryInfo.retryDelay`; an exhausted daily quota stops the run, since waiting cannot help within it.
+    private func error(_ response: HTTPResponse, body: JSONValue?) -> ProviderError {
+        let message = body?["error"]?["message"]?.stringValue
+            ?? String(String(decoding: response.body, as: UTF8.self).prefix(300))
+        let status = body?["error"]?["status"]?.stringValue ?? ""
+        let details = body?["error"]?["details"]?.arrayValue ?? []
+        let retryDelay = details.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap { Double($0.filter { $0.isNumber || $0 == "." }) }
+        let retryAfter = RateLimitHeaders.retryAfter(from: response.headers) ?? retryDelay
+        let quotaIDs = details.flatMap { $0["violations"]?.arrayValue ?? [] }.compactMap { $0["quotaId"]?.stringValue }
+        if response.status == 429, quotaIDs.contains(where: { $0.contains("PerDay") }) {
+            return ProviderError(.quotaExhausted, "the daily quota of provider '\(config.name)' is used up: \(message)", status: 429)
+        }
+        // Gemini reports a bad key as a 400 INVALID_ARGUMENT naming the key.
+        return .classified(
+            status: response.status, message: message, retryAfter: retryAfter,
+            aboutTheKey: status == "UNAUTHENTICATED" || status == "PERMISSION_DENIED" || message.lowercased().contains("api key"),
+            provider: config)
+    }
+}
