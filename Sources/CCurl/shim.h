@@ -29,12 +29,14 @@ static inline CURLcode kp_easy_getinfo_pointer(CURL *handle, CURLINFO info, void
    curl_multi_socket_action, so each wake-up touches only the sockets that are ready. */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <errno.h>
 #include <unistd.h>
 #include <time.h>
 
 typedef struct {
     int epoll;
     int wake;
+    CURLM *multi;
     /* What the timer callback last asked for: -1 no timer, else milliseconds from `timer_set_ns`. */
     long timeout_ms;
     unsigned long long timer_set_ns;
@@ -46,9 +48,10 @@ static inline unsigned long long kp_now_ns(void) {
     return (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec;
 }
 
+/* curl's per-socket pointer (curl_multi_assign, set to the loop) marks a socket already in the epoll set: one
+   epoll_ctl per change, never a failed MOD before an ADD. curl forgets the pointer when it removes the socket. */
 static int kp_socket_callback(CURL *easy, curl_socket_t socket, int what, void *context, void *socket_context) {
     (void)easy;
-    (void)socket_context;
     kp_loop *loop = (kp_loop *)context;
     if (what == CURL_POLL_REMOVE) {
         epoll_ctl(loop->epoll, EPOLL_CTL_DEL, socket, NULL);
@@ -60,7 +63,13 @@ static int kp_socket_callback(CURL *easy, curl_socket_t socket, int what, void *
     event.data.fd = socket;
     if (what & CURL_POLL_IN) event.events |= EPOLLIN;
     if (what & CURL_POLL_OUT) event.events |= EPOLLOUT;
-    if (epoll_ctl(loop->epoll, EPOLL_CTL_MOD, socket, &event) != 0) epoll_ctl(loop->epoll, EPOLL_CTL_ADD, socket, &event);
+    if (socket_context != NULL) {
+        epoll_ctl(loop->epoll, EPOLL_CTL_MOD, socket, &event);
+    } else {
+        int added = epoll_ctl(loop->epoll, EPOLL_CTL_ADD, socket, &event);
+        if (added != 0 && errno == EEXIST) added = epoll_ctl(loop->epoll, EPOLL_CTL_MOD, socket, &event);
+        if (added == 0) curl_multi_assign(loop->multi, socket, loop);
+    }
     return 0;
 }
 
@@ -76,6 +85,7 @@ static int kp_timer_callback(CURLM *multi, long timeout_ms, void *context) {
 static inline int kp_loop_attach(kp_loop *loop, CURLM *multi) {
     loop->timeout_ms = -1;
     loop->timer_set_ns = 0;
+    loop->multi = multi;
     loop->epoll = epoll_create1(EPOLL_CLOEXEC);
     loop->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (loop->epoll < 0 || loop->wake < 0) return -1;
