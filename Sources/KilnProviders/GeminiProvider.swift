@@ -44,8 +44,7 @@ package struct GeminiProvider: LLMProvider {
             generation["responseJsonSchema"] = structured.schema
         }
         if !generation.isEmpty { body["generationConfig"] = .object(generation) }
-        // The model goes in the URL; the body names it too so the call cache tells models apart.
-        body["model"] = .string(config.model)
+        // The model goes in the URL (the API refuses it in the body); the unit's key names it.
         return .object(body)
     }
 
@@ -71,7 +70,6 @@ package struct GeminiProvider: LLMProvider {
         let name = "models/" + (model ?? config.model)
         return .object(
             JSONObject([
-                ("model", .string(model ?? config.model)),
                 (
                     "requests",
                     .array(
@@ -90,7 +88,9 @@ package struct GeminiProvider: LLMProvider {
         _ body: RequestBody, to endpoint: Endpoint,
         completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
     ) {
-        let model = body.json["model"]?.stringValue ?? config.model
+        // Embeddings name their model in each request ("models/M"); chat uses the provider's.
+        let named = body.json["requests"]?.arrayValue?.first?["model"]?.stringValue
+        let model = named.map { String($0.dropFirst("models/".count)) } ?? config.model
         let method = endpoint == .chat ? "generateContent" : "batchEmbedContents"
         guard let url = URL(string: "\(base)/models/\(model):\(method)") else {
             completion(.failure(ProviderError(.rejected, "'\(base)' and model '\(model)' make no valid URL")))
@@ -98,12 +98,8 @@ package struct GeminiProvider: LLMProvider {
         }
         var headers = ["Content-Type": "application/json"]
         if let apiKey, !apiKey.isEmpty { headers["x-goog-api-key"] = apiKey }
-        // The model travels in the URL; the API refuses it as a body field.
-        var json = body.json.objectValue ?? JSONObject()
-        json["model"] = nil
         transport.start(
-            url: url, headers: headers, body: Data(JSONValue.object(json).serialized().utf8), timeout: config.timeoutSeconds,
-            completion: completion)
+            url: url, headers: headers, body: Data(body.text.utf8), timeout: config.timeoutSeconds, completion: completion)
     }
 
     package func decodeChat(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {

@@ -51,16 +51,7 @@ package actor BoundedChannel<Element: Sendable> {
 
     /// The next element, or nil once finished and drained.
     package func receive() async -> Element? {
-        if head < buffer.count {
-            let element = buffer[head]
-            head += 1
-            if head > 1024, head * 2 > buffer.count {
-                buffer.removeFirst(head)
-                head = 0
-            }
-            if !waitingSenders.isEmpty { waitingSenders.removeFirst().resume() }
-            return element
-        }
+        if let element = receiveBuffered(limit: 1).first { return element }
         if finished { return nil }
         return await withCheckedContinuation { waitingReceiver = $0 }
     }

@@ -42,11 +42,15 @@ struct JudgeStage: UnitStage {
 
     func cacheKeys(for item: PipelineItem) -> [String] { settings.provider == nil ? [] : [key(for: item)] }
 
+    /// What the judge reads of an item, as text.
+    private static func texts(of item: PipelineItem) -> (input: String, output: String, expected: String?) {
+        let text = { (name: String) in item.fields[name].map { $0.stringValue ?? $0.serialized() } }
+        return (text("input") ?? "", text("output") ?? "", text("expected"))
+    }
+
     /// The content address of one verdict: the judge's fingerprint and what it reads.
     private func key(for item: PipelineItem) -> String {
-        let input = item.fields["input"].map { $0.stringValue ?? $0.serialized() } ?? ""
-        let output = item.fields["output"].map { $0.stringValue ?? $0.serialized() } ?? ""
-        let expected = item.fields["expected"].map { $0.stringValue ?? $0.serialized() }
+        let (input, output, expected) = Self.texts(of: item)
         return CheckpointKey.make(
             JSONObject([
                 ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
@@ -85,9 +89,7 @@ struct JudgeStage: UnitStage {
 
     /// The LLM verdict on one output: scores by name and the judge's reasoning, checkpointed.
     private func verdict(for item: PipelineItem) async -> UnitResult {
-        let input = item.fields["input"].map { $0.stringValue ?? $0.serialized() } ?? ""
-        let output = item.fields["output"].map { $0.stringValue ?? $0.serialized() } ?? ""
-        let expected = item.fields["expected"].map { $0.stringValue ?? $0.serialized() }
+        let (input, output, expected) = Self.texts(of: item)
         let key = key(for: item)
         let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {

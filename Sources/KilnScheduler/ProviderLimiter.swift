@@ -106,7 +106,4 @@ package final class ProviderLimiter: @unchecked Sendable {
             for (waiter, time) in ready { waiter.grant(time) }
         }
     }
-
-    package var currentLimit: Int { lock.withLock { state.currentLimit } }
-    package var inFlight: Int { lock.withLock { state.inFlight } }
 }
