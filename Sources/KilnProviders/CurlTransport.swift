@@ -6,14 +6,21 @@ package import Foundation
 /// a pool of keep-alive connections sized to its concurrency, waiting on epoll so that each wake-up touches only
 /// the sockets that are ready (curl_multi_perform would poll every connection on every wake-up). HTTPS through
 /// OpenSSL; millisecond timeouts. libcurl never retries on its own here: the scheduler owns the one retry layer.
-package final class CurlTransport: HTTPTransport, @unchecked Sendable {
-    // @unchecked Sendable: `submitted`, `stopped` and `awake` are guarded by `lock`; `multi`, `loop` and the
-    // transfers in flight are only touched by the loop thread (kp_loop_wake only writes to an eventfd).
+///
+/// The loop thread is also a task executor: the units that call this provider run on it (see
+/// `withTaskExecutorPreference` in the engine), so an answer resumes its unit on the thread that received it,
+/// without waking another thread — at a thousand calls a second those wake-ups cost more than the calls' own work.
+package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Sendable {
+    // @unchecked Sendable: `submitted`, `jobs`, `stopped` and `sleeping` are guarded by `lock`; `multi`, `loop` and
+    // the transfers in flight are only touched by the loop thread (kp_loop_wake only writes to an eventfd).
     private let lock = NSLock()
     private var submitted: [Transfer] = []
+    private var jobs: [UnownedJob] = []
     private var stopped = false
-    /// True while the loop has been woken and has not yet taken the submitted transfers: no second wake-up.
-    private var awake = false
+    /// Set when the loop thread has ended: jobs arriving later run on Dispatch instead.
+    private var ended = false
+    /// True while the loop waits on epoll with nothing queued: only then does new work need a wake-up.
+    private var sleeping = false
     private let multi: UnsafeMutableRawPointer
     private let loop: UnsafeMutablePointer<kp_loop>
 
@@ -33,7 +40,7 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
         thread.start()
     }
 
-    /// Ends the event loop once the transfers in flight are done; later posts fail.
+    /// Ends the event loop once the transfers in flight and queued jobs are done; later posts fail.
     package func shutdown() {
         let first = lock.withLock {
             defer { stopped = true }
@@ -50,11 +57,28 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
         let (accepted, wake) = lock.withLock { () -> (Bool, Bool) in
             guard !stopped else { return (false, false) }
             submitted.append(transfer)
-            defer { awake = true }
-            return (true, !awake)
+            defer { sleeping = false }
+            return (true, sleeping)
         }
         if !accepted {
             completion(.failure(ProviderError(.connection, "the HTTP client was shut down")))
+        } else if wake {
+            kp_loop_wake(loop)
+        }
+    }
+
+    /// Runs `job` on the loop thread, between two turns of the event loop.
+    package func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        let (wake, late) = lock.withLock { () -> (Bool, Bool) in
+            guard !ended else { return (false, true) }
+            jobs.append(job)
+            defer { sleeping = false }
+            return (sleeping, false)
+        }
+        if late {
+            // A straggler after shutdown (a timer's late callback, say): it still runs, off the ended loop.
+            DispatchQueue.global().async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
         } else if wake {
             kp_loop_wake(loop)
         }
@@ -66,21 +90,31 @@ package final class CurlTransport: HTTPTransport, @unchecked Sendable {
         // Easy handles are reset and reused: creating one per request costs more than the request's own work.
         var idleHandles: [UnsafeMutableRawPointer] = []
         while true {
-            let (incoming, stop) = lock.withLock { () -> ([Transfer], Bool) in
+            let (ready, incoming, stop) = lock.withLock { () -> ([UnownedJob], [Transfer], Bool) in
                 defer {
-                    submitted.removeAll()
-                    awake = false
+                    jobs.removeAll(keepingCapacity: true)
+                    submitted.removeAll(keepingCapacity: true)
                 }
-                return (submitted, stopped)
+                // Ends here, under the lock, so that no job can be queued to a loop that will not run it.
+                if stopped && active == 0 && jobs.isEmpty && submitted.isEmpty { ended = true }
+                return (jobs, submitted, stopped)
             }
+            for job in ready { job.runSynchronously(on: asUnownedTaskExecutor()) }
             for transfer in incoming {
                 // A failed init means out of memory; nothing sensible can continue.
                 guard let easy = idleHandles.popLast() ?? curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
                 transfer.start(in: multi, easy: easy)
             }
             active += incoming.count
-            if stop && active == 0 { break }
-            kp_loop_run_once(loop, multi, kp_loop_timeout(loop, 1000), &running)
+            if stop && active == 0 && ready.isEmpty && incoming.isEmpty { break }
+            // Waits only when nothing is queued; work queued from now on wakes the loop.
+            let timeout = lock.withLock { () -> Int32 in
+                guard jobs.isEmpty, submitted.isEmpty else { return 0 }
+                sleeping = true
+                return kp_loop_timeout(loop, 1000)
+            }
+            kp_loop_run_once(loop, multi, timeout, &running)
+            lock.withLock { sleeping = false }
             var queued: Int32 = 0
             while let message = curl_multi_info_read(multi, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }

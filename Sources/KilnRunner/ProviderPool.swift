@@ -12,10 +12,13 @@ package final class ProviderPool: Sendable {
     package struct Entry: Sendable {
         package let provider: any LLMProvider
         package let limiter: ProviderLimiter
+        /// Where the units calling this provider run best: its HTTP client's event loop, when it is one.
+        package let executor: (any TaskExecutor)?
     }
 
     private let entries: [String: Entry]
     private let fakes: [FakeProvider]
+    private let transports: [CurlTransport]
 
     /// Builds the providers the listed names need; throws when a key variable is unset or a kind is not available.
     /// With `openPorts` false, an in-process fake is called directly instead of over loopback HTTP.
@@ -24,9 +27,16 @@ package final class ProviderPool: Sendable {
     ) throws {
         var entries: [String: Entry] = [:]
         var fakes: [FakeProvider] = []
+        var transports: [CurlTransport] = []
+        /// What was started before a setup error is stopped again.
+        func abandon(_ error: any Error) -> any Error {
+            for transport in transports { transport.shutdown() }
+            for fake in fakes { fake.stop() }
+            return error
+        }
         for name in names.sorted() {
             guard var config = pipeline.provider(named: name) else {
-                throw RunSetupError("unknown provider '\(name)'")
+                throw abandon(RunSetupError("unknown provider '\(name)'"))
             }
             if let concurrencyOverride { config.maxConcurrency = concurrencyOverride }
             var apiKey: String?
@@ -36,7 +46,7 @@ package final class ProviderPool: Sendable {
                 if config.baseURL == nil {
                     let fake = FakeProvider()
                     if openPorts {
-                        try fake.start()
+                        do { try fake.start() } catch { throw abandon(error) }
                         fakes.append(fake)
                         config.baseURL = fake.baseURL
                     } else {
@@ -47,17 +57,23 @@ package final class ProviderPool: Sendable {
             case .openai, .anthropic, .gemini:
                 if let variable = config.apiKeyEnv {
                     guard let key = environment[variable], !key.isEmpty else {
-                        for fake in fakes { fake.stop() }
-                        throw RunSetupError(
-                            "\(variable) is not set; provider '\(name)' needs it",
-                            hint: "export \(variable)=<your key>, or set api_key_env to the variable that holds it")
+                        throw abandon(
+                            RunSetupError(
+                                "\(variable) is not set; provider '\(name)' needs it",
+                                hint: "export \(variable)=<your key>, or set api_key_env to the variable that holds it"))
                     }
                     apiKey = key
                 }
             }
             // libcurl's multi handle holds a socket pair for wake-ups: not created for an in-process fake.
-            let transport: any HTTPTransport =
-                inProcess.map { InProcessFakeTransport(fake: $0) } ?? CurlTransport(maxConnections: config.maxConcurrency)
+            let transport: any HTTPTransport
+            if let inProcess {
+                transport = InProcessFakeTransport(fake: inProcess)
+            } else {
+                let curl = CurlTransport(maxConnections: config.maxConcurrency)
+                transports.append(curl)
+                transport = curl
+            }
             let provider: any LLMProvider =
                 switch config.kind {
                 case .anthropic: AnthropicProvider(config: config, apiKey: apiKey, transport: transport)
@@ -68,16 +84,19 @@ package final class ProviderPool: Sendable {
                 provider: provider,
                 limiter: ProviderLimiter(
                     maxConcurrency: config.maxConcurrency, requestsPerMinute: config.requestsPerMinute,
-                    tokensPerMinute: config.tokensPerMinute))
+                    tokensPerMinute: config.tokensPerMinute),
+                executor: transport as? any TaskExecutor)
         }
         self.entries = entries
         self.fakes = fakes
+        self.transports = transports
     }
 
     package subscript(name: String) -> Entry? { entries[name] }
 
-    /// Stops the in-process fake servers.
+    /// Ends the HTTP clients' event loops and stops the in-process fake servers.
     package func shutdown() {
+        for transport in transports { transport.shutdown() }
         for fake in fakes { fake.stop() }
     }
 }

@@ -124,13 +124,15 @@ package final class RunEngine: Sendable {
 
     /// Feeds a unit stage from its inputs through an ordered window; filters, reports and emits what it produces.
     private func runUnits<Stage: UnitStage>(
-        _ stage: Stage, concurrency: Int, context: StageContext, store: PrefetchingCheckpointStore, report: inout StageReport,
-        emit: (PipelineItem) async throws -> Void
+        _ stage: Stage, concurrency: Int, loop: (any TaskExecutor)?, context: StageContext,
+        store: PrefetchingCheckpointStore, report: inout StageReport, emit: (PipelineItem) async throws -> Void
     ) async throws -> RunStop? {
         var queued: [Stage.Unit] = []
         var inputIndex = 0
         var stopReason: RunStop?
         var filter = QualityFilter(settings: stage.filters, field: stage.filteredField)
+        // On the provider's event loop when it has one: an answer then resumes its unit without a thread hop.
+        try await withTaskExecutorPreference(loop) {
         try await forEachOrdered(
             {
                 while queued.isEmpty {
@@ -187,6 +189,7 @@ package final class RunEngine: Sendable {
                     await context.progress.update(context.stage.id) { $0 = snapshot }
                 }
             }, shouldStop: { self.stop.isSet })
+        }
         return stopReason
     }
 
@@ -268,8 +271,8 @@ package final class RunEngine: Sendable {
                     services: try services(
                         for: context, provider: settings.provider, pool: pool, executor: executor, store: unitStore))
                 stopReason = try await runUnits(
-                    stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, context: context,
-                    store: unitStore, report: &report, emit: emit)
+                    stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1,
+                    loop: pool[settings.provider]?.executor, context: context, store: unitStore, report: &report, emit: emit)
             case .judge(let settings):
                 let unitStore = PrefetchingCheckpointStore(store)
                 let stage = JudgeStage(
@@ -281,7 +284,7 @@ package final class RunEngine: Sendable {
                 var board = ScoreBoard()
                 stopReason = try await runUnits(
                     stage, concurrency: settings.provider.flatMap { pool[$0]?.provider.config.maxConcurrency } ?? 16,
-                    context: context, store: unitStore, report: &report,
+                    loop: settings.provider.flatMap { pool[$0]?.executor }, context: context, store: unitStore, report: &report,
                     emit: { item in
                         board.record(item)
                         try await emit(item)
@@ -390,8 +393,10 @@ package final class RunEngine: Sendable {
                     stageID: context.stage.id, settings: settings, task: task, declared: declaredProviders, pool: pool,
                     executor: executor, store: unitStore, mode: context.mode)
                 let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.provider.config.maxConcurrency ?? 1) }
+                // Several models: the first one's event loop (answers from the others hop over to it).
                 stopReason = try await runUnits(
-                    stage, concurrency: concurrency, context: context, store: unitStore, report: &report, emit: emit)
+                    stage, concurrency: concurrency, loop: settings.models.first.flatMap { pool[$0]?.executor }, context: context,
+                    store: unitStore, report: &report, emit: emit)
             }
         } catch {
             for channel in context.outputs { await channel.finish() }
