@@ -47,7 +47,9 @@ kiln-reference:
 	  rm -rf $(KILN_REFERENCE); if [ -n "$$CI" ]; then echo "cannot install the kiln-ai reference reader"; exit 1; fi; \
 	  echo "kiln-ai reference reader not installed (no PyPI?): its checks are skipped"; }
 
+# The tests also start a real PostgreSQL server on loopback (sharded runs on a shared store).
 test: setup kiln-reference
+	@$(MAKE) --no-print-directory setup APT_PACKAGES="postgresql"
 	@if [ -x $(KILN_REFERENCE)/bin/python ]; then export KILN_REFERENCE_PYTHON="$$(pwd)/$(KILN_REFERENCE)/bin/python"; fi; \
 	  $(SWIFT) test
 

@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // The binary: parses arguments and hands over to KilnCommands, nothing else.
@@ -42,8 +44,8 @@ let package = Package(
         .target(
             name: "KilnRunner",
             dependencies: [
-                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnIngest", "KilnIndex", "KilnFakeProvider",
-                "KilnModel", "KilnBasics",
+                "KilnScheduler", "KilnProviders", "KilnStore", "KilnPostgres", "KilnExport", "KilnIngest", "KilnIndex",
+                "KilnFakeProvider", "KilnModel", "KilnBasics",
             ],
             swiftSettings: strictSettings
         ),
@@ -134,6 +136,26 @@ let package = Package(
             dependencies: ["KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
+        // The checkpoint store in a shared PostgreSQL database (postgres-nio), for sharded runs on several machines.
+        .target(
+            name: "KilnPostgres",
+            dependencies: [
+                "KilnStore", "KilnModel", "KilnBasics",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Test support: a throwaway PostgreSQL server on loopback.
+        .target(
+            name: "KilnTesting",
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnPostgresTests",
+            dependencies: ["KilnPostgres", "KilnTesting", "KilnStore", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "KilnBasicsTests",
             dependencies: ["KilnBasics"],
@@ -195,7 +217,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnCommandsTests",
-            dependencies: ["kiln-pipe", "KilnFakeProvider"],
+            dependencies: ["kiln-pipe", "KilnFakeProvider", "KilnTesting"],
             exclude: ["Support"],
             swiftSettings: strictSettings
         ),

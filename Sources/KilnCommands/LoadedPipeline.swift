@@ -49,6 +49,9 @@ enum LoadedPipeline {
 
 /// `--state PATH`, shared by the commands that use the checkpoint store.
 struct StateOptions: ParsableArguments {
-    @Option(help: "The checkpoint store (default: .kiln-pipe/state.sqlite beside the pipeline file).")
+    @Option(
+        help: ArgumentHelp(
+            "The checkpoint store: an SQLite file (default: .kiln-pipe/state.sqlite beside the pipeline file), or a PostgreSQL database shared by sharded runs.",
+            valueName: "path|postgres://user@host:5432/db"))
     var state: String?
 }

@@ -63,9 +63,26 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Where judge stages write summary.md, summary.json, junit.xml, report.html and results.jsonl.")
     var reportDir = "reports"
 
+    @Option(
+        help: ArgumentHelp(
+            "Run one of COUNT parallel shards (INDEX from 0): only the items whose stable hash falls in it. Use a store every shard shares (--state postgres://…).",
+            valueName: "INDEX/COUNT"))
+    var shard: String?
+
+    @Flag(
+        name: .customLong("after-shards"),
+        help: "Once every shard finished: serve their work from the shared store and run split, export and index over all items.")
+    var afterShards = false
+
     func validate() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be greater than 0") }
+        if shard != nil, afterShards {
+            throw ValidationError("--shard and --after-shards go to different runs: the shards first, then one --after-shards")
+        }
+        if let shard {
+            do { _ = try Shard(parsing: shard) } catch let error as ActionableError { throw ValidationError(error.description) }
+        }
     }
 
     func run() async throws {
@@ -81,6 +98,8 @@ struct RunCommand: AsyncParsableCommand {
         var runOptions = options
         runOptions.force = force
         runOptions.cassettePath = cassette
+        runOptions.shard = try shard.map(Shard.init(parsing:))
+        runOptions.afterShards = afterShards
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)

@@ -17,7 +17,7 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, statePath, plans) = try await LoadedPipeline.planned(file, options: pipelineOptions, state: stateOptions)
-        let tallies = Dictionary(uniqueKeysWithValues: try await SQLiteCheckpointStore(path: statePath).tallies().map { ($0.stage, $0) })
+        let tallies = Dictionary(uniqueKeysWithValues: try await StoreLocation.open(statePath).tallies().map { ($0.stage, $0) })
         var rows = [["stage", "type", "done", "failed", "pending", "tokens in/out", "cost"]]
         for plan in plans {
             let usage = tallies[plan.id]?.usage ?? Usage()
@@ -31,6 +31,6 @@ struct StatusCommand: AsyncParsableCommand {
         for plan in plans {
             for error in tallies[plan.id]?.recentErrors ?? [] where plan.failed > 0 { print("\(plan.id): last error: \(error)") }
         }
-        print("\nstate: \(statePath)")
+        print("\nstate: \(StoreLocation.describe(statePath))")
     }
 }

@@ -52,7 +52,7 @@ package final class DocumentSearch: Sendable {
             // No port is opened for a fake embedder: `mcp` promises none.
             let pool = try ProviderPool(
                 pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil, openPorts: false)
-            let store = try SQLiteCheckpointStore(path: statePath)
+            let store = try StoreLocation.open(statePath)
             self.pool = pool
             embedder = EmbeddingClient(
                 settings: embeddings,

@@ -37,7 +37,8 @@ struct IndexStage: Sendable {
     /// The index file of a stage: `path:` relative to the pipeline file, else beside the checkpoint store.
     static func path(for stageID: String, settings: IndexSettings, baseDirectory: String, statePath: String) -> String {
         if let path = settings.path { return path.hasPrefix("/") ? path : baseDirectory + "/" + path }
-        return URL(fileURLWithPath: statePath).deletingLastPathComponent().appendingPathComponent("\(stageID).index.sqlite").path
+        return StoreLocation.localFolder(of: statePath, baseDirectory: baseDirectory)
+            .appendingPathComponent("\(stageID).index.sqlite").path
     }
 
     /// Reads every chunk item (grouped by document, as ingest emits them) and brings the index in step.

@@ -43,7 +43,7 @@ package struct Planner: Sendable {
         options.dryRun = true
         let replay = try await RunEngine(pipeline: pipeline, options: options).run(progress: RunProgress(stages: []))
         let reports = Dictionary(uniqueKeysWithValues: replay.stages.map { ($0.id, $0) })
-        let store = try SQLiteCheckpointStore(path: statePath)
+        let store = try StoreLocation.open(statePath)
         var plans: [StagePlan] = []
         var incomplete: Set<String> = []
         for stage in pipeline.stages {
@@ -80,7 +80,7 @@ package struct Planner: Sendable {
     }
 
     /// Walks the cached part of a topic tree: each node is one expansion call, done when it is in the store.
-    private func planTree(_ topics: TopicsStage, into plan: inout StagePlan, store: SQLiteCheckpointStore) async throws {
+    private func planTree(_ topics: TopicsStage, into plan: inout StagePlan, store: any CheckpointStore) async throws {
         let settings = topics.settings
         var frontier = [TopicsStage.Node(path: [], position: [])]
         var expansions = 0

@@ -36,5 +36,7 @@ final class PrefetchingCheckpointStore: CheckpointStore, @unchecked Sendable {
 
     func tallies() async throws -> [StageTally] { try await base.tallies() }
 
+    func waitUntilReady() async throws { try await base.waitUntilReady() }
+
     func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] { try await base.calls(forKeys: keys) }
 }

@@ -22,6 +22,8 @@ final class RecordingCheckpointStore: CheckpointStore, @unchecked Sendable {
 
     func tallies() async throws -> [StageTally] { try await base.tallies() }
 
+    func waitUntilReady() async throws { try await base.waitUntilReady() }
+
     func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] { try await base.calls(forKeys: keys) }
 
     /// The records served so far, with their calls.

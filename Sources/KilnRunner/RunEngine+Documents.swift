@@ -16,7 +16,12 @@ extension RunEngine {
             stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory, store: store, mode: context.mode,
             transcriber: transcriber)
         var stopReason: RunStop?
-        let files = stage.files()
+        var files = stage.files()
+        if let shard = options.shard {
+            let all = files.count
+            files.removeAll { !shard.contains(stage.relativePath($0)) }
+            report.otherShards = all - files.count
+        }
         if files.isEmpty { report.note("no file matches \(settings.paths.joined(separator: ", ")) below \(baseDirectory)") }
         var next = 0
         try await forEachOrdered(
@@ -50,6 +55,9 @@ extension RunEngine {
                 let snapshot = report
                 await context.progress.update(context.stage.id) { $0 = snapshot }
             }, shouldStop: { self.stop.isSet })
+        if let shard = options.shard {
+            report.note("shard \(shard): \(files.count) documents here, \(report.otherShards) in the other shards")
+        }
         return stopReason
     }
 

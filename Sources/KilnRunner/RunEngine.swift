@@ -34,15 +34,29 @@ package final class RunEngine: Sendable {
         }
         // --only: the named stages run with the stages that feed them (which compute only what the store lacks);
         // stages downstream of them are skipped.
-        let stages = options.onlyStages.map { only in
+        var selected = options.onlyStages.map { only in
             let needed = Self.upstreamClosure(of: only, in: pipeline)
             return pipeline.stages.filter { needed.contains($0.id) }
         } ?? pipeline.stages
-        let store = storeWrapper(try SQLiteCheckpointStore(path: options.statePath))
+        // A shard leaves the stages that need every item, and what reads from them, to `--after-shards`.
+        var waiting: [StageReport] = []
+        if options.shard != nil {
+            let later = Self.downstreamClosure(of: Set(selected.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
+            for stage in selected where later.contains(stage.id) {
+                var report = StageReport(id: stage.id, type: stage.type)
+                report.note("needs every shard's items: runs with `kiln-pipe run --after-shards` once all shards finished")
+                waiting.append(report)
+            }
+            selected.removeAll { later.contains($0.id) }
+        }
+        let (stages, waitingReports) = (selected, waiting)
+        if options.afterShards { try await checkShardsFinished() }
+        let store = storeWrapper(try StoreLocation.open(options.statePath))
+        try await store.waitUntilReady()
         if let cassette = options.cassettePath { _ = try await Cassette.load(cassette, into: store) }
-        let providerNames = Set(stages.flatMap { $0.settings.providerNames })
+        let providerNames = Set(stages.filter { !servedFromStore($0) }.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
-            pipeline: pipeline, names: options.offline ? [] : providerNames, environment: options.environment,
+            pipeline: pipeline, names: providerNames, environment: options.environment,
             concurrencyOverride: options.concurrency)
         defer { pool.shutdown() }
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
@@ -66,7 +80,7 @@ package final class RunEngine: Sendable {
                     outputFile: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("\(stage.id).jsonl").path,
                     mode: CacheMode(
                         useCache: !(options.freshAll || options.freshStages.contains(stage.id)),
-                        offline: options.offline),
+                        offline: servedFromStore(stage)),
                     progress: progress)
                 group.addTask { [self] in
                     let (report, stopReason) = try await runStage(context, store: store, pool: pool, executor: executor)
@@ -75,10 +89,11 @@ package final class RunEngine: Sendable {
             }
             var reports: [(Int, StageReport, RunStop?)] = []
             for try await result in group { reports.append(result) }
-            return reports.sorted { $0.0 < $1.0 }
+            return reports.sorted { $0.0 < $1.0 } + waitingReports.map { (stages.count, $0, nil) }
         }
         return RunReport(
-            stages: reports.map(\.1), stop: reports.compactMap(\.2).first, statePath: options.statePath)
+            stages: reports.map(\.1), stop: reports.compactMap(\.2).first,
+            statePath: StoreLocation.describe(options.statePath))
     }
 
     /// Streams a load stage's rows into the stage's outputs.
@@ -90,6 +105,10 @@ package final class RunEngine: Sendable {
             stageID: context.stage.id, settings: settings, baseDirectory: baseDirectory, defaultTaskID: kilnTaskID
         ).read(
                     emit: { item in
+                        if let shard = options.shard, !shard.contains(item.id) {
+                            report.otherShards += 1
+                            return
+                        }
                         try await emit(item)
                         report.items += 1
                         if report.items % 256 == 0 {
@@ -101,6 +120,7 @@ package final class RunEngine: Sendable {
                         report.skipped += 1
                         report.note("\(bad.location): \(bad.reason) (skipped)")
                     })
+        report.noteShare(of: options.shard, unit: "rows")
     }
 
     /// What a generation stage calls with; it needs the pipeline's task.
@@ -177,7 +197,12 @@ package final class RunEngine: Sendable {
                     if stopReason == nil { stopReason = reason }
                     stop.set()
                 case .missing(let estimate):
-                    if report.pending == 0 { report.note("not in the checkpoint store, and --offline makes no call") }
+                    if report.pending == 0 {
+                        report.note(
+                            options.afterShards
+                                ? "not in the shared store: a shard has not finished (rerun it, then --after-shards again)"
+                                : "not in the checkpoint store, and --offline makes no call")
+                    }
                     report.pending += 1
                     report.pendingCalls += estimate.calls
                     report.pendingUsage += Usage(
@@ -204,6 +229,49 @@ package final class RunEngine: Sendable {
             frontier += upstream.from
         }
         return nil
+    }
+
+    /// Before `--after-shards` writes anything: every per-item unit must be in the store (done or failed), or a
+    /// shard has not finished and the split and exports would silently miss its items.
+    private func checkShardsFinished() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-shards-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var replay = options
+        replay.afterShards = false
+        replay.offline = true
+        replay.dryRun = true
+        replay.outputDirectory = scratch.path
+        let report = try await RunEngine(pipeline: pipeline, options: replay, storeWrapper: storeWrapper)
+            .run(progress: RunProgress(stages: []))
+        let unfinished = report.stages.filter { !Shard.needsWholeInput($0.type) && $0.pending > 0 }
+        guard unfinished.isEmpty else {
+            throw RunSetupError(
+                "a shard has not finished: "
+                    + unfinished.map { "stage '\($0.id)' lacks \($0.pending) of \($0.pending + $0.cached + $0.failed) units" }
+                    .joined(separator: ", ") + " in \(StoreLocation.describe(options.statePath)); nothing was written",
+                hint: "rerun the shards that failed or were stopped (a rerun resumes), then run --after-shards again")
+        }
+    }
+
+    /// Whether a stage makes no provider call in this run: `--offline`; in a shard, a topic tree (grown once before
+    /// the shards); after the shards, every per-item stage (the shards did their work).
+    func servedFromStore(_ stage: StageSpec) -> Bool {
+        options.offline || (options.shard != nil && stage.type == .topics)
+            || (options.afterShards && !Shard.needsWholeInput(stage.type))
+    }
+
+    /// The named stages and every stage that reads from them, directly or not.
+    static func downstreamClosure(of names: Set<String>, in pipeline: Pipeline) -> Set<String> {
+        var reached = names
+        var changed = true
+        while changed {
+            changed = false
+            for stage in pipeline.stages where !reached.contains(stage.id) && stage.from.contains(where: reached.contains) {
+                reached.insert(stage.id)
+                changed = true
+            }
+        }
+        return reached
     }
 
     /// The named stages and every stage they read from, directly or not.
@@ -260,10 +328,20 @@ package final class RunEngine: Sendable {
                 for failure in growth.failures { report.note(failure) }
                 stopReason = growth.stop
                 if stopReason != nil { stop.set() }
+                if let shard = options.shard, !growth.missing.isEmpty {
+                    throw RunSetupError(
+                        "shard \(shard): the topic tree of stage '\(context.stage.id)' is not complete in the store",
+                        hint: "grow it once before the shards: kiln-pipe run \(pipeline.sourcePath) --only \(context.stage.id) --state <the shared store>")
+                }
                 for item in stage.items(of: growth) {
+                    if let shard = options.shard, !shard.contains(item.id) {
+                        report.otherShards += 1
+                        continue
+                    }
                     try await emit(item)
                     report.items += 1
                 }
+                report.noteShare(of: options.shard, unit: "topics")
             case .inputs(let settings):
                 let unitStore = PrefetchingCheckpointStore(store)
                 let stage = InputsStage(
@@ -289,7 +367,12 @@ package final class RunEngine: Sendable {
                         board.record(item)
                         try await emit(item)
                     })
-                report.thresholds = board.evaluate(settings.thresholds, stage: context.stage.id)
+                if let shard = options.shard {
+                    // One shard's scores say nothing about the whole: the gate is decided after the shards.
+                    if !settings.thresholds.isEmpty { report.note("shard \(shard): thresholds are checked by --after-shards") }
+                } else {
+                    report.thresholds = board.evaluate(settings.thresholds, stage: context.stage.id)
+                }
                 report.maxErrorRate = settings.maxErrorRate
             case .export(let settings):
                 let stage = ExportStage(

@@ -22,6 +22,11 @@ package struct RunOptions: Sendable {
     package var cassettePath: String?
     /// Planning: nothing is written outside `outputDirectory` (export files and search indexes are left alone).
     package var dryRun = false
+    /// `run --shard I/N`: only this shard's items; stages that need every item are left to `afterShards`.
+    package var shard: Shard?
+    /// `run --after-shards`: every per-item stage is served from the (shared) store, which the shards filled; the
+    /// stages that need every item (split, export, index) run.
+    package var afterShards = false
 
     package init(
         statePath: String, outputDirectory: String, environment: [String: String], freshStages: Set<String> = [],

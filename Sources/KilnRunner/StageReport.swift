@@ -17,6 +17,8 @@ package struct StageReport: Sendable, Hashable {
     package var filtered = 0
     /// Offline replays only: units the store has no answer for, and what making them would cost.
     package var pending = 0
+    /// Items (or documents) left to other shards in a `--shard` run.
+    package var otherShards = 0
     package var pendingCalls = 0
     package var pendingUsage = Usage()
     /// Provider requests sent, retries included.
@@ -49,6 +51,12 @@ package struct StageReport: Sendable, Hashable {
 
     mutating func note(_ problem: String) {
         if problems.count < 5 { problems.append(problem) }
+    }
+
+    /// Says how a source stage's items were divided, in a sharded run.
+    mutating func noteShare(of shard: Shard?, unit: String) {
+        guard let shard else { return }
+        note("shard \(shard): \(items) \(unit) here, \(otherShards) in the other shards")
     }
 }
 

@@ -56,3 +56,29 @@ extension RecordedCall {
         self.init(requestHash: hash, provider: provider, request: request, response: response)
     }
 }
+
+extension RecordedCall {
+    /// Calls as a store keeps them: one JSON array of `json` forms, written around the request text that was sent
+    /// instead of serializing the request again.
+    package static func storedText(of calls: [RecordedCall]) -> String {
+        var text = "["
+        for (index, call) in calls.enumerated() {
+            if index > 0 { text += "," }
+            text += #"{"request_hash":"\#(call.requestHash)","provider":"#
+            text += JSONValue.string(call.provider).serialized()
+            text += #","request":"# + (call.requestText ?? call.request.serialized())
+            text += #","response":"# + call.response.serialized() + "}"
+        }
+        return text + "]"
+    }
+
+    /// Every call's request hash, in order, as a store's `request_hash` column holds them.
+    package static func storedHashes(of calls: [RecordedCall]) -> String {
+        calls.map(\.requestHash).joined(separator: ",")
+    }
+
+    /// The calls `storedText(of:)` wrote.
+    package static func calls(fromStoredText text: String) throws -> [RecordedCall] {
+        try JSONValue(parsing: text).arrayValue?.compactMap(RecordedCall.init(json:)) ?? []
+    }
+}

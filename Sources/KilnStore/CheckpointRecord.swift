@@ -86,4 +86,10 @@ package struct StageTally: Sendable, Hashable {
         self.usage = usage
         self.recentErrors = recentErrors
     }
+
+    /// Adds `count` records of `status` (a `Status` raw value) and their usage.
+    package mutating func add(status: String, count: Int, usage: Usage) {
+        if status == CheckpointRecord.Status.done.rawValue { done += count } else { failed += count }
+        self.usage += usage
+    }
 }

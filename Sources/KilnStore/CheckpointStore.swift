@@ -11,6 +11,14 @@ package protocol CheckpointStore: Sendable {
     func tallies() async throws -> [StageTally]
     /// The provider calls each record among `keys` came from, in the order they were made (for cassettes).
     func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]]
+    /// Returns once the store can be used, or throws what stands in the way (a database that cannot be reached):
+    /// a run checks it before its first call, so that no answer is paid for and then lost.
+    func waitUntilReady() async throws
+}
+
+extension CheckpointStore {
+    /// A local file is ready once opened.
+    package func waitUntilReady() async throws {}
 }
 
 /// Builds content addresses: the SHA-256 of a canonical JSON document (keys sorted) describing the unit of work.

@@ -151,8 +151,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                         .real(record.usage.costUSD), .integer(Int64(record.latencyMS)),
                         .integer(Int64(record.attempts)),
                         // Every call's hash, in order (a chain of thought makes two).
-                        record.calls.isEmpty ? .null : .text(record.calls.map(\.requestHash).joined(separator: ",")),
-                        .real(now), record.calls.isEmpty ? .null : .text(Self.callsText(record.calls)),
+                        record.calls.isEmpty ? .null : .text(RecordedCall.storedHashes(of: record.calls)),
+                        .real(now), record.calls.isEmpty ? .null : .text(RecordedCall.storedText(of: record.calls)),
                     ])
             }
         }
@@ -168,13 +168,11 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 """)
             for row in rows {
                 guard let stage = row[0].text else { continue }
-                var tally = tallies[stage] ?? StageTally(stage: stage)
-                let count = Int(row[2].integer ?? 0)
-                if row[1].text == CheckpointRecord.Status.done.rawValue { tally.done += count } else { tally.failed += count }
-                tally.usage += Usage(
-                    inputTokens: Int(row[3].integer ?? 0), outputTokens: Int(row[4].integer ?? 0),
-                    costUSD: row[5].real ?? 0)
-                tallies[stage] = tally
+                tallies[stage, default: StageTally(stage: stage)].add(
+                    status: row[1].text ?? "", count: Int(row[2].integer ?? 0),
+                    usage: Usage(
+                        inputTokens: Int(row[3].integer ?? 0), outputTokens: Int(row[4].integer ?? 0),
+                        costUSD: row[5].real ?? 0))
             }
             for stage in tallies.keys {
                 tallies[stage]?.recentErrors = try database.query(
@@ -186,20 +184,6 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         }
     }
 
-    /// A record's calls as one JSON array (`RecordedCall.json`, keys in that order), written around the request
-    /// text that was sent instead of serializing it again.
-    private static func callsText(_ calls: [RecordedCall]) -> String {
-        var text = "["
-        for (index, call) in calls.enumerated() {
-            if index > 0 { text += "," }
-            text += #"{"request_hash":"\#(call.requestHash)","provider":"#
-            text += JSONValue.string(call.provider).serialized()
-            text += #","request":"# + (call.requestText ?? call.request.serialized())
-            text += #","response":"# + call.response.serialized() + "}"
-        }
-        return text + "]"
-    }
-
     package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
         guard !keys.isEmpty else { return [:] }
         return try await onQueue { database in
@@ -208,7 +192,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 guard let row = try database.query("SELECT request_hash, calls FROM results WHERE key = ?", [.text(key)]).first
                 else { continue }
                 if let inline = row[1].text {
-                    found[key] = try JSONValue(parsing: inline).arrayValue?.compactMap(RecordedCall.init(json:)) ?? []
+                    found[key] = try RecordedCall.calls(fromStoredText: inline)
                     continue
                 }
                 guard let hashes = row[0].text else { continue }

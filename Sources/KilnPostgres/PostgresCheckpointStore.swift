@@ -1,0 +1,281 @@
+import Foundation
+import KilnBasics
+import KilnModel
+package import KilnStore
+import Logging
+import PostgresNIO
+
+/// The checkpoint store in a PostgreSQL database (`--state postgres://…`), so that the shards of a run on several
+/// machines, and the stages run after them, share one store. Same records and semantics as the SQLite store: a
+/// write is durable (committed) when it returns, and writes arriving together share one transaction.
+package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendable {
+    // @unchecked Sendable: `pending` and `draining` are only touched under `lock`; the client is thread-safe.
+    private let client: PostgresClient
+    private let runner: Task<Void, Never>
+    private let location: PostgresLocation
+    private let lock = NSLock()
+    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)] = []
+    private var draining = false
+
+    /// 1: the layout of the SQLite store's version 2, in `kiln_pipe_*` tables.
+    static let schemaVersion = 1
+
+    /// Connects to the database `url` names (in the background: the first operation waits for it, and throws
+    /// when the database cannot be reached) and creates the store's tables when they are missing.
+    package init(url: String) throws {
+        location = try PostgresLocation(url: url)
+        let location = location
+        let client = PostgresClient(
+            configuration: location.configuration,
+            backgroundLogger: Self.quiet)
+        self.client = client
+        runner = Task { await client.run() }
+        ready = Task {
+            do {
+                try await Self.withDeadline(seconds: location.connectTimeoutSeconds, location: location) {
+                    let probe = try await PostgresConnection.connect(
+                        configuration: try location.connectionConfiguration(), id: 0, logger: Self.quiet)
+                    try await probe.close()
+                }
+                try await Self.createSchema(client)
+            } catch {
+                throw location.error(error, while: "opening the store")
+            }
+        }
+    }
+
+    /// kiln-pipe reports errors itself; the client's own logging stays off.
+    static let quiet = Logger(label: "kiln-pipe.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    /// Creating the schema, which every operation waits for.
+    private let ready: Task<Void, any Error>
+
+    deinit { close() }
+
+    /// Creates the tables once, under an advisory lock: shards starting together must not race on CREATE TABLE.
+    private static func createSchema(_ client: PostgresClient) async throws {
+        let logger = Self.quiet
+        try await client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.schemaLockID))", logger: logger)
+            for statement in [
+                "CREATE TABLE IF NOT EXISTS kiln_pipe_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+                """
+                CREATE TABLE IF NOT EXISTS kiln_pipe_results(
+                    key TEXT PRIMARY KEY, stage TEXT NOT NULL, status TEXT NOT NULL, item TEXT, error TEXT,
+                    input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cost_usd DOUBLE PRECISION NOT NULL,
+                    latency_ms BIGINT NOT NULL, attempts BIGINT NOT NULL, request_hash TEXT,
+                    written_at DOUBLE PRECISION NOT NULL, calls TEXT)
+                """,
+                "CREATE INDEX IF NOT EXISTS kiln_pipe_results_by_stage ON kiln_pipe_results(stage, status)",
+            ] {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+            let rows = try await connection.query(
+                "SELECT value FROM kiln_pipe_meta WHERE key = 'schema_version'", logger: logger)
+            var version: String?
+            for try await (value) in rows.decode(String.self) { version = value }
+            switch version {
+            case nil:
+                try await connection.query(
+                    "INSERT INTO kiln_pipe_meta(key, value) VALUES ('schema_version', \(String(Self.schemaVersion)))",
+                    logger: logger)
+            case String(Self.schemaVersion):
+                break
+            default:
+                throw ActionableError(
+                    "the store's schema version is \(version ?? "?"), this kiln-pipe reads \(Self.schemaVersion)",
+                    hint: "use the kiln-pipe version that wrote it, or a new database")
+            }
+        }
+    }
+
+    /// The advisory lock that serializes schema creation (any fixed number unlikely to clash with other users').
+    static let schemaLockID: Int64 = 0x6B69_6C6E_7069_7065
+
+    private static func withDeadline<Value: Sendable>(
+        seconds: Double, location: PostgresLocation, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> Value {
+        try await withThrowingTaskGroup(of: Value?.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: .seconds(seconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw ActionableError(
+                    "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
+                    hint: "check the host and port, and that the server accepts TCP connections; ?connect_timeout=S waits longer")
+            }
+            return value
+        }
+    }
+
+    package func waitUntilReady() async throws {
+        try await ready.value
+    }
+
+    package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
+        guard !keys.isEmpty else { return [:] }
+        try await ready.value
+        do {
+            let rows = try await client.query(
+                """
+                SELECT key, stage, status, item, error, input_tokens, output_tokens, cost_usd, latency_ms, attempts
+                FROM kiln_pipe_results WHERE key = ANY(\(keys))
+                """)
+            var found: [String: CheckpointRecord] = [:]
+            for try await (key, stage, status, item, error, input, output, cost, latency, attempts) in rows.decode(
+                (String, String, String, String?, String?, Int64, Int64, Double, Int64, Int64).self)
+            {
+                found[key] = CheckpointRecord(
+                    key: key, stage: stage, status: CheckpointRecord.Status(rawValue: status) ?? .failed,
+                    item: try item.map { try JSONValue(parsing: $0) }, error: error,
+                    usage: Usage(inputTokens: Int(input), outputTokens: Int(output), costUSD: cost),
+                    latencyMS: Int(latency), attempts: Int(attempts))
+            }
+            return found
+        } catch {
+            throw location.error(error, while: "reading results")
+        }
+    }
+
+    /// Durable when it returns; writes that arrive while a transaction commits share the next one.
+    package func write(_ records: [CheckpointRecord]) async throws {
+        guard !records.isEmpty else { return }
+        try await ready.value
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let start = lock.withLock {
+                pending.append((records, continuation))
+                defer { draining = true }
+                return !draining
+            }
+            if start { Task { await drain() } }
+        }
+    }
+
+    /// Commits everything pending, repeatedly, until nothing is left.
+    private func drain() async {
+        while true {
+            let batch = lock.withLock {
+                let batch = pending
+                pending.removeAll()
+                if batch.isEmpty { draining = false }
+                return batch
+            }
+            guard !batch.isEmpty else { return }
+            let result: Result<Void, any Error>
+            do {
+                try await commit(batch.flatMap(\.records))
+                result = .success(())
+            } catch {
+                result = .failure(location.error(error, while: "writing results"))
+            }
+            for entry in batch { entry.done.resume(with: result) }
+        }
+    }
+
+    /// One multi-row upsert per 500 records, in one transaction.
+    private func commit(_ records: [CheckpointRecord]) async throws {
+        // A key written twice in one batch keeps its last record (one statement cannot update a row twice).
+        var latest: [String: Int] = [:]
+        for (index, record) in records.enumerated() { latest[record.key] = index }
+        let unique = records.indices.filter { latest[records[$0].key] == $0 }.map { records[$0] }
+        let now = Date().timeIntervalSince1970
+        let logger = Self.quiet
+        try await client.withTransaction(logger: logger) { connection in
+            var start = 0
+            while start < unique.count {
+                let chunk = unique[start..<min(start + 500, unique.count)]
+                start += chunk.count
+                var binds = PostgresBindings(capacity: chunk.count * 13)
+                var rows: [String] = []
+                for record in chunk {
+                    let first = binds.count
+                    binds.append(record.key)
+                    binds.append(record.stage)
+                    binds.append(record.status.rawValue)
+                    binds.append(record.item.map { $0.serialized() })
+                    binds.append(record.error)
+                    binds.append(Int64(record.usage.inputTokens))
+                    binds.append(Int64(record.usage.outputTokens))
+                    binds.append(record.usage.costUSD)
+                    binds.append(Int64(record.latencyMS))
+                    binds.append(Int64(record.attempts))
+                    binds.append(record.calls.isEmpty ? nil : RecordedCall.storedHashes(of: record.calls))
+                    binds.append(now)
+                    binds.append(record.calls.isEmpty ? nil : RecordedCall.storedText(of: record.calls))
+                    rows.append("(" + (first + 1...first + 13).map { "$\($0)" }.joined(separator: ",") + ")")
+                }
+                try await connection.query(
+                    PostgresQuery(
+                        unsafeSQL: """
+                            INSERT INTO kiln_pipe_results(key, stage, status, item, error, input_tokens, output_tokens,
+                                cost_usd, latency_ms, attempts, request_hash, written_at, calls)
+                            VALUES \(rows.joined(separator: ","))
+                            ON CONFLICT (key) DO UPDATE SET stage = EXCLUDED.stage, status = EXCLUDED.status,
+                                item = EXCLUDED.item, error = EXCLUDED.error, input_tokens = EXCLUDED.input_tokens,
+                                output_tokens = EXCLUDED.output_tokens, cost_usd = EXCLUDED.cost_usd,
+                                latency_ms = EXCLUDED.latency_ms, attempts = EXCLUDED.attempts,
+                                request_hash = EXCLUDED.request_hash, written_at = EXCLUDED.written_at, calls = EXCLUDED.calls
+                            """, binds: binds), logger: logger)
+            }
+        }
+    }
+
+    package func tallies() async throws -> [StageTally] {
+        try await ready.value
+        do {
+            var tallies: [String: StageTally] = [:]
+            let rows = try await client.query(
+                """
+                SELECT stage, status, COUNT(*), SUM(input_tokens)::BIGINT, SUM(output_tokens)::BIGINT, SUM(cost_usd)
+                FROM kiln_pipe_results GROUP BY stage, status
+                """)
+            for try await (stage, status, count, input, output, cost) in rows.decode(
+                (String, String, Int64, Int64, Int64, Double).self)
+            {
+                tallies[stage, default: StageTally(stage: stage)].add(
+                    status: status, count: Int(count),
+                    usage: Usage(inputTokens: Int(input), outputTokens: Int(output), costUSD: cost))
+            }
+            for stage in tallies.keys {
+                let errors = try await client.query(
+                    """
+                    SELECT error FROM kiln_pipe_results WHERE stage = \(stage) AND status = 'failed'
+                    ORDER BY written_at DESC LIMIT 3
+                    """)
+                for try await (error) in errors.decode(String?.self) {
+                    if let error { tallies[stage]?.recentErrors.append(error) }
+                }
+            }
+            return tallies.values.sorted { $0.stage < $1.stage }
+        } catch {
+            throw location.error(error, while: "reading totals")
+        }
+    }
+
+    package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
+        guard !keys.isEmpty else { return [:] }
+        try await ready.value
+        do {
+            let rows = try await client.query("SELECT key, calls FROM kiln_pipe_results WHERE key = ANY(\(keys))")
+            var found: [String: [RecordedCall]] = [:]
+            for try await (key, calls) in rows.decode((String, String?).self) {
+                found[key] = try calls.map(RecordedCall.calls(fromStoredText:)) ?? []
+            }
+            return found
+        } catch {
+            throw location.error(error, while: "reading calls")
+        }
+    }
+
+    /// `url` without its password, for messages.
+    package static func redacted(_ url: String) -> String { PostgresLocation.redacted(url) }
+
+    /// Closes the connections (the store is unusable afterwards): ending the client's run task closes its pool.
+    package func close() {
+        ready.cancel()
+        runner.cancel()
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import KilnFakeProvider
+import KilnTesting
+import Testing
+
+/// Sharded runs on a shared PostgreSQL store (a real server on loopback, started by the test): four shards run at
+/// once, each on its share of the items, then one `--after-shards` run writes the split and the exports. The
+/// result is byte for byte the single-process run's, and no request is made twice.
+@Suite(.serialized) struct ShardedRuns {
+    static let pipeline = """
+        version: 1
+        name: scenario
+        providers:
+          a: {kind: openai, model: m, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4}
+        task:
+          instruction: Answer the question.
+          output_schema: {type: object, properties: {answer: {type: string}}, required: [answer]}
+        stages:
+          - {id: golden, type: load, path: golden.jsonl}
+          - {id: answers, type: outputs, from: golden, models: [a], samples: 2}
+          - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, thresholds: {overall: "mean >= 1"}}
+          - {id: split, type: split, from: judged, preset: train_test, seed: s1}
+          - {id: together, type: export, from: split, target: together, out: exports/together}
+        """
+
+    static func scenario() throws -> RunScenario {
+        let scenario = try RunScenario(pipeline: pipeline)
+        let rows = (0..<60).map { #"{"input": "Question \#($0): where is my order?"}"# }.joined(separator: "\n")
+        try rows.write(to: scenario.directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
+        return scenario
+    }
+
+    /// What a run leaves that a user reads: each stage's items and the export files. Items carry the latency each
+    /// call took, which no two live runs share: it is set to 0 here, everything else must match byte for byte.
+    static func results(of scenario: RunScenario, out: String = ".kiln-pipe/out/scenario") throws -> [String: String] {
+        var files: [String: String] = [:]
+        for name in ["golden", "answers", "judged", "split"] {
+            files[name] = try String(contentsOf: scenario.directory.appendingPathComponent("\(out)/\(name).jsonl"), encoding: .utf8)
+                .replacing(#/"latency_ms":\d+/#, with: #""latency_ms":0"#)
+        }
+        for part in ["train", "test"] {
+            files[part] = try String(
+                contentsOf: scenario.directory.appendingPathComponent("exports/together/\(part).jsonl"), encoding: .utf8)
+        }
+        return files
+    }
+
+    @Test func fourShardsOnPostgresProduceExactlyTheSingleProcessResult() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+
+        let single = try Self.scenario()
+        defer { single.finish() }
+        let alone = try single.run()
+        #expect(alone.status == 0, "\(alone.stdout)\(alone.stderr)")
+        let expected = try Self.results(of: single)
+        let singleRequests = single.fake.currentStatistics.requests
+
+        let sharded = try Self.scenario()
+        defer { sharded.finish() }
+        let url = try server.createDatabase()
+        // Four processes at once, as four machines would run them (each writes its own output folder).
+        let shards = try (0..<4).map { index -> Process in
+            let process = Process()
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = ["run", "p.yml", "--quiet", "--shard", "\(index)/4", "--state", url, "--out", "shard\(index)"]
+            process.currentDirectoryURL = sharded.directory
+            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "secret-test-key"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for process in shards { process.waitUntilExit() }
+        #expect(shards.map(\.terminationStatus) == [0, 0, 0, 0])
+        let shares = (0..<4).map { index in
+            ((try? String(contentsOf: sharded.directory.appendingPathComponent("shard\(index)/golden.jsonl"), encoding: .utf8)) ?? "")
+                .split(separator: "\n").count
+        }
+        #expect(shares.reduce(0, +) == 60, "every row in exactly one shard: \(shares)")
+        #expect(shares.allSatisfy { $0 > 0 }, "\(shares)")
+        #expect(
+            !FileManager.default.fileExists(atPath: sharded.directory.appendingPathComponent("exports").path),
+            "a shard leaves split and export to --after-shards")
+
+        let after = try sharded.run(["--after-shards", "--state", url])
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
+        let union = try Self.results(of: sharded)
+        for (name, text) in expected.sorted(by: { $0.key < $1.key }) {
+            #expect(union[name] == text, "\(name): the union of the shards is the single-process run, byte for byte")
+        }
+        let statistics = sharded.fake.currentStatistics
+        #expect(statistics.requests == singleRequests, "each request once across the shards, none by --after-shards")
+        #expect(statistics.duplicateSuccesses == 0)
+
+        // `status` reads the shared store; a rerun of a shard makes no call.
+        let status = try KilnPipeBinary.run(["status", "p.yml", "--state", url], in: sharded.directory)
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdout.contains("state: postgres://kiln@127.0.0.1"), "\(status.stdout)")
+        let again = try sharded.run(["--shard", "2/4", "--state", url, "--out", "shard2"])
+        #expect(again.status == 0)
+        #expect(sharded.fake.currentStatistics.requests == singleRequests)
+    }
+
+    @Test func afterShardsNamesWhatNoShardDid() throws {
+        let server = try PostgresServer()
+        defer { server.stop() }
+        let scenario = try Self.scenario()
+        defer { scenario.finish() }
+        let url = try server.createDatabase()
+        #expect(try scenario.run(["--shard", "0/2", "--state", url, "--out", "shard0"]).status == 0)
+        let early = try scenario.run(["--after-shards", "--state", url])
+        #expect(early.status == 2, "a missing shard stops --after-shards before it writes: \(early.stdout)\(early.stderr)")
+        #expect(early.stderr.contains("a shard has not finished: stage 'answers' lacks"), "\(early.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent("exports").path))
+        #expect(try scenario.run(["--shard", "1/2", "--state", url, "--out", "shard1"]).status == 0)
+        #expect(try scenario.run(["--after-shards", "--state", url]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent("exports/together/train.jsonl").path))
+    }
+
+    /// Flags that cannot work, and what the error must say.
+    static let badFlags: [(arguments: [String], says: String)] = [
+        (["--shard", "4/4"], "the index must be from 0 to 3"),
+        (["--shard", "two"], "is not INDEX/COUNT"),
+        (["--shard", "0/2", "--after-shards"], "different runs"),
+        (["--state", "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"], "cannot reach the PostgreSQL store"),
+    ]
+
+    @Test(arguments: badFlags)
+    func badShardFlagsAreClearErrors(arguments: [String], says: String) throws {
+        let scenario = try Self.scenario()
+        defer { scenario.finish() }
+        let outcome = try scenario.run(arguments)
+        #expect(outcome.status == 2, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stderr.contains(says), "\(outcome.stderr)")
+        #expect(!outcome.stderr.contains("hunter2"))
+        #expect(scenario.fake.currentStatistics.requests == 0)
+    }
+}
