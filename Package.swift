@@ -153,7 +153,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnPostgresTests",
-            dependencies: ["KilnPostgres", "KilnTesting", "KilnStore", "KilnBasics"],
+            dependencies: ["KilnPostgres", "KilnTesting"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -206,7 +206,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnStoreTests",
-            dependencies: ["KilnStore", "KilnBasics"],
+            dependencies: ["KilnStore", "KilnPostgres", "KilnTesting", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -9,13 +9,11 @@ import PostgresNIO
 /// machines, and the stages run after them, share one store. Same records and semantics as the SQLite store: a
 /// write is durable (committed) when it returns, and writes arriving together share one transaction.
 package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `pending` and `draining` are only touched under `lock`; the client is thread-safe.
+    // @unchecked Sendable: every property is set once; the client and `writes` are thread-safe.
     private let client: PostgresClient
     private let runner: Task<Void, Never>
     private let location: PostgresLocation
-    private let lock = NSLock()
-    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)] = []
-    private var draining = false
+    private let writes = GroupCommit()
 
     /// 1: the layout of the SQLite store's version 2, in `kiln_pipe_*` tables.
     static let schemaVersion = 1
@@ -145,33 +143,17 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
         guard !records.isEmpty else { return }
         try await ready.value
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let start = lock.withLock {
-                pending.append((records, continuation))
-                defer { draining = true }
-                return !draining
+            guard writes.add((records, continuation)).startDraining else { return }
+            Task {
+                await writes.drain { records in
+                    do {
+                        try await commit(records)
+                        return .success(())
+                    } catch {
+                        return .failure(location.error(error, while: "writing results"))
+                    }
+                }
             }
-            if start { Task { await drain() } }
-        }
-    }
-
-    /// Commits everything pending, repeatedly, until nothing is left.
-    private func drain() async {
-        while true {
-            let batch = lock.withLock {
-                let batch = pending
-                pending.removeAll()
-                if batch.isEmpty { draining = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            let result: Result<Void, any Error>
-            do {
-                try await commit(batch.flatMap(\.records))
-                result = .success(())
-            } catch {
-                result = .failure(location.error(error, while: "writing results"))
-            }
-            for entry in batch { entry.done.resume(with: result) }
         }
     }
 

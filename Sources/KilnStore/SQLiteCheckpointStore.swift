@@ -6,15 +6,10 @@ import KilnModel
 /// cooperative pool; writes that arrive while a commit runs, or within a few milliseconds of each other while
 /// results stream in, are grouped into one transaction.
 package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `database` is only touched on `queue`, a serial queue; `pending`, `draining` and
-    // `lastCommit` only under `lock`.
+    // @unchecked Sendable: `database` is only touched on `queue`, a serial queue.
     private let queue = DispatchQueue(label: "kiln-pipe.checkpoint-store")
     private let database: SQLiteDatabase
-    private let lock = NSLock()
-    private var pending: [(records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)] = []
-    private var draining = false
-    /// When the last commit ended: writes arriving soon after it are part of a stream.
-    private var lastCommit = ContinuousClock.now - .seconds(1)
+    private let writes = GroupCommit()
     package let path: String
 
     /// 2: a result keeps its calls in its own row (`results.calls`); version 1 kept them in a `calls` table, which
@@ -100,15 +95,11 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     }
 
     private func enqueue(_ records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>) {
-        let (startDrain, busy) = lock.withLock {
-            pending.append((records, done))
-            defer { draining = true }
-            return (!draining, ContinuousClock.now - lastCommit < .milliseconds(4 * Self.batchingDelayMS))
-        }
+        let (startDrain, sinceLastCommit) = writes.add((records, done))
         guard startDrain else { return }
         // While results stream in, a write waits a few milliseconds for others to share its commit (a commit costs
         // about the same for one record as for a dozen); a lone write commits at once.
-        if busy {
+        if sinceLastCommit < .milliseconds(4 * Self.batchingDelayMS) {
             queue.asyncAfter(deadline: .now() + .milliseconds(Self.batchingDelayMS)) { self.drain() }
         } else {
             queue.async { self.drain() }
@@ -116,22 +107,11 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     }
 
     /// How long a write in a stream of writes waits for company before its commit starts.
-    static let batchingDelayMS = 25
+    static let batchingDelayMS = 10
 
     /// Commits everything pending in one transaction, repeatedly, until nothing is left.
     private func drain() {
-        while true {
-            let batch = lock.withLock {
-                let batch = pending
-                pending.removeAll()
-                if batch.isEmpty { draining = false }
-                return batch
-            }
-            guard !batch.isEmpty else { return }
-            let result = Result { try commit(batch.flatMap(\.records)) }
-            lock.withLock { lastCommit = .now }
-            for entry in batch { entry.done.resume(with: result) }
-        }
+        writes.drainBlocking { records in Result { try commit(records) } }
     }
 
     private func commit(_ records: [CheckpointRecord]) throws {

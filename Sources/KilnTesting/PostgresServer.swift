@@ -68,6 +68,9 @@ package final class PostgresServer: @unchecked Sendable {
         }
     }()
 
+    /// One server for the whole test process, started on first use.
+    package static let shared = Result { try PostgresServer() }
+
     /// A new empty database on this server, as a `postgres://` URL.
     package func createDatabase() throws -> String {
         let name = "kiln_\(UUID().uuidString.prefix(8).lowercased())"

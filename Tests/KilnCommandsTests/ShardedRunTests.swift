@@ -46,8 +46,7 @@ import Testing
     }
 
     @Test func fourShardsOnPostgresProduceExactlyTheSingleProcessResult() throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try PostgresServer.shared.get()
 
         let single = try Self.scenario()
         defer { single.finish() }
@@ -103,8 +102,7 @@ import Testing
     }
 
     @Test func afterShardsNamesWhatNoShardDid() throws {
-        let server = try PostgresServer()
-        defer { server.stop() }
+        let server = try PostgresServer.shared.get()
         let scenario = try Self.scenario()
         defer { scenario.finish() }
         let url = try server.createDatabase()

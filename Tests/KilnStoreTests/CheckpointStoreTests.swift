@@ -1,11 +1,35 @@
 import Foundation
 import KilnBasics
 import KilnModel
+import KilnPostgres
+import KilnTesting
 import Testing
 
 @testable import KilnStore
 
-@Suite struct SQLiteCheckpointStoreBehaviour {
+/// The checkpoint store's contract, proved for each kind of store: an SQLite file, and a PostgreSQL database on a
+/// real server on loopback (started once for the test process).
+enum StoreKind: String, CaseIterable, Sendable {
+    case sqlite
+    case postgres
+
+    /// Where a new, empty store of this kind lives.
+    func newLocation() throws -> String {
+        switch self {
+        case .sqlite: CheckpointStoreBehaviour.temporaryPath()
+        case .postgres: try PostgresServer.shared.get().createDatabase()
+        }
+    }
+
+    func open(_ location: String) throws -> any CheckpointStore {
+        switch self {
+        case .sqlite: try SQLiteCheckpointStore(path: location)
+        case .postgres: try PostgresCheckpointStore(url: location)
+        }
+    }
+}
+
+@Suite struct CheckpointStoreBehaviour {
     static func temporaryPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("kiln-store-\(UUID().uuidString)")
             .appendingPathComponent("state.sqlite").path
@@ -20,15 +44,16 @@ import Testing
                 response: .object(JSONObject([("id", .string("x"))])))
         ])
 
-    @Test func keepsRecordsAcrossReopening() async throws {
-        let path = Self.temporaryPath()
+    @Test(arguments: StoreKind.allCases)
+    func keepsRecordsAcrossReopening(kind: StoreKind) async throws {
+        let location = try kind.newLocation()
         do {
-            let store = try SQLiteCheckpointStore(path: path)
+            let store = try kind.open(location)
             try await store.write([
                 Self.done, CheckpointRecord(key: "k2", stage: "answers", status: .failed, error: "HTTP 400: bad request"),
             ])
         }
-        let reopened = try SQLiteCheckpointStore(path: path)
+        let reopened = try kind.open(location)
         let found = try await reopened.records(forKeys: ["k1", "k2", "missing"])
         var expected = Self.done
         expected.calls = []  // records are read without their calls; `calls(forKeys:)` brings them
@@ -72,25 +97,30 @@ import Testing
         #expect(version.first?.first?.text == String(SQLiteCheckpointStore.schemaVersion))
     }
 
-    @Test func aRetriedItemReplacesItsFailure() async throws {
-        let store = try SQLiteCheckpointStore(path: Self.temporaryPath())
+    @Test(arguments: StoreKind.allCases)
+    func aRetriedItemReplacesItsFailureEvenInOneBatch(kind: StoreKind) async throws {
+        let store = try kind.open(try kind.newLocation())
         try await store.write([CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "timeout")])
-        try await store.write([Self.done])
+        try await store.write([CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "again"), Self.done])
         #expect(try await store.records(forKeys: ["k1"])["k1"]?.status == .done)
         #expect(try await store.tallies().first?.failed == 0)
     }
 
-    @Test func concurrentWritersNeverLoseARecord() async throws {
-        let store = try SQLiteCheckpointStore(path: Self.temporaryPath())
+    @Test(arguments: StoreKind.allCases)
+    func concurrentWritersFromSeveralConnectionsNeverLoseARecord(kind: StoreKind) async throws {
+        let location = try kind.newLocation()
+        // Four stores on one location stand for four shards (or processes) writing at once.
+        let stores = try (0..<4).map { _ in try kind.open(location) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
+                let store = stores[index % 4]
                 group.addTask {
                     try await store.write([CheckpointRecord(key: "k\(index)", stage: "s", status: .done, item: .integer(index))])
                 }
             }
             try await group.waitForAll()
         }
-        let found = try await store.records(forKeys: (0..<200).map { "k\($0)" })
+        let found = try await stores[0].records(forKeys: (0..<200).map { "k\($0)" })
         #expect(found.count == 200)
         #expect(found["k199"]?.item == .integer(199))
     }
