@@ -14,8 +14,8 @@ enum PDFExtractor {
         var empty: [Int] = []
         for index in 0..<pageCount {
             let text = document.withPage(index) { page in
-                guard let raw = poppler_page_get_text(page) else { return "" }
-                defer { g_free(raw) }
+                guard let raw = kp_poppler_page_get_text(page) else { return "" }
+                defer { kp_g_free(raw) }
                 return String(cString: raw)
             } ?? ""
             if text.allSatisfy(\.isWhitespace) { empty.append(index + 1) }

@@ -8,14 +8,15 @@ final class PopplerDocument {
 
     /// Opens `path`; an encrypted or unreadable file is an error that says so.
     init(path: String) throws(ExtractionError) {
+        if let failure = kp_poppler_load() { throw ExtractionError("cannot read PDFs: \(String(cString: failure))") }
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         var error: UnsafeMutablePointer<GError>?
-        guard let uri = g_filename_to_uri(absolute, nil, &error) else {
+        guard let uri = kp_g_filename_to_uri(absolute, nil, &error) else {
             throw ExtractionError("cannot name the file for poppler: \(Self.take(error))")
         }
-        defer { g_free(uri) }
-        guard let document = poppler_document_new_from_file(uri, nil, &error) else {
-            let encrypted = error.map { $0.pointee.code == Int32(POPPLER_ERROR_ENCRYPTED.rawValue) } ?? false
+        defer { kp_g_free(uri) }
+        guard let document = kp_poppler_document_new_from_file(uri, nil, &error) else {
+            let encrypted = error.map { $0.pointee.code == Int32(POPPLER_ERROR_ENCRYPTED) } ?? false
             let message = Self.take(error)
             if encrypted {
                 throw ExtractionError("the PDF is encrypted and needs a password (decrypt it first, e.g. `qpdf --decrypt`)")
@@ -25,21 +26,21 @@ final class PopplerDocument {
         handle = document
     }
 
-    deinit { g_object_unref(UnsafeMutableRawPointer(handle)) }
+    deinit { kp_g_object_unref(UnsafeMutableRawPointer(handle)) }
 
-    var pageCount: Int { Int(poppler_document_get_n_pages(handle)) }
+    var pageCount: Int { Int(kp_poppler_document_get_n_pages(handle)) }
 
     /// Runs `body` with the 0-based page, released afterwards; nil when poppler has no such page.
     func withPage<Result, Failure: Error>(_ index: Int, _ body: (OpaquePointer) throws(Failure) -> Result) throws(Failure) -> Result? {
-        guard let page = poppler_document_get_page(handle, Int32(index)) else { return nil }
-        defer { g_object_unref(UnsafeMutableRawPointer(page)) }
+        guard let page = kp_poppler_document_get_page(handle, Int32(index)) else { return nil }
+        defer { kp_g_object_unref(UnsafeMutableRawPointer(page)) }
         return try body(page)
     }
 
     /// A GError's message, freeing it.
     static func take(_ error: UnsafeMutablePointer<GError>?) -> String {
         guard let error else { return "unknown error" }
-        defer { g_error_free(error) }
+        defer { kp_g_error_free(error) }
         return error.pointee.message.map { String(cString: $0) } ?? "unknown error"
     }
 }

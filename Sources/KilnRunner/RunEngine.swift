@@ -249,7 +249,7 @@ package final class RunEngine: Sendable {
                 "a shard has not finished: "
                     + unfinished.map { "stage '\($0.id)' lacks \($0.pending) of \($0.pending + $0.cached + $0.failed) units" }
                     .joined(separator: ", ") + " in \(StoreLocation.describe(options.statePath)); nothing was written",
-                hint: "rerun the shards that failed or were stopped (a rerun resumes), then run --after-shards again")
+                hint: "rerun the shards that failed or were stopped; a rerun resumes. Then run --after-shards again")
         }
     }
 
