@@ -147,7 +147,10 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
             Task {
                 await writes.drain { records in
                     do {
-                        try await commit(records)
+                        // A database gone away must not leave the run waiting on it for ever.
+                        try await Self.withDeadline(seconds: 4 * location.connectTimeoutSeconds, location: location) {
+                            try await self.commit(records)
+                        }
                         return .success(())
                     } catch {
                         return .failure(location.error(error, while: "writing results"))

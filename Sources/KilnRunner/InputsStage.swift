@@ -82,11 +82,7 @@ struct InputsStage: UnitStage {
                 let record = CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: PipelineItem.encode(items), usage: usage,
                     latencyMS: latency, attempts: attempts, calls: [call])
-                do {
-                    try await services.store.write([record])
-                } catch {
-                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: attempts)
-                }
+                try await services.store.checkpoint(record)
                 return .done(items, cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
                 try? await services.store.write([CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: attempts)])

@@ -125,11 +125,10 @@ struct JudgeStage: UnitStage {
                 judge["cost_usd"] = .double(usage.costUSD)
                 verdict["judge"] = .object(judge)
                 let result = PipelineItem(id: item.id, fields: verdict)
-                try? await services.store.write([
+                try await services.store.checkpoint(
                     CheckpointRecord(
                         key: key, stage: services.stageID, status: .done, item: PipelineItem.encode([result]), usage: usage,
-                        latencyMS: latency, attempts: attempts, calls: [call])
-                ])
+                        latencyMS: latency, attempts: attempts, calls: [call]))
                 return .done([result], cached: false, usage: usage, requests: attempts)
             case .failed(let reason, let attempts, let usage):
                 try? await services.store.write([

@@ -132,11 +132,7 @@ struct OutputsStage: UnitStage {
                 let record = CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: item.json, usage: usage, latencyMS: latency,
                     attempts: requests, calls: calls)
-                do {
-                    try await store.write([record])
-                } catch {
-                    return .failed("could not checkpoint the result: \(error)", usage: usage, requests: requests)
-                }
+                try await store.checkpoint(record)
                 return .done([item], cached: false, usage: usage, requests: requests)
             case .failed(let reason, let attempts, let callUsage):
                 return await fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)

@@ -11,6 +11,9 @@ package enum RunStop: Error, Sendable, Equatable {
     case budgetReached(spentUSD: Double, limitUSD: Double)
     /// Ctrl-C.
     case interrupted
+    /// A validated result could not be checkpointed (a full disk, a database gone): calls made now would be paid
+    /// for and lost.
+    case storeUnwritable(String)
 }
 
 /// A problem that prevents a run from starting (exit 2): missing key, unreadable input, a search with no index.
@@ -25,6 +28,8 @@ extension RunStop: CustomStringConvertible {
         case .budgetReached(let spent, let limit):
             "budget reached: $\(String(format: "%.4f", spent)) spent of $\(String(format: "%.4f", limit)); raise --max-cost or max_cost_usd to continue"
         case .interrupted: "interrupted"
+        case .storeUnwritable(let message):
+            "the checkpoint store cannot be written, so the run stopped before paying for answers it could not keep: \(message); fix the store and rerun (what was saved is kept)"
         }
     }
 }

@@ -12,6 +12,14 @@ enum UnitResult: Sendable {
     case missing(CallEstimate)
 }
 
+extension CheckpointStore {
+    /// Checkpoints a unit's validated result. A store that cannot be written stops the run: every further call
+    /// would be paid for and then lost.
+    func checkpoint(_ record: CheckpointRecord) async throws(RunStop) {
+        do { try await write([record]) } catch { throw .storeUnwritable("\(error)") }
+    }
+}
+
 /// What a unit's calls would cost if made now.
 struct CallEstimate: Sendable {
     var calls: Int

@@ -116,6 +116,35 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent("exports/together/train.jsonl").path))
     }
 
+    @Test func aStoreThatGoesAwayStopsTheRunBeforeMoreIsPaidFor() throws {
+        let server = try PostgresServer()  // its own: this test stops it
+        defer { server.stop() }
+        let scenario = try RunScenario(pipeline: Self.pipeline, latencyMS: 100)
+        defer { scenario.finish() }
+        let rows = (0..<60).map { #"{"input": "Question \#($0)"}"# }.joined(separator: "\n")
+        try rows.write(to: scenario.directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
+        let url = try server.createDatabase() + "&connect_timeout=1"
+        let process = Process()
+        process.executableURL = KilnPipeBinary.url
+        process.arguments = ["run", "p.yml", "--quiet", "--state", url]
+        process.currentDirectoryURL = scenario.directory
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "secret-test-key"]
+        let stderr = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        let before = scenario.fake.currentStatistics.requests
+        server.stop()
+        let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "\(message)")
+        // Whichever store operation meets the gone database first (a checkpoint, or the next window's lookup) says so.
+        #expect(message.contains("PostgreSQL store postgres://kiln@127.0.0.1"), "\(message)")
+        let after = scenario.fake.currentStatistics.requests
+        #expect(before > 0 && after < 240, "stopped early: \(before) requests before the store went away, \(after) in all")
+    }
+
     /// Flags that cannot work, and what the error must say.
     static let badFlags: [(arguments: [String], says: String)] = [
         (["--shard", "4/4"], "the index must be from 0 to 3"),
