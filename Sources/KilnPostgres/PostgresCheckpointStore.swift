@@ -4,6 +4,7 @@ import KilnModel
 package import KilnStore
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// The checkpoint store in a PostgreSQL database (`--state postgres://…`), so that the shards of a run on several
 /// machines, and the stages run after them, share one store. Same records and semantics as the SQLite store: a
@@ -90,22 +91,32 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     /// The advisory lock that serializes schema creation (any fixed number unlikely to clash with other users').
     static let schemaLockID: Int64 = 0x6B69_6C6E_7069_7065
 
+    /// `body`'s value, or an error once `seconds` have passed. It returns at the deadline even when `body` ignores
+    /// cancellation (a connection pool waiting for a server that is gone): a task group would wait for it for ever.
     private static func withDeadline<Value: Sendable>(
         seconds: Double, location: PostgresLocation, _ body: @escaping @Sendable () async throws -> Value
     ) async throws -> Value {
-        try await withThrowingTaskGroup(of: Value?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                return nil
+        let answered = Mutex(false)
+        /// True for the first of the work and the timer to finish: only that one resumes the caller.
+        let first: @Sendable () -> Bool = { answered.withLock { done in defer { done = true }; return !done } }
+        return try await withCheckedThrowingContinuation { continuation in
+            let work = Task {
+                do {
+                    let value = try await body()
+                    if first() { continuation.resume(returning: value) }
+                } catch {
+                    if first() { continuation.resume(throwing: error) }
+                }
             }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw ActionableError(
-                    "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
-                    hint: "check the host and port, and that the server accepts TCP connections; ?connect_timeout=S waits longer")
+            Task {
+                try? await Task.sleep(for: .seconds(seconds))
+                guard first() else { return }
+                work.cancel()
+                continuation.resume(
+                    throwing: ActionableError(
+                        "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
+                        hint: "check the host and port, and that the server accepts TCP connections; ?connect_timeout=S waits longer"))
             }
-            return value
         }
     }
 
@@ -113,10 +124,22 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
         try await ready.value
     }
 
-    package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
-        guard !keys.isEmpty else { return [:] }
+    /// Runs `body` once the store is ready, for at most 4 × connect_timeout (a database gone away must not leave
+    /// the run waiting on it for ever); errors say which store and what was being done.
+    private func bounded<Value: Sendable>(_ action: String, _ body: @escaping @Sendable () async throws -> Value)
+        async throws -> Value
+    {
         try await ready.value
         do {
+            return try await Self.withDeadline(seconds: 4 * location.connectTimeoutSeconds, location: location, body)
+        } catch {
+            throw location.error(error, while: action)
+        }
+    }
+
+    package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
+        guard !keys.isEmpty else { return [:] }
+        return try await bounded("reading results") { [client] in
             let rows = try await client.query(
                 """
                 SELECT key, stage, status, item, error, input_tokens, output_tokens, cost_usd, latency_ms, attempts
@@ -133,8 +156,6 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                     latencyMS: Int(latency), attempts: Int(attempts))
             }
             return found
-        } catch {
-            throw location.error(error, while: "reading results")
         }
     }
 
@@ -147,13 +168,10 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
             Task {
                 await writes.drain { records in
                     do {
-                        // A database gone away must not leave the run waiting on it for ever.
-                        try await Self.withDeadline(seconds: 4 * location.connectTimeoutSeconds, location: location) {
-                            try await self.commit(records)
-                        }
+                        try await bounded("writing results") { try await self.commit(records) }
                         return .success(())
                     } catch {
-                        return .failure(location.error(error, while: "writing results"))
+                        return .failure(error)
                     }
                 }
             }
@@ -209,8 +227,7 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     }
 
     package func tallies() async throws -> [StageTally] {
-        try await ready.value
-        do {
+        try await bounded("reading totals") { [client] in
             var tallies: [String: StageTally] = [:]
             let rows = try await client.query(
                 """
@@ -235,23 +252,18 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                 }
             }
             return tallies.values.sorted { $0.stage < $1.stage }
-        } catch {
-            throw location.error(error, while: "reading totals")
         }
     }
 
     package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
         guard !keys.isEmpty else { return [:] }
-        try await ready.value
-        do {
+        return try await bounded("reading calls") { [client] in
             let rows = try await client.query("SELECT key, calls FROM kiln_pipe_results WHERE key = ANY(\(keys))")
             var found: [String: [RecordedCall]] = [:]
             for try await (key, calls) in rows.decode((String, String?).self) {
                 found[key] = try calls.map(RecordedCall.calls(fromStoredText:)) ?? []
             }
             return found
-        } catch {
-            throw location.error(error, while: "reading calls")
         }
     }
 
