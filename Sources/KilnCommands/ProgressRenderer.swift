@@ -2,6 +2,7 @@ import Foundation
 import KilnBasics
 import KilnModel
 import KilnRunner
+import KilnStore
 
 /// Shows a run's progress: a live line on a terminal, a plain line every few seconds in CI, JSON-lines events
 /// for machines, or nothing but the summary.
@@ -28,17 +29,26 @@ struct ProgressRenderer: Sendable {
                 let version = await progress.version
                 guard version != lastVersion else { continue }
                 lastVersion = version
-                render(await progress.snapshot, elapsed: ContinuousClock.now - started)
+                render(await progress.snapshot, batches: await progress.openBatches, elapsed: ContinuousClock.now - started)
             }
         }
         defer { ticker.cancel() }
         return try await body()
     }
 
-    private func render(_ reports: [StageReport], elapsed: Duration) {
+    private func render(_ reports: [StageReport], batches: [BatchRecord], elapsed: Duration) {
         switch style {
         case .json:
             for report in reports { print(Self.event("progress", report).serialized()) }
+            for batch in batches {
+                var object = JSONObject([("event", .string("batch")), ("provider", .string(batch.provider))])
+                object["batch"] = batch.providerBatchID.map(JSONValue.string) ?? .null
+                object["status"] = .string(batch.providerStatus ?? batch.state.rawValue)
+                object["requests"] = .integer(batch.requests)
+                object["answered"] = .integer(batch.completed)
+                object["failed"] = .integer(batch.failed)
+                print(JSONValue.object(object).serialized())
+            }
         case .text:
             let seconds = Double(elapsed.components.seconds)
             let line = reports.map { report in
@@ -47,6 +57,7 @@ struct ProgressRenderer: Sendable {
                 if report.usage.costUSD > 0 { text += " $\(Self.money(report.usage.costUSD))" }
                 return text
             }.joined(separator: " | ")
+                + batches.map { " | batch \($0.providerBatchID ?? "…") \($0.providerStatus ?? $0.state.rawValue) \($0.completed)/\($0.requests)" }.joined()
             let rate = seconds > 0 ? " · \(Int(Double(reports.reduce(0) { $0 + $1.computed }) / seconds))/s" : ""
             if interactive {
                 FileHandle.standardError.write(Data("\r\u{1B}[K[\(Int(seconds))s] \(line)\(rate)".utf8))

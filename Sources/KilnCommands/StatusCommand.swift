@@ -17,7 +17,8 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (_, statePath, plans) = try await LoadedPipeline.planned(file, options: pipelineOptions, state: stateOptions)
-        let tallies = Dictionary(uniqueKeysWithValues: try await StoreLocation.open(statePath).tallies().map { ($0.stage, $0) })
+        let store = try StoreLocation.open(statePath)
+        let tallies = Dictionary(uniqueKeysWithValues: try await store.tallies().map { ($0.stage, $0) })
         var rows = [["stage", "type", "done", "failed", "pending", "tokens in/out", "cost"]]
         for plan in plans {
             let usage = tallies[plan.id]?.usage ?? Usage()
@@ -31,6 +32,32 @@ struct StatusCommand: AsyncParsableCommand {
         for plan in plans {
             for error in tallies[plan.id]?.recentErrors ?? [] where plan.failed > 0 { print("\(plan.id): last error: \(error)") }
         }
+        try await printBatches(of: store)
         print("\nstate: \(StoreLocation.describe(statePath))")
+    }
+
+    /// The newest provider batch submissions, and what to do about those still with their provider.
+    private func printBatches(of store: any CheckpointStore) async throws {
+        let batches = try await store.recentBatches(limit: 10)
+        guard !batches.isEmpty else { return }
+        let formatter = ISO8601DateFormatter()
+        var rows = [["provider", "batch", "state", "provider status", "requests", "answered", "failed", "saved"]]
+        for batch in batches {
+            rows.append([
+                batch.provider, batch.providerBatchID ?? "(not confirmed)", batch.state.rawValue, batch.providerStatus ?? "-",
+                String(batch.requests), String(batch.completed), String(batch.failed),
+                formatter.string(from: Date(timeIntervalSince1970: batch.createdAt)),
+            ])
+        }
+        print("\nbatches, newest first:")
+        Table.print(rows)
+        for batch in batches where batch.state == .refused {
+            print("\(batch.providerBatchID ?? String(batch.key.prefix(12))): \(batch.note ?? "refused")")
+        }
+        let open = batches.filter { $0.state == .submitted || $0.state == .submitting }.count
+        if open > 0 {
+            print(
+                "\(open) batch\(open == 1 ? " is" : "es are") still with the provider: `kiln-pipe run \(file)` collects the answers (nothing is submitted twice)")
+        }
     }
 }

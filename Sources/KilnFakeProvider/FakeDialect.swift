@@ -17,6 +17,11 @@ enum FakeDialect {
         }
     }
 
+    /// The fake model's answer to a chat request in this API's shape (`breakSchema`: one that misses its schema).
+    func completion(body: JSONValue, hash: String, breakSchema: Bool) -> JSONValue {
+        chatResponse(FakeCompletion(body: openAIChatBody(body), hash: hash, breakSchema: breakSchema).json)
+    }
+
     /// An OpenAI chat completion rewritten in this API's response shape.
     func chatResponse(_ completion: JSONValue) -> JSONValue {
         switch self {

@@ -6,14 +6,17 @@ import KilnBasics
 /// counts what it received so tests can prove the engine never pays twice.
 package final class FakeProvider: @unchecked Sendable {
     // @unchecked Sendable: all mutable state below is guarded by `lock`.
-    private let lock = NSLock()
-    private var attemptsByBody: [String: Int] = [:]
+    let lock = NSLock()
+    var attemptsByBody: [String: Int] = [:]
     private var succeededBodies: Set<String> = []
-    private var statistics = FakeProviderStatistics()
+    var statistics = FakeProviderStatistics()
     private var inFlight = 0
     private var recentArrivals: [Double] = []
-    private let config: FakeProviderConfig
+    let config: FakeProviderConfig
     private var server: LoopbackHTTPServer?
+    /// Batch API state: uploaded files and submitted batches, by id.
+    var files: [String: Data] = [:]
+    var batches: [String: FakeBatch] = [:]
 
     package init(config: FakeProviderConfig = FakeProviderConfig()) {
         self.config = config
@@ -38,36 +41,29 @@ package final class FakeProvider: @unchecked Sendable {
 
     /// Answers a request without any socket: for in-process use where opening even a loopback port is not
     /// wanted (`kiln-pipe mcp`, `search`).
-    package func respond(method: String, path: String, body: Data) -> HTTPReply {
-        handle(HTTPRequest(method: method, path: path, headers: [:], body: body))
+    package func respond(method: String, path: String, headers: [String: String] = [:], body: Data) -> HTTPReply {
+        handle(HTTPRequest(method: method, path: path, headers: headers, body: body))
     }
 
     // MARK: Handling
 
     func handle(_ request: HTTPRequest) -> HTTPReply {
+        if let reply = handleBatches(request) { return reply }
         switch (request.method, request.path) {
         case ("GET", "/v1/models"):
             return .json(200, #"{"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "kiln-pipe"}]}"#)
         case ("GET", "/stats"):
             return .json(200, currentStatistics.json.serialized())
         case ("POST", "/v1/chat/completions"):
-            return answer(request) { body, hash, breakSchema in
-                FakeCompletion(body: body, hash: hash, breakSchema: breakSchema).json
-            }
+            return answer(request, make: FakeDialect.openAI.completion)
         case ("POST", "/v1/embeddings"):
             return answer(request) { body, _, breakSchema in
                 breakSchema ? .object(JSONObject([("object", .string("list")), ("data", .array([]))])) : FakeEmbedding(body: body).json
             }
         case ("POST", "/v1/messages"):
-            return answer(request, dialect: .anthropic) { body, hash, breakSchema in
-                FakeDialect.anthropic.chatResponse(
-                    FakeCompletion(body: FakeDialect.anthropic.openAIChatBody(body), hash: hash, breakSchema: breakSchema).json)
-            }
+            return answer(request, dialect: .anthropic, make: FakeDialect.anthropic.completion)
         case ("POST", let path) where path.hasPrefix("/v1beta/models/") && path.hasSuffix(":generateContent"):
-            return answer(request, dialect: .gemini) { body, hash, breakSchema in
-                FakeDialect.gemini.chatResponse(
-                    FakeCompletion(body: FakeDialect.gemini.openAIChatBody(body), hash: hash, breakSchema: breakSchema).json)
-            }
+            return answer(request, dialect: .gemini, make: FakeDialect.gemini.completion)
         case ("POST", let path) where path.hasPrefix("/v1beta/models/") && path.hasSuffix(":batchEmbedContents"):
             return answer(request, dialect: .gemini) { body, _, breakSchema in
                 breakSchema
@@ -131,7 +127,7 @@ package final class FakeProvider: @unchecked Sendable {
     }
 
     /// `answer(breakSchema)` is the good (or schema-broken) answer some faults send late or cut off.
-    private func reply(for fault: FaultKind, dialect: FakeDialect, answer: (Bool) -> JSONValue) -> HTTPReply {
+    func reply(for fault: FaultKind, dialect: FakeDialect, answer: (Bool) -> JSONValue) -> HTTPReply {
         // An error in the dialect's shape and status, from what OpenAI would answer.
         func error(_ status: Int, _ message: String, type: String, code: String? = nil, headers: [(String, String)] = [])
             -> HTTPReply
@@ -181,7 +177,7 @@ package final class FakeProvider: @unchecked Sendable {
 
     /// Counts the answer; a good 200 (`hash` given: faulty answers pass none) for a body that already had one is
     /// a duplicate payment.
-    private func record(_ reply: HTTPReply, hash: String?) -> HTTPReply {
+    func record(_ reply: HTTPReply, hash: String?) -> HTTPReply {
         lock.withLock {
             switch reply {
             case .response(let status, _, _):

@@ -13,6 +13,9 @@ package struct FakeProviderStatistics: Sendable, Hashable {
     package var maxInFlight = 0
     /// Requests refused by the hidden requests-per-second limit.
     package var hiddenLimitRejections = 0
+    /// Batches accepted (OpenAI and Anthropic batch APIs), and the requests they carried.
+    package var batchSubmissions = 0
+    package var batchRequests = 0
 
     package init() {}
 
@@ -25,6 +28,8 @@ package struct FakeProviderStatistics: Sendable, Hashable {
         object["faults"] = .object(JSONObject(faults.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }))
         object["max_in_flight"] = .integer(maxInFlight)
         object["hidden_limit_rejections"] = .integer(hiddenLimitRejections)
+        object["batch_submissions"] = .integer(batchSubmissions)
+        object["batch_requests"] = .integer(batchRequests)
         return .object(object)
     }
 
@@ -38,5 +43,7 @@ package struct FakeProviderStatistics: Sendable, Hashable {
         for (key, value) in json["faults"]?.objectValue ?? JSONObject() { faults[key] = value.numberValue.map { Int($0) } ?? 0 }
         maxInFlight = json["max_in_flight"]?.numberValue.map { Int($0) } ?? 0
         hiddenLimitRejections = json["hidden_limit_rejections"]?.numberValue.map { Int($0) } ?? 0
+        batchSubmissions = json["batch_submissions"]?.numberValue.map { Int($0) } ?? 0
+        batchRequests = json["batch_requests"]?.numberValue.map { Int($0) } ?? 0
     }
 }

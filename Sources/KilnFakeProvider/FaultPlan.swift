@@ -59,11 +59,20 @@ package struct FakeProviderConfig: Sendable {
     package var hiddenRequestsPerSecond: Int?
     /// How long a `hang` lasts.
     package var hangSeconds: Double
+    /// How long a submitted batch takes to end.
+    package var batchSeconds: Double
+    /// Share of distinct requests (by hash) a batch leaves unanswered: the batch ends expired with them.
+    package var batchExpiredPercent: Int
 
-    package init(latencyMS: Int = 0, faults: [FaultRule] = [], hiddenRequestsPerSecond: Int? = nil, hangSeconds: Double = 30) {
+    package init(
+        latencyMS: Int = 0, faults: [FaultRule] = [], hiddenRequestsPerSecond: Int? = nil, hangSeconds: Double = 30,
+        batchSeconds: Double = 1, batchExpiredPercent: Int = 0
+    ) {
         self.latencyMS = latencyMS
         self.faults = faults
         self.hiddenRequestsPerSecond = hiddenRequestsPerSecond
         self.hangSeconds = hangSeconds
+        self.batchSeconds = batchSeconds
+        self.batchExpiredPercent = batchExpiredPercent
     }
 }

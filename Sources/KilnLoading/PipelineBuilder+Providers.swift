@@ -6,7 +6,7 @@ extension PipelineBuilder {
     static let providerKeys = [
         "kind", "model", "base_url", "api_key_env", "max_concurrency", "rpm", "tpm", "timeout_s", "max_retries",
         "input_price_per_million", "output_price_per_million", "temperature", "max_tokens", "top_p", "seed",
-        "structured_output",
+        "structured_output", "batch", "batch_size", "batch_poll_max_s", "batch_discount",
     ]
 
     mutating func readProviders(_ node: Node?) -> [ProviderConfig] {
@@ -70,13 +70,42 @@ extension PipelineBuilder {
             seed: reader.int(fields["seed"], "seed"))
         let structured: StructuredOutputMode? = reader.choice(fields["structured_output"], "structured_output")
         guard let kind else { return nil }
+        let batch = readBatch(fields, provider: name, kind: kind)
         return ProviderConfig(
             name: name, kind: kind, model: model ?? (kind == .fake ? "fake" : ""), baseURL: baseURL,
             apiKeyEnv: apiKeyEnv, maxConcurrency: maxConcurrency ?? ProviderConfig.defaultMaxConcurrency,
             requestsPerMinute: rpm, tokensPerMinute: tpm, timeoutSeconds: timeout ?? ProviderConfig.defaultTimeoutSeconds,
             maxRetries: maxRetries ?? ProviderConfig.defaultMaxRetries, inputPricePerMillion: inputPrice,
-            outputPricePerMillion: outputPrice, params: params, structuredOutput: structured,
+            outputPricePerMillion: outputPrice, params: params, structuredOutput: structured, batch: batch,
             location: reader.location(node))
+    }
+
+    /// `batch: true` and its settings; only the kinds whose API has batches may ask for it.
+    private func readBatch(_ fields: Fields, provider: String, kind: ProviderKind) -> BatchSettings? {
+        let limit = kind == .anthropic ? 100_000 : 50_000
+        let size = reader.int(fields["batch_size"], "batch_size", in: 1...limit)
+        let poll = reader.double(fields["batch_poll_max_s"], "batch_poll_max_s", in: 1...3_600)
+        let discount = reader.double(fields["batch_discount"], "batch_discount", in: 0...1)
+        guard reader.bool(fields["batch"], "batch") == true else {
+            for name in ["batch_size", "batch_poll_max_s", "batch_discount"] {
+                if let node = fields[name] {
+                    reader.warning(
+                        at: node, "'\(name)' has no effect without 'batch: true' (provider '\(provider)')",
+                        hint: "add batch: true to send this provider's calls through its batch API")
+                }
+            }
+            return nil
+        }
+        guard kind != .gemini else {
+            reader.error(
+                at: fields["batch"], "provider '\(provider)' is kind gemini: kiln-pipe sends batches through OpenAI's Batch API and Anthropic's Message Batches only",
+                hint: "remove batch: true, or use kind: openai or kind: anthropic")
+            return nil
+        }
+        return BatchSettings(
+            maxRequests: size ?? min(limit, BatchSettings.defaultMaxRequests),
+            maxPollSeconds: poll ?? BatchSettings.defaultMaxPollSeconds,
+            priceFactor: discount ?? BatchSettings.defaultPriceFactor)
     }
 
     /// The key's environment variable: named, or Kiln's default for the endpoint; warns when it is not set.

@@ -52,6 +52,9 @@ package struct ProviderConfig: Sendable, Hashable {
     package var outputPricePerMillion: Double?
     package var params: ModelParams
     package var structuredOutput: StructuredOutputMode?
+    /// Send a stage's uncached requests through the provider's batch API (OpenAI Batch, Anthropic Message
+    /// Batches) instead of one call each; nil: live calls.
+    package var batch: BatchSettings?
     package var location: SourceLocation
 
     package static let defaultMaxConcurrency = 8
@@ -63,7 +66,7 @@ package struct ProviderConfig: Sendable, Hashable {
         maxConcurrency: Int = defaultMaxConcurrency, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
         timeoutSeconds: Double = defaultTimeoutSeconds, maxRetries: Int = defaultMaxRetries,
         inputPricePerMillion: Double? = nil, outputPricePerMillion: Double? = nil, params: ModelParams = ModelParams(),
-        structuredOutput: StructuredOutputMode? = nil, location: SourceLocation
+        structuredOutput: StructuredOutputMode? = nil, batch: BatchSettings? = nil, location: SourceLocation
     ) {
         self.name = name
         self.kind = kind
@@ -79,6 +82,7 @@ package struct ProviderConfig: Sendable, Hashable {
         self.outputPricePerMillion = outputPricePerMillion
         self.params = params
         self.structuredOutput = structuredOutput
+        self.batch = batch
         self.location = location
     }
 }

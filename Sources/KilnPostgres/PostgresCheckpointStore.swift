@@ -66,6 +66,16 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                     written_at DOUBLE PRECISION NOT NULL, calls TEXT)
                 """,
                 "CREATE INDEX IF NOT EXISTS kiln_pipe_results_by_stage ON kiln_pipe_results(stage, status)",
+                """
+                CREATE TABLE IF NOT EXISTS kiln_pipe_batches(
+                    key TEXT PRIMARY KEY, provider TEXT NOT NULL, state TEXT NOT NULL, provider_batch_id TEXT,
+                    provider_status TEXT, requests BIGINT NOT NULL, completed BIGINT NOT NULL, failed BIGINT NOT NULL,
+                    note TEXT, created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL)
+                """,
+                """
+                CREATE TABLE IF NOT EXISTS kiln_pipe_batch_requests(
+                    request_hash TEXT NOT NULL, batch_key TEXT NOT NULL, PRIMARY KEY(request_hash, batch_key))
+                """,
             ] {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
@@ -265,6 +275,90 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
             }
             return found
         }
+    }
+
+    package func saveBatch(_ batch: BatchRecord) async throws {
+        try await bounded("saving a batch submission") { [client] in
+            let logger = Self.quiet
+            try await client.withTransaction(logger: logger) { connection in
+                try await connection.query(
+                    """
+                    INSERT INTO kiln_pipe_batches(key, provider, state, provider_batch_id, provider_status, requests,
+                        completed, failed, note, created_at, updated_at)
+                    VALUES (\(batch.key), \(batch.provider), \(batch.state.rawValue), \(batch.providerBatchID),
+                        \(batch.providerStatus), \(Int64(batch.requests)), \(Int64(batch.completed)),
+                        \(Int64(batch.failed)), \(batch.note), \(batch.createdAt), \(batch.updatedAt))
+                    ON CONFLICT (key) DO UPDATE SET provider = EXCLUDED.provider, state = EXCLUDED.state,
+                        provider_batch_id = EXCLUDED.provider_batch_id, provider_status = EXCLUDED.provider_status,
+                        requests = EXCLUDED.requests, completed = EXCLUDED.completed, failed = EXCLUDED.failed,
+                        note = EXCLUDED.note, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+                    """, logger: logger)
+                guard !batch.requestHashes.isEmpty else { return }
+                try await connection.query(
+                    """
+                    INSERT INTO kiln_pipe_batch_requests(request_hash, batch_key)
+                    SELECT UNNEST(\(batch.requestHashes)::TEXT[]), \(batch.key) ON CONFLICT DO NOTHING
+                    """, logger: logger)
+            }
+        }
+    }
+
+    package func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord] {
+        guard !requestHashes.isEmpty else { return [:] }
+        let since = Date().timeIntervalSince1970 - BatchRecord.resultsLifetimeSeconds
+        return try await bounded("reading batch submissions") { [client] in
+            let rows = try await client.query(
+                """
+                SELECT DISTINCT ON (r.request_hash) r.request_hash, \(unescaped: Self.batchColumns)
+                FROM kiln_pipe_batch_requests r JOIN kiln_pipe_batches b ON b.key = r.batch_key
+                WHERE r.request_hash = ANY(\(requestHashes)) AND b.state <> 'refused' AND b.created_at > \(since)
+                ORDER BY r.request_hash, b.created_at DESC
+                """)
+            var found: [String: BatchRecord] = [:]
+            for try await (hash, key, provider, state, id, status, requests, completed, failed, note, created, updated)
+                in rows.decode(Self.BatchRow.self)
+            {
+                found[hash] = Self.batch(key, provider, state, id, status, requests, completed, failed, note, created, updated)
+            }
+            return found
+        }
+    }
+
+    package func recentBatches(limit: Int) async throws -> [BatchRecord] {
+        try await bounded("reading batch submissions") { [client] in
+            let rows = try await client.query(
+                """
+                SELECT '', \(unescaped: Self.batchColumns) FROM kiln_pipe_batches b
+                ORDER BY b.created_at DESC LIMIT \(Int64(limit))
+                """)
+            var found: [BatchRecord] = []
+            for try await (_, key, provider, state, id, status, requests, completed, failed, note, created, updated)
+                in rows.decode(Self.BatchRow.self)
+            {
+                found.append(Self.batch(key, provider, state, id, status, requests, completed, failed, note, created, updated))
+            }
+            return found
+        }
+    }
+
+    private typealias BatchRow = (
+        String, String, String, String, String?, String?, Int64, Int64, Int64, String?, Double, Double
+    )
+
+    private static let batchColumns = """
+        b.key, b.provider, b.state, b.provider_batch_id, b.provider_status, b.requests, b.completed, b.failed, b.note,
+        b.created_at, b.updated_at
+        """
+
+    // swift-format-ignore: one parameter per column
+    private static func batch(
+        _ key: String, _ provider: String, _ state: String, _ id: String?, _ status: String?, _ requests: Int64,
+        _ completed: Int64, _ failed: Int64, _ note: String?, _ created: Double, _ updated: Double
+    ) -> BatchRecord {
+        BatchRecord(
+            key: key, provider: provider, state: BatchRecord.State(rawValue: state) ?? .refused, providerBatchID: id,
+            providerStatus: status, requests: Int(requests), completed: Int(completed), failed: Int(failed), note: note,
+            createdAt: created, updatedAt: updated)
     }
 
     /// `url` without its password, for messages.

@@ -7,8 +7,8 @@ package import KilnModel
 package struct AnthropicProvider: LLMProvider {
     package let config: ProviderConfig
     private let endpoint: URL
-    private let apiKey: String?
-    private let transport: any HTTPTransport
+    let apiKey: String?
+    let transport: any HTTPTransport
 
     package static let defaultBaseURL = "https://api.anthropic.com/v1"
     package static let apiVersion = "2023-06-01"
@@ -122,7 +122,7 @@ package struct AnthropicProvider: LLMProvider {
     }
 
     /// Classifies an error response (`{"type": "error", "error": {"type": …, "message": …}}`).
-    private func error(_ response: HTTPResponse, body: JSONValue?) -> ProviderError {
+    func error(_ response: HTTPResponse, body: JSONValue?) -> ProviderError {
         let message = body?["error"]?["message"]?.stringValue
             ?? String(String(decoding: response.body, as: UTF8.self).prefix(300))
         let type = body?["error"]?["type"]?.stringValue ?? ""

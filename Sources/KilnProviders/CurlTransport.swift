@@ -50,10 +50,10 @@ package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Senda
     }
 
     package func start(
-        url: URL, headers: [String: String], body: Data, timeout: Double,
+        method: HTTPMethod, url: URL, headers: [String: String], body: Data, timeout: Double,
         completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
     ) {
-        let transfer = Transfer(url: url, headers: headers, body: body, timeout: timeout, completion: completion)
+        let transfer = Transfer(method: method, url: url, headers: headers, body: body, timeout: timeout, completion: completion)
         let (accepted, wake) = lock.withLock { () -> (Bool, Bool) in
             guard !stopped else { return (false, false) }
             submitted.append(transfer)
@@ -142,6 +142,7 @@ package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Senda
 
 /// One request in flight: what to send, what has arrived so far, and who waits for it.
 private final class Transfer {
+    let method: HTTPMethod
     let url: URL
     let requestHeaders: [String: String]
     let requestBody: Data
@@ -153,9 +154,10 @@ private final class Transfer {
     let completion: @Sendable (Result<HTTPResponse, ProviderError>) -> Void
 
     init(
-        url: URL, headers: [String: String], body: Data, timeout: Double,
+        method: HTTPMethod, url: URL, headers: [String: String], body: Data, timeout: Double,
         completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
     ) {
+        self.method = method
         self.url = url
         requestHeaders = headers
         requestBody = body
@@ -168,10 +170,13 @@ private final class Transfer {
     func start(in multi: UnsafeMutableRawPointer, easy: UnsafeMutableRawPointer) {
         self.easy = easy
         _ = kp_easy_setopt_string(easy, CURLOPT_URL, url.absoluteString)
-        _ = kp_easy_setopt_long(easy, CURLOPT_POST, 1)
-        _ = kp_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, requestBody.count)
-        requestBody.withUnsafeBytes { raw in
-            _ = kp_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+        // A reset handle makes a GET; a POST sends its body.
+        if method == .post {
+            _ = kp_easy_setopt_long(easy, CURLOPT_POST, 1)
+            _ = kp_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, requestBody.count)
+            requestBody.withUnsafeBytes { raw in
+                _ = kp_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+            }
         }
         for (name, value) in requestHeaders { headerList = curl_slist_append(headerList, "\(name): \(value)") }
         // No "Expect: 100-continue" round trip before the body.

@@ -8,8 +8,8 @@ package struct OpenAICompatibleProvider: LLMProvider {
     package let config: ProviderConfig
     private let endpoint: URL
     private let embeddingsEndpoint: URL
-    private let apiKey: String?
-    private let transport: any HTTPTransport
+    let apiKey: String?
+    let transport: any HTTPTransport
 
     package static let defaultBaseURL = "https://api.openai.com/v1"
 

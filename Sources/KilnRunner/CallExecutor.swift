@@ -20,21 +20,31 @@ package typealias CallOutcome<Value: Sendable> = CallResult<Value, ChatResponse>
 package struct CallExecutor: Sendable {
     package let budget: BudgetTracker
     package let stop: StopFlag
+    /// The batch coordinators of the providers with `batch: true`, by provider name.
+    let batches: [String: BatchCoordinator]
 
     package init(budget: BudgetTracker, stop: StopFlag) {
-        self.budget = budget
-        self.stop = stop
+        self.init(budget: budget, stop: stop, batches: [:])
     }
 
-    /// `validate` turns an answer into the stage's value, or says why it is not acceptable.
+    init(budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator]) {
+        self.budget = budget
+        self.stop = stop
+        self.batches = batches
+    }
+
+    /// `validate` turns an answer into the stage's value, or says why it is not acceptable. With `batch: true` on
+    /// the provider the first attempt goes through its batch API (`fresh`: never answered from a batch that had
+    /// already ended), retries go live.
     package func execute<Value: Sendable>(
-        _ request: ChatRequest, on entry: ProviderPool.Entry,
+        _ request: ChatRequest, on entry: ProviderPool.Entry, fresh: Bool = false,
         validate: @Sendable (ChatResponse) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallOutcome<Value> {
         let provider = entry.provider
         let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
         return try await perform(
             RequestBody(provider.body(for: request)), to: .chat, estimate: estimate, on: entry,
+            batch: batches[provider.config.name].map { ($0, fresh) },
             decode: { response throws(ProviderError) in try provider.decodeChat(response) }, validate: validate)
     }
 
@@ -54,19 +64,20 @@ package struct CallExecutor: Sendable {
             })
     }
 
-    /// What came back for one granted attempt: when it was granted and the response, or nil when the run stopped
-    /// before the request could go out.
-    private typealias Attempt = (grantedAt: Double, sent: ContinuousClock.Instant, response: Result<HTTPResponse, ProviderError>)?
+    /// What came back for one granted attempt: when it was granted (nil for a batched attempt, which no limiter
+    /// granted) and the response, or nil when the run stopped before the request could go out.
+    private typealias Attempt = (grantedAt: Double?, sent: ContinuousClock.Instant, response: Result<HTTPResponse, ProviderError>)?
 
-    /// The one retry loop every kind of call goes through: budget, limiter, send, decode, validate, back off.
+    /// The one retry loop every kind of call goes through: budget, limiter (or the batch for a first attempt),
+    /// send, decode, validate, back off.
     private func perform<Value: Sendable, Answer: ProviderAnswer>(
         _ body: RequestBody, to endpoint: Endpoint, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
+        batch: (coordinator: BatchCoordinator, fresh: Bool)? = nil,
         decode: @Sendable (HTTPResponse) throws(ProviderError) -> Answer,
         validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallResult<Value, Answer> {
         let provider = entry.provider
         let limiter = entry.limiter
-        let stop = self.stop
         let tokens = estimate.input + estimate.output
         let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
         var usage = Usage()
@@ -75,25 +86,24 @@ package struct CallExecutor: Sendable {
         var attempt = 0
         while attempt <= policy.maxRetries {
             attempt += 1
+            let batched = attempt == 1 ? batch : nil
+            let priceFactor = batched?.coordinator.priceFactor ?? 1
             // Without a budget there is nothing to reserve: no hop to the budget actor at all.
-            let reservation = budget.limitUSD == nil ? 0 : provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
+            let reservation = budget.limitUSD == nil ? 0 : priceFactor * provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
             if let limit = budget.limitUSD, !(await budget.reserve(reservation)) {
                 throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit)
             }
-            // The limiter starts the request itself when a slot is free (here, or on the thread that frees one):
-            // this task only wakes for the answer.
-            let attemptResult: Attempt = await withCheckedContinuation { continuation in
-                limiter.enqueue(estimatedTokens: tokens) { grantedAt in
-                    guard !stop.isSet else {
-                        limiter.abandon(estimatedTokens: tokens)
-                        continuation.resume(returning: nil)
-                        return
-                    }
-                    let sent = ContinuousClock.now
-                    provider.start(body, to: endpoint) { response in
-                        continuation.resume(returning: (grantedAt, sent, response))
-                    }
+            let attemptResult: Attempt
+            if let batched {
+                let sent = ContinuousClock.now
+                do {
+                    attemptResult = (nil, sent, try await batched.coordinator.answer(body, reuseEnded: !batched.fresh))
+                } catch {
+                    if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
+                    throw error
                 }
+            } else {
+                attemptResult = await send(body, to: endpoint, tokens: tokens, on: entry)
             }
             guard let (grantedAt, sent, http) = attemptResult else {
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
@@ -102,16 +112,21 @@ package struct CallExecutor: Sendable {
             let retryAfter: Double?
             do {
                 let response = try decode(try http.get())
-                usage += response.usage
-                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: response.usage.costUSD) }
-                limiter.release(
-                    estimatedTokens: tokens,
-                    outcome: .success(
-                        tokens: response.usage.inputTokens + response.usage.outputTokens,
-                        remainingRequests: response.rateLimit.remainingRequests,
-                        remainingTokens: response.rateLimit.remainingTokens,
-                        resetSeconds: response.rateLimit.requestsResetSeconds ?? response.rateLimit.tokensResetSeconds),
-                    grantedAt: grantedAt)
+                let paid = Usage(
+                    inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens,
+                    costUSD: priceFactor * response.usage.costUSD)
+                usage += paid
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: paid.costUSD) }
+                if let grantedAt {
+                    limiter.release(
+                        estimatedTokens: tokens,
+                        outcome: .success(
+                            tokens: response.usage.inputTokens + response.usage.outputTokens,
+                            remainingRequests: response.rateLimit.remainingRequests,
+                            remainingTokens: response.rateLimit.remainingTokens,
+                            resetSeconds: response.rateLimit.requestsResetSeconds ?? response.rateLimit.tokensResetSeconds),
+                        grantedAt: grantedAt)
+                }
                 switch validate(response) {
                 case .success(let value):
                     let call = RecordedCall(
@@ -126,14 +141,18 @@ package struct CallExecutor: Sendable {
                 }
             } catch {
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
-                limiter.release(
-                    estimatedTokens: tokens,
-                    outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure,
-                    grantedAt: grantedAt)
+                if let grantedAt {
+                    limiter.release(
+                        estimatedTokens: tokens,
+                        outcome: error.kind == .rateLimited ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure,
+                        grantedAt: grantedAt)
+                }
                 if error.kind == .unauthorized { throw .keyRejected(error.message) }
                 if error.kind == .quotaExhausted { throw .quotaExhausted(error.message) }
                 lastError = error.description
                 guard error.isRetryable else { return .failed(reason: lastError, attempts: attempt, usage: usage) }
+                // A batched attempt's failure goes on live at once; a live one backs off.
+                if batched != nil { continue }
                 retryAfter = error.retryAfter
             }
             guard attempt <= policy.maxRetries else { break }
@@ -148,6 +167,27 @@ package struct CallExecutor: Sendable {
         }
         return .failed(
             reason: "\(lastError) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))", attempts: attempt, usage: usage)
+    }
+
+    /// One live attempt: the limiter starts the request itself when a slot is free (here, or on the thread that
+    /// frees one), so this task only wakes for the answer.
+    private func send(_ body: RequestBody, to endpoint: Endpoint, tokens: Int, on entry: ProviderPool.Entry) async -> Attempt {
+        let provider = entry.provider
+        let limiter = entry.limiter
+        let stop = self.stop
+        return await withCheckedContinuation { continuation in
+            limiter.enqueue(estimatedTokens: tokens) { grantedAt in
+                guard !stop.isSet else {
+                    limiter.abandon(estimatedTokens: tokens)
+                    continuation.resume(returning: nil)
+                    return
+                }
+                let sent = ContinuousClock.now
+                provider.start(body, to: endpoint) { response in
+                    continuation.resume(returning: (grantedAt, sent, response))
+                }
+            }
+        }
     }
 }
 

@@ -64,7 +64,7 @@ struct InputsStage: UnitStage {
         }
         let inputSchema = task.inputSchema
         do {
-            switch try await executor.execute(request, on: entry, validate: { Self.samples(in: $0.choices[0].text, count: count, inputSchema: inputSchema) }) {
+            switch try await executor.execute(request, on: entry, fresh: !services.mode.useCache, validate: { Self.samples(in: $0.choices[0].text, count: count, inputSchema: inputSchema) }) {
             case .succeeded(let samples, _, let call, let attempts, let usage, let latency):
                 let items = samples.enumerated().map { index, sample in
                     var fields = JSONObject()

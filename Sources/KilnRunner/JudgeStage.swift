@@ -115,7 +115,7 @@ struct JudgeStage: UnitStage {
         let names = [("overall", settings.score)] + rubric.map { ($0.name, $0.type) }
         let method = settings.method
         do {
-            switch try await executor.execute(request, on: entry, validate: { Self.parse($0.choices[0], names: names, method: method) }) {
+            switch try await executor.execute(request, on: entry, fresh: !services.mode.useCache, validate: { Self.parse($0.choices[0], names: names, method: method) }) {
             case .succeeded(var verdict, _, let call, let attempts, let usage, let latency):
                 // The verdict's cost travels with it, so reports add up what the results cost, not what a run paid.
                 var judge = verdict["judge"]?.objectValue ?? JSONObject()

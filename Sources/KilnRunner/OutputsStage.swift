@@ -107,7 +107,7 @@ struct OutputsStage: UnitStage {
                 let thinking = ChatRequest(
                     messages: [system, .user(TaskPrompt.thinkingMessage(input: input, instruction: thinkingInstruction))],
                     params: params)
-                switch try await executor.execute(thinking, on: entry, validate: { AnswerValidation.validate($0.choices[0].text, schema: nil) }) {
+                switch try await executor.execute(thinking, on: entry, fresh: !mode.useCache, validate: { AnswerValidation.validate($0.choices[0].text, schema: nil) }) {
                 case .succeeded(let value, _, let call, let attempts, let callUsage, _):
                     usage += callUsage
                     requests += attempts
@@ -121,7 +121,7 @@ struct OutputsStage: UnitStage {
             let request = ChatRequest(
                 messages: messages, params: params, structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
             let schema = task.outputSchema
-            switch try await executor.execute(request, on: entry, validate: {
+            switch try await executor.execute(request, on: entry, fresh: !mode.useCache, validate: {
                 AnswerValidation.validate($0.choices[0].text, schema: schema, finishReason: $0.choices[0].finishReason)
             }) {
             case .succeeded(let value, let response, let call, let attempts, let callUsage, let latency):

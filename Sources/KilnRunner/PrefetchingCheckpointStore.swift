@@ -38,5 +38,13 @@ final class PrefetchingCheckpointStore: CheckpointStore, @unchecked Sendable {
 
     func waitUntilReady() async throws { try await base.waitUntilReady() }
 
+    func saveBatch(_ batch: BatchRecord) async throws { try await base.saveBatch(batch) }
+
+    func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord] {
+        try await base.batches(carrying: requestHashes)
+    }
+
+    func recentBatches(limit: Int) async throws -> [BatchRecord] { try await base.recentBatches(limit: limit) }
+
     func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] { try await base.calls(forKeys: keys) }
 }

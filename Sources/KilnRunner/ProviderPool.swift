@@ -14,6 +14,10 @@ package final class ProviderPool: Sendable {
         package let limiter: ProviderLimiter
         /// Where the units calling this provider run best: its HTTP client's event loop, when it is one.
         package let executor: (any TaskExecutor)?
+
+        /// How many units calling this provider may be under way at once: its concurrency, or for a provider with
+        /// `batch: true` a whole batch's worth (they wait for the batch together).
+        package var unitConcurrency: Int { provider.config.batch?.maxRequests ?? provider.config.maxConcurrency }
     }
 
     private let entries: [String: Entry]

@@ -61,7 +61,9 @@ package final class RunEngine: Sendable {
         defer { pool.shutdown() }
         try FileManager.default.createDirectory(atPath: options.outputDirectory, withIntermediateDirectories: true)
         let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
-        let executor = CallExecutor(budget: budget, stop: stop)
+        let executor = CallExecutor(
+            budget: budget, stop: stop,
+            batches: BatchCoordinator.forBatchedProviders(in: pool, names: providerNames, store: store, stop: stop, progress: progress))
 
         // One bounded channel per (producer, consumer) edge.
         var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
@@ -309,7 +311,7 @@ package final class RunEngine: Sendable {
                     settings: settings,
                     services: try services(for: context, provider: settings.provider, pool: pool, executor: executor, store: store))
                 let growth = await stage.grow(
-                    concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1, shouldStop: { self.stop.isSet })
+                    concurrency: pool[settings.provider]?.unitConcurrency ?? 1, shouldStop: { self.stop.isSet })
                 report.cached = growth.cached
                 report.computed = growth.computed
                 report.failed = growth.failures.count
@@ -344,7 +346,7 @@ package final class RunEngine: Sendable {
                     services: try services(
                         for: context, provider: settings.provider, pool: pool, executor: executor, store: unitStore))
                 stopReason = try await runUnits(
-                    stage, concurrency: pool[settings.provider]?.provider.config.maxConcurrency ?? 1,
+                    stage, concurrency: pool[settings.provider]?.unitConcurrency ?? 1,
                     loop: pool[settings.provider]?.executor, context: context, store: unitStore, report: &report, emit: emit)
             case .judge(let settings):
                 let unitStore = PrefetchingCheckpointStore(store)
@@ -356,7 +358,7 @@ package final class RunEngine: Sendable {
                         store: unitStore, mode: context.mode))
                 var board = ScoreBoard()
                 stopReason = try await runUnits(
-                    stage, concurrency: settings.provider.flatMap { pool[$0]?.provider.config.maxConcurrency } ?? 16,
+                    stage, concurrency: settings.provider.flatMap { pool[$0]?.unitConcurrency } ?? 16,
                     loop: settings.provider.flatMap { pool[$0]?.executor }, context: context, store: unitStore, report: &report,
                     emit: { item in
                         board.record(item)
@@ -470,7 +472,7 @@ package final class RunEngine: Sendable {
                 let stage = OutputsStage(
                     stageID: context.stage.id, settings: settings, task: task, declared: declaredProviders, pool: pool,
                     executor: executor, store: unitStore, mode: context.mode)
-                let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.provider.config.maxConcurrency ?? 1) }
+                let concurrency = settings.models.reduce(0) { $0 + (pool[$1]?.unitConcurrency ?? 1) }
                 // Several models: the first one's event loop (answers from the others hop over to it).
                 stopReason = try await runUnits(
                     stage, concurrency: concurrency, loop: settings.models.first.flatMap { pool[$0]?.executor }, context: context,

@@ -131,7 +131,7 @@ struct TopicsStage: Sendable {
             return .failed("provider '\(settings.provider)' is not available", usage: Usage(), requests: 0)
         }
         do {
-            switch try await executor.execute(request, on: entry, validate: { Self.subtopics(in: $0.choices[0].text, count: count, existing: existing) }) {
+            switch try await executor.execute(request, on: entry, fresh: !services.mode.useCache, validate: { Self.subtopics(in: $0.choices[0].text, count: count, existing: existing) }) {
             case .succeeded(let generated, _, let call, let attempts, let usage, let latency):
                 let record = CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: .array(generated.map(JSONValue.string)), usage: usage,

@@ -35,7 +35,8 @@ struct CallEstimate: Sendable {
             let output = min(tokens.output, Planner.assumedOutputTokens * max(1, request.choices))
             estimate.inputTokens += tokens.input
             estimate.outputTokens += output
-            estimate.costUSD += (Double(tokens.input) * (provider.inputPricePerMillion ?? 0)
+            // A provider with `batch: true` is paid at its batch price (the retries that go live are not foreseen).
+            estimate.costUSD += (provider.batch?.priceFactor ?? 1) * (Double(tokens.input) * (provider.inputPricePerMillion ?? 0)
                 + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
         }
         return estimate

@@ -14,6 +14,15 @@ package protocol CheckpointStore: Sendable {
     /// Returns once the store can be used, or throws what stands in the way (a database that cannot be reached):
     /// a run checks it before its first call, so that no answer is paid for and then lost.
     func waitUntilReady() async throws
+
+    /// Saves a batch submission (replacing the earlier record with its key); its request hashes are kept with the
+    /// first save that lists them. Durable when it returns.
+    func saveBatch(_ batch: BatchRecord) async throws
+    /// For each of `requestHashes` carried by a submission that was not refused and whose results may still be
+    /// read, the newest such submission (without its hashes).
+    func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord]
+    /// The newest submissions first, at most `limit` (for `status`).
+    func recentBatches(limit: Int) async throws -> [BatchRecord]
 }
 
 extension CheckpointStore {

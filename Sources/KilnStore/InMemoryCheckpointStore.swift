@@ -7,6 +7,8 @@ package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendabl
     private let lock = NSLock()
     private var records: [String: CheckpointRecord] = [:]
     private var calls: [String: [RecordedCall]] = [:]
+    private var batches: [String: BatchRecord] = [:]
+    private var batchesByRequest: [String: [String]] = [:]
 
     package init() {}
 
@@ -47,5 +49,32 @@ package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendabl
             for key in keys where records[key] != nil { found[key] = calls[key] ?? [] }
             return found
         }
+    }
+
+    package func saveBatch(_ batch: BatchRecord) async throws {
+        lock.withLock {
+            for hash in batch.requestHashes where !(batchesByRequest[hash] ?? []).contains(batch.key) {
+                batchesByRequest[hash, default: []].append(batch.key)
+            }
+            var stored = batch
+            stored.requestHashes = []
+            batches[batch.key] = stored
+        }
+    }
+
+    package func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord] {
+        let since = Date().timeIntervalSince1970 - BatchRecord.resultsLifetimeSeconds
+        return lock.withLock {
+            var found: [String: BatchRecord] = [:]
+            for hash in requestHashes {
+                found[hash] = (batchesByRequest[hash] ?? []).compactMap { batches[$0] }
+                    .filter { $0.state != .refused && $0.createdAt > since }.max { $0.createdAt < $1.createdAt }
+            }
+            return found
+        }
+    }
+
+    package func recentBatches(limit: Int) async throws -> [BatchRecord] {
+        lock.withLock { Array(batches.values.sorted { $0.createdAt > $1.createdAt }.prefix(limit)) }
     }
 }

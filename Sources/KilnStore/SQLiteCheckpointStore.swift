@@ -35,6 +35,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             CREATE INDEX IF NOT EXISTS results_by_stage ON results(stage, status);
             CREATE TABLE IF NOT EXISTS calls(
                 request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL);
+            \(Self.batchTables)
             """)
         let version = try database.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.text
         switch version.flatMap({ Int($0) }) {
@@ -190,6 +191,79 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             }
             return found
         }
+    }
+
+    /// Provider batch submissions and the requests each carries (added to any version of the store as it opens).
+    static let batchTables = """
+        CREATE TABLE IF NOT EXISTS batches(
+            key TEXT PRIMARY KEY, provider TEXT NOT NULL, state TEXT NOT NULL, provider_batch_id TEXT,
+            provider_status TEXT, requests INTEGER NOT NULL, completed INTEGER NOT NULL, failed INTEGER NOT NULL,
+            note TEXT, created_at REAL NOT NULL, updated_at REAL NOT NULL);
+        CREATE TABLE IF NOT EXISTS batch_requests(
+            request_hash TEXT NOT NULL, batch_key TEXT NOT NULL, PRIMARY KEY(request_hash, batch_key));
+        """
+
+    package func saveBatch(_ batch: BatchRecord) async throws {
+        try await onQueue { database in
+            try database.transaction {
+                try database.query(
+                    """
+                    INSERT OR REPLACE INTO batches(key, provider, state, provider_batch_id, provider_status, requests,
+                        completed, failed, note, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    [
+                        .text(batch.key), .text(batch.provider), .text(batch.state.rawValue),
+                        batch.providerBatchID.map(SQLiteValue.text) ?? .null,
+                        batch.providerStatus.map(SQLiteValue.text) ?? .null, .integer(Int64(batch.requests)),
+                        .integer(Int64(batch.completed)), .integer(Int64(batch.failed)),
+                        batch.note.map(SQLiteValue.text) ?? .null, .real(batch.createdAt), .real(batch.updatedAt),
+                    ])
+                for hash in batch.requestHashes {
+                    try database.query(
+                        "INSERT OR IGNORE INTO batch_requests(request_hash, batch_key) VALUES (?, ?)",
+                        [.text(hash), .text(batch.key)])
+                }
+            }
+        }
+    }
+
+    package func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord] {
+        guard !requestHashes.isEmpty else { return [:] }
+        let since = Date().timeIntervalSince1970 - BatchRecord.resultsLifetimeSeconds
+        return try await onQueue { database in
+            var found: [String: BatchRecord] = [:]
+            for hash in requestHashes {
+                let rows = try database.query(
+                    """
+                    SELECT \(Self.batchColumns) FROM batch_requests r JOIN batches b ON b.key = r.batch_key
+                    WHERE r.request_hash = ? AND b.state != 'refused' AND b.created_at > ?
+                    ORDER BY b.created_at DESC LIMIT 1
+                    """, [.text(hash), .real(since)])
+                if let row = rows.first { found[hash] = Self.batch(from: row) }
+            }
+            return found
+        }
+    }
+
+    package func recentBatches(limit: Int) async throws -> [BatchRecord] {
+        try await onQueue { database in
+            try database.query(
+                "SELECT \(Self.batchColumns) FROM batches b ORDER BY b.created_at DESC LIMIT ?", [.integer(Int64(limit))]
+            ).map(Self.batch(from:))
+        }
+    }
+
+    private static let batchColumns = """
+        b.key, b.provider, b.state, b.provider_batch_id, b.provider_status, b.requests, b.completed, b.failed, b.note,
+        b.created_at, b.updated_at
+        """
+
+    private static func batch(from row: [SQLiteValue]) -> BatchRecord {
+        BatchRecord(
+            key: row[0].text ?? "", provider: row[1].text ?? "",
+            state: BatchRecord.State(rawValue: row[2].text ?? "") ?? .refused, providerBatchID: row[3].text,
+            providerStatus: row[4].text, requests: Int(row[5].integer ?? 0), completed: Int(row[6].integer ?? 0),
+            failed: Int(row[7].integer ?? 0), note: row[8].text, createdAt: row[9].real ?? 0, updatedAt: row[10].real ?? 0)
     }
 
     private static func record(from row: [SQLiteValue]) throws -> CheckpointRecord {

@@ -4,6 +4,7 @@ import KilnFakeProvider
 /// `kiln-pipe-fake-provider`: the deterministic OpenAI-compatible fake model as a standalone server, so a pipeline
 /// can point `base_url` at it. Usage:
 ///   kiln-pipe-fake-provider [--port N] [--latency-ms N] [--fault KIND[:PERCENT[:ATTEMPTS]]]... [--hidden-rps N]
+///                           [--batch-seconds S] [--batch-expired-percent P]
 @main
 struct Entrypoint {
     static func main() {
@@ -22,6 +23,9 @@ struct Entrypoint {
             case "--port": port = Int(value) ?? { fail("--port expects a number") }()
             case "--latency-ms": config.latencyMS = Int(value) ?? { fail("--latency-ms expects a number") }()
             case "--hidden-rps": config.hiddenRequestsPerSecond = Int(value) ?? { fail("--hidden-rps expects a number") }()
+            case "--batch-seconds": config.batchSeconds = Double(value) ?? { fail("--batch-seconds expects a number") }()
+            case "--batch-expired-percent":
+                config.batchExpiredPercent = Int(value).flatMap { (0...100).contains($0) ? $0 : nil } ?? { fail("--batch-expired-percent expects 0 to 100") }()
             case "--fault":
                 guard let rule = FaultRule(parsing: value) else {
                     fail("--fault expects KIND[:PERCENT[:ATTEMPTS]] with KIND one of \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -44,7 +44,12 @@ struct RunScenario {
 
     /// A scenario running `pipeline`, in which `BASE_URL` stands for the fake provider's address.
     init(pipeline: String, faults: [FaultRule] = [], latencyMS: Int = 0) throws {
-        fake = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS, faults: faults, hangSeconds: 5))
+        try self.init(pipeline: pipeline, fake: FakeProviderConfig(latencyMS: latencyMS, faults: faults, hangSeconds: 5))
+    }
+
+    /// A scenario running `pipeline` against a fake configured as `config`.
+    init(pipeline: String, fake config: FakeProviderConfig) throws {
+        fake = FakeProvider(config: config)
         try fake.start()
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

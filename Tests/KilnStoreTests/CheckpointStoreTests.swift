@@ -65,6 +65,41 @@ enum StoreKind: String, CaseIterable, Sendable {
         #expect(tallies == [StageTally(stage: "answers", done: 1, failed: 1, usage: Self.done.usage, recentErrors: ["HTTP 400: bad request"])])
     }
 
+    /// A batch submission is found again by the requests it carries, newest first, across reopening; a refused one
+    /// and one older than the providers keep results are not.
+    @Test(arguments: StoreKind.allCases)
+    func keepsBatchSubmissionsFindableByTheirRequests(kind: StoreKind) async throws {
+        let location = try kind.newLocation()
+        let now = Date().timeIntervalSince1970
+        do {
+            let store = try kind.open(location)
+            try await store.saveBatch(
+                BatchRecord(key: "b1", provider: "p", state: .submitting, requests: 2, createdAt: now - 10, requestHashes: ["h1", "h2"]))
+            try await store.saveBatch(
+                BatchRecord(key: "old", provider: "p", state: .ended, requests: 1, createdAt: now - 40 * 86_400, requestHashes: ["h3"]))
+            try await store.saveBatch(
+                BatchRecord(key: "no", provider: "p", state: .refused, requests: 1, note: "HTTP 400", createdAt: now, requestHashes: ["h4"]))
+            // Confirmed later: the hashes saved with the first save stay.
+            try await store.saveBatch(
+                BatchRecord(
+                    key: "b1", provider: "p", state: .submitted, providerBatchID: "batch_1", providerStatus: "in_progress",
+                    requests: 2, completed: 1, createdAt: now - 10))
+            try await store.saveBatch(
+                BatchRecord(key: "b2", provider: "p", state: .ended, providerBatchID: "batch_2", requests: 1, createdAt: now - 5, requestHashes: ["h2"]))
+        }
+        let reopened = try kind.open(location)
+        let found = try await reopened.batches(carrying: ["h1", "h2", "h3", "h4", "h5"])
+        #expect(found["h1"]?.key == "b1" && found["h1"]?.providerBatchID == "batch_1" && found["h1"]?.completed == 1)
+        #expect(found["h1"]?.state == .submitted && found["h1"]?.providerStatus == "in_progress")
+        #expect(found["h2"]?.key == "b2", "the newest submission carrying a request")
+        #expect(found["h3"] == nil, "older than the providers keep results")
+        #expect(found["h4"] == nil, "refused: nothing to poll")
+        #expect(found["h5"] == nil)
+        let recent = try await reopened.recentBatches(limit: 3)
+        #expect(recent.map(\.key) == ["no", "b2", "b1"])
+        #expect(recent.first?.note == "HTTP 400" && recent.allSatisfy { $0.requestHashes.isEmpty })
+    }
+
     @Test func aVersion1StoreIsUpgradedAndItsCallsStillRead() async throws {
         let path = Self.temporaryPath()
         try FileManager.default.createDirectory(

@@ -1,0 +1,190 @@
+import Foundation
+import KilnBasics
+import KilnFakeProvider
+import Testing
+
+/// `batch: true` sends a stage's first attempts through the provider's batch API (OpenAI Batch, Anthropic Message
+/// Batches), at the batch price; answers are validated like live ones, and what a batch did not answer well goes
+/// on live. A submission is saved before it is sent, so a killed run polls the same batch again.
+@Suite(.serialized) struct BatchRuns {
+    static let kinds = ["openai", "anthropic"]
+
+    static func pipeline(kind: String, rows: Int = 30, judge: Bool = false) -> String {
+        """
+        version: 1
+        name: scenario
+        providers:
+          m: {kind: \(kind), model: fake-model, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6, batch: true, batch_poll_max_s: 1, input_price_per_million: 1000, output_price_per_million: 2000}
+        task:
+          instruction: Answer the customer.
+          output_schema: {type: object, properties: {reply: {type: string}}, required: [reply]}
+        stages:
+          - {id: golden, type: load, path: golden.jsonl, fields: {input: question}}
+          - {id: answers, type: outputs, from: golden, models: [m]}
+        \(judge ? "  - {id: judged, type: judge, from: answers, provider: m, method: llm_as_judge}" : "")
+        """
+    }
+
+    static func scenario(kind: String, rows: Int = 30, judge: Bool = false, fake: FakeProviderConfig) throws -> RunScenario {
+        let scenario = try RunScenario(pipeline: pipeline(kind: kind, judge: judge), fake: fake)
+        try NativeProviders.writeRows(rows, in: scenario)
+        return scenario
+    }
+
+    @Test(arguments: kinds)
+    func aBatchedStageIsSubmittedOnceAndWhatItAnswersBadlyGoesOnLive(kind: String) throws {
+        let scenario = try Self.scenario(
+            kind: kind, rows: 40, judge: true,
+            fake: FakeProviderConfig(
+                faults: [FaultRule(kind: .schemaInvalid, percent: 20), FaultRule(kind: .serverError, percent: 10)],
+                batchSeconds: 0.5, batchExpiredPercent: 10))
+        defer { scenario.finish() }
+        let first = try scenario.run()
+        #expect(first.status == 0, "\(kind): \(first.stdout)\(first.stderr)")
+        let answers = scenario.items(of: "answers")
+        #expect(answers.count == 40, "\(kind)")
+        #expect(answers.allSatisfy { ($0["output"] as? [String: Any])?["reply"] is String }, "\(kind): every answer was validated")
+        #expect(scenario.items(of: "judged").count == 40, "\(kind)")
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.batchRequests == 80, "\(kind): each of the 40 answers and 40 verdicts went into a batch exactly once")
+        #expect(statistics.batchSubmissions >= 2, "\(kind): one batch per stage at least")
+        #expect(statistics.requests > 0 && statistics.requests < 40, "\(kind): only the invalid, failed and expired lines went on live")
+        #expect(statistics.duplicateSuccesses == 0, "\(kind): nothing was paid twice")
+        // An answer taken from a batch on its first attempt costs half the live price.
+        let batched = answers.compactMap { $0["provenance"] as? [String: Any] }.filter { $0["requests"] as? Int == 1 }
+        #expect(!batched.isEmpty)
+        for provenance in batched {
+            let input = Double(provenance["input_tokens"] as? Int ?? 0)
+            let output = Double(provenance["output_tokens"] as? Int ?? 0)
+            let cost = provenance["cost_usd"] as? Double ?? -1
+            #expect(abs(cost - 0.5 * (input * 1000 + output * 2000) / 1_000_000) < 1e-9, "\(kind): \(provenance)")
+        }
+
+        let rerun = try scenario.run()
+        #expect(rerun.status == 0)
+        #expect(scenario.fake.currentStatistics == statistics, "\(kind): a rerun submits nothing and calls nothing")
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        #expect(status.stdout.contains("batches, newest first:") && status.stdout.contains(" ended "), "\(status.stdout)")
+
+        // --fresh asks for new answers: a new batch, not the answers of the one that ended.
+        #expect(try scenario.run(["--fresh-stage", "answers", "--only", "answers"]).status == 0)
+        #expect(scenario.fake.currentStatistics.batchRequests == 120, "\(kind)")
+    }
+
+    /// Waits until the fake has accepted `count` batches, for at most `seconds`.
+    static func waitForSubmissions(_ count: Int, of fake: FakeProvider, seconds: Double = 20) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if fake.currentStatistics.batchSubmissions >= count { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
+    static func start(_ arguments: [String], in scenario: RunScenario) throws -> Process {
+        let process = Process()
+        process.executableURL = KilnPipeBinary.url
+        process.arguments = arguments
+        process.currentDirectoryURL = scenario.directory
+        process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    @Test(arguments: kinds)
+    func aRunKilledWhileItsBatchIsPendingPollsTheSameBatchAgain(kind: String) throws {
+        let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(batchSeconds: 5))
+        defer { scenario.finish() }
+        let process = try Self.start(["run", "p.yml", "--quiet"], in: scenario)
+        #expect(Self.waitForSubmissions(1, of: scenario.fake), "\(kind): the batch was submitted")
+        Thread.sleep(forTimeInterval: 0.5)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal, "\(kind): killed while polling")
+
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        #expect(status.stdout.contains(" submitted ") && status.stdout.contains("still with the provider"), "\(kind): \(status.stdout)")
+        let resumed = try scenario.run()
+        #expect(resumed.status == 0, "\(kind): \(resumed.stderr)")
+        #expect(scenario.items(of: "answers").count == 30)
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.batchSubmissions == 1, "\(kind): the rerun polled the batch the killed run had submitted")
+        #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind): no live call, nothing paid twice")
+    }
+
+    @Test func ctrlCWhileABatchIsPendingExits130AndARerunCollectsIt() throws {
+        let scenario = try Self.scenario(kind: "openai", fake: FakeProviderConfig(batchSeconds: 4))
+        defer { scenario.finish() }
+        let process = try Self.start(["run", "p.yml", "--quiet"], in: scenario)
+        #expect(Self.waitForSubmissions(1, of: scenario.fake))
+        let started = Date()
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(Date().timeIntervalSince(started) < 3, "a pending batch is not waited for: it stays with the provider")
+        #expect(try scenario.run().status == 0)
+        #expect(scenario.items(of: "answers").count == 30)
+        #expect(scenario.fake.currentStatistics.batchSubmissions == 1)
+    }
+
+    /// Rewrites the scenario's SQLite store as a run killed at another moment would have left it.
+    static func editStore(of scenario: RunScenario, _ statements: String) throws {
+        let database = try SQLiteDatabase(path: scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite").path)
+        try database.execute(statements)
+    }
+
+    /// Killed after saving a submission and before hearing back: the provider is asked whether it has that batch
+    /// (OpenAI by the key in its metadata, Anthropic by its time and size) before anything is submitted again.
+    @Test(arguments: kinds)
+    func aSubmissionSavedButNeverConfirmedIsFoundAtTheProvider(kind: String) throws {
+        let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(batchSeconds: 0.3))
+        defer { scenario.finish() }
+        #expect(try scenario.run().status == 0)
+        let expected = scenario.items(of: "answers").count
+        try Self.editStore(
+            of: scenario,
+            """
+            DELETE FROM results WHERE stage = 'answers';
+            UPDATE batches SET state = 'submitting', provider_batch_id = NULL, provider_status = NULL;
+            """)
+        let rerun = try scenario.run()
+        #expect(rerun.status == 0, "\(kind): \(rerun.stderr)")
+        #expect(scenario.items(of: "answers").count == expected)
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.batchSubmissions == 1, "\(kind): the batch was found, not submitted again")
+        #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind)")
+    }
+
+    @Test func aSubmissionThatNeverReachedTheProviderIsSubmittedAgain() throws {
+        let scenario = try Self.scenario(kind: "openai", fake: FakeProviderConfig(batchSeconds: 0.3))
+        defer { scenario.finish() }
+        #expect(try scenario.run().status == 0)
+        // The provider knows no batch under this key: the save happened, the POST did not.
+        try Self.editStore(
+            of: scenario,
+            """
+            DELETE FROM results WHERE stage = 'answers';
+            UPDATE batches SET key = 'lost', state = 'submitting', provider_batch_id = NULL, provider_status = NULL;
+            UPDATE batch_requests SET batch_key = 'lost';
+            """)
+        #expect(try scenario.run().status == 0)
+        #expect(scenario.items(of: "answers").count == 30)
+        #expect(scenario.fake.currentStatistics.batchSubmissions == 2)
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        #expect(status.stdout.contains("never reached the provider"), "\(status.stdout)")
+    }
+
+    /// Errors about the whole batch: a rejected key stops the run (exit 2) naming the variable; a server without
+    /// a batch API fails the items with the provider's answer and says what to change.
+    @Test(arguments: kinds)
+    func aRejectedKeyStopsABatchedRun(kind: String) throws {
+        let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(faults: [FaultRule(kind: .unauthorized, percent: 100)]))
+        defer { scenario.finish() }
+        let outcome = try scenario.run()
+        #expect(outcome.status == 2, "\(kind): \(outcome.stderr)")
+        #expect(outcome.stderr.contains("FAKE_KEY was rejected by provider 'm'"), "\(kind): \(outcome.stderr)")
+        #expect(scenario.fake.currentStatistics.batchSubmissions == 0)
+    }
+}
