@@ -82,15 +82,17 @@ import Testing
     }
 
     static func start(_ arguments: [String], in scenario: RunScenario) throws -> Process {
-        let process = Process()
-        process.executableURL = KilnPipeBinary.url
-        process.arguments = arguments
-        process.currentDirectoryURL = scenario.directory
-        process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+        try KilnPipeBinary.start(arguments, in: scenario.directory, environment: ["FAKE_KEY": "k"])
+    }
+
+    /// A rerun finishes the answers from the one batch submitted before: no second submission, no live call.
+    static func expectRerunCollectsTheFirstBatch(_ scenario: RunScenario, kind: String, answers: Int = 30) throws {
+        let rerun = try scenario.run()
+        #expect(rerun.status == 0, "\(kind): \(rerun.stderr)")
+        #expect(scenario.items(of: "answers").count == answers)
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.batchSubmissions == 1, "\(kind): the rerun used the batch submitted before")
+        #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind): no live call, nothing paid twice")
     }
 
     @Test(arguments: kinds)
@@ -106,12 +108,7 @@ import Testing
 
         let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
         #expect(status.stdout.contains(" submitted ") && status.stdout.contains("still with the provider"), "\(kind): \(status.stdout)")
-        let resumed = try scenario.run()
-        #expect(resumed.status == 0, "\(kind): \(resumed.stderr)")
-        #expect(scenario.items(of: "answers").count == 30)
-        let statistics = scenario.fake.currentStatistics
-        #expect(statistics.batchSubmissions == 1, "\(kind): the rerun polled the batch the killed run had submitted")
-        #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind): no live call, nothing paid twice")
+        try Self.expectRerunCollectsTheFirstBatch(scenario, kind: kind)
     }
 
     @Test func ctrlCWhileABatchIsPendingExits130AndARerunCollectsIt() throws {
@@ -149,12 +146,7 @@ import Testing
             DELETE FROM results WHERE stage = 'answers';
             UPDATE batches SET state = 'submitting', provider_batch_id = NULL, provider_status = NULL;
             """)
-        let rerun = try scenario.run()
-        #expect(rerun.status == 0, "\(kind): \(rerun.stderr)")
-        #expect(scenario.items(of: "answers").count == expected)
-        let statistics = scenario.fake.currentStatistics
-        #expect(statistics.batchSubmissions == 1, "\(kind): the batch was found, not submitted again")
-        #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind)")
+        try Self.expectRerunCollectsTheFirstBatch(scenario, kind: kind, answers: expected)
     }
 
     @Test func aSubmissionThatNeverReachedTheProviderIsSubmittedAgain() throws {

@@ -59,16 +59,10 @@ import Testing
         defer { sharded.finish() }
         let url = try server.createDatabase()
         // Four processes at once, as four machines would run them (each writes its own output folder).
-        let shards = try (0..<4).map { index -> Process in
-            let process = Process()
-            process.executableURL = KilnPipeBinary.url
-            process.arguments = ["run", "p.yml", "--quiet", "--shard", "\(index)/4", "--state", url, "--out", "shard\(index)"]
-            process.currentDirectoryURL = sharded.directory
-            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "secret-test-key"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
+        let shards = try (0..<4).map { index in
+            try KilnPipeBinary.start(
+                ["run", "p.yml", "--quiet", "--shard", "\(index)/4", "--state", url, "--out", "shard\(index)"],
+                in: sharded.directory, environment: ["FAKE_KEY": "secret-test-key"])
         }
         for process in shards { process.waitUntilExit() }
         #expect(shards.map(\.terminationStatus) == [0, 0, 0, 0])
