@@ -33,10 +33,14 @@ actor BatchCoordinator {
     /// The batches this run polls, by submission key, and the request hashes it waits for in each.
     private var polled: [String: Set<String>] = [:]
     private var lastArrival = ContinuousClock.now
+    /// When the oldest pending request arrived.
+    private var firstArrival = ContinuousClock.now
     private var flushScheduled = false
 
     /// How long no new request must arrive before what is pending is submitted.
     static let quietPeriod: Duration = .milliseconds(300)
+    /// The longest a request waits for company while requests keep trickling in (a slow stage upstream).
+    static let longestGathering: Duration = .seconds(30)
     /// The first look at a fresh submission; later looks back off by half again, up to `batch_poll_max_s`.
     static let firstPollSeconds = 1.0
 
@@ -80,6 +84,7 @@ actor BatchCoordinator {
                 return
             }
             waiters[body.hash] = [continuation]
+            if pending.isEmpty { firstArrival = .now }
             pending.append(body)
             reusesEnded[body.hash] = reuseEnded
             lastArrival = .now
@@ -93,7 +98,7 @@ actor BatchCoordinator {
     }
 
     /// Submits what is pending once no request arrived for the quiet period (the stage's window is full, or its
-    /// input has ended).
+    /// input has ended), or once the oldest has waited `longestGathering`.
     private func flushWhenQuiet() async {
         while true {
             try? await Task.sleep(for: Self.quietPeriod)
@@ -101,7 +106,8 @@ actor BatchCoordinator {
                 flushScheduled = false
                 return abandonPending()
             }
-            guard ContinuousClock.now - lastArrival < Self.quietPeriod, !pending.isEmpty else { break }
+            let now = ContinuousClock.now
+            guard now - lastArrival < Self.quietPeriod, now - firstArrival < Self.longestGathering, !pending.isEmpty else { break }
         }
         flushScheduled = false
         if !pending.isEmpty { flush() }
@@ -115,6 +121,7 @@ actor BatchCoordinator {
             Task { await self.dispatch(bodies) }
             if pending.count < settings.maxRequests { break }
         }
+        firstArrival = .now
         if !pending.isEmpty, !flushScheduled {
             flushScheduled = true
             Task { await self.flushWhenQuiet() }
@@ -208,7 +215,9 @@ actor BatchCoordinator {
                     batch.updatedAt = Date().timeIntervalSince1970
                     try? await store.saveBatch(batch)
                     await observe(batch)
-                    return finish(hashes, with: Self.outcome(of: error, context: "submitting a batch of \(bodies.count) requests"))
+                    let hint = error.status == 404 || error.status == 405
+                        ? " (does this server have a batch API? set batch: false on provider '\(provider.name)' to call it live)" : ""
+                    return finish(hashes, with: Self.outcome(of: error, context: "submitting a batch of \(bodies.count) requests\(hint)"))
                 }
                 let delay = policy.delay(beforeRetry: attempt, retryAfter: error.retryAfter, unit: Double.random(in: 0..<1))
                 guard await pause(seconds: delay) else { return finish(hashes, with: .failure(.interrupted)) }
@@ -254,11 +263,23 @@ actor BatchCoordinator {
                 }
                 failures = 0
             } catch {
+                // A network blip or a busy API never abandons a batch that may be answered and paid for: polling
+                // goes on with backoff (Ctrl-C leaves it for a rerun).
                 failures += 1
-                guard !error.stopsRun, error.isRetryable, failures <= provider.maxRetries else {
-                    return finishPolled(batch.key, with: Self.outcome(of: error, context: "polling batch \(id)"))
+                if error.isRetryable {
+                    delay = min(max(delay * 1.5, error.retryAfter ?? 0), max(settings.maxPollSeconds, error.retryAfter ?? 0))
+                    continue
                 }
-                delay = max(delay, error.retryAfter ?? 0)
+                guard !error.stopsRun else { return finishPolled(batch.key, with: Self.outcome(of: error, context: "polling batch \(id)")) }
+                // The provider no longer knows it (deleted, archived): it is dropped, and its calls go on live.
+                batch.state = .refused
+                batch.note = "polling failed: \(error.description)"
+                batch.updatedAt = Date().timeIntervalSince1970
+                try? await store.saveBatch(batch)
+                await observe(batch)
+                return finishPolled(
+                    batch.key,
+                    with: .success(.failure(ProviderError(.serverError, "batch \(id) cannot be read any more (\(error.description))"))))
             }
         }
     }

@@ -168,6 +168,26 @@ import Testing
         #expect(status.stdout.contains("never reached the provider"), "\(status.stdout)")
     }
 
+    /// A saved batch the provider no longer knows (deleted, archived) is dropped and its calls go on live; polling
+    /// errors that can pass (5xx, timeouts) never drop a batch.
+    @Test func aBatchTheProviderNoLongerKnowsIsDroppedAndItsCallsGoLive() throws {
+        let scenario = try Self.scenario(kind: "openai", fake: FakeProviderConfig(batchSeconds: 0.3))
+        defer { scenario.finish() }
+        #expect(try scenario.run().status == 0)
+        try Self.editStore(
+            of: scenario,
+            """
+            DELETE FROM results WHERE stage = 'answers';
+            UPDATE batches SET state = 'submitted', provider_batch_id = 'batch_9999';
+            """)
+        let rerun = try scenario.run()
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(scenario.items(of: "answers").count == 30)
+        #expect(scenario.fake.currentStatistics.requests == 30, "every call went on live")
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        #expect(status.stdout.contains("polling failed") && status.stdout.contains("no batch batch_9999"), "\(status.stdout)")
+    }
+
     /// Errors about the whole batch: a rejected key stops the run (exit 2) naming the variable; a server without
     /// a batch API fails the items with the provider's answer and says what to change.
     @Test(arguments: kinds)
