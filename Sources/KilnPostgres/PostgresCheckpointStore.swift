@@ -172,7 +172,7 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     /// Durable when it returns; writes that arrive while a transaction commits share the next one.
     package func write(_ records: [CheckpointRecord]) async throws {
         guard !records.isEmpty else { return }
-        try await ready.value
+        // `bounded` waits for the store to be ready (and reports why it is not) before the commit.
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             guard writes.add((records, continuation)).startDraining else { return }
             Task {

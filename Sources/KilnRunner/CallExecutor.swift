@@ -44,7 +44,7 @@ package struct CallExecutor: Sendable {
         let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
         return try await perform(
             RequestBody(provider.body(for: request)), to: .chat, estimate: estimate, on: entry,
-            batch: batches[provider.config.name].map { ($0, fresh) },
+            batch: batches.isEmpty ? nil : batches[provider.config.name].map { ($0, fresh) },
             decode: { response throws(ProviderError) in try provider.decodeChat(response) }, validate: validate)
     }
 

@@ -63,8 +63,8 @@ import Testing
         let rerun = try scenario.run()
         #expect(rerun.status == 0)
         #expect(scenario.fake.currentStatistics == statistics, "\(kind): a rerun submits nothing and calls nothing")
-        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
-        #expect(status.stdout.contains("batches, newest first:") && status.stdout.contains(" ended "), "\(status.stdout)")
+        let status = try Self.status(of: scenario)
+        #expect(status.contains("batches, newest first:") && status.contains(" ended "), "\(status)")
 
         // --fresh asks for new answers: a new batch, not the answers of the one that ended.
         #expect(try scenario.run(["--fresh-stage", "answers", "--only", "answers"]).status == 0)
@@ -86,10 +86,10 @@ import Testing
     }
 
     /// A rerun finishes the answers from the one batch submitted before: no second submission, no live call.
-    static func expectRerunCollectsTheFirstBatch(_ scenario: RunScenario, kind: String, answers: Int = 30) throws {
+    static func expectRerunCollectsTheFirstBatch(_ scenario: RunScenario, kind: String) throws {
         let rerun = try scenario.run()
         #expect(rerun.status == 0, "\(kind): \(rerun.stderr)")
-        #expect(scenario.items(of: "answers").count == answers)
+        #expect(scenario.items(of: "answers").count == 30)
         let statistics = scenario.fake.currentStatistics
         #expect(statistics.batchSubmissions == 1, "\(kind): the rerun used the batch submitted before")
         #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind): no live call, nothing paid twice")
@@ -106,8 +106,8 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationReason == .uncaughtSignal, "\(kind): killed while polling")
 
-        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
-        #expect(status.stdout.contains(" submitted ") && status.stdout.contains("still with the provider"), "\(kind): \(status.stdout)")
+        let status = try Self.status(of: scenario)
+        #expect(status.contains(" submitted ") && status.contains("still with the provider"), "\(kind): \(status)")
         try Self.expectRerunCollectsTheFirstBatch(scenario, kind: kind)
     }
 
@@ -126,66 +126,59 @@ import Testing
         #expect(scenario.fake.currentStatistics.batchSubmissions == 1)
     }
 
-    /// Rewrites the scenario's SQLite store as a run killed at another moment would have left it.
-    static func editStore(of scenario: RunScenario, _ statements: String) throws {
+    /// A finished batched run whose store is then rewritten as a run killed at another moment would have left it:
+    /// the answers' results gone, and `statements` applied to its batch tables.
+    static func finishedRun(kind: String, thenStore statements: String) throws -> RunScenario {
+        let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(batchSeconds: 0.3))
+        #expect(try scenario.run().status == 0)
         let database = try SQLiteDatabase(path: scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite").path)
-        try database.execute(statements)
+        try database.execute("DELETE FROM results WHERE stage = 'answers';\n" + statements)
+        return scenario
+    }
+
+    /// What `kiln-pipe status` prints for the scenario.
+    static func status(of scenario: RunScenario) throws -> String {
+        try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"]).stdout
     }
 
     /// Killed after saving a submission and before hearing back: the provider is asked whether it has that batch
     /// (OpenAI by the key in its metadata, Anthropic by its time and size) before anything is submitted again.
     @Test(arguments: kinds)
     func aSubmissionSavedButNeverConfirmedIsFoundAtTheProvider(kind: String) throws {
-        let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(batchSeconds: 0.3))
+        let scenario = try Self.finishedRun(
+            kind: kind, thenStore: "UPDATE batches SET state = 'submitting', provider_batch_id = NULL, provider_status = NULL;")
         defer { scenario.finish() }
-        #expect(try scenario.run().status == 0)
-        let expected = scenario.items(of: "answers").count
-        try Self.editStore(
-            of: scenario,
-            """
-            DELETE FROM results WHERE stage = 'answers';
-            UPDATE batches SET state = 'submitting', provider_batch_id = NULL, provider_status = NULL;
-            """)
-        try Self.expectRerunCollectsTheFirstBatch(scenario, kind: kind, answers: expected)
+        try Self.expectRerunCollectsTheFirstBatch(scenario, kind: kind)
     }
 
     @Test func aSubmissionThatNeverReachedTheProviderIsSubmittedAgain() throws {
-        let scenario = try Self.scenario(kind: "openai", fake: FakeProviderConfig(batchSeconds: 0.3))
-        defer { scenario.finish() }
-        #expect(try scenario.run().status == 0)
         // The provider knows no batch under this key: the save happened, the POST did not.
-        try Self.editStore(
-            of: scenario,
-            """
-            DELETE FROM results WHERE stage = 'answers';
-            UPDATE batches SET key = 'lost', state = 'submitting', provider_batch_id = NULL, provider_status = NULL;
-            UPDATE batch_requests SET batch_key = 'lost';
-            """)
+        let scenario = try Self.finishedRun(
+            kind: "openai",
+            thenStore: """
+                UPDATE batches SET key = 'lost', state = 'submitting', provider_batch_id = NULL, provider_status = NULL;
+                UPDATE batch_requests SET batch_key = 'lost';
+                """)
+        defer { scenario.finish() }
         #expect(try scenario.run().status == 0)
         #expect(scenario.items(of: "answers").count == 30)
         #expect(scenario.fake.currentStatistics.batchSubmissions == 2)
-        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
-        #expect(status.stdout.contains("never reached the provider"), "\(status.stdout)")
+        let status = try Self.status(of: scenario)
+        #expect(status.contains("never reached the provider"), "\(status)")
     }
 
     /// A saved batch the provider no longer knows (deleted, archived) is dropped and its calls go on live; polling
     /// errors that can pass (5xx, timeouts) never drop a batch.
     @Test func aBatchTheProviderNoLongerKnowsIsDroppedAndItsCallsGoLive() throws {
-        let scenario = try Self.scenario(kind: "openai", fake: FakeProviderConfig(batchSeconds: 0.3))
+        let scenario = try Self.finishedRun(
+            kind: "openai", thenStore: "UPDATE batches SET state = 'submitted', provider_batch_id = 'batch_9999';")
         defer { scenario.finish() }
-        #expect(try scenario.run().status == 0)
-        try Self.editStore(
-            of: scenario,
-            """
-            DELETE FROM results WHERE stage = 'answers';
-            UPDATE batches SET state = 'submitted', provider_batch_id = 'batch_9999';
-            """)
         let rerun = try scenario.run()
         #expect(rerun.status == 0, "\(rerun.stderr)")
         #expect(scenario.items(of: "answers").count == 30)
         #expect(scenario.fake.currentStatistics.requests == 30, "every call went on live")
-        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
-        #expect(status.stdout.contains("polling failed") && status.stdout.contains("no batch batch_9999"), "\(status.stdout)")
+        let status = try Self.status(of: scenario)
+        #expect(status.contains("polling failed") && status.contains("no batch batch_9999"), "\(status)")
     }
 
     /// Errors about the whole batch: a rejected key stops the run (exit 2) naming the variable; a server without
