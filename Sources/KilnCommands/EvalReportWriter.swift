@@ -17,7 +17,14 @@ enum EvalReportWriter {
                 scoreTypes: JudgeScores.names(of: settings, task: pipeline.task), thresholds: stage.thresholds,
                 failedItems: stage.failed > 0 ? stage.problems : [])
             let folder = judged.count == 1 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
-            try EvalReports.write(summary, resultsFile: resultsFile, to: folder)
+            do {
+                try EvalReports.write(summary, resultsFile: resultsFile, to: folder)
+            } catch {
+                throw ActionableError.io(
+                    "write the eval reports to", folder,
+                    hint: "choose a writable --report-dir; the run's results are kept in the checkpoint store, so a rerun "
+                        + "writes the reports without a call", cause: error)
+            }
             if let stepSummary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !stepSummary.isEmpty,
                 let handle = FileHandle(forWritingAtPath: stepSummary)
             {

@@ -72,6 +72,6 @@ struct ExportCommand: AsyncParsableCommand {
             format: format.flatMap(ExportFormat.init(rawValue:)), strategy: ChatStrategy(rawValue: strategy) ?? .finalOnly,
             target: target.flatMap(ExportTarget.init(rawValue:)), systemMessage: systemMessage,
             thinkingInstructions: thinkingInstructions, out: out, force: force)
-        for (path, count) in try await reportingSetupErrors({ try export.run() }) { print("wrote \(count) examples to \(path)") }
+        for (path, count) in try export.run() { print("wrote \(count) examples to \(path)") }
     }
 }

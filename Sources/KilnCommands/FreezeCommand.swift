@@ -36,7 +36,7 @@ struct FreezeCommand: AsyncParsableCommand {
             pipeline: pipeline, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
             outputDirectory: out ?? LoadedPipeline.outputDirectory(for: pipeline),
             lockPath: folder + "/kiln-pipe.lock.json", cassettePath: folder + "/cassette.jsonl")
-        let result = try await reportingSetupErrors { try await freezer.freeze() }
+        let result = try await freezer.freeze()
         print("froze \(pipeline.name): \(result.files) output files, \(result.records) recorded units")
         print("  lock:     \(freezer.lockPath)")
         print("  cassette: \(freezer.cassettePath)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnBasics
 
 /// Runs the root command and turns every outcome into one of kiln-pipe's documented exit codes.
 package enum KilnPipeMain {
@@ -13,16 +14,26 @@ package enum KilnPipeMain {
             }
             exit(KilnExitCode.success)
         } catch {
-            let code = KilnPipeCommand.exitCode(for: error)
-            let message = KilnPipeCommand.fullMessage(for: error)
-            if code == .success {
+            let (code, message) = outcome(of: error)
+            if code == KilnExitCode.success {
                 if !message.isEmpty { print(message) }
-                exit(KilnExitCode.success)
+            } else if !message.isEmpty {
+                StandardError.write(message)
             }
-            if !message.isEmpty { StandardError.write(message) }
-            // argument-parser reports usage errors as EX_USAGE (64); kiln-pipe documents 2 for them.
-            exit(code == .validationFailure ? KilnExitCode.invalidInput : code.rawValue)
+            exit(code)
         }
+    }
+
+    /// The exit code and message of an error that ended a command. The one error path: an exit code a command
+    /// chose stands; argument-parser's usage errors are 2 (it says 64); every other error — ours, Foundation's,
+    /// SQLite's — is a setup or I/O problem, 2 with one readable line, never 1 (which means "a threshold failed").
+    static func outcome(of error: any Error) -> (code: Int32, message: String) {
+        if let exit = error as? ExitCode { return (exit.rawValue, "") }
+        if let actionable = error as? ActionableError { return (KilnExitCode.invalidInput, "error: \(actionable)") }
+        let code = KilnPipeCommand.exitCode(for: error)
+        if code == .success { return (KilnExitCode.success, KilnPipeCommand.fullMessage(for: error)) }
+        if code == .validationFailure { return (KilnExitCode.invalidInput, KilnPipeCommand.fullMessage(for: error)) }
+        return (KilnExitCode.invalidInput, "error: \(SystemErrorText.line(of: error))")
     }
 }
 

@@ -34,11 +34,9 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let search = try await reportingSetupErrors {
-            try DocumentSearch(
-                pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-                environment: ProcessInfo.processInfo.environment)
-        }
+        let search = try DocumentSearch(
+            pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
+            environment: ProcessInfo.processInfo.environment)
         let server = Server(
             name: "kiln-pipe", version: KilnPipeCommand.version,
             instructions: "Search the documents of \(pipeline.name) indexed by stage '\(search.stageID)'.",

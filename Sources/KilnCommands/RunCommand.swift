@@ -90,26 +90,39 @@ struct RunCommand: AsyncParsableCommand {
         for stage in only + freshStages where pipeline.stage(withID: stage) == nil {
             throw ValidationError("unknown stage '\(stage)'; stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
         }
+        let shard = try shard.map(Shard.init(parsing:))
+        // Shards started on one machine share the default folders: each writes its own subfolder of them.
+        let shardFolder = shard.map { "shard-\($0.index)-of-\($0.count)" }
+        let outputDirectory = out ?? LoadedPipeline.outputDirectory(for: pipeline) + (shardFolder.map { "/\($0)" } ?? "")
+        let reportDirectory = reportDir + (shardFolder.map { "/\($0)" } ?? "")
+        if pipeline.stages.contains(where: { $0.type == .judge }) {
+            // Before any call: a report folder that cannot be written would otherwise fail the run at its end.
+            do {
+                try Folder.create(reportDirectory)
+            } catch {
+                throw ActionableError.io(
+                    "create the report folder", reportDirectory, hint: "choose a writable --report-dir; nothing was run",
+                    cause: error)
+            }
+        }
         let options = RunOptions(
             statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-            outputDirectory: out ?? LoadedPipeline.outputDirectory(for: pipeline),
+            outputDirectory: outputDirectory,
             environment: ProcessInfo.processInfo.environment, freshStages: Set(freshStages), freshAll: fresh,
             offline: offline, onlyStages: only.isEmpty ? nil : Set(only), concurrency: concurrency, maxCostUSD: maxCost)
         var runOptions = options
         runOptions.force = force
         runOptions.cassettePath = cassette
-        runOptions.shard = try shard.map(Shard.init(parsing:))
+        runOptions.shard = shard
         runOptions.afterShards = afterShards
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)
         let interrupts = InterruptHandler { engine.stop.set() }
         defer { interrupts.cancel() }
-        let report = try await reportingSetupErrors {
-            try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
-        }
+        let report = try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
         renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupts.wasInterrupted)
-        try EvalReportWriter.write(report, pipeline: pipeline, directory: reportDir, quiet: json)
+        try EvalReportWriter.write(report, pipeline: pipeline, directory: reportDirectory, quiet: json)
         throw ExitCode(Self.exitCode(for: report, interrupted: interrupts.wasInterrupted, allowFailures: allowFailures))
     }
 

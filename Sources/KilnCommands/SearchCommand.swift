@@ -43,12 +43,10 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let hits = try await reportingSetupErrors {
-            let search = try DocumentSearch(
-                pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-                environment: ProcessInfo.processInfo.environment)
-            return try await search.search(query, limit: k, mode: mode)
-        }
+        let search = try DocumentSearch(
+            pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
+            environment: ProcessInfo.processInfo.environment)
+        let hits = try await search.search(query, limit: k, mode: mode)
         if json {
             print(JSONValue.array(hits.enumerated().map { Self.json($1, rank: $0 + 1) }).serialized())
             return

@@ -8,7 +8,7 @@ package enum EvalReports {
     /// The files written, in order.
     @discardableResult
     package static func write(_ summary: EvalSummary, resultsFile: String, to directory: String) throws -> [String] {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         let base = URL(fileURLWithPath: directory)
         let markdown = base.appendingPathComponent("summary.md").path
         try Data(MarkdownReport.render(summary).utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)

@@ -13,8 +13,7 @@ package enum Cassette {
             let (left, right) = (rank[$0.stage] ?? Int.max, rank[$1.stage] ?? Int.max)
             return left != right ? left < right : $0.key < $1.key
         }
-        try FileManager.default.createDirectory(
-            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try Folder.create(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         let writer = try JSONLinesWriter(path: path)
         // Key order kept as stored: items are replayed byte for byte, and their order is part of their bytes.
         for record in sorted { try writer.write(line: record.json.serialized()) }

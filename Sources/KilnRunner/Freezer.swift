@@ -80,8 +80,7 @@ package struct Freezer: Sendable {
         lock["files"] = .array(files)
         lock["cassette"] = try Self.fileEntry(cassettePath, base: baseDirectory)
         let value = JSONValue.object(lock)
-        try FileManager.default.createDirectory(
-            atPath: URL(fileURLWithPath: lockPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
+        try Folder.create(URL(fileURLWithPath: lockPath).deletingLastPathComponent().path)
         try (value.serialized(sortedKeys: true) + "\n").write(toFile: lockPath, atomically: true, encoding: .utf8)
         return Result(lock: value, records: records.count, files: files.count)
     }

@@ -48,8 +48,7 @@ struct IndexStage: Sendable {
     ) async throws -> Changes {
         var index: SerialConfined<SearchIndex>?
         if !dryRun || FileManager.default.fileExists(atPath: indexPath) {
-            try FileManager.default.createDirectory(
-                atPath: URL(fileURLWithPath: indexPath).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            try Folder.create(URL(fileURLWithPath: indexPath).deletingLastPathComponent().path)
             index = SerialConfined(try SearchIndex(path: indexPath), label: "kiln-pipe.index.\(stageID)")
         }
         let known = try await index?.perform { index in
@@ -163,5 +162,38 @@ struct IndexStage: Sendable {
             index: number("chunk_idx") ?? 0, text: item.fields["text"]?.stringValue ?? "", page: number("page"),
             headings: item.fields["headings"]?.arrayValue?.compactMap(\.stringValue) ?? [], start: number("start") ?? 0,
             end: number("end") ?? 0)
+    }
+}
+
+extension IndexStage: Stage {
+    /// Brings the search index in step with its ingest stage, then embeds what lacks a vector.
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        if !run.mode.useCache, !dryRun {
+            // --fresh: the index is rebuilt from scratch (its documents are re-extracted by a fresh ingest stage).
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: indexPath + suffix) }
+        }
+        let changes = try await update(
+            from: run.inputs, shouldStop: run.shouldStop,
+            documentDone: { id, status in
+                try await emit(PipelineItem(id: id, fields: JSONObject([("status", .string(status))])))
+            })
+        report.items = changes.chunks
+        report.computed = changes.added + changes.updated + changes.removed
+        report.cached = changes.unchanged
+        report.failed = changes.embeddingFailures
+        report.pending = changes.vectorsPending
+        report.usage = changes.usage
+        report.requests = changes.requests
+        let documents = changes.added + changes.updated + changes.unchanged
+        var summary =
+            "\(dryRun ? "would index" : "indexed") \(changes.chunks) chunks of \(documents) documents in \(indexPath): "
+            + "\(changes.added) added, \(changes.updated) updated, \(changes.unchanged) unchanged, "
+            + "\(changes.removed) removed"
+        if embedder != nil { summary += "; vectors: \(changes.vectorsAdded) added, \(changes.embedded) newly embedded" }
+        report.note(summary)
+        for failure in changes.failures { report.note(failure) }
+        return changes.stop
     }
 }

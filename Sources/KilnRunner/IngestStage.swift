@@ -252,3 +252,55 @@ struct IngestStage: Sendable {
             })
     }
 }
+
+extension IngestStage: Stage {
+    /// Extracts the documents, in path order, several at once; emits their chunks (a shard keeps its documents).
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        var stopReason: RunStop?
+        var files = files()
+        let shard = run.options.shard
+        if let shard {
+            let all = files.count
+            files.removeAll { !shard.contains(relativePath($0)) }
+            report.otherShards = all - files.count
+        }
+        if files.isEmpty { report.note("no file matches \(settings.paths.joined(separator: ", ")) below \(baseDirectory)") }
+        var next = 0
+        try await forEachOrdered(
+            {
+                defer { next += 1 }
+                return next < files.count ? files[next] : nil
+            }, concurrency: ProcessInfo.processInfo.activeProcessorCount, transform: { await process($0) },
+            emit: { outcome in
+                switch outcome {
+                case .document(let path, let contentHash, let extracted, let cached, let usage, let requests):
+                    if cached { report.cached += 1 } else { report.computed += 1 }
+                    report.usage += usage
+                    report.requests += requests
+                    for warning in extracted.warnings { report.note("\(relativePath(path)): warning: \(warning)") }
+                    for item in items(path: path, contentHash: contentHash, extracted) {
+                        try await emit(item)
+                        report.items += 1
+                    }
+                case .failed(let path, let reason, let usage, let requests):
+                    report.failed += 1
+                    report.usage += usage
+                    report.requests += requests
+                    report.note("\(relativePath(path)): \(reason)")
+                case .missing:
+                    if report.pending == 0 { report.note("documents not extracted yet") }
+                    report.pending += 1
+                case .stopped(let reason):
+                    if stopReason == nil { stopReason = reason }
+                    run.shared.stop.set()
+                }
+                await run.publish(report)
+            }, shouldStop: run.shouldStop)
+        if let shard {
+            report.note("shard \(shard): \(files.count) documents here, \(report.otherShards) in the other shards")
+        }
+        return stopReason
+    }
+}

@@ -11,10 +11,15 @@ final class JSONLinesWriter {
 
     init(path: String) throws {
         self.path = path
-        temporary = path + ".partial"
-        _ = FileManager.default.createFile(atPath: temporary, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw RunSetupError("cannot write \(temporary)", hint: "check that the output folder is writable")
+        // One temporary name per process: two runs writing the same file (shards on one machine) never write
+        // into each other's temporary file; the last to finish renames its complete file into place.
+        temporary = path + ".partial-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+            let handle = FileHandle(forWritingAtPath: temporary)
+        else {
+            throw RunSetupError(
+                "cannot write \(path): \(String(cString: strerror(errno)))",
+                hint: "check that its folder exists and is writable (--out for a run's files, out: for an export)")
         }
         self.handle = handle
     }
@@ -44,7 +49,11 @@ final class JSONLinesWriter {
     func close() throws {
         try flush()
         try handle.close()
-        if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        // rename(2) replaces the target atomically: a reader sees the old file or the new one, never neither.
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw RunSetupError("cannot write \(path): \(reason)", hint: "check that its folder is writable")
+        }
     }
 }

@@ -172,3 +172,27 @@ struct JudgeStage: UnitStage {
         return .success(JSONObject([("scores", .object(scores)), ("judge", .object(judge))]))
     }
 }
+
+extension JudgeStage: Stage {
+    /// Judges every item, then checks the thresholds over the scores (after the shards, in a sharded run).
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        let entry = settings.provider.flatMap { run.shared.pool[$0] }
+        var board = ScoreBoard()
+        let stop = try await runUnits(
+            concurrency: entry?.unitConcurrency ?? 16, loop: entry?.executor, in: run, report: &report,
+            emit: { item in
+                board.record(item)
+                try await emit(item)
+            })
+        if let shard = run.options.shard {
+            // One shard's scores say nothing about the whole: the gate is decided after the shards.
+            if !settings.thresholds.isEmpty { report.note("shard \(shard): thresholds are checked by --after-shards") }
+        } else {
+            report.thresholds = board.evaluate(settings.thresholds, stage: run.id)
+        }
+        report.maxErrorRate = settings.maxErrorRate
+        return stop
+    }
+}

@@ -195,7 +195,7 @@ struct KilnProjectWriter {
     }
 
     static func write(_ record: JSONValue, to file: URL) throws {
-        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Folder.create(file.deletingLastPathComponent().path)
         let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial")
         try Data(KilnFileJSON.dumps(record).utf8).write(to: temporary)
         _ = try? FileManager.default.removeItem(at: file)

@@ -70,8 +70,12 @@ package struct KilnSplitExport: Sendable {
             if FileManager.default.fileExists(atPath: path), !force {
                 throw RunSetupError("\(path) already exists", hint: "choose another --out, or pass --force to replace it")
             }
-            try FileManager.default.createDirectory(
-                atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            do {
+                try Folder.create(folder)
+            } catch {
+                throw ActionableError.io("create the folder", folder, hint: "choose a writable --out", cause: error)
+            }
             let writer = try JSONLinesWriter(path: path)
             var count = 0
             do {

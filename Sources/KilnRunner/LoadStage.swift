@@ -3,7 +3,7 @@ import KilnBasics
 import KilnModel
 
 /// Reads a `load` stage's source as a stream of items, with located errors for bad rows.
-struct LoadStage {
+struct LoadStage: Sendable {
     let stageID: String
     let settings: LoadSettings
     let baseDirectory: String
@@ -199,5 +199,38 @@ final class CSVRecords {
         }
         fields.append(current)
         return fields
+    }
+}
+
+extension LoadStage: Stage {
+    /// Streams the rows into the stage's consumers (a shard keeps its share); a bad row stops the run unless
+    /// `on_error: skip`.
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        let shard = run.options.shard
+        do {
+            try await read(
+                emit: { item in
+                    if let shard, !shard.contains(item.id) {
+                        report.otherShards += 1
+                        return
+                    }
+                    try await emit(item)
+                    report.items += 1
+                    if report.items % 256 == 0 { await run.publish(report) }
+                },
+                skipped: { bad in
+                    report.skipped += 1
+                    report.note("\(bad.location): \(bad.reason) (skipped)")
+                })
+        } catch let bad as BadRow {
+            throw RunSetupError(
+                "\(bad.location): \(bad.reason)",
+                hint: "fix the row, or add on_error: skip to stage '\(run.id)' to skip and report bad rows")
+        }
+        report.noteShare(of: shard, unit: "rows")
+        report.cached = report.items
+        return nil
     }
 }

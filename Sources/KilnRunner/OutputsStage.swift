@@ -190,3 +190,15 @@ struct CacheMode: Sendable {
     /// `--offline`, or a stage not selected by `--only`: serve from the store, never call.
     var offline: Bool
 }
+
+extension OutputsStage: Stage {
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        let pool = run.shared.pool
+        // Several models: the first one's event loop (answers from the others hop over to it).
+        return try await runUnits(
+            concurrency: settings.models.reduce(0) { $0 + (pool[$1]?.unitConcurrency ?? 1) },
+            loop: settings.models.first.flatMap { pool[$0]?.executor }, in: run, report: &report, emit: emit)
+    }
+}

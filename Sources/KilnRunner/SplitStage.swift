@@ -4,7 +4,7 @@ import KilnModel
 /// `split`: keeps the items that pass the filter and the `where:` conditions, and assigns each to a part by a
 /// keyed hash of its identity. The same items and seed always give the same split, adding items never moves an
 /// existing one, and assignment needs no barrier: items stream through.
-struct SplitStage {
+struct SplitStage: Sendable {
     let settings: SplitSettings
 
     /// Why an item was left out, or nil when it is kept.
@@ -53,5 +53,30 @@ struct SplitStage {
         case "pass_fail", "pass_fail_critical": return rating == 1
         default: return rating >= 4
         }
+    }
+}
+
+extension SplitStage: Stage {
+    /// Assigns each item its part (after the exclusions) and passes it on.
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        var sizes: [String: Int] = [:]
+        for channel in run.inputs {
+            while var item = await channel.receive() {
+                if let reason = exclusion(of: item) {
+                    report.filtered += 1
+                    report.note("\(item.id): \(reason)")
+                    continue
+                }
+                let part = part(of: item)
+                item.fields["split"] = .string(part)
+                sizes[part, default: 0] += 1
+                try await emit(item)
+                report.items += 1
+            }
+        }
+        report.parts = settings.parts.map { ($0.name, sizes[$0.name] ?? 0) }
+        return nil
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+package import KilnBasics
 package import KilnStore
 import KilnPostgres
 
@@ -11,8 +12,16 @@ package enum StoreLocation {
     }
 
     /// Opens the store `state` names.
-    package static func open(_ state: String) throws -> any CheckpointStore {
-        isDatabase(state) ? try PostgresCheckpointStore(url: state) : try SQLiteCheckpointStore(path: state)
+    package static func open(_ state: String) throws(ActionableError) -> any CheckpointStore {
+        do {
+            return isDatabase(state) ? try PostgresCheckpointStore(url: state) : try SQLiteCheckpointStore(path: state)
+        } catch let error as ActionableError {
+            throw error
+        } catch {
+            throw ActionableError(
+                "cannot open the checkpoint store \(describe(state)): \(SystemErrorText.line(of: error))",
+                hint: "choose a writable place with --state (a file path, or postgres://… for a shared store)", cause: error)
+        }
     }
 
     /// `state` as messages show it: a database URL without its password.

@@ -176,3 +176,42 @@ struct TopicsStage: Sendable {
         return .failure(ValidationFailure("no new subtopic in the answer\(detail)"))
     }
 }
+
+extension TopicsStage: Stage {
+    /// Grows the tree, then emits its items (a shard keeps its share; a shard never grows the tree itself).
+    func run(_ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void) async throws
+        -> RunStop?
+    {
+        let growth = await grow(
+            concurrency: run.shared.pool[settings.provider]?.unitConcurrency ?? 1, shouldStop: run.shouldStop)
+        report.cached = growth.cached
+        report.computed = growth.computed
+        report.failed = growth.failures.count
+        report.pending = growth.missing.count
+        report.pendingCalls = growth.missing.reduce(0) { $0 + $1.calls }
+        report.pendingUsage = growth.missing.reduce(Usage()) {
+            $0 + Usage(inputTokens: $1.inputTokens, outputTokens: $1.outputTokens, costUSD: $1.costUSD)
+        }
+        report.usage = growth.usage
+        report.requests = growth.requests
+        for failure in growth.failures { report.note(failure) }
+        if growth.stop != nil { run.shared.stop.set() }
+        let shard = run.options.shard
+        if let shard, !growth.missing.isEmpty {
+            throw RunSetupError(
+                "shard \(shard): the topic tree of stage '\(run.id)' is not complete in the store",
+                hint: "grow it once before the shards: kiln-pipe run \(run.pipeline.sourcePath) --only \(run.id) "
+                    + "--state <the shared store>")
+        }
+        for item in items(of: growth) {
+            if let shard, !shard.contains(item.id) {
+                report.otherShards += 1
+                continue
+            }
+            try await emit(item)
+            report.items += 1
+        }
+        report.noteShare(of: shard, unit: "topics")
+        return growth.stop
+    }
+}

@@ -19,8 +19,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     /// Opens or creates the store at `path`, creating its folder.
     package init(path: String) throws {
         self.path = path
-        try FileManager.default.createDirectory(
-            at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Folder.create(URL(fileURLWithPath: path).deletingLastPathComponent().path)
         database = try SQLiteDatabase(path: path)
         // Checkpoint the WAL every 16 MB instead of every 4: a page rewritten by many commits is copied back once.
         try database.execute("PRAGMA wal_autocheckpoint=4000")
