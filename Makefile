@@ -5,7 +5,7 @@ BIN := .build/debug/kiln-pipe
 RELEASE_FLAGS := -c release --static-swift-stdlib --build-path .build-static
 RELEASE_DIR := .build-static/release
 
-.PHONY: all setup build release demo test kiln-reference test-real real-llm bench completions report-check clean
+.PHONY: all setup build release demo test kiln-reference test-real real-llm bench completions report-check format lint clean
 
 all: build
 
@@ -105,6 +105,14 @@ completions: build
 	@mkdir -p out/completions
 	@for shell in bash zsh fish; do $(BIN) --generate-completion-script $$shell > out/completions/kiln-pipe.$$shell; done
 	@echo "wrote out/completions/kiln-pipe.{bash,zsh,fish}"
+
+# House formatting (.swift-format: NIO's 4 spaces, 120 columns): `make format` rewrites, `make lint` fails on a diff.
+FORMAT_PATHS := Sources Tests Benchmarks Package.swift
+format:
+	$(SWIFT) format -i -r -p $(FORMAT_PATHS)
+
+lint:
+	$(SWIFT) format lint --strict -r -p $(FORMAT_PATHS)
 
 clean:
 	rm -rf .build .build-static out

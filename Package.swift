@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // Already built for postgres-nio; declared because KilnPostgres imports NIOSSL (TLS for sslmode=require).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
@@ -34,31 +36,42 @@ let package = Package(
         .target(
             name: "KilnCommands",
             dependencies: [
-                "KilnRunner", "KilnIndex", "KilnReports", "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
+                "KilnRunner", "KilnStages", "KilnProviders", "KilnFakeProvider", "KilnIndex", "KilnReports",
+                "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
             ],
             swiftSettings: strictSettings
         ),
-        // Runs pipelines: stage graph, streaming between stages, call execution, plan, status.
+        // Runs pipelines: the stage graph and its channels, plan, freeze, shards, where the store is.
         .target(
             name: "KilnRunner",
             dependencies: [
-                "KilnScheduler", "KilnProviders", "KilnStore", "KilnPostgres", "KilnExport", "KilnIngest", "KilnIndex",
-                "KilnFakeProvider", "KilnModel", "KilnBasics",
+                "KilnStages", "KilnScheduler", "KilnProviders", "KilnStore", "KilnPostgres", "KilnIndex", "KilnModel",
+                "KilnBasics",
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The stage types, each running its own loop, and the call layer and streaming helpers they share
+        // (Calls/ Streaming/ Generation/ Judge/ Datasets/ Documents/); stages never import each other.
+        .target(
+            name: "KilnStages",
+            dependencies: [
+                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnIngest", "KilnIndex", "KilnModel",
+                "KilnBasics",
             ],
             swiftSettings: strictSettings
         ),
         // Documents to text (PDF through poppler, HTML and DOCX through libxml2, Markdown, text) and chunks.
         .target(
             name: "KilnIngest",
-            dependencies: ["KilnModel", "KilnBasics", "CPoppler", "CLibXML2", "ZIPFoundation"],
+            dependencies: ["KilnModel", "CPoppler", "CLibXML2", "ZIPFoundation"],
             swiftSettings: strictSettings
         ),
         // Search indexes in SQLite: FTS5 BM25, stored vectors with exact cosine search, hybrid rank fusion.
         .target(
             name: "KilnIndex",
-            dependencies: ["KilnModel", "KilnBasics"],
+            dependencies: ["KilnBasics"],
             swiftSettings: strictSettings
         ),
         // Fine-tune exports in Kiln's formats, byte for byte (pure).
@@ -94,7 +107,7 @@ let package = Package(
         // Per-provider adaptive concurrency, request/token buckets, Retry-After, retries, the cost budget.
         .target(
             name: "KilnScheduler",
-            dependencies: ["KilnBasics"],
+            dependencies: [],
             swiftSettings: strictSettings
         ),
         // Model endpoints behind one protocol: OpenAI-compatible today; an HTTP transport seam for tests.
@@ -118,7 +131,7 @@ let package = Package(
         // `make bench`: throughput, CPU per call and streaming memory of the release binaries.
         .executableTarget(
             name: "kiln-pipe-bench",
-            dependencies: ["KilnRunner", "KilnIngest", "KilnIndex", "KilnBasics"],
+            dependencies: ["KilnRunner", "KilnStages", "KilnIngest", "KilnIndex", "KilnBasics"],
             path: "Benchmarks/kiln-pipe-bench",
             swiftSettings: strictSettings
         ),
@@ -143,6 +156,7 @@ let package = Package(
             dependencies: [
                 "KilnStore", "KilnModel", "KilnBasics",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -164,13 +178,13 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnIngestTests",
-            dependencies: ["KilnIngest", "KilnModel", "KilnBasics"],
+            dependencies: ["KilnIngest", "KilnModel"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "KilnIndexTests",
-            dependencies: ["KilnIndex", "KilnModel", "KilnBasics"],
+            dependencies: ["KilnIndex", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -196,8 +210,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
-            name: "KilnRunnerTests",
-            dependencies: ["KilnRunner", "KilnFakeProvider", "KilnProviders", "KilnModel", "KilnBasics"],
+            name: "KilnStagesTests",
+            dependencies: ["KilnStages", "KilnFakeProvider", "KilnProviders", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -207,7 +221,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnStoreTests",
-            dependencies: ["KilnStore", "KilnPostgres", "KilnTesting", "KilnBasics"],
+            dependencies: ["KilnStore", "KilnPostgres", "KilnTesting", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -218,7 +232,8 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnCommandsTests",
-            dependencies: ["kiln-pipe", "KilnFakeProvider", "KilnTesting"],
+            // kiln-pipe: the binary the end-to-end tests run.
+            dependencies: ["kiln-pipe", "KilnFakeProvider", "KilnTesting", "KilnBasics"],
             exclude: ["Support"],
             swiftSettings: strictSettings
         ),

@@ -15,7 +15,9 @@ enum DocumentsBench {
     // MARK: PDF extraction
 
     static func extraction(in work: URL) throws {
-        let tool = ["/usr/bin/pdftotext", "/usr/local/bin/pdftotext"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let tool = ["/usr/bin/pdftotext", "/usr/local/bin/pdftotext"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         var random = SplitMix64(seed: 7)
         let vocabulary = Vocabulary(size: 5000, random: &random)
         var files: [String] = []
@@ -69,12 +71,15 @@ enum DocumentsBench {
         let perDocument = 100
         let chunks = (0..<documents).map { _ in
             (0..<perDocument).map { index in
-                IndexedChunk(index: index, text: vocabulary.sentence(words: 80, random: &random), page: nil, headings: [], start: 0, end: 0)
+                IndexedChunk(
+                    index: index, text: vocabulary.sentence(words: 80, random: &random), page: nil, headings: [],
+                    start: 0, end: 0)
             }
         }
         func document(_ number: Int) -> IndexedDocument {
             IndexedDocument(
-                id: "doc-\(number)", path: "corpus/doc-\(number).md", name: "doc-\(number).md", format: "markdown", contentHash: "h",
+                id: "doc-\(number)", path: "corpus/doc-\(number).md", name: "doc-\(number).md", format: "markdown",
+                contentHash: "h",
                 configHash: "c", pages: nil)
         }
         var timings: [String: Double] = [:]
@@ -85,7 +90,9 @@ enum DocumentsBench {
             let start = Date()
             if bulk { try index.beginBulk() }
             try index.transaction {
-                for (number, chunks) in chunks.enumerated() { try index.replace(document(number), chunks: chunks, maintainText: !bulk) }
+                for (number, chunks) in chunks.enumerated() {
+                    try index.replace(document(number), chunks: chunks, maintainText: !bulk)
+                }
             }
             if bulk { try index.finishBulk() }
             timings[bulk ? "bulk" : "rows"] = Date().timeIntervalSince(start)
@@ -99,10 +106,14 @@ enum DocumentsBench {
         guard let index = bulkIndex else { return }
 
         // Queries of 2–4 words; content words (rank > 100) as people type, and the worst case of frequent words.
-        for (label, ranks) in [("content words", 100..<20_000), ("frequent words (rank < 100, in 14–98% of chunks)", 0..<100)] {
+        for (label, ranks) in [
+            ("content words", 100..<20_000), ("frequent words (rank < 100, in 14–98% of chunks)", 0..<100),
+        ] {
             var latencies: [Double] = []
             for _ in 0..<500 {
-                let words = (0..<(2 + Int(random.next() % 3))).map { _ in vocabulary.word(inRanks: ranks, random: &random) }
+                let words = (0..<(2 + Int(random.next() % 3))).map { _ in
+                    vocabulary.word(inRanks: ranks, random: &random)
+                }
                 let start = Date()
                 _ = try index.bm25(words.joined(separator: " "), limit: 5)
                 latencies.append(Date().timeIntervalSince(start) * 1000)
@@ -110,14 +121,17 @@ enum DocumentsBench {
             latencies.sort()
             let p50 = latencies[latencies.count / 2]
             let p95 = latencies[latencies.count * 95 / 100]
-            print("    BM25 top-5, \(label): p50 \(Entrypoint.format(p50)) ms  p95 \(Entrypoint.format(p95)) ms\(label == "content words" ? " (target p95 ≤ 20 ms)" : "")")
+            print(
+                "    BM25 top-5, \(label): p50 \(Entrypoint.format(p50)) ms  p95 \(Entrypoint.format(p95)) ms\(label == "content words" ? " (target p95 ≤ 20 ms)" : "")"
+            )
         }
 
         // Exact cosine over stored vectors (256 dimensions, as the fake embedder's).
         let dimensions = 256
         let pending = try index.chunksWithoutVectors(limit: total)
         try index.transaction {
-            try index.setVectors(pending.map { ($0.rowID, (0..<dimensions).map { _ in Float(random.next() % 1000) / 1000 - 0.5 }) })
+            try index.setVectors(
+                pending.map { ($0.rowID, (0..<dimensions).map { _ in Float(random.next() % 1000) / 1000 - 0.5 }) })
         }
         var latencies: [Double] = []
         for _ in 0..<20 {
@@ -128,7 +142,9 @@ enum DocumentsBench {
         }
         latencies.sort()
         let median = latencies[latencies.count / 2]
-        print("    vector top-5, exact cosine over \(total) × \(dimensions): p50 \(Entrypoint.format(median)) ms (vectors loaded once; ~\(Entrypoint.format(median * 10 / 1000, 2)) s at 1M)")
+        print(
+            "    vector top-5, exact cosine over \(total) × \(dimensions): p50 \(Entrypoint.format(median)) ms (vectors loaded once; ~\(Entrypoint.format(median * 10 / 1000, 2)) s at 1M)"
+        )
     }
 }
 
@@ -144,9 +160,13 @@ struct Vocabulary {
         var seen = Set<String>()
         while words.count < size {
             let syllables = 1 + Int(random.next() % 3)
-            let word = String((0..<syllables).flatMap { _ in
-                [consonants[Int(random.next() % UInt64(consonants.count))], vowels[Int(random.next() % UInt64(vowels.count))]]
-            })
+            let word = String(
+                (0..<syllables).flatMap { _ in
+                    [
+                        consonants[Int(random.next() % UInt64(consonants.count))],
+                        vowels[Int(random.next() % UInt64(vowels.count))],
+                    ]
+                })
             if seen.insert(word).inserted { words.append(word) }
         }
         self.words = words
@@ -190,10 +210,12 @@ enum PDFWriter {
             objects.append("<< /Length \(stream.utf8.count) >>\nstream\n\(stream)\nendstream")
             let content = objects.count
             objects.append(
-                "<< /Type /Page /Parent \(pagesID) 0 R /MediaBox [0 0 612 792] /Contents \(content) 0 R /Resources << /Font << /F1 1 0 R >> >> >>")
+                "<< /Type /Page /Parent \(pagesID) 0 R /MediaBox [0 0 612 792] /Contents \(content) 0 R /Resources << /Font << /F1 1 0 R >> >> >>"
+            )
             kids.append(objects.count)
         }
-        objects.append("<< /Type /Pages /Kids [\(kids.map { "\($0) 0 R" }.joined(separator: " "))] /Count \(kids.count) >>")
+        objects.append(
+            "<< /Type /Pages /Kids [\(kids.map { "\($0) 0 R" }.joined(separator: " "))] /Count \(kids.count) >>")
         objects.append("<< /Type /Catalog /Pages \(pagesID) 0 R >>")
         var output = "%PDF-1.4\n"
         var offsets: [Int] = []

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import KilnRunner
+import KilnStages
 
 #if canImport(Glibc)
 import Glibc
@@ -40,15 +41,15 @@ struct Entrypoint {
         try await Task.sleep(for: .milliseconds(500))
         try writeRows(items, to: work.appendingPathComponent("rows.jsonl"))
         try """
-            version: 1
-            name: bench
-            providers:
-              fake: {kind: openai, model: bench, base_url: "http://127.0.0.1:\(port)/v1", max_concurrency: \(concurrency)}
-            task: {instruction: Answer.}
-            stages:
-              - {id: rows, type: load, path: rows.jsonl}
-              - {id: answers, type: outputs, from: rows, models: [fake]}
-            """.write(to: work.appendingPathComponent("calls.yml"), atomically: true, encoding: .utf8)
+        version: 1
+        name: bench
+        providers:
+          fake: {kind: openai, model: bench, base_url: "http://127.0.0.1:\(port)/v1", max_concurrency: \(concurrency)}
+        task: {instruction: Answer.}
+        stages:
+          - {id: rows, type: load, path: rows.jsonl}
+          - {id: answers, type: outputs, from: rows, models: [fake]}
+        """.write(to: work.appendingPathComponent("calls.yml"), atomically: true, encoding: .utf8)
         // The machine is shared and noisy: five first runs (each with a fresh store), the median counts.
         let attempts = 5
         let ideal = Double(items) * Double(latencyMS) / 1000 / Double(concurrency)
@@ -65,17 +66,24 @@ struct Entrypoint {
         let overheadMS = (cold.wallSeconds - ideal) * 1000 / Double(items) * Double(concurrency)
         let cpuPerCallMS = runs.map(\.cpuSeconds).sorted()[attempts / 2] * 1000 / Double(items)
         print("  median of the \(attempts): efficiency \(format(efficiency, 3)) (target ≥ 0.95)")
-        print(row("rerun, all cached", warm, extra: "\(format(warm.wallSeconds / cold.wallSeconds, 3)) × the first run"))
-        let latencies = try String(contentsOf: work.appendingPathComponent(".kiln-pipe/out/bench/answers.jsonl"), encoding: .utf8)
-            .split(separator: "\n").compactMap { line -> Double? in
-                guard let range = line.firstRange(of: "\"latency_ms\":") else { return nil }
-                return Double(line[range.upperBound...].prefix { $0.isNumber })
-            }
+        print(
+            row("rerun, all cached", warm, extra: "\(format(warm.wallSeconds / cold.wallSeconds, 3)) × the first run"))
+        let latencies = try String(
+            contentsOf: work.appendingPathComponent(".kiln-pipe/out/bench/answers.jsonl"), encoding: .utf8
+        )
+        .split(separator: "\n").compactMap { line -> Double? in
+            guard let range = line.firstRange(of: "\"latency_ms\":") else { return nil }
+            return Double(line[range.upperBound...].prefix { $0.isNumber })
+        }
         let meanLatency = latencies.reduce(0, +) / Double(max(latencies.count, 1))
         // The answers file holds the last run's answers (the rerun served them from its store).
         let utilisation = latencies.reduce(0, +) / 1000 / (Double(concurrency) * runs[attempts - 1].wallSeconds)
-        print("  run \(attempts): measured call latency \(format(meanLatency, 1)) ms (nominal \(latencyMS)): slots busy \(format(utilisation, 3)) of the run")
-        print("  scheduler overhead per item: \(format(overheadMS, 2)) ms of a slot beyond the provider's \(latencyMS) ms")
+        print(
+            "  run \(attempts): measured call latency \(format(meanLatency, 1)) ms (nominal \(latencyMS)): slots busy \(format(utilisation, 3)) of the run"
+        )
+        print(
+            "  scheduler overhead per item: \(format(overheadMS, 2)) ms of a slot beyond the provider's \(latencyMS) ms"
+        )
         print("  client CPU per call (median run): \(format(cpuPerCallMS, 3)) ms (target ≤ 0.3 ms)")
         print("  for scale, as reported for Kiln 1.2.0's job runner at C=64: efficiency ~0.13, 4.6-8 ms CPU per call")
         guard runs.allSatisfy({ $0.status == 0 }), warm.status == 0 else {
@@ -99,11 +107,11 @@ struct Entrypoint {
             let name = "stream\(count)"
             try writeRows(count, to: work.appendingPathComponent("\(name).jsonl"))
             try """
-                version: 1
-                name: \(name)
-                stages:
-                  - {id: rows, type: load, path: \(name).jsonl}
-                """.write(to: work.appendingPathComponent("\(name).yml"), atomically: true, encoding: .utf8)
+            version: 1
+            name: \(name)
+            stages:
+              - {id: rows, type: load, path: \(name).jsonl}
+            """.write(to: work.appendingPathComponent("\(name).yml"), atomically: true, encoding: .utf8)
             let result = try measure(["run", "\(name).yml", "--quiet", "--state", "\(name).sqlite"], in: work)
             rss.append(result.peakRSSMB)
             print(row("\(count) items", result, extra: "\(Int(Double(count) / result.wallSeconds)) items/s"))
@@ -113,17 +121,18 @@ struct Entrypoint {
         // 4. Fine-tune export of 1M records (load -> split -> export), streamed.
         print("\nexport, 1M records (load -> split -> openai_chat_jsonl, Together rules):")
         try """
-            version: 1
-            name: export
-            task: {instruction: Answer the customer.}
-            stages:
-              - {id: rows, type: load, path: stream1000000.jsonl}
-              - {id: split, type: split, from: rows, preset: train_test}
-              - {id: export, type: export, from: split, target: together, out: exported}
-            """.write(to: work.appendingPathComponent("export.yml"), atomically: true, encoding: .utf8)
+        version: 1
+        name: export
+        task: {instruction: Answer the customer.}
+        stages:
+          - {id: rows, type: load, path: stream1000000.jsonl}
+          - {id: split, type: split, from: rows, preset: train_test}
+          - {id: export, type: export, from: split, target: together, out: exported}
+        """.write(to: work.appendingPathComponent("export.yml"), atomically: true, encoding: .utf8)
         let export = try measure(["run", "export.yml", "--quiet", "--state", "export.sqlite"], in: work)
         print(row("1000000 records", export, extra: "\(Int(1_000_000 / export.wallSeconds)) records/s"))
-        print("  for scale, as reported for Kiln 1.2.0: ~700 records/s from a project folder, ~830 MB peak for 20k runs")
+        print(
+            "  for scale, as reported for Kiln 1.2.0: ~700 records/s from a project folder, ~830 MB peak for 20k runs")
 
         // 5. Documents: extraction, index build, query latency.
         try DocumentsBench.run(in: work)
@@ -187,7 +196,9 @@ struct Entrypoint {
 
     /// Runs kiln-pipe on a pipeline in `directory` and reads its wall time, CPU time and peak RSS.
     static func measure(_ arguments: [String], in directory: URL) throws -> Measurement {
-        let arguments = arguments.map { $0.hasSuffix(".yml") || $0.hasSuffix(".sqlite") ? directory.appendingPathComponent($0).path : $0 }
+        let arguments = arguments.map {
+            $0.hasSuffix(".yml") || $0.hasSuffix(".sqlite") ? directory.appendingPathComponent($0).path : $0
+        }
         let start = Date()
         var pid: pid_t = 0
         let path = binaries.appendingPathComponent("kiln-pipe").path
@@ -203,7 +214,8 @@ struct Entrypoint {
         var status: Int32 = 0
         var usage = rusage()
         wait4(pid, &status, 0, &usage)
-        let cpu = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        let cpu =
+            Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
             + Double(usage.ru_stime.tv_usec) / 1e6
         return Measurement(
             wallSeconds: Date().timeIntervalSince(start), cpuSeconds: cpu, peakRSSMB: Double(usage.ru_maxrss) / 1024,

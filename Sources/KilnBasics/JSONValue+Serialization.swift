@@ -46,7 +46,9 @@ extension JSONValue {
     /// cheaper than `String`'s Unicode-aware comparison.
     private static func sortedMembers(of object: JSONObject) -> [(key: String, value: JSONValue)] {
         let members = Array(object)
-        guard members.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) else { return members.sorted { $0.key < $1.key } }
+        guard members.allSatisfy({ $0.key.utf8.allSatisfy { $0 < 0x80 } }) else {
+            return members.sorted { $0.key < $1.key }
+        }
         return members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
     }
 
@@ -58,8 +60,12 @@ extension JSONValue {
         }
         if value < 0 { output.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buffer in
             while magnitude > 0 {

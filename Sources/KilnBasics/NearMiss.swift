@@ -17,7 +17,9 @@ package enum NearMiss {
     }
 
     /// A hint of the form "did you mean 'x'?" or, failing that, a list of what is allowed.
-    package static func hint(for word: String, among candidates: [String], listing noun: String = "expected one of")
+    package static func hint(
+        for word: String, among candidates: [String], listing noun: String = "expected one of"
+    )
         -> String
     {
         if let suggestion = suggestion(for: word, among: candidates) {

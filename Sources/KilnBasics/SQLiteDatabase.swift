@@ -120,7 +120,9 @@ package final class SQLiteDatabase {
             case .real(let real): status = sqlite3_bind_double(statement, index, real)
             case .text(let text): status = sqlite3_bind_text(statement, index, text, -1, Self.transient)
             case .blob(let bytes):
-                status = bytes.withUnsafeBytes { sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient) }
+                status = bytes.withUnsafeBytes {
+                    sqlite3_bind_blob(statement, index, $0.baseAddress, Int32($0.count), Self.transient)
+                }
             }
             guard status == SQLITE_OK else { throw error(status, "binding value \(index) of \(sql.prefix(80))") }
         }
@@ -162,7 +164,8 @@ package final class SQLiteDatabase {
     }
 
     private func error(_ status: Int32, _ context: String) -> SQLiteError {
-        SQLiteError(code: status, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed", context: context)
+        SQLiteError(
+            code: status, message: handle.map { String(cString: sqlite3_errmsg($0)) } ?? "closed", context: context)
     }
 }
 
@@ -186,7 +189,9 @@ package struct SQLiteRow {
     /// A blob column's bytes without copying them; valid until the next step.
     package func blob(_ column: Int) -> UnsafeRawBufferPointer {
         let column = Int32(column)
-        guard let base = sqlite3_column_blob(statement, column) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard let base = sqlite3_column_blob(statement, column) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
         return UnsafeRawBufferPointer(start: base, count: Int(sqlite3_column_bytes(statement, column)))
     }
 

@@ -6,7 +6,9 @@ import Foundation
 package enum SystemErrorText {
     /// The error in one line: the file it concerns when it names one, and its reason.
     package static func line(of error: any Error) -> String {
-        if let path = (error as NSError).userInfo[NSFilePathErrorKey] as? String { return "\(path): \(reason(of: error))" }
+        if let path = (error as NSError).userInfo[NSFilePathErrorKey] as? String {
+            return "\(path): \(reason(of: error))"
+        }
         return reason(of: error)
     }
 
@@ -15,7 +17,8 @@ package enum SystemErrorText {
         if let actionable = error as? ActionableError { return actionable.description }
         let nsError = error as NSError
         if nsError.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(nsError.code))) }
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain
+        {
             return String(cString: strerror(Int32(underlying.code)))
         }
         if nsError.domain == NSCocoaErrorDomain {

@@ -3,6 +3,7 @@ import KilnBasics
 import KilnModel
 import KilnReports
 import KilnRunner
+import KilnStages
 
 /// After a run: the reports of every judge stage that ran, and GitHub's step summary when it is there.
 enum EvalReportWriter {
@@ -16,13 +17,15 @@ enum EvalReportWriter {
                 pipeline: pipeline.name, stage: stage.id, resultsFile: resultsFile,
                 scoreTypes: JudgeScores.names(of: settings, task: pipeline.task), thresholds: stage.thresholds,
                 failedItems: stage.failed > 0 ? stage.problems : [])
-            let folder = judged.count == 1 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
+            let folder =
+                judged.count == 1 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
             do {
                 try EvalReports.write(summary, resultsFile: resultsFile, to: folder)
             } catch {
                 throw ActionableError.io(
                     "write the eval reports to", folder,
-                    hint: "choose a writable --report-dir; the run's results are kept in the checkpoint store, so a rerun "
+                    hint:
+                        "choose a writable --report-dir; the run's results are kept in the checkpoint store, so a rerun "
                         + "writes the reports without a call", cause: error)
             }
             if let stepSummary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !stepSummary.isEmpty,

@@ -3,6 +3,7 @@ import Foundation
 import KilnLoading
 import KilnModel
 import KilnRunner
+import KilnStages
 
 /// `kiln-pipe export`: a Kiln project's dataset split as fine-tune files, no pipeline file needed.
 struct ExportCommand: AsyncParsableCommand {
@@ -26,7 +27,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: "One part of the split (e.g. train); without it every part is written to --out as a folder.")
     var part: String?
 
-    @Option(help: "openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl or vertex_gemini (default: the target's).")
+    @Option(
+        help:
+            "openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl or vertex_gemini (default: the target's)."
+    )
     var format: String?
 
     @Option(help: "final_only, two_message_cot or final_and_intermediate_r1_compatible.")
@@ -49,13 +53,17 @@ struct ExportCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let format, ExportFormat(rawValue: format) == nil {
-            throw ValidationError("unknown --format '\(format)'; one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --format '\(format)'; one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let strategy = ChatStrategy(rawValue: strategy), ChatStrategy.exportable.contains(strategy) else {
-            throw ValidationError("unknown --strategy '\(strategy)'; one of \(ChatStrategy.exportable.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --strategy '\(strategy)'; one of \(ChatStrategy.exportable.map(\.rawValue).joined(separator: ", "))"
+            )
         }
         if let target, ExportTarget(rawValue: target) == nil {
-            throw ValidationError("unknown --target '\(target)'; one of \(ExportTarget.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown --target '\(target)'; one of \(ExportTarget.allCases.map(\.rawValue).joined(separator: ", "))")
         }
     }
 
@@ -69,7 +77,8 @@ struct ExportCommand: AsyncParsableCommand {
         }
         let export = KilnSplitExport(
             projectFile: kilnProject, taskID: task, task: taskDefinition, split: split, part: part,
-            format: format.flatMap(ExportFormat.init(rawValue:)), strategy: ChatStrategy(rawValue: strategy) ?? .finalOnly,
+            format: format.flatMap(ExportFormat.init(rawValue:)),
+            strategy: ChatStrategy(rawValue: strategy) ?? .finalOnly,
             target: target.flatMap(ExportTarget.init(rawValue:)), systemMessage: systemMessage,
             thinkingInstructions: thinkingInstructions, out: out, force: force)
         for (path, count) in try export.run() { print("wrote \(count) examples to \(path)") }

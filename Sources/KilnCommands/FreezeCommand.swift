@@ -3,6 +3,7 @@ import Foundation
 import KilnBasics
 import KilnModel
 import KilnRunner
+import KilnStages
 
 /// `kiln-pipe freeze FILE`: the lock and cassette of a finished run, for byte-identical rebuilds elsewhere.
 struct FreezeCommand: AsyncParsableCommand {
@@ -20,7 +21,8 @@ struct FreezeCommand: AsyncParsableCommand {
     @Argument(help: "The pipeline file.", completion: .file(extensions: ["yml", "yaml"]))
     var file: String
 
-    @Option(help: "Folder for kiln-pipe.lock.json and cassette.jsonl (default: frozen/<pipeline name> beside the file).")
+    @Option(
+        help: "Folder for kiln-pipe.lock.json and cassette.jsonl (default: frozen/<pipeline name> beside the file).")
     var dir: String?
 
     @Option(help: "Where the stages' items are written (default: .kiln-pipe/out/<name> beside the file).")

@@ -31,7 +31,11 @@ struct IndexCommand: AsyncParsableCommand {
             throw ValidationError("\(file) has no index stage; add {id: idx, type: index, from: <ingest stage>}")
         }
         var arguments = [file, "--only"] + stages
-        if fresh { arguments += stages.flatMap { ["--fresh-stage", $0] } + upstreamIngest(of: pipeline).flatMap { ["--fresh-stage", $0] } }
+        if fresh {
+            arguments +=
+                stages.flatMap { ["--fresh-stage", $0] }
+                + upstreamIngest(of: pipeline).flatMap { ["--fresh-stage", $0] }
+        }
         if quiet { arguments.append("--quiet") }
         arguments += pipelineOptions.variables.flatMap { ["--var", $0] }
         if let state = stateOptions.state { arguments += ["--state", state] }

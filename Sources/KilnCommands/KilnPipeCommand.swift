@@ -20,7 +20,8 @@ struct KilnPipeCommand: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self, IndexCommand.self,
+            ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self,
+            IndexCommand.self,
             SearchCommand.self, MCPCommand.self, FreezeCommand.self, VerifyCommand.self,
         ]
     )

@@ -4,6 +4,7 @@ import KilnBasics
 import KilnLoading
 import KilnModel
 import KilnRunner
+import KilnStages
 
 /// Loads a pipeline for a command that acts on it: every diagnostic goes to standard error, and an invalid file
 /// ends the command with exit code 2 before anything runs.
@@ -16,14 +17,17 @@ enum LoadedPipeline {
                 unresolvedVariablesAreErrors: true))
         for diagnostic in result.diagnostics { StandardError.write(diagnostic.description) }
         guard let pipeline = result.pipeline, result.isValid else {
-            StandardError.write("\(file): invalid; nothing was run (kiln-pipe validate \(file) lists the same problems)")
+            StandardError.write(
+                "\(file): invalid; nothing was run (kiln-pipe validate \(file) lists the same problems)")
             throw ExitCode(KilnExitCode.invalidInput)
         }
         return pipeline
     }
 
     /// The pipeline, its store and what a run of it would do now (shared by `plan` and `status`).
-    static func planned(_ file: String, options: PipelineOptions, state: StateOptions) async throws
+    static func planned(
+        _ file: String, options: PipelineOptions, state: StateOptions
+    ) async throws
         -> (pipeline: Pipeline, statePath: String, plans: [StagePlan])
     {
         let pipeline = try load(file, options: options)

@@ -3,6 +3,7 @@ import Foundation
 import KilnIndex
 import KilnModel
 import KilnRunner
+import KilnStages
 import MCP
 
 /// `kiln-pipe mcp FILE`: an MCP server on stdin/stdout with a read-only `search` tool over the pipeline's index,
@@ -35,8 +36,9 @@ struct MCPCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let search = try DocumentSearch(
-            pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-            environment: ProcessInfo.processInfo.environment)
+            pipeline: pipeline, stageID: index,
+            statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
+            environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel())
         let server = Server(
             name: "kiln-pipe", version: KilnPipeCommand.version,
             instructions: "Search the documents of \(pipeline.name) indexed by stage '\(search.stageID)'.",
@@ -47,17 +49,26 @@ struct MCPCommand: AsyncParsableCommand {
         }
         await server.withMethodHandler(CallTool.self) { params in
             guard params.name == "search" else {
-                return .init(content: [.text(text: "unknown tool '\(params.name)'; this server has: search", annotations: nil, _meta: nil)], isError: true)
+                return .init(
+                    content: [
+                        .text(
+                            text: "unknown tool '\(params.name)'; this server has: search", annotations: nil, _meta: nil
+                        )
+                    ], isError: true)
             }
             guard let query = params.arguments?["query"]?.stringValue, !query.allSatisfy(\.isWhitespace) else {
-                return .init(content: [.text(text: "the search tool needs a non-empty 'query' string", annotations: nil, _meta: nil)], isError: true)
+                return .init(
+                    content: [
+                        .text(text: "the search tool needs a non-empty 'query' string", annotations: nil, _meta: nil)
+                    ], isError: true)
             }
             let limit = params.arguments?["k"]?.intValue ?? defaultK
             do {
                 let hits = try await search.search(query, limit: max(1, min(limit, 50)))
                 return .init(content: [.text(text: Self.render(hits), annotations: nil, _meta: nil)], isError: false)
             } catch {
-                return .init(content: [.text(text: "search failed: \(error)", annotations: nil, _meta: nil)], isError: true)
+                return .init(
+                    content: [.text(text: "search failed: \(error)", annotations: nil, _meta: nil)], isError: true)
             }
         }
         try await server.start(transport: StdioTransport())
@@ -67,12 +78,19 @@ struct MCPCommand: AsyncParsableCommand {
     static func tool(pipelineName: String, defaultK: Int) -> Tool {
         Tool(
             name: "search",
-            description: "Search the \(pipelineName) documents; returns the most relevant chunks with their document id.",
+            description:
+                "Search the \(pipelineName) documents; returns the most relevant chunks with their document id.",
             inputSchema: .object([
                 "type": .string("object"),
                 "properties": .object([
-                    "query": .object(["type": .string("string"), "description": .string("What to look for, in natural language or keywords.")]),
-                    "k": .object(["type": .string("integer"), "description": .string("How many chunks to return (default \(defaultK)).")]),
+                    "query": .object([
+                        "type": .string("string"),
+                        "description": .string("What to look for, in natural language or keywords."),
+                    ]),
+                    "k": .object([
+                        "type": .string("integer"),
+                        "description": .string("How many chunks to return (default \(defaultK))."),
+                    ]),
                 ]),
                 "required": .array([.string("query")]),
             ]),
@@ -81,6 +99,7 @@ struct MCPCommand: AsyncParsableCommand {
 
     /// Kiln's result layout: `[document_id: X, chunk_idx: N]` then the chunk text, hits joined by `=========`.
     static func render(_ hits: [SearchHit]) -> String {
-        hits.map { "[document_id: \($0.documentID), chunk_idx: \($0.chunkIndex)]\n\($0.text)" }.joined(separator: separator)
+        hits.map { "[document_id: \($0.documentID), chunk_idx: \($0.chunkIndex)]\n\($0.text)" }.joined(
+            separator: separator)
     }
 }

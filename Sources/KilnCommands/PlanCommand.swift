@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnModel
 import KilnRunner
+import KilnStages
 
 /// `kiln-pipe plan FILE`: what a run would do and cost, without calling any provider.
 struct PlanCommand: AsyncParsableCommand {
@@ -21,14 +22,17 @@ struct PlanCommand: AsyncParsableCommand {
         var rows = [["stage", "type", "units", "cached", "new calls", "est. tokens in/out", "est. cost"]]
         for plan in plans {
             rows.append([
-                plan.id, plan.type.rawValue, plan.units.map(String.init) ?? "?", String(plan.done), String(plan.estimatedCalls),
-                "\(plan.estimatedInputTokens)/\(plan.estimatedOutputTokens)", "$" + ProgressRenderer.money(plan.estimatedCostUSD),
+                plan.id, plan.type.rawValue, plan.units.map(String.init) ?? "?", String(plan.done),
+                String(plan.estimatedCalls),
+                "\(plan.estimatedInputTokens)/\(plan.estimatedOutputTokens)",
+                "$" + ProgressRenderer.money(plan.estimatedCostUSD),
             ])
         }
         Table.print(rows)
         for plan in plans where plan.note != nil { print("\(plan.id): \(plan.note ?? "")") }
         let total = plans.reduce(0) { $0 + $1.estimatedCostUSD }
-        print("\nestimated cost of the new calls: $\(ProgressRenderer.money(total))"
-            + (pipeline.maxCostUSD.map { " (budget $\(ProgressRenderer.money($0)))" } ?? ""))
+        print(
+            "\nestimated cost of the new calls: $\(ProgressRenderer.money(total))"
+                + (pipeline.maxCostUSD.map { " (budget $\(ProgressRenderer.money($0)))" } ?? ""))
     }
 }

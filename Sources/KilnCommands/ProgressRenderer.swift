@@ -2,6 +2,7 @@ import Foundation
 import KilnBasics
 import KilnModel
 import KilnRunner
+import KilnStages
 import KilnStore
 
 /// Shows a run's progress: a live line on a terminal, a plain line every few seconds in CI, JSON-lines events
@@ -17,7 +18,9 @@ struct ProgressRenderer: Sendable {
     let interactive = isatty(STDERR_FILENO) != 0
 
     /// Runs `body` while rendering `progress` on standard error (JSON events on standard output).
-    func whileRunning<Result: Sendable>(_ progress: RunProgress, _ body: @Sendable () async throws -> Result) async rethrows -> Result {
+    func whileRunning<Result: Sendable>(
+        _ progress: RunProgress, _ body: @Sendable () async throws -> Result
+    ) async rethrows -> Result {
         guard style != .quiet else { return try await body() }
         let interval: Duration = interactive ? .milliseconds(500) : .seconds(5)
         let ticker = Task {
@@ -29,7 +32,9 @@ struct ProgressRenderer: Sendable {
                 let version = await progress.version
                 guard version != lastVersion else { continue }
                 lastVersion = version
-                render(await progress.snapshot, batches: await progress.openBatches, elapsed: ContinuousClock.now - started)
+                render(
+                    await progress.snapshot, batches: await progress.openBatches, elapsed: ContinuousClock.now - started
+                )
             }
         }
         defer { ticker.cancel() }
@@ -51,13 +56,16 @@ struct ProgressRenderer: Sendable {
             }
         case .text:
             let seconds = Double(elapsed.components.seconds)
-            let line = reports.map { report in
-                var text = "\(report.id) \(report.items)"
-                if report.failed > 0 { text += " (\(report.failed) failed)" }
-                if report.usage.costUSD > 0 { text += " $\(Self.money(report.usage.costUSD))" }
-                return text
-            }.joined(separator: " | ")
-                + batches.map { " | batch \($0.providerBatchID ?? "…") \($0.providerStatus ?? $0.state.rawValue) \($0.completed)/\($0.requests)" }.joined()
+            let line =
+                reports.map { report in
+                    var text = "\(report.id) \(report.items)"
+                    if report.failed > 0 { text += " (\(report.failed) failed)" }
+                    if report.usage.costUSD > 0 { text += " $\(Self.money(report.usage.costUSD))" }
+                    return text
+                }.joined(separator: " | ")
+                + batches.map {
+                    " | batch \($0.providerBatchID ?? "…") \($0.providerStatus ?? $0.state.rawValue) \($0.completed)/\($0.requests)"
+                }.joined()
             let rate = seconds > 0 ? " · \(Int(Double(reports.reduce(0) { $0 + $1.computed }) / seconds))/s" : ""
             if interactive {
                 FileHandle.standardError.write(Data("\r\u{1B}[K[\(Int(seconds))s] \(line)\(rate)".utf8))
@@ -96,12 +104,15 @@ struct ProgressRenderer: Sendable {
             if stage.failed > 0 { counts.append("\(stage.failed) failed") }
             if stage.skipped > 0 { counts.append("\(stage.skipped) skipped") }
             if stage.filtered > 0 { counts.append("\(stage.filtered) filtered") }
-            print(counts.isEmpty ? "\n\(stage.id):" : "\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
+            print(
+                counts.isEmpty ? "\n\(stage.id):" : "\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
         }
         for stage in report.stages where !stage.parts.isEmpty {
             let total = max(1, stage.parts.reduce(0) { $0 + $1.count })
-            let sizes = stage.parts.map { "\($0.name) \($0.count) (\(String(format: "%.1f", 100 * Double($0.count) / Double(total)))%)" }
+            let sizes = stage.parts.map {
+                "\($0.name) \($0.count) (\(String(format: "%.1f", 100 * Double($0.count) / Double(total)))%)"
+            }
             print("\n\(stage.id): \(sizes.joined(separator: ", "))")
         }
         if !report.thresholds.isEmpty {
@@ -109,13 +120,16 @@ struct ProgressRenderer: Sendable {
             var rows = [["", "stage", "model", "score", "condition", "actual"]]
             for outcome in report.thresholds {
                 rows.append([
-                    outcome.passed ? "✓" : "✗", outcome.stage, outcome.model ?? "-", outcome.score, outcome.condition.description,
+                    outcome.passed ? "✓" : "✗", outcome.stage, outcome.model ?? "-", outcome.score,
+                    outcome.condition.description,
                     outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores",
                 ])
             }
             Table.print(rows)
         }
-        if let outputs = report.stages.last?.outputFile { print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/") }
+        if let outputs = report.stages.last?.outputFile {
+            print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/")
+        }
         let failedThresholds = report.thresholds.filter { !$0.passed }.count
         if failedThresholds > 0 {
             StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
@@ -123,20 +137,26 @@ struct ProgressRenderer: Sendable {
         // Ctrl-C stops the requests still waiting for a slot too: that is the interruption, not another stop.
         if let stop = report.stop, stop != .interrupted {
             StandardError.write("stopped: \(stop)")
-            StandardError.write("finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
+            StandardError.write(
+                "finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
         } else if interrupted || report.stop == .interrupted {
-            StandardError.write("interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
+            StandardError.write(
+                "interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
         } else if report.failedItems > 0 && report.failuresTolerated {
             StandardError.write(
-                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed, within max_error_rate; the thresholds were judged on the rest")
+                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed, within max_error_rate; the thresholds were judged on the rest"
+            )
         } else if report.failedItems > 0 {
             StandardError.write(
-                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)")
+                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)"
+            )
         }
     }
 
     static func event(_ name: String, _ report: StageReport) -> JSONValue {
-        var object = JSONObject([("event", .string(name)), ("stage", .string(report.id)), ("type", .string(report.type.rawValue))])
+        var object = JSONObject([
+            ("event", .string(name)), ("stage", .string(report.id)), ("type", .string(report.type.rawValue)),
+        ])
         object["items"] = .integer(report.items)
         object["cached"] = .integer(report.cached)
         object["computed"] = .integer(report.computed)

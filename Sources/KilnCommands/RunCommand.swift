@@ -4,6 +4,7 @@ import Foundation
 import KilnBasics
 import KilnModel
 import KilnRunner
+import KilnStages
 
 /// `kiln-pipe run FILE`: runs the pipeline, resuming from the checkpoint store.
 struct RunCommand: AsyncParsableCommand {
@@ -24,7 +25,9 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var stateOptions: StateOptions
 
-    @Option(parsing: .upToNextOption, help: "Run only these stages and the stages that feed them (which reuse what is stored).")
+    @Option(
+        parsing: .upToNextOption,
+        help: "Run only these stages and the stages that feed them (which reuse what is stored).")
     var only: [String] = []
 
     @Option(help: "Override every provider's max_concurrency.")
@@ -39,10 +42,13 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Make no provider call: serve everything from the checkpoint store; a miss is a failed item.")
     var offline = false
 
-    @Option(help: "Add a cassette written by freeze to the checkpoint store first (with --offline: rebuild with no key).")
+    @Option(
+        help: "Add a cassette written by freeze to the checkpoint store first (with --offline: rebuild with no key).")
     var cassette: String?
 
-    @Option(name: .customLong("max-cost"), help: "Stop dispatching paid calls past this spend in USD (overrides max_cost_usd).")
+    @Option(
+        name: .customLong("max-cost"),
+        help: "Stop dispatching paid calls past this spend in USD (overrides max_cost_usd).")
     var maxCost: Double?
 
     @Option(help: "Where each stage's items are written as JSONL (default: .kiln-pipe/out/<name> beside the file).")
@@ -71,29 +77,36 @@ struct RunCommand: AsyncParsableCommand {
 
     @Flag(
         name: .customLong("after-shards"),
-        help: "Once every shard finished: serve their work from the shared store and run split, export and index over all items.")
+        help:
+            "Once every shard finished: serve their work from the shared store and run split, export and index over all items."
+    )
     var afterShards = false
 
     func validate() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be greater than 0") }
         if shard != nil, afterShards {
-            throw ValidationError("--shard and --after-shards go to different runs: the shards first, then one --after-shards")
+            throw ValidationError(
+                "--shard and --after-shards go to different runs: the shards first, then one --after-shards")
         }
         if let shard {
-            do { _ = try Shard(parsing: shard) } catch let error as ActionableError { throw ValidationError(error.description) }
+            do { _ = try Shard(parsing: shard) } catch let error as ActionableError {
+                throw ValidationError(error.description)
+            }
         }
     }
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         for stage in only + freshStages where pipeline.stage(withID: stage) == nil {
-            throw ValidationError("unknown stage '\(stage)'; stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
+            throw ValidationError(
+                "unknown stage '\(stage)'; stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
         }
         let shard = try shard.map(Shard.init(parsing:))
         // Shards started on one machine share the default folders: each writes its own subfolder of them.
         let shardFolder = shard.map { "shard-\($0.index)-of-\($0.count)" }
-        let outputDirectory = out ?? LoadedPipeline.outputDirectory(for: pipeline) + (shardFolder.map { "/\($0)" } ?? "")
+        let outputDirectory =
+            out ?? LoadedPipeline.outputDirectory(for: pipeline) + (shardFolder.map { "/\($0)" } ?? "")
         let reportDirectory = reportDir + (shardFolder.map { "/\($0)" } ?? "")
         if pipeline.stages.contains(where: { $0.type == .judge }) {
             // Before any call: a report folder that cannot be written would otherwise fail the run at its end.
@@ -101,7 +114,8 @@ struct RunCommand: AsyncParsableCommand {
                 try Folder.create(reportDirectory)
             } catch {
                 throw ActionableError.io(
-                    "create the report folder", reportDirectory, hint: "choose a writable --report-dir; nothing was run",
+                    "create the report folder", reportDirectory,
+                    hint: "choose a writable --report-dir; nothing was run",
                     cause: error)
             }
         }
@@ -114,6 +128,7 @@ struct RunCommand: AsyncParsableCommand {
         runOptions.force = force
         runOptions.cassettePath = cassette
         runOptions.shard = shard
+        runOptions.fakeModel = FakeModel()
         runOptions.afterShards = afterShards
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })

@@ -3,6 +3,7 @@ import Foundation
 import KilnBasics
 import KilnIndex
 import KilnRunner
+import KilnStages
 
 /// `kiln-pipe search FILE "query"`: ranked chunks from the index the pipeline's index stage built.
 struct SearchCommand: AsyncParsableCommand {
@@ -44,8 +45,9 @@ struct SearchCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let search = try DocumentSearch(
-            pipeline: pipeline, stageID: index, statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-            environment: ProcessInfo.processInfo.environment)
+            pipeline: pipeline, stageID: index,
+            statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
+            environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel())
         let hits = try await search.search(query, limit: k, mode: mode)
         if json {
             print(JSONValue.array(hits.enumerated().map { Self.json($1, rank: $0 + 1) }).serialized())

@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import KilnModel
 import KilnRunner
+import KilnStages
 import KilnStore
 
 /// `kiln-pipe status FILE`: per stage done / failed / pending, tokens, cost and the last errors.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "status", abstract: "Show per stage what is done, failed and pending, what it cost, and the last errors.")
+        commandName: "status",
+        abstract: "Show per stage what is done, failed and pending, what it cost, and the last errors.")
 
     @Argument(help: "The pipeline file.", completion: .file(extensions: ["yml", "yaml"]))
     var file: String
@@ -16,7 +18,8 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var stateOptions: StateOptions
 
     func run() async throws {
-        let (_, statePath, plans) = try await LoadedPipeline.planned(file, options: pipelineOptions, state: stateOptions)
+        let (_, statePath, plans) = try await LoadedPipeline.planned(
+            file, options: pipelineOptions, state: stateOptions)
         let store = try StoreLocation.open(statePath)
         let tallies = Dictionary(uniqueKeysWithValues: try await store.tallies().map { ($0.stage, $0) })
         var rows = [["stage", "type", "done", "failed", "pending", "tokens in/out", "cost"]]
@@ -30,7 +33,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
         Table.print(rows)
         for plan in plans {
-            for error in tallies[plan.id]?.recentErrors ?? [] where plan.failed > 0 { print("\(plan.id): last error: \(error)") }
+            for error in tallies[plan.id]?.recentErrors ?? [] where plan.failed > 0 {
+                print("\(plan.id): last error: \(error)")
+            }
         }
         try await printBatches(of: store)
         print("\nstate: \(StoreLocation.describe(statePath))")
@@ -44,7 +49,8 @@ struct StatusCommand: AsyncParsableCommand {
         var rows = [["provider", "batch", "state", "provider status", "requests", "answered", "failed", "saved"]]
         for batch in batches {
             rows.append([
-                batch.provider, batch.providerBatchID ?? "(not confirmed)", batch.state.rawValue, batch.providerStatus ?? "-",
+                batch.provider, batch.providerBatchID ?? "(not confirmed)", batch.state.rawValue,
+                batch.providerStatus ?? "-",
                 String(batch.requests), String(batch.completed), String(batch.failed),
                 formatter.string(from: Date(timeIntervalSince1970: batch.createdAt)),
             ])
@@ -57,7 +63,8 @@ struct StatusCommand: AsyncParsableCommand {
         let open = batches.filter { $0.state == .submitted || $0.state == .submitting }.count
         if open > 0 {
             print(
-                "\(open) batch\(open == 1 ? " is" : "es are") still with the provider: `kiln-pipe run \(file)` collects the answers (nothing is submitted twice)")
+                "\(open) batch\(open == 1 ? " is" : "es are") still with the provider: `kiln-pipe run \(file)` collects the answers (nothing is submitted twice)"
+            )
         }
     }
 }

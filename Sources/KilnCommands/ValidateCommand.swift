@@ -33,7 +33,9 @@ struct ValidateCommand: AsyncParsableCommand {
     var strict = false
 
     func validate() throws {
-        if files.isEmpty { throw ValidationError("name at least one pipeline file, e.g. kiln-pipe validate pipelines/quickstart.yml") }
+        if files.isEmpty {
+            throw ValidationError("name at least one pipeline file, e.g. kiln-pipe validate pipelines/quickstart.yml")
+        }
     }
 
     func run() async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KilnBasics
 import KilnRunner
+import KilnStages
 
 /// `kiln-pipe verify FILE`: compares the files a lock lists with what is on disk now.
 struct VerifyCommand: AsyncParsableCommand {
@@ -22,7 +23,8 @@ struct VerifyCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let lockPath = FreezeCommand.folder(dir, pipeline: pipeline) + "/kiln-pipe.lock.json"
-        let checks = try LockVerifier.verify(lockPath: lockPath, baseDirectory: LoadedPipeline.directory(of: pipeline).path)
+        let checks = try LockVerifier.verify(
+            lockPath: lockPath, baseDirectory: LoadedPipeline.directory(of: pipeline).path)
         var failures = 0
         for check in checks {
             switch check {

@@ -4,7 +4,8 @@ package import KilnModel
 /// One JSONL line per example, in each of Kiln's dataset formats, byte for byte.
 package enum ExportFormatter {
     package static func line(
-        for example: TrainingExample, format: ExportFormat, system: String, strategy: ChatStrategy, thinkingInstructions: String?
+        for example: TrainingExample, format: ExportFormat, system: String, strategy: ChatStrategy,
+        thinkingInstructions: String?
     ) throws(ExportError) -> String {
         let messages = try TrainingChat.messages(
             for: example, system: system, strategy: strategy, thinkingInstructions: thinkingInstructions)
@@ -16,14 +17,26 @@ package enum ExportFormatter {
         case .openAIChatJSONSchema:
             let data = try structured(messages)
             document = .object(
-                JSONObject([("messages", .array(basic.dropLast() + [message(role: "assistant", content: PythonJSON.dumps(data))]))]))
+                JSONObject([
+                    (
+                        "messages",
+                        .array(basic.dropLast() + [message(role: "assistant", content: PythonJSON.dumps(data))])
+                    )
+                ]))
         case .openAIChatToolCall:
             let data = try structured(messages)
             let call = JSONObject([
                 ("id", .string("call_1")), ("type", .string("function")),
-                ("function", .object(JSONObject([("name", .string("task_response")), ("arguments", .string(PythonJSON.dumps(data)))]))),
+                (
+                    "function",
+                    .object(
+                        JSONObject([("name", .string("task_response")), ("arguments", .string(PythonJSON.dumps(data)))])
+                    )
+                ),
             ])
-            let last = JSONObject([("role", .string("assistant")), ("content", .null), ("tool_calls", .array([.object(call)]))])
+            let last = JSONObject([
+                ("role", .string("assistant")), ("content", .null), ("tool_calls", .array([.object(call)])),
+            ])
             document = .object(JSONObject([("messages", .array(basic.dropLast() + [.object(last)]))]))
         case .huggingFaceChatTemplate:
             document = .object(JSONObject([("conversations", .array(basic))]))
@@ -34,7 +47,10 @@ package enum ExportFormatter {
             let function = JSONObject([("name", .string("task_response")), ("id", .string(id)), ("arguments", data)])
             let last = JSONObject([
                 ("role", .string("assistant")),
-                ("tool_calls", .array([.object(JSONObject([("type", .string("function")), ("function", .object(function))]))])),
+                (
+                    "tool_calls",
+                    .array([.object(JSONObject([("type", .string("function")), ("function", .object(function))]))])
+                ),
             ])
             document = .object(JSONObject([("conversations", .array(basic.dropLast() + [.object(last)]))]))
         case .vertexGemini:
@@ -58,11 +74,13 @@ package enum ExportFormatter {
         do {
             value = try JSONValue(parsing: content)
         } catch {
-            throw ExportError(message: "Last message is not JSON (structured), and this format expects structured data: \(error)")
+            throw ExportError(
+                message: "Last message is not JSON (structured), and this format expects structured data: \(error)")
         }
         guard value.objectValue != nil else {
             throw ExportError(
-                message: "Last message is not a JSON Dictionary (structured data), and this format expects structured_data.")
+                message:
+                    "Last message is not a JSON Dictionary (structured data), and this format expects structured_data.")
         }
         return value
     }
@@ -75,7 +93,8 @@ package enum ExportFormatter {
             contents.append(
                 .object(
                     JSONObject([
-                        ("role", .string(role)), ("parts", .array([.object(JSONObject([("text", .string(message.content))]))])),
+                        ("role", .string(role)),
+                        ("parts", .array([.object(JSONObject([("text", .string(message.content))]))])),
                     ])))
         }
         let system = JSONObject([

@@ -17,7 +17,10 @@ package enum KilnFileJSON {
         case .null, .bool, .integer, .string: output += value.serialized()
         case .double(let number): output += float(number)
         case .array(let elements):
-            guard !elements.isEmpty else { return output += "[]" }
+            guard !elements.isEmpty else {
+                output += "[]"
+                return
+            }
             output += "[\n"
             for (offset, element) in elements.enumerated() {
                 output += indent
@@ -26,7 +29,10 @@ package enum KilnFileJSON {
             }
             output += closing + "]"
         case .object(let object):
-            guard object.count > 0 else { return output += "{}" }
+            guard object.count > 0 else {
+                output += "{}"
+                return
+            }
             output += "{\n"
             var index = 0
             for entry in object {
@@ -68,6 +74,7 @@ package enum KilnFileJSON {
         if kk > -5, kk <= 0 { return sign + "0." + String(repeating: "0", count: -kk) + digits }
         let rest = digits.dropFirst()
         let power = kk - 1
-        return sign + String(digits.prefix(1)) + (rest.isEmpty ? "" : "." + rest) + "e" + (power > 0 ? "+" : "") + String(power)
+        return sign + String(digits.prefix(1)) + (rest.isEmpty ? "" : "." + rest) + "e" + (power > 0 ? "+" : "")
+            + String(power)
     }
 }

@@ -76,7 +76,8 @@ package enum KilnProjectRecords {
             definition.requirements.map { requirement in
                 .object(
                     JSONObject([
-                        ("id", .string(Self.id(for: "\(id)/requirement/\(requirement.name)"))), ("name", .string(requirement.name)),
+                        ("id", .string(Self.id(for: "\(id)/requirement/\(requirement.name)"))),
+                        ("name", .string(requirement.name)),
                         ("description", .null), ("instruction", .string(requirement.instruction)),
                         ("priority", .integer(requirement.priority)), ("type", .string(requirement.type.rawValue)),
                     ]))
@@ -149,18 +150,23 @@ package enum KilnProjectRecords {
         object["output"] = .object(taskOutput)
         object["repair_instructions"] = .null
         object["repaired_output"] = .null
-        object["intermediate_outputs"] = intermediate.isEmpty ? .null : .object(JSONObject(intermediate.map { ($0, .string($1)) }))
+        object["intermediate_outputs"] =
+            intermediate.isEmpty ? .null : .object(JSONObject(intermediate.map { ($0, .string($1)) }))
         object["tags"] = .array(tags.map(JSONValue.string))
         object["usage"] =
             usage.map { usage in
                 .object(
                     JSONObject([
                         ("input_tokens", .integer(usage.inputTokens)), ("output_tokens", .integer(usage.outputTokens)),
-                        ("total_tokens", .integer(usage.inputTokens + usage.outputTokens)), ("cost", .double(usage.cost)),
-                        ("cached_tokens", .null), ("total_llm_latency_ms", usage.latencyMS.map(JSONValue.integer) ?? .null),
+                        ("total_tokens", .integer(usage.inputTokens + usage.outputTokens)),
+                        ("cost", .double(usage.cost)),
+                        ("cached_tokens", .null),
+                        ("total_llm_latency_ms", usage.latencyMS.map(JSONValue.integer) ?? .null),
                     ]))
             } ?? .null
-        for key in ["cumulative_usage", "synthetic_user_usage", "trace", "parent_task_run_id", "eval_source"] { object[key] = .null }
+        for key in ["cumulative_usage", "synthetic_user_usage", "trace", "parent_task_run_id", "eval_source"] {
+            object[key] = .null
+        }
         object["model_type"] = .string("task_run")
         return .object(object)
     }
@@ -174,9 +180,13 @@ package enum KilnProjectRecords {
         object["description"] = .string("Written by kiln-pipe.")
         object["splits"] = .array(
             parts.map { part in
-                .object(JSONObject([("name", .string(part.name)), ("description", .null), ("percentage", .double(part.fraction))]))
+                .object(
+                    JSONObject([
+                        ("name", .string(part.name)), ("description", .null), ("percentage", .double(part.fraction)),
+                    ]))
             })
-        object["split_contents"] = .object(JSONObject(parts.map { ($0.name, .array((contents[$0.name] ?? []).map(JSONValue.string))) }))
+        object["split_contents"] = .object(
+            JSONObject(parts.map { ($0.name, .array((contents[$0.name] ?? []).map(JSONValue.string))) }))
         object["filter"] = .string(filter)
         object["model_type"] = .string("dataset_split")
         return .object(object)
@@ -184,16 +194,20 @@ package enum KilnProjectRecords {
 
     /// `task_run_config.kiln`: the model settings that produced runs (eval runs point at it).
     package static func taskRunConfig(
-        id: String, name: String, source: Source, temperature: Double, topP: Double, structuredOutput: String, stamp: Stamp
+        id: String, name: String, source: Source, temperature: Double, topP: Double, structuredOutput: String,
+        stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
         object["name"] = .string(validName(name))
         object["description"] = .string("The model settings of a kiln-pipe provider.")
         object["run_config_properties"] = .object(
             JSONObject([
-                ("type", .string("kiln_agent")), ("model_name", .string(source.model)), ("model_provider_name", .string(source.provider)),
-                ("prompt_id", .string("simple_prompt_builder")), ("top_p", .double(topP)), ("temperature", .double(temperature)),
-                ("structured_output_mode", .string(structuredOutput)), ("thinking_level", .null), ("tools_config", .null),
+                ("type", .string("kiln_agent")), ("model_name", .string(source.model)),
+                ("model_provider_name", .string(source.provider)),
+                ("prompt_id", .string("simple_prompt_builder")), ("top_p", .double(topP)),
+                ("temperature", .double(temperature)),
+                ("structured_output_mode", .string(structuredOutput)), ("thinking_level", .null),
+                ("tools_config", .null),
                 ("input_transform", .null),
             ]))
         object["prompt"] = .null
@@ -215,9 +229,16 @@ package enum KilnProjectRecords {
         object["eval_configs_filter_id"] = .null
         object["train_set_filter_id"] = .null
         object["splits"] = .object(
-            JSONObject([("test", .object(JSONObject([("source", .string("task_run")), ("filter_id", .string("tag::kiln_pipe"))])))]))
+            JSONObject([
+                (
+                    "test",
+                    .object(JSONObject([("source", .string("task_run")), ("filter_id", .string("tag::kiln_pipe"))]))
+                )
+            ]))
         object["output_scores"] = .array(
-            outputScores.map { .object(JSONObject([("name", .string($0.name)), ("instruction", .null), ("type", .string($0.type))])) })
+            outputScores.map {
+                .object(JSONObject([("name", .string($0.name)), ("instruction", .null), ("type", .string($0.type))]))
+            })
         object["favourite"] = .bool(false)
         object["priority"] = .null
         object["status"] = .null
@@ -228,7 +249,9 @@ package enum KilnProjectRecords {
     }
 
     /// `eval_config.kiln`: the judge (model and method) and the steps it follows.
-    package static func evalConfig(id: String, name: String, source: Source, method: String, steps: [String], stamp: Stamp) -> JSONValue {
+    package static func evalConfig(
+        id: String, name: String, source: Source, method: String, steps: [String], stamp: Stamp
+    ) -> JSONValue {
         var object = header(id, stamp)
         object["name"] = .string(validName(name))
         object["model_name"] = .string(source.model)
@@ -241,7 +264,8 @@ package enum KilnProjectRecords {
 
     /// `eval_run.kiln`: one judged run — its scores and the judge's reasoning.
     package static func evalRun(
-        id: String, datasetID: String, taskRunConfigID: String, input: String, output: String, scores: [(String, Double)],
+        id: String, datasetID: String, taskRunConfigID: String, input: String, output: String,
+        scores: [(String, Double)],
         reasoning: String?, stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
@@ -255,7 +279,9 @@ package enum KilnProjectRecords {
         object["intermediate_outputs"] = reasoning.map { .object(JSONObject([("reasoning", .string($0))])) } ?? .null
         object["task_run_trace"] = .null
         object["scores"] = .object(JSONObject(scores.map { ($0, .double($1)) }))
-        for key in ["task_run_usage", "eval_usage", "eval_input_id", "skipped_reason", "skipped_detail"] { object[key] = .null }
+        for key in ["task_run_usage", "eval_usage", "eval_input_id", "skipped_reason", "skipped_detail"] {
+            object[key] = .null
+        }
         object["model_type"] = .string("eval_run")
         return .object(object)
     }

@@ -58,7 +58,8 @@ package enum TrainingChat {
             } else {
                 messages.append(
                     TrainingMessage(
-                        role: "user", content: "The input is:\n<user_input>\n\(example.input)\n</user_input>\n\n\(instructions)"))
+                        role: "user",
+                        content: "The input is:\n<user_input>\n\(example.input)\n</user_input>\n\n\(instructions)"))
             }
             messages.append(TrainingMessage(role: "assistant", content: thinking))
             messages.append(TrainingMessage(role: "user", content: finalRequest))
@@ -69,7 +70,8 @@ package enum TrainingChat {
                 throw ExportError(message: r1ThinkingRequired)
             }
             messages.append(TrainingMessage(role: "user", content: example.input))
-            messages.append(TrainingMessage(role: "assistant", content: "<think>\n\(thinking)\n</think>\n\n\(example.final)"))
+            messages.append(
+                TrainingMessage(role: "assistant", content: "<think>\n\(thinking)\n</think>\n\n\(example.final)"))
         }
         return messages
     }

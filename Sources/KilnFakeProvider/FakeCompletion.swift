@@ -46,7 +46,10 @@ struct FakeCompletion {
                         ("id", .string("call_\(hash.prefix(8))\(index)")), ("type", .string("function")),
                         (
                             "function",
-                            .object(JSONObject([("name", .string(tool.name)), ("arguments", .string(arguments.serialized()))]))
+                            .object(
+                                JSONObject([
+                                    ("name", .string(tool.name)), ("arguments", .string(arguments.serialized())),
+                                ]))
                         ),
                     ]))
             ])
@@ -57,7 +60,10 @@ struct FakeCompletion {
         } else if let image = lastUserImage {
             // A vision request: the fake "reads" the image as a line naming its content hash and size.
             message["content"] = .string(
-                breakSchema ? "" : "Transcribed page \(SHA256.hex(image).prefix(8)): kiln glaze notes (\(image.count) characters of image data)")
+                breakSchema
+                    ? ""
+                    : "Transcribed page \(SHA256.hex(image).prefix(8)): kiln glaze notes (\(image.count) characters of image data)"
+            )
         } else {
             let excerpt = lastUserText.split(whereSeparator: \.isWhitespace).prefix(12).joined(separator: " ")
             message["content"] = .string(
@@ -82,7 +88,9 @@ struct FakeCompletion {
             if alternatives > 0 {
                 top.append(Self.logprobEntry(token, logprob))
                 for alternative in 1..<max(alternatives, 1) {
-                    let other = token.allSatisfy(\.isNumber) ? String((Int(token) ?? 0) + alternative) : "\(token)_\(alternative)"
+                    let other =
+                        token.allSatisfy(\.isNumber)
+                        ? String((Int(token) ?? 0) + alternative) : "\(token)_\(alternative)"
                     top.append(Self.logprobEntry(other, logprob - 1 - Double(alternative)))
                 }
             }
@@ -117,7 +125,15 @@ struct FakeCompletion {
         switch body["response_format"]?["type"]?.stringValue {
         case "json_schema": return body["response_format"]?["json_schema"]?["schema"]
         case "json_object":
-            return Self.schemaInText(allText) ?? .object(JSONObject([("type", .string("object")), ("properties", .object(JSONObject([("answer", .object(JSONObject([("type", .string("string"))])))])))]))
+            return Self.schemaInText(allText)
+                ?? .object(
+                    JSONObject([
+                        ("type", .string("object")),
+                        (
+                            "properties",
+                            .object(JSONObject([("answer", .object(JSONObject([("type", .string("string"))])))]))
+                        ),
+                    ]))
         default:
             // A model following "return JSON matching this schema" instructions written in the prompt.
             return allText.contains("JSON Schema") ? Self.schemaInText(allText) : nil
@@ -160,7 +176,13 @@ struct FakeCompletion {
             for index in text[open...].indices {
                 let character = text[index]
                 if inString {
-                    if escaped { escaped = false } else if character == "\\" { escaped = true } else if character == "\"" { inString = false }
+                    if escaped {
+                        escaped = false
+                    } else if character == "\\" {
+                        escaped = true
+                    } else if character == "\"" {
+                        inString = false
+                    }
                     continue
                 }
                 if character == "\"" { inString = true }
@@ -174,7 +196,9 @@ struct FakeCompletion {
                 }
             }
             guard let end else { break }
-            if let value = try? JSONValue(parsing: String(text[open...end])), value["type"] != nil || value["properties"] != nil {
+            if let value = try? JSONValue(parsing: String(text[open...end])),
+                value["type"] != nil || value["properties"] != nil
+            {
                 candidate = value
             }
             searchStart = text.index(after: end)

@@ -60,7 +60,9 @@ enum FakeDialect {
                 case 500...: "INTERNAL"
                 default: "INVALID_ARGUMENT"
                 }
-            var error = JSONObject([("code", .integer(status)), ("message", .string(message)), ("status", .string(state))])
+            var error = JSONObject([
+                ("code", .integer(status)), ("message", .string(message)), ("status", .string(state)),
+            ])
             if code == "insufficient_quota" {
                 error["details"] = .array([
                     .object(
@@ -69,7 +71,8 @@ enum FakeDialect {
                             (
                                 "violations",
                                 .array([
-                                    .object(JSONObject([("quotaId", .string("GenerateRequestsPerDayPerProjectPerModel"))]))
+                                    .object(
+                                        JSONObject([("quotaId", .string("GenerateRequestsPerDayPerProjectPerModel"))]))
                                 ])
                             ),
                         ]))
@@ -101,14 +104,20 @@ enum FakeDialect {
             messages.append(
                 .object(
                     JSONObject([
-                        ("role", message["role"] ?? .string("user")), ("content", openAIContent(anthropic: message["content"])),
+                        ("role", message["role"] ?? .string("user")),
+                        ("content", openAIContent(anthropic: message["content"])),
                     ])))
         }
         var chat = JSONObject([("model", body["model"] ?? .string("fake")), ("messages", .array(messages))])
         if let tool = body["tools"]?.arrayValue?.first {
-            let function = JSONObject([("name", tool["name"] ?? .string("task_response")), ("parameters", tool["input_schema"] ?? .null)])
-            chat["tools"] = .array([.object(JSONObject([("type", .string("function")), ("function", .object(function))]))])
-            if body["tool_choice"]?["type"]?.stringValue == "tool" || body["tool_choice"]?["type"]?.stringValue == "any" {
+            let function = JSONObject([
+                ("name", tool["name"] ?? .string("task_response")), ("parameters", tool["input_schema"] ?? .null),
+            ])
+            chat["tools"] = .array([
+                .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+            ])
+            if body["tool_choice"]?["type"]?.stringValue == "tool" || body["tool_choice"]?["type"]?.stringValue == "any"
+            {
                 chat["tool_choice"] = .string("required")
             }
         }
@@ -123,9 +132,12 @@ enum FakeDialect {
                 guard block["type"]?.stringValue == "image", let source = block["source"] else {
                     return .object(JSONObject([("type", .string("text")), ("text", block["text"] ?? .string(""))]))
                 }
-                let url = "data:\(source["media_type"]?.stringValue ?? "image/png");base64,\(source["data"]?.stringValue ?? "")"
+                let url =
+                    "data:\(source["media_type"]?.stringValue ?? "image/png");base64,\(source["data"]?.stringValue ?? "")"
                 return .object(
-                    JSONObject([("type", .string("image_url")), ("image_url", .object(JSONObject([("url", .string(url))])))]))
+                    JSONObject([
+                        ("type", .string("image_url")), ("image_url", .object(JSONObject([("url", .string(url))]))),
+                    ]))
             })
     }
 
@@ -139,18 +151,22 @@ enum FakeDialect {
             content.append(
                 .object(
                     JSONObject([
-                        ("type", .string("tool_use")), ("id", .string("toolu_fake")), ("name", call["name"] ?? .string("")),
+                        ("type", .string("tool_use")), ("id", .string("toolu_fake")),
+                        ("name", call["name"] ?? .string("")),
                         ("input", input),
                     ])))
             stop = "tool_use"
         } else {
-            content.append(.object(JSONObject([("type", .string("text")), ("text", message?["content"] ?? .string(""))])))
+            content.append(
+                .object(JSONObject([("type", .string("text")), ("text", message?["content"] ?? .string(""))])))
         }
         if choice?["finish_reason"]?.stringValue == "length" { stop = "max_tokens" }
         return .object(
             JSONObject([
-                ("id", .string("msg_" + (completion["id"]?.stringValue ?? "").suffix(24))), ("type", .string("message")),
-                ("role", .string("assistant")), ("model", completion["model"] ?? .string("fake")), ("content", .array(content)),
+                ("id", .string("msg_" + (completion["id"]?.stringValue ?? "").suffix(24))),
+                ("type", .string("message")),
+                ("role", .string("assistant")), ("model", completion["model"] ?? .string("fake")),
+                ("content", .array(content)),
                 ("stop_reason", .string(stop)),
                 (
                     "usage",
@@ -199,20 +215,31 @@ enum FakeDialect {
             var candidate = JSONObject()
             let text = choice["message"]?["content"]?.stringValue ?? ""
             candidate["content"] = .object(
-                JSONObject([("role", .string("model")), ("parts", .array([.object(JSONObject([("text", .string(text))]))]))]))
-            candidate["finishReason"] = .string(choice["finish_reason"]?.stringValue == "length" ? "MAX_TOKENS" : "STOP")
+                JSONObject([
+                    ("role", .string("model")), ("parts", .array([.object(JSONObject([("text", .string(text))]))])),
+                ]))
+            candidate["finishReason"] = .string(
+                choice["finish_reason"]?.stringValue == "length" ? "MAX_TOKENS" : "STOP")
             candidate["index"] = choice["index"] ?? .integer(0)
             if let tokens = choice["logprobs"]?["content"]?.arrayValue {
                 let entry = { (token: JSONValue) in
                     JSONValue.object(
-                        JSONObject([("token", token["token"] ?? .string("")), ("logProbability", token["logprob"] ?? .integer(0))]))
+                        JSONObject([
+                            ("token", token["token"] ?? .string("")),
+                            ("logProbability", token["logprob"] ?? .integer(0)),
+                        ]))
                 }
                 candidate["logprobsResult"] = .object(
                     JSONObject([
                         (
                             "topCandidates",
                             .array(
-                                tokens.map { .object(JSONObject([("candidates", .array(($0["top_logprobs"]?.arrayValue ?? []).map(entry)))])) })
+                                tokens.map {
+                                    .object(
+                                        JSONObject([
+                                            ("candidates", .array(($0["top_logprobs"]?.arrayValue ?? []).map(entry)))
+                                        ]))
+                                })
                         ),
                         ("chosenCandidates", .array(tokens.map(entry))),
                     ]))
@@ -239,7 +266,8 @@ enum FakeDialect {
     /// Gemini's `batchEmbedContents` request as OpenAI's embeddings body, and the answer back.
     static func openAIEmbeddingsBody(gemini body: JSONValue) -> JSONValue {
         let texts = (body["requests"]?.arrayValue ?? []).map { request in
-            JSONValue.string((request["content"]?["parts"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined())
+            JSONValue.string(
+                (request["content"]?["parts"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined())
         }
         return .object(JSONObject([("model", .string("gemini-embedding")), ("input", .array(texts))]))
     }

@@ -16,7 +16,9 @@ struct FakeEmbedding {
         }
         var tokens = 0
         let data = inputs.enumerated().map { index, text -> JSONValue in
-            let words = FakeTokenizer.tokens(text.lowercased()).filter { $0.first?.isLetter == true || $0.first?.isNumber == true }
+            let words = FakeTokenizer.tokens(text.lowercased()).filter {
+                $0.first?.isLetter == true || $0.first?.isNumber == true
+            }
             tokens += words.count
             return .object(
                 JSONObject([
@@ -26,8 +28,12 @@ struct FakeEmbedding {
         }
         return .object(
             JSONObject([
-                ("object", .string("list")), ("data", .array(data)), ("model", body["model"] ?? .string("fake-embedding")),
-                ("usage", .object(JSONObject([("prompt_tokens", .integer(tokens)), ("total_tokens", .integer(tokens))]))),
+                ("object", .string("list")), ("data", .array(data)),
+                ("model", body["model"] ?? .string("fake-embedding")),
+                (
+                    "usage",
+                    .object(JSONObject([("prompt_tokens", .integer(tokens)), ("total_tokens", .integer(tokens))]))
+                ),
             ]))
     }
 

@@ -31,12 +31,17 @@ extension FakeProvider {
         let query = Self.query(parts.count > 1 ? parts[1] : "")
         let segments = path.split(separator: "/").map(String.init)
         let isBatchRoute =
-            path == "/v1/files" || path.hasPrefix("/v1/files/") || path == "/v1/batches" || path.hasPrefix("/v1/batches/")
+            path == "/v1/files" || path.hasPrefix("/v1/files/") || path == "/v1/batches"
+            || path.hasPrefix("/v1/batches/")
             || path.hasPrefix("/v1/messages/batches")
         guard isBatchRoute else { return nil }
         let dialect: FakeDialect = path.hasPrefix("/v1/messages/") ? .anthropic : .openAI
         if config.faults.contains(where: { $0.kind == .unauthorized && $0.percent == 100 }) {
-            return .json(401, dialect.errorBody(status: 401, message: "Incorrect API key provided.", openAIType: "invalid_request_error", code: "invalid_api_key"))
+            return .json(
+                401,
+                dialect.errorBody(
+                    status: 401, message: "Incorrect API key provided.", openAIType: "invalid_request_error",
+                    code: "invalid_api_key"))
         }
         // The route without the batch or file id, which `id` holds.
         let id = segments.count > 2 && segments[2] != "batches" ? segments[2] : segments.count > 3 ? segments[3] : ""
@@ -53,7 +58,9 @@ extension FakeProvider {
             return createAnthropicBatch(request)
         case ("GET", "v1/batches"), ("GET", "v1/messages/batches"):
             let limit = query["limit"].flatMap { Int($0) } ?? 20
-            let all = lock.withLock { batches.values.filter { $0.dialect == dialect }.sorted { $0.createdAt > $1.createdAt } }
+            let all = lock.withLock {
+                batches.values.filter { $0.dialect == dialect }.sorted { $0.createdAt > $1.createdAt }
+            }
             let start = query["after"].flatMap { after in all.firstIndex { $0.id == after }.map { $0 + 1 } } ?? 0
             let page = Array(all.dropFirst(start).prefix(limit))
             var list = JSONObject()
@@ -76,9 +83,11 @@ extension FakeProvider {
                     case 200: .object(JSONObject([("type", .string("succeeded")), ("message", line.body)]))
                     default: .object(JSONObject([("type", .string("errored")), ("error", line.body)]))
                     }
-                return JSONValue.object(JSONObject([("custom_id", .string(line.customID)), ("result", result)])).serialized()
+                return JSONValue.object(JSONObject([("custom_id", .string(line.customID)), ("result", result)]))
+                    .serialized()
             }.joined(separator: "\n")
-            return .response(status: 200, headers: [("Content-Type", "application/jsonl")], body: Data((text + "\n").utf8))
+            return .response(
+                status: 200, headers: [("Content-Type", "application/jsonl")], body: Data((text + "\n").utf8))
         default:
             return notFound(dialect, "no route \(request.method) \(path)")
         }
@@ -109,7 +118,9 @@ extension FakeProvider {
             if head.contains("name=\"file\"") { fileContent = content }
             if head.contains("name=\"purpose\"") { purpose = content }
         }
-        guard purpose == "batch", let fileContent else { return invalid(.openAI, "expected the fields purpose=batch and file") }
+        guard purpose == "batch", let fileContent else {
+            return invalid(.openAI, "expected the fields purpose=batch and file")
+        }
         let id = lock.withLock { () -> String in
             let id = "file-\(files.count + 1)"
             files[id] = Data(fileContent.utf8)
@@ -129,7 +140,9 @@ extension FakeProvider {
         guard let body = try? JSONValue(parsing: request.body), let fileID = body["input_file_id"]?.stringValue else {
             return invalid(.openAI, "expected input_file_id")
         }
-        guard body["endpoint"]?.stringValue == "/v1/chat/completions" else { return invalid(.openAI, "unsupported endpoint") }
+        guard body["endpoint"]?.stringValue == "/v1/chat/completions" else {
+            return invalid(.openAI, "unsupported endpoint")
+        }
         guard let data = lock.withLock({ files[fileID] }) else { return notFound(.openAI, "no file \(fileID)") }
         var requests: [(String, JSONValue)] = []
         for line in String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline) {
@@ -138,7 +151,9 @@ extension FakeProvider {
             else { return invalid(.openAI, "line \(requests.count + 1) of \(fileID) is not a batch request") }
             requests.append((id, params))
         }
-        return create(requests, dialect: .openAI, metadata: body["metadata"] ?? .null, fileID: fileID, host: request.headers["host"])
+        return create(
+            requests, dialect: .openAI, metadata: body["metadata"] ?? .null, fileID: fileID,
+            host: request.headers["host"])
     }
 
     private func createAnthropicBatch(_ request: HTTPRequest) -> HTTPReply {
@@ -150,8 +165,15 @@ extension FakeProvider {
             guard let id = entry["custom_id"]?.stringValue, let params = entry["params"] else {
                 return invalid(.anthropic, "requests.\(requests.count): custom_id and params are required")
             }
-            let allowed = id.count <= 64 && !id.isEmpty && id.unicodeScalars.allSatisfy { $0.properties.isASCIIHexDigit || $0 == "_" || $0 == "-" || ("a"..."z").contains($0) || ("A"..."Z").contains($0) }
-            guard allowed else { return invalid(.anthropic, "requests.\(requests.count).custom_id: must match ^[a-zA-Z0-9_-]{1,64}$") }
+            let allowed =
+                id.count <= 64 && !id.isEmpty
+                && id.unicodeScalars.allSatisfy {
+                    $0.properties.isASCIIHexDigit || $0 == "_" || $0 == "-" || ("a"..."z").contains($0)
+                        || ("A"..."Z").contains($0)
+                }
+            guard allowed else {
+                return invalid(.anthropic, "requests.\(requests.count).custom_id: must match ^[a-zA-Z0-9_-]{1,64}$")
+            }
             requests.append((id, params))
         }
         return create(requests, dialect: .anthropic, metadata: .null, fileID: nil, host: request.headers["host"])
@@ -159,14 +181,16 @@ extension FakeProvider {
 
     /// Answers every request of a new batch now (faults included), to be revealed when the batch ends.
     private func create(
-        _ requests: [(customID: String, body: JSONValue)], dialect: FakeDialect, metadata: JSONValue, fileID: String?, host: String?
+        _ requests: [(customID: String, body: JSONValue)], dialect: FakeDialect, metadata: JSONValue, fileID: String?,
+        host: String?
     ) -> HTTPReply {
         guard !requests.isEmpty else { return invalid(dialect, "a batch needs at least one request") }
         guard Set(requests.map(\.customID)).count == requests.count else {
             return invalid(dialect, "custom_id values must be unique within a batch")
         }
         let lines = requests.map { request in
-            FakeBatch.Line(customID: request.customID, status: nil, body: .null).answered(by: self, body: request.body, dialect: dialect)
+            FakeBatch.Line(customID: request.customID, status: nil, body: .null).answered(
+                by: self, body: request.body, dialect: dialect)
         }
         let batch = lock.withLock { () -> FakeBatch in
             statistics.batchSubmissions += 1
@@ -209,21 +233,33 @@ extension FakeProvider {
     private func settled(_ id: String) -> FakeBatch? {
         lock.withLock {
             guard var batch = batches[id] else { return nil }
-            guard batch.outputFileID == nil, Date().timeIntervalSince1970 - batch.createdAt >= config.batchSeconds else {
+            guard batch.outputFileID == nil, Date().timeIntervalSince1970 - batch.createdAt >= config.batchSeconds
+            else {
                 return batch
             }
             func file(_ lines: [FakeBatch.Line]) -> String {
                 let id = "file-\(files.count + 1)"
                 let text = lines.map { line -> String in
-                    var object = JSONObject([("id", .string("batch_req_\(line.customID.prefix(12))")), ("custom_id", .string(line.customID))])
+                    var object = JSONObject([
+                        ("id", .string("batch_req_\(line.customID.prefix(12))")), ("custom_id", .string(line.customID)),
+                    ])
                     if let status = line.status {
                         object["response"] = .object(
-                            JSONObject([("status_code", .integer(status)), ("request_id", .string("req_fake")), ("body", line.body)]))
+                            JSONObject([
+                                ("status_code", .integer(status)), ("request_id", .string("req_fake")),
+                                ("body", line.body),
+                            ]))
                         object["error"] = .null
                     } else {
                         object["response"] = .null
                         object["error"] = .object(
-                            JSONObject([("code", .string("batch_expired")), ("message", .string("This request could not be executed before the completion window expired."))]))
+                            JSONObject([
+                                ("code", .string("batch_expired")),
+                                (
+                                    "message",
+                                    .string("This request could not be executed before the completion window expired.")
+                                ),
+                            ]))
                     }
                     return JSONValue.object(object).serialized()
                 }.joined(separator: "\n")
@@ -250,8 +286,10 @@ extension FakeProvider {
             object["processing_status"] = .string(ended ? "ended" : "in_progress")
             object["request_counts"] = .object(
                 JSONObject([
-                    ("processing", .integer(ended ? 0 : batch.lines.count)), ("succeeded", .integer(ended ? succeeded : 0)),
-                    ("errored", .integer(ended ? batch.lines.count - succeeded - expired : 0)), ("canceled", .integer(0)),
+                    ("processing", .integer(ended ? 0 : batch.lines.count)),
+                    ("succeeded", .integer(ended ? succeeded : 0)),
+                    ("errored", .integer(ended ? batch.lines.count - succeeded - expired : 0)),
+                    ("canceled", .integer(0)),
                     ("expired", .integer(ended ? expired : 0)),
                 ]))
             object["created_at"] = .string(formatter.string(from: Date(timeIntervalSince1970: batch.createdAt)))

@@ -51,14 +51,17 @@ package final class FakeProvider: @unchecked Sendable {
         if let reply = handleBatches(request) { return reply }
         switch (request.method, request.path) {
         case ("GET", "/v1/models"):
-            return .json(200, #"{"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "kiln-pipe"}]}"#)
+            return .json(
+                200, #"{"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "kiln-pipe"}]}"#)
         case ("GET", "/stats"):
             return .json(200, currentStatistics.json.serialized())
         case ("POST", "/v1/chat/completions"):
             return answer(request, make: FakeDialect.openAI.completion)
         case ("POST", "/v1/embeddings"):
             return answer(request) { body, _, breakSchema in
-                breakSchema ? .object(JSONObject([("object", .string("list")), ("data", .array([]))])) : FakeEmbedding(body: body).json
+                breakSchema
+                    ? .object(JSONObject([("object", .string("list")), ("data", .array([]))]))
+                    : FakeEmbedding(body: body).json
             }
         case ("POST", "/v1/messages"):
             return answer(request, dialect: .anthropic, make: FakeDialect.anthropic.completion)
@@ -68,10 +71,12 @@ package final class FakeProvider: @unchecked Sendable {
             return answer(request, dialect: .gemini) { body, _, breakSchema in
                 breakSchema
                     ? .object(JSONObject([("embeddings", .array([]))]))
-                    : FakeDialect.geminiEmbeddings(FakeEmbedding(body: FakeDialect.openAIEmbeddingsBody(gemini: body)).json)
+                    : FakeDialect.geminiEmbeddings(
+                        FakeEmbedding(body: FakeDialect.openAIEmbeddingsBody(gemini: body)).json)
             }
         default:
-            return .json(404, #"{"error": {"message": "no route \#(request.method) \#(request.path)", "type": "not_found"}}"#)
+            return .json(
+                404, #"{"error": {"message": "no route \#(request.method) \#(request.path)", "type": "not_found"}}"#)
         }
     }
 
@@ -87,7 +92,10 @@ package final class FakeProvider: @unchecked Sendable {
             body = try JSONValue(parsing: String(decoding: request.body, as: UTF8.self))
         } catch {
             return record(
-                .json(400, dialect.errorBody(status: 400, message: "invalid JSON body: \(error)", openAIType: "invalid_request_error")),
+                .json(
+                    400,
+                    dialect.errorBody(
+                        status: 400, message: "invalid JSON body: \(error)", openAIType: "invalid_request_error")),
                 hash: nil)
         }
         let hash = SHA256.hex(body.serialized(sortedKeys: true))
@@ -106,7 +114,11 @@ package final class FakeProvider: @unchecked Sendable {
         defer { lock.withLock { inFlight -= 1 } }
         if overLimit {
             return record(
-                .json(429, dialect.errorBody(status: 429, message: "Rate limit reached for requests", openAIType: "requests", code: "rate_limit_exceeded")),
+                .json(
+                    429,
+                    dialect.errorBody(
+                        status: 429, message: "Rate limit reached for requests", openAIType: "requests",
+                        code: "rate_limit_exceeded")),
                 hash: hash)
         }
         if let fault = config.faults.first(where: { Self.strikes($0, hash: hash, attempt: attempt) }) {
@@ -129,22 +141,30 @@ package final class FakeProvider: @unchecked Sendable {
     /// `answer(breakSchema)` is the good (or schema-broken) answer some faults send late or cut off.
     func reply(for fault: FaultKind, dialect: FakeDialect, answer: (Bool) -> JSONValue) -> HTTPReply {
         // An error in the dialect's shape and status, from what OpenAI would answer.
-        func error(_ status: Int, _ message: String, type: String, code: String? = nil, headers: [(String, String)] = [])
+        func error(
+            _ status: Int, _ message: String, type: String, code: String? = nil, headers: [(String, String)] = []
+        )
             -> HTTPReply
         {
             let status = dialect.status(for: status, code: code)
-            return .json(status, dialect.errorBody(status: status, message: message, openAIType: type, code: code), headers: headers)
+            return .json(
+                status, dialect.errorBody(status: status, message: message, openAIType: type, code: code),
+                headers: headers)
         }
         switch fault {
         case .rateLimit:
-            return error(429, "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded", headers: [("Retry-After", "1")])
+            return error(
+                429, "Rate limit reached for requests", type: "requests", code: "rate_limit_exceeded",
+                headers: [("Retry-After", "1")])
         case .rateLimitDate:
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")
             formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
             let date = formatter.string(from: Date().addingTimeInterval(2))
-            return error(429, "Rate limit reached", type: "requests", code: "rate_limit_exceeded", headers: [("Retry-After", date)])
+            return error(
+                429, "Rate limit reached", type: "requests", code: "rate_limit_exceeded",
+                headers: [("Retry-After", date)])
         case .quota:
             let message =
                 dialect == .anthropic
@@ -153,10 +173,13 @@ package final class FakeProvider: @unchecked Sendable {
             return error(429, message, type: "insufficient_quota", code: "insufficient_quota")
         case .unauthorized:
             return error(
-                401, dialect == .gemini ? "API key not valid. Please pass a valid API key." : "Incorrect API key provided.",
+                401,
+                dialect == .gemini ? "API key not valid. Please pass a valid API key." : "Incorrect API key provided.",
                 type: "invalid_request_error", code: "invalid_api_key")
         case .badRequest:
-            return error(400, "Invalid value for 'messages': this request was refused by the fake provider.", type: "invalid_request_error")
+            return error(
+                400, "Invalid value for 'messages': this request was refused by the fake provider.",
+                type: "invalid_request_error")
         case .serverError:
             return error(500, "The server had an error while processing your request.", type: "server_error")
         case .unavailable:

@@ -24,7 +24,8 @@ package struct FakeProviderStatistics: Sendable, Hashable {
         object["requests"] = .integer(requests)
         object["succeeded"] = .integer(succeeded)
         object["duplicate_successes"] = .integer(duplicateSuccesses)
-        object["by_status"] = .object(JSONObject(byStatus.sorted { $0.key < $1.key }.map { (String($0.key), .integer($0.value)) }))
+        object["by_status"] = .object(
+            JSONObject(byStatus.sorted { $0.key < $1.key }.map { (String($0.key), .integer($0.value)) }))
         object["faults"] = .object(JSONObject(faults.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }))
         object["max_in_flight"] = .integer(maxInFlight)
         object["hidden_limit_rejections"] = .integer(hiddenLimitRejections)
@@ -40,7 +41,9 @@ package struct FakeProviderStatistics: Sendable, Hashable {
         for (key, value) in json["by_status"]?.objectValue ?? JSONObject() {
             if let status = Int(key) { byStatus[status] = value.numberValue.map { Int($0) } ?? 0 }
         }
-        for (key, value) in json["faults"]?.objectValue ?? JSONObject() { faults[key] = value.numberValue.map { Int($0) } ?? 0 }
+        for (key, value) in json["faults"]?.objectValue ?? JSONObject() {
+            faults[key] = value.numberValue.map { Int($0) } ?? 0
+        }
         maxInFlight = json["max_in_flight"]?.numberValue.map { Int($0) } ?? 0
         hiddenLimitRejections = json["hidden_limit_rejections"]?.numberValue.map { Int($0) } ?? 0
         batchSubmissions = json["batch_submissions"]?.numberValue.map { Int($0) } ?? 0

@@ -123,7 +123,8 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
                 setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
                 return
             case .truncated(let status, let body):
-                let head = "HTTP/1.1 \(status) OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count * 2)\r\n\r\n"
+                let head =
+                    "HTTP/1.1 \(status) OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count * 2)\r\n\r\n"
                 _ = write(connection, Data(head.utf8) + body)
                 return
             }
@@ -152,7 +153,8 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
         var headers: [String: String] = [:]
         for line in lines {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         let bodyStart = headerEnd.upperBound

@@ -7,7 +7,9 @@ struct SchemaValueGenerator {
 
     init(seed: String) {
         random = SplitMix64(
-            seed: SHA256.hex(seed).utf8.prefix(16).reduce(UInt64(1469598103934665603)) { ($0 ^ UInt64($1)) &* 1099511628211 })
+            seed: SHA256.hex(seed).utf8.prefix(16).reduce(UInt64(1469598103934665603)) {
+                ($0 ^ UInt64($1)) &* 1099511628211
+            })
     }
 
     mutating func next() -> UInt64 { random.next() }

@@ -3,8 +3,10 @@
 /// without ranking anything), the rest OR-ed — BM25 ranks chunks with more and rarer terms first.
 package enum FTSQuery {
     package static let stopWords: Set<String> = [
-        "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "has", "have", "how",
-        "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such", "that",
+        "a", "an", "and", "are", "as", "at", "be", "but", "by", "can", "do", "does", "for", "from", "has", "have",
+        "how",
+        "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "so", "such",
+        "that",
         "the", "their", "then", "there", "these", "they", "this", "to", "was", "we", "what", "when", "where", "which",
         "who", "why", "will", "with", "you", "your",
     ]

@@ -36,7 +36,9 @@ package struct IndexedDocument: Sendable, Hashable {
     package var configHash: String
     package var pages: Int?
 
-    package init(id: String, path: String, name: String, format: String, contentHash: String, configHash: String, pages: Int?) {
+    package init(
+        id: String, path: String, name: String, format: String, contentHash: String, configHash: String, pages: Int?
+    ) {
         self.id = id
         self.path = path
         self.name = name

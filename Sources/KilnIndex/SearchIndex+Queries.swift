@@ -41,7 +41,8 @@ extension SearchIndex {
 
     private func rowID(of hit: SearchHit) throws -> Int64 {
         try database.query(
-            "SELECT rowid FROM chunks WHERE document_id = ? AND chunk_idx = ?", [.text(hit.documentID), .integer(Int64(hit.chunkIndex))]
+            "SELECT rowid FROM chunks WHERE document_id = ? AND chunk_idx = ?",
+            [.text(hit.documentID), .integer(Int64(hit.chunkIndex))]
         ).first?.first?.integer ?? -1
     }
 
@@ -60,7 +61,9 @@ extension SearchIndex {
         guard vector.count == loaded.dimensions else {
             throw ActionableError(
                 "the query vector has \(vector.count) dimensions but the index holds \(loaded.dimensions)",
-                hint: "search with the embedding model the index was built with (\((try? embeddingModel) ?? nil ?? "unknown"))")
+                hint:
+                    "search with the embedding model the index was built with (\((try? embeddingModel) ?? nil ?? "unknown"))"
+            )
         }
         let query = Vectors.normalized(vector)
         // Top-k by insertion into a small sorted array: k is tiny next to the number of vectors.
@@ -110,7 +113,8 @@ extension SearchIndex {
         let text = row[2].text ?? ""
         let headings = (try? JSONValue(parsing: row[4].text ?? "[]"))?.arrayValue?.compactMap(\.stringValue) ?? []
         return SearchHit(
-            documentID: row[0].text ?? "", path: row[5].text ?? "", name: row[6].text ?? "", chunkIndex: Int(row[1].integer ?? 0),
+            documentID: row[0].text ?? "", path: row[5].text ?? "", name: row[6].text ?? "",
+            chunkIndex: Int(row[1].integer ?? 0),
             page: row[3].integer.map { Int($0) }, headings: headings, text: text,
             snippet: snippet ?? Self.opening(of: text), score: score)
     }

@@ -46,7 +46,9 @@ package final class SearchIndex {
     // MARK: Documents
 
     package func documents() throws -> [IndexedDocument] {
-        try database.query("SELECT id, path, name, format, content_hash, config_hash, pages FROM documents ORDER BY path").map {
+        try database.query(
+            "SELECT id, path, name, format, content_hash, config_hash, pages FROM documents ORDER BY path"
+        ).map {
             IndexedDocument(
                 id: $0[0].text ?? "", path: $0[1].text ?? "", name: $0[2].text ?? "", format: $0[3].text ?? "",
                 contentHash: $0[4].text ?? "", configHash: $0[5].text ?? "", pages: $0[6].integer.map { Int($0) })
@@ -70,19 +72,22 @@ package final class SearchIndex {
             "INSERT INTO documents(id, path, name, format, content_hash, config_hash, pages) VALUES (?, ?, ?, ?, ?, ?, ?)",
             [
                 .text(document.id), .text(document.path), .text(document.name), .text(document.format),
-                .text(document.contentHash), .text(document.configHash), document.pages.map { .integer(Int64($0)) } ?? .null,
+                .text(document.contentHash), .text(document.configHash),
+                document.pages.map { .integer(Int64($0)) } ?? .null,
             ])
         for chunk in chunks {
             let headings = JSONValue.array(chunk.headings.map(JSONValue.string)).serialized()
             try database.query(
                 "INSERT INTO chunks(document_id, chunk_idx, text, page, headings, start_offset, end_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    .text(document.id), .integer(Int64(chunk.index)), .text(chunk.text), chunk.page.map { .integer(Int64($0)) } ?? .null,
+                    .text(document.id), .integer(Int64(chunk.index)), .text(chunk.text),
+                    chunk.page.map { .integer(Int64($0)) } ?? .null,
                     .text(headings), .integer(Int64(chunk.start)), .integer(Int64(chunk.end)),
                 ])
             if maintainText {
                 try database.query(
-                    "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)", [.integer(database.lastInsertRowID), .text(chunk.text)])
+                    "INSERT INTO chunks_fts(rowid, text) VALUES (?, ?)",
+                    [.integer(database.lastInsertRowID), .text(chunk.text)])
             }
         }
         loadedVectors = nil
@@ -96,7 +101,8 @@ package final class SearchIndex {
                 [.text(documentID)])
         }
         try database.query(
-            "DELETE FROM vectors WHERE chunk_rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)", [.text(documentID)])
+            "DELETE FROM vectors WHERE chunk_rowid IN (SELECT rowid FROM chunks WHERE document_id = ?)",
+            [.text(documentID)])
         try database.query("DELETE FROM chunks WHERE document_id = ?", [.text(documentID)])
         try database.query("DELETE FROM documents WHERE id = ?", [.text(documentID)])
         loadedVectors = nil
@@ -114,7 +120,11 @@ package final class SearchIndex {
         let current = try meta("embedding_model")
         guard current != model else { return }
         try database.execute("DELETE FROM vectors")
-        if let model { try setMeta("embedding_model", model) } else { try database.query("DELETE FROM meta WHERE key = 'embedding_model'") }
+        if let model {
+            try setMeta("embedding_model", model)
+        } else {
+            try database.query("DELETE FROM meta WHERE key = 'embedding_model'")
+        }
         loadedVectors = nil
     }
 

@@ -12,7 +12,9 @@ package enum Vectors {
 
     package static func dot(_ a: [Float], _ b: [Float]) -> Float {
         a.withUnsafeBufferPointer { a in
-            b.withUnsafeBufferPointer { b in dot(UnsafeRawBufferPointer(a), UnsafeRawBufferPointer(b), count: min(a.count, b.count)) }
+            b.withUnsafeBufferPointer { b in
+                dot(UnsafeRawBufferPointer(a), UnsafeRawBufferPointer(b), count: min(a.count, b.count))
+            }
         }
     }
 
@@ -28,7 +30,9 @@ package enum Vectors {
         }
         var sum = lanes.sum()
         while index < count {
-            sum += a.loadUnaligned(fromByteOffset: index * 4, as: Float.self) * b.loadUnaligned(fromByteOffset: index * 4, as: Float.self)
+            sum +=
+                a.loadUnaligned(fromByteOffset: index * 4, as: Float.self)
+                * b.loadUnaligned(fromByteOffset: index * 4, as: Float.self)
             index += 1
         }
         return sum

@@ -78,7 +78,8 @@ package struct Chunker: Sendable {
         case .semantic:
             var block: Range<Int>?
             var blockTokens = 0
-            for paragraph in Self.paragraphs(words: words, scalars: scalars, sectionStarts: sectionStarts.map(\.offset)) {
+            for paragraph in Self.paragraphs(words: words, scalars: scalars, sectionStarts: sectionStarts.map(\.offset))
+            {
                 let tokens = words[paragraph.range].reduce(0) { $0 + $1.tokens }
                 if let current = block, paragraph.startsSection || blockTokens + tokens > settings.size {
                     ranges.append(current)
@@ -134,13 +135,17 @@ package struct Chunker: Sendable {
         var start: Int?
         for (offset, scalar) in scalars.enumerated() {
             if scalar.properties.isWhitespace {
-                if let begin = start { words.append(Word(start: begin, end: offset, tokens: TokenCount.of(word: offset - begin))) }
+                if let begin = start {
+                    words.append(Word(start: begin, end: offset, tokens: TokenCount.of(word: offset - begin)))
+                }
                 start = nil
             } else if start == nil {
                 start = offset
             }
         }
-        if let begin = start { words.append(Word(start: begin, end: scalars.count, tokens: TokenCount.of(word: scalars.count - begin))) }
+        if let begin = start {
+            words.append(Word(start: begin, end: scalars.count, tokens: TokenCount.of(word: scalars.count - begin)))
+        }
         return words
     }
 
@@ -155,7 +160,9 @@ package struct Chunker: Sendable {
     }
 
     /// Word ranges of paragraphs (split at blank lines and at section starts).
-    static func paragraphs(words: [Word], scalars: [Unicode.Scalar], sectionStarts: [Int])
+    static func paragraphs(
+        words: [Word], scalars: [Unicode.Scalar], sectionStarts: [Int]
+    )
         -> [(range: Range<Int>, startsSection: Bool)]
     {
         var result: [(Range<Int>, Bool)] = []

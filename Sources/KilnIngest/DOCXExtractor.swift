@@ -12,7 +12,8 @@ enum DOCXExtractor {
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
         let document = xml.withUnsafeBytes { buffer -> xmlDocPtr? in
             guard let base = buffer.baseAddress else { return nil }
-            return xmlReadMemory(base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), "document.xml", nil, options)
+            return xmlReadMemory(
+                base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), "document.xml", nil, options)
         }
         guard let document, let root = xmlDocGetRootElement(document) else {
             throw ExtractionError("the DOCX file's word/document.xml is not well-formed XML")
@@ -84,7 +85,9 @@ enum DOCXExtractor {
                     text += "\t"
                 } else if isWord(current, "br") || isWord(current, "cr") {
                     text += "\n"
-                } else if !isWord(current, "pPr"), !isWord(current, "instrText"), let children = current.pointee.children {
+                } else if !isWord(current, "pPr"), !isWord(current, "instrText"),
+                    let children = current.pointee.children
+                {
                     visit(children)
                 }
             }
@@ -106,7 +109,9 @@ enum DOCXExtractor {
                 defer { kiln_xml_free(value) }
                 let name = String(cString: value).lowercased()
                 if name == "title" { return 0 }
-                if name.hasPrefix("heading"), let level = Int(name.dropFirst("heading".count)) { return min(max(level, 1), 9) }
+                if name.hasPrefix("heading"), let level = Int(name.dropFirst("heading".count)) {
+                    return min(max(level, 1), 9)
+                }
             }
         }
         return nil

@@ -6,11 +6,15 @@ package enum DocumentExtractor {
     /// The version of the extraction rules: part of every cache key, so a change re-extracts.
     package static let version = "extract-1"
 
-    package static func extract(path: String, limits: ExtractionLimits = ExtractionLimits()) throws(ExtractionError)
+    package static func extract(
+        path: String, limits: ExtractionLimits = ExtractionLimits()
+    ) throws(ExtractionError)
         -> ExtractedDocument
     {
         guard let format = DocumentFormat(path: path) else {
-            throw ExtractionError("unsupported file type (ingest reads .pdf, .html, .docx, .md, .txt, and images with extraction_provider)")
+            throw ExtractionError(
+                "unsupported file type (ingest reads .pdf, .html, .docx, .md, .txt, and images with extraction_provider)"
+            )
         }
         let size: Int
         do {
@@ -21,7 +25,8 @@ package enum DocumentExtractor {
         }
         guard size <= limits.maxBytes else {
             throw ExtractionError(
-                "the file has \(size >> 20) MB, more than max_file_mb (\(limits.maxBytes >> 20)); raise max_file_mb to read it")
+                "the file has \(size >> 20) MB, more than max_file_mb (\(limits.maxBytes >> 20)); raise max_file_mb to read it"
+            )
         }
         guard size > 0 else { throw ExtractionError("the file is empty") }
         switch format {

@@ -77,7 +77,8 @@ package struct ExtractedDocument: Sendable, Hashable {
     /// "page 3", "pages 3, 5, 9" or "pages 3, 5, 9, 10, 11 and 12 more".
     package static func describe(pages: [Int]) -> String {
         let shown = pages.prefix(5).map(String.init).joined(separator: ", ")
-        return pages.count > 5 ? "pages \(shown) and \(pages.count - 5) more" : "page\(pages.count == 1 ? "" : "s") \(shown)"
+        return pages.count > 5
+            ? "pages \(shown) and \(pages.count - 5) more" : "page\(pages.count == 1 ? "" : "s") \(shown)"
     }
 }
 

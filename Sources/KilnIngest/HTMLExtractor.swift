@@ -6,20 +6,24 @@ import Foundation
 enum HTMLExtractor {
     /// Elements whose content is not part of the page's readable text.
     static let dropped: Set<String> = [
-        "script", "style", "nav", "noscript", "template", "head", "svg", "iframe", "object", "canvas", "button", "select",
+        "script", "style", "nav", "noscript", "template", "head", "svg", "iframe", "object", "canvas", "button",
+        "select",
     ]
     /// Elements that end a line or paragraph.
     static let blocks: Set<String> = [
-        "p", "div", "section", "article", "main", "header", "footer", "aside", "ul", "ol", "li", "dl", "dt", "dd", "table",
+        "p", "div", "section", "article", "main", "header", "footer", "aside", "ul", "ol", "li", "dl", "dt", "dd",
+        "table",
         "tr", "td", "th", "blockquote", "figure", "figcaption", "form", "fieldset", "address", "hr", "br", "body",
     ]
 
     static func extract(_ data: Data) throws(ExtractionError) -> ExtractedDocument {
-        let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
-            | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOBLANKS.rawValue)
+        let options = Int32(
+            HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
+                | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOBLANKS.rawValue)
         let document = data.withUnsafeBytes { buffer -> htmlDocPtr? in
             guard let base = buffer.baseAddress else { return nil }
-            return htmlReadMemory(base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), "document.html", nil, options)
+            return htmlReadMemory(
+                base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), "document.html", nil, options)
         }
         guard let document else { throw ExtractionError("libxml2 cannot parse the file as HTML") }
         defer { xmlFreeDoc(document) }
@@ -41,7 +45,9 @@ enum HTMLExtractor {
             case XML_ELEMENT_NODE:
                 let name = String(cString: current.pointee.name).lowercased()
                 if dropped.contains(name) || hidden(current) { continue }
-                if name.count == 2, name.first == "h", let level = Int(String(name.last ?? "x")), (1...6).contains(level) {
+                if name.count == 2, name.first == "h", let level = Int(String(name.last ?? "x")),
+                    (1...6).contains(level)
+                {
                     builder.heading(text(of: current), level: level)
                     continue
                 }

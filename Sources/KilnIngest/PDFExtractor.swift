@@ -8,16 +8,18 @@ enum PDFExtractor {
         let document = try PopplerDocument(path: path)
         let pageCount = document.pageCount
         guard pageCount <= maxPages else {
-            throw ExtractionError("the PDF has \(pageCount) pages, more than max_pages (\(maxPages)); raise max_pages to read it")
+            throw ExtractionError(
+                "the PDF has \(pageCount) pages, more than max_pages (\(maxPages)); raise max_pages to read it")
         }
         var sections: [DocumentSection] = []
         var empty: [Int] = []
         for index in 0..<pageCount {
-            let text = document.withPage(index) { page in
-                guard let raw = kp_poppler_page_get_text(page) else { return "" }
-                defer { kp_g_free(raw) }
-                return String(cString: raw)
-            } ?? ""
+            let text =
+                document.withPage(index) { page in
+                    guard let raw = kp_poppler_page_get_text(page) else { return "" }
+                    defer { kp_g_free(raw) }
+                    return String(cString: raw)
+                } ?? ""
             if text.allSatisfy(\.isWhitespace) { empty.append(index + 1) }
             sections.append(DocumentSection(text: text, page: index + 1))
         }
@@ -26,7 +28,8 @@ enum PDFExtractor {
             warnings.append(
                 empty.count == pageCount
                     ? "no page has text (a scanned PDF? it needs OCR or LLM extraction)"
-                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text (\(ExtractedDocument.describe(pages: empty)))")
+                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text (\(ExtractedDocument.describe(pages: empty)))"
+            )
         }
         if pageCount == 0 { throw ExtractionError("the PDF has no pages") }
         return ExtractedDocument(
@@ -46,7 +49,8 @@ enum PDFExtractor {
         try? handle.seek(toOffset: size > 1024 ? size - 1024 : 0)
         let tail = (try? handle.readToEnd()) ?? Data()
         guard tail.range(of: Data("%%EOF".utf8)) != nil else {
-            throw ExtractionError("the PDF is truncated (no %%EOF marker at its end): was the download or copy complete?")
+            throw ExtractionError(
+                "the PDF is truncated (no %%EOF marker at its end): was the download or copy complete?")
         }
     }
 }

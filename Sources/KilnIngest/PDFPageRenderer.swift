@@ -7,7 +7,9 @@ package enum PDFPageRenderer {
     /// The PNG bytes of 1-based `page` at `dpi`, on a white background.
     package static func png(path: String, page number: Int, dpi: Double = 150) throws(ExtractionError) -> [UInt8] {
         let document = try PopplerDocument(path: path)
-        let png = try document.withPage(number - 1) { page throws(ExtractionError) in try render(page, number: number, dpi: dpi) }
+        let png = try document.withPage(number - 1) { page throws(ExtractionError) in
+            try render(page, number: number, dpi: dpi)
+        }
         guard let png else { throw ExtractionError("the PDF has no page \(number)") }
         return png
     }
@@ -22,7 +24,8 @@ package enum PDFPageRenderer {
         let fit = pixels > 16_000_000 ? (16_000_000 / pixels).squareRoot() : 1
         guard
             let surface = kp_cairo_image_surface_create(
-                Int32(CAIRO_FORMAT_RGB24), Int32(min(width * scale * fit, 4000)), Int32(min(height * scale * fit, 4000)))
+                Int32(CAIRO_FORMAT_RGB24), Int32(min(width * scale * fit, 4000)), Int32(min(height * scale * fit, 4000))
+            )
         else { throw ExtractionError("cannot allocate an image for page \(number)") }
         defer { kp_cairo_surface_destroy(surface) }
         guard let context = kp_cairo_create(surface) else { throw ExtractionError("cannot draw page \(number)") }
@@ -40,7 +43,9 @@ package enum PDFPageRenderer {
                     contentsOf: UnsafeBufferPointer(start: data, count: Int(length)))
                 return Int32(CAIRO_STATUS_SUCCESS)
             }, Unmanaged.passUnretained(sink).toOpaque())
-        guard status == Int32(CAIRO_STATUS_SUCCESS) else { throw ExtractionError("cannot encode page \(number) as PNG") }
+        guard status == Int32(CAIRO_STATUS_SUCCESS) else {
+            throw ExtractionError("cannot encode page \(number) as PNG")
+        }
         return sink.bytes
     }
 

@@ -19,7 +19,8 @@ final class PopplerDocument {
             let encrypted = error.map { $0.pointee.code == Int32(POPPLER_ERROR_ENCRYPTED) } ?? false
             let message = Self.take(error)
             if encrypted {
-                throw ExtractionError("the PDF is encrypted and needs a password (decrypt it first, e.g. `qpdf --decrypt`)")
+                throw ExtractionError(
+                    "the PDF is encrypted and needs a password (decrypt it first, e.g. `qpdf --decrypt`)")
             }
             throw ExtractionError("the PDF cannot be opened: \(message)")
         }
@@ -31,7 +32,9 @@ final class PopplerDocument {
     var pageCount: Int { Int(kp_poppler_document_get_n_pages(handle)) }
 
     /// Runs `body` with the 0-based page, released afterwards; nil when poppler has no such page.
-    func withPage<Result, Failure: Error>(_ index: Int, _ body: (OpaquePointer) throws(Failure) -> Result) throws(Failure) -> Result? {
+    func withPage<Result, Failure: Error>(
+        _ index: Int, _ body: (OpaquePointer) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
         guard let page = kp_poppler_document_get_page(handle, Int32(index)) else { return nil }
         defer { kp_g_object_unref(UnsafeMutableRawPointer(page)) }
         return try body(page)

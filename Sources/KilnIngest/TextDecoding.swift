@@ -25,7 +25,8 @@ enum TextDecoding {
             let offset = firstInvalidUTF8(bytes)
             let byte = String(bytes[bytes.startIndex + offset], radix: 16, uppercase: true)
             throw ExtractionError(
-                "the file is not UTF-8 (byte 0x\(byte) at offset \(offset)); convert it first, e.g. `iconv -f WINDOWS-1252 -t UTF-8`")
+                "the file is not UTF-8 (byte 0x\(byte) at offset \(offset)); convert it first, e.g. `iconv -f WINDOWS-1252 -t UTF-8`"
+            )
         }
         return text
     }
@@ -36,7 +37,8 @@ enum TextDecoding {
         var index = 0
         while index < bytes.count {
             let lead = bytes[index]
-            let length = lead < 0x80 ? 1 : lead >> 5 == 0b110 ? 2 : lead >> 4 == 0b1110 ? 3 : lead >> 3 == 0b11110 ? 4 : 0
+            let length =
+                lead < 0x80 ? 1 : lead >> 5 == 0b110 ? 2 : lead >> 4 == 0b1110 ? 3 : lead >> 3 == 0b11110 ? 4 : 0
             guard length > 0, index + length <= bytes.count,
                 bytes[(index + 1)..<(index + length)].allSatisfy({ $0 >> 6 == 0b10 })
             else { return index }

@@ -72,8 +72,9 @@ struct Interpolator: Sendable {
     /// Letters, digits and `_`, not starting with a digit (what a shell accepts as a variable name).
     static func isValidName(_ name: some StringProtocol) -> Bool {
         guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
-        return name.unicodeScalars.allSatisfy { $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0)
-            || ("0"..."9").contains($0)
+        return name.unicodeScalars.allSatisfy {
+            $0 == "_" || ("a"..."z").contains($0) || ("A"..."Z").contains($0)
+                || ("0"..."9").contains($0)
         }
     }
 }

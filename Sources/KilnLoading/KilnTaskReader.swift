@@ -1,7 +1,6 @@
+import Foundation
 import KilnBasics
 package import KilnModel
-
-import Foundation
 
 /// Why a task could not be read from a Kiln project.
 package struct KilnTaskReadError: Error, Sendable {
@@ -13,13 +12,16 @@ package struct KilnTaskReadError: Error, Sendable {
 
 /// Reads a task definition from a Kiln project folder (`project.kiln` + `tasks/<id> - <name>/task.kiln`).
 package enum KilnTaskReader {
-    package static func read(projectFile: String, taskID: String, displayPath: String) throws(KilnTaskReadError)
+    package static func read(
+        projectFile: String, taskID: String, displayPath: String
+    ) throws(KilnTaskReadError)
         -> TaskDefinition
     {
         let project = try readJSON(projectFile, what: "Kiln project file '\(displayPath)'")
         guard project["model_type"] == .string("project") || project["name"] != nil else {
             throw KilnTaskReadError(
-                message: "'\(displayPath)' is not a Kiln project file", hint: "point kiln_project at the project.kiln file")
+                message: "'\(displayPath)' is not a Kiln project file",
+                hint: "point kiln_project at the project.kiln file")
         }
         let tasksFolder = URL(fileURLWithPath: projectFile).deletingLastPathComponent().appendingPathComponent("tasks")
         let folders = (try? FileManager.default.contentsOfDirectory(atPath: tasksFolder.path)) ?? []
@@ -35,7 +37,8 @@ package enum KilnTaskReader {
         let listing = available.map { "\($0.id) '\($0.name)'" }.joined(separator: ", ")
         throw KilnTaskReadError(
             message: "Kiln project '\(displayPath)' has no task with id '\(taskID)'",
-            hint: available.isEmpty ? "the project has no tasks yet" : "its tasks are: \(listing)", concernsTaskID: true)
+            hint: available.isEmpty ? "the project has no tasks yet" : "its tasks are: \(listing)", concernsTaskID: true
+        )
     }
 
     private static func readJSON(_ path: String, what: String) throws(KilnTaskReadError) -> JSONValue {
@@ -49,11 +52,14 @@ package enum KilnTaskReader {
             }
             return value
         } catch {
-            throw KilnTaskReadError(message: "\(what) is not valid JSON: \(error)", hint: "restore it from the Kiln app or git")
+            throw KilnTaskReadError(
+                message: "\(what) is not valid JSON: \(error)", hint: "restore it from the Kiln app or git")
         }
     }
 
-    private static func definition(from task: JSONValue, taskID: String, projectPath: String) throws(KilnTaskReadError)
+    private static func definition(
+        from task: JSONValue, taskID: String, projectPath: String
+    ) throws(KilnTaskReadError)
         -> TaskDefinition
     {
         guard let instruction = task["instruction"]?.stringValue else {
@@ -77,14 +83,17 @@ package enum KilnTaskReader {
     }
 
     /// Kiln stores schemas as JSON text inside the task's JSON.
-    private static func schema(_ value: JSONValue?, field: String, taskID: String) throws(KilnTaskReadError)
+    private static func schema(
+        _ value: JSONValue?, field: String, taskID: String
+    ) throws(KilnTaskReadError)
         -> JSONValue?
     {
         guard let text = value?.stringValue else { return nil }
         do {
             return try JSONValue(parsing: text)
         } catch {
-            throw KilnTaskReadError(message: "Kiln task '\(taskID)' has an invalid \(field): \(error)", concernsTaskID: true)
+            throw KilnTaskReadError(
+                message: "Kiln task '\(taskID)' has an invalid \(field): \(error)", concernsTaskID: true)
         }
     }
 }

@@ -60,7 +60,9 @@ final class NodeReader {
     /// Reads a mapping, reporting unknown keys (with "did you mean") and missing required keys.
     func fields(_ node: Node, context: String, allowed: [String], required: [String] = []) -> Fields? {
         guard case .mapping(let mapping) = node else {
-            error(at: node, "expected a mapping for \(context), got \(describe(node))", hint: "write it as 'key: value' lines")
+            error(
+                at: node, "expected a mapping for \(context), got \(describe(node))",
+                hint: "write it as 'key: value' lines")
             return nil
         }
         var entries: [(String, Node, Node)] = []
@@ -75,7 +77,9 @@ final class NodeReader {
             } else if SecretPatterns.secretKeyNames.contains(key.lowercased()) {
                 error(
                     at: keyNode, "'\(key)' would put a secret in the pipeline file (\(context))",
-                    hint: "keep keys out of files: export the key as an environment variable and name it, e.g. api_key_env: OPENAI_API_KEY")
+                    hint:
+                        "keep keys out of files: export the key as an environment variable and name it, e.g. api_key_env: OPENAI_API_KEY"
+                )
             } else {
                 error(
                     at: keyNode, "unknown key '\(key)' in \(context)",
@@ -96,7 +100,9 @@ final class NodeReader {
         case .sequence(let sequence): return Array(sequence)
         case .scalar where acceptScalar && !isNull(node): return [node]
         default:
-            error(at: node, "expected a list for '\(name)', got \(describe(node))", hint: "write it as [a, b] or as '- a' lines")
+            error(
+                at: node, "expected a list for '\(name)', got \(describe(node))",
+                hint: "write it as [a, b] or as '- a' lines")
             return nil
         }
     }
@@ -138,7 +144,9 @@ final class NodeReader {
     func int(_ node: Node?, _ name: String, in range: ClosedRange<Int>? = nil) -> Int? {
         guard let value = text(node, name, expected: "an integer") else { return nil }
         guard let number = Int(value.trimmingWhitespace()) else {
-            error(at: node, "expected an integer for '\(name)', got '\(value)'", hint: "write a whole number, e.g. \(name): \(range?.lowerBound ?? 1)")
+            error(
+                at: node, "expected an integer for '\(name)', got '\(value)'",
+                hint: "write a whole number, e.g. \(name): \(range?.lowerBound ?? 1)")
             return nil
         }
         if let range, !range.contains(number) {
@@ -148,7 +156,9 @@ final class NodeReader {
         return number
     }
 
-    func double(_ node: Node?, _ name: String, in range: ClosedRange<Double>? = nil, above lowerBound: Double? = nil)
+    func double(
+        _ node: Node?, _ name: String, in range: ClosedRange<Double>? = nil, above lowerBound: Double? = nil
+    )
         -> Double?
     {
         guard let value = text(node, name, expected: "a number") else { return nil }
@@ -157,11 +167,16 @@ final class NodeReader {
             return nil
         }
         if let range, !range.contains(number) {
-            error(at: node, "'\(name)' must be between \(range.lowerBound.compactDescription) and \(range.upperBound.compactDescription), got \(number.compactDescription)")
+            error(
+                at: node,
+                "'\(name)' must be between \(range.lowerBound.compactDescription) and \(range.upperBound.compactDescription), got \(number.compactDescription)"
+            )
             return nil
         }
         if let lowerBound, number <= lowerBound {
-            error(at: node, "'\(name)' must be greater than \(lowerBound.compactDescription), got \(number.compactDescription)")
+            error(
+                at: node,
+                "'\(name)' must be greater than \(lowerBound.compactDescription), got \(number.compactDescription)")
             return nil
         }
         return number
@@ -212,7 +227,8 @@ final class NodeReader {
     }
 
     private func describe(_ range: ClosedRange<Int>) -> String {
-        range.upperBound == Int.max ? "at least \(range.lowerBound)" : "between \(range.lowerBound) and \(range.upperBound)"
+        range.upperBound == Int.max
+            ? "at least \(range.lowerBound)" : "between \(range.lowerBound) and \(range.upperBound)"
     }
 
 }

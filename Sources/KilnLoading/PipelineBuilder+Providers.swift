@@ -13,7 +13,8 @@ extension PipelineBuilder {
         guard let node else { return [] }
         guard case .mapping(let mapping) = node else {
             reader.error(
-                at: node, "expected a mapping of provider names to settings for 'providers', got \(reader.describe(node))",
+                at: node,
+                "expected a mapping of provider names to settings for 'providers', got \(reader.describe(node))",
                 hint: "for example providers: {local: {kind: fake}}")
             return []
         }
@@ -47,7 +48,9 @@ extension PipelineBuilder {
                 hint: "name the model the endpoint serves, e.g. model: gpt-4o-mini")
         }
         // An empty base_url (`"${LLM_BASE_URL:-}"` with the variable unset) means the kind's default endpoint.
-        let baseURL = reader.string(fields["base_url"], "base_url", nonEmpty: false).flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 }
+        let baseURL = reader.string(fields["base_url"], "base_url", nonEmpty: false).flatMap {
+            $0.allSatisfy(\.isWhitespace) ? nil : $0
+        }
         if let baseURL, !(baseURL.hasPrefix("http://") || baseURL.hasPrefix("https://")) {
             reader.error(
                 at: fields["base_url"], "base_url must start with http:// or https://, got '\(baseURL)'",
@@ -74,7 +77,8 @@ extension PipelineBuilder {
         return ProviderConfig(
             name: name, kind: kind, model: model ?? (kind == .fake ? "fake" : ""), baseURL: baseURL,
             apiKeyEnv: apiKeyEnv, maxConcurrency: maxConcurrency ?? ProviderConfig.defaultMaxConcurrency,
-            requestsPerMinute: rpm, tokensPerMinute: tpm, timeoutSeconds: timeout ?? ProviderConfig.defaultTimeoutSeconds,
+            requestsPerMinute: rpm, tokensPerMinute: tpm,
+            timeoutSeconds: timeout ?? ProviderConfig.defaultTimeoutSeconds,
             maxRetries: maxRetries ?? ProviderConfig.defaultMaxRetries, inputPricePerMillion: inputPrice,
             outputPricePerMillion: outputPrice, params: params, structuredOutput: structured, batch: batch,
             location: reader.location(node))
@@ -98,7 +102,8 @@ extension PipelineBuilder {
         }
         guard kind != .gemini else {
             reader.error(
-                at: fields["batch"], "provider '\(provider)' is kind gemini: kiln-pipe sends batches through OpenAI's Batch API and Anthropic's Message Batches only",
+                at: fields["batch"],
+                "provider '\(provider)' is kind gemini: kiln-pipe sends batches through OpenAI's Batch API and Anthropic's Message Batches only",
                 hint: "remove batch: true, or use kind: openai or kind: anthropic")
             return nil
         }
@@ -128,7 +133,8 @@ extension PipelineBuilder {
         }
         if let variable, (environment[variable] ?? "").isEmpty {
             reader.warning(
-                at: node ?? fields.node, "environment variable \(variable) is not set (provider '\(provider)' needs it to run)",
+                at: node ?? fields.node,
+                "environment variable \(variable) is not set (provider '\(provider)' needs it to run)",
                 hint: "export \(variable)=... here, or set it as a secret in CI")
         }
         return variable

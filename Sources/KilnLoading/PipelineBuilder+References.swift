@@ -24,7 +24,8 @@ extension PipelineBuilder {
                 providerKinds[name] == .anthropic
             {
                 reader.warning(
-                    at: node, "provider '\(name)' (anthropic) returns no logprobs, so g_eval will fall back to llm_as_judge",
+                    at: node,
+                    "provider '\(name)' (anthropic) returns no logprobs, so g_eval will fall back to llm_as_judge",
                     hint: "use an OpenAI-compatible or Gemini judge for g_eval")
             }
         }

@@ -31,7 +31,9 @@ extension PipelineBuilder {
             return []
         }
         if sequence.isEmpty {
-            reader.error(at: node, "the pipeline has no stages", hint: "add at least one stage, e.g. '- {id: data, type: load, path: data.jsonl}'")
+            reader.error(
+                at: node, "the pipeline has no stages",
+                hint: "add at least one stage, e.g. '- {id: data, type: load, path: data.jsonl}'")
         }
         return sequence.compactMap { readStage($0) }
     }
@@ -66,7 +68,9 @@ extension PipelineBuilder {
         if let id, !Self.isValidStageID(id) {
             reader.error(
                 at: idNode, "invalid stage id '\(id)'",
-                hint: "start with a letter and use only letters, digits, '_' and '-': ids name checkpoint entries and report files")
+                hint:
+                    "start with a letter and use only letters, digits, '_' and '-': ids name checkpoint entries and report files"
+            )
         }
         let from = (reader.strings(fields?["from"], "from") ?? []).map { (id: $0.value, node: $0.node) }
         var draft = StageDraft(id: id, type: type, node: node, idNode: idNode, from: from)

@@ -40,7 +40,9 @@ extension PipelineBuilder {
 
     private func readKilnTask(_ fields: Fields) -> TaskDefinition? {
         guard let projectNode = fields["kiln_project"] else {
-            reader.error(at: fields.node, "the task has 'task_id' but no 'kiln_project'", hint: "add kiln_project: path/to/project.kiln")
+            reader.error(
+                at: fields.node, "the task has 'task_id' but no 'kiln_project'",
+                hint: "add kiln_project: path/to/project.kiln")
             return nil
         }
         guard let idNode = fields["task_id"] else {
@@ -84,7 +86,9 @@ extension PipelineBuilder {
             if let first = seen[name] {
                 reader.error(
                     at: fields["name"], "duplicate requirement name '\(name)'",
-                    hint: "first used at line \(first.mark?.line ?? 0); scores are reported by name, so names must be unique")
+                    hint:
+                        "first used at line \(first.mark?.line ?? 0); scores are reported by name, so names must be unique"
+                )
                 continue
             }
             seen[name] = fields["name"]
@@ -107,7 +111,8 @@ extension PipelineBuilder {
                 schema = try JSONValue(parsing: text)
             } catch {
                 reader.error(
-                    at: node, "'\(name)' is not valid JSON: \(error.message) (line \(error.line), column \(error.column) of the value)",
+                    at: node,
+                    "'\(name)' is not valid JSON: \(error.message) (line \(error.line), column \(error.column) of the value)",
                     hint: "write the schema as YAML, or as one JSON object")
                 return nil
             }
@@ -129,7 +134,8 @@ extension PipelineBuilder {
                     }
                 }.joined()
                 reader.error(
-                    at: node, "invalid JSON Schema in '\(name)' at \(path.isEmpty ? "the top level" : path): \(problem.message)",
+                    at: node,
+                    "invalid JSON Schema in '\(name)' at \(path.isEmpty ? "the top level" : path): \(problem.message)",
                     hint: problem.hint)
             }
         }

@@ -1,8 +1,7 @@
+import Foundation
 import KilnBasics
 import KilnModel
 import Yams
-
-import Foundation
 
 /// Builds a `Pipeline` from the YAML tree, section by section, collecting every diagnostic on the way.
 struct PipelineBuilder {
@@ -53,7 +52,9 @@ struct PipelineBuilder {
 
     private func readVars(_ node: Node?) -> [String: String] {
         guard let node, case .mapping(let mapping) = node else {
-            if let node { reader.error(at: node, "expected a mapping of names to values for 'vars', got \(reader.describe(node))") }
+            if let node {
+                reader.error(at: node, "expected a mapping of names to values for 'vars', got \(reader.describe(node))")
+            }
             return [:]
         }
         var vars: [String: String] = [:]
@@ -102,7 +103,8 @@ struct PipelineBuilder {
         if !status.exists {
             reader.error(
                 at: node, "\(what) '\(path)' does not exist",
-                hint: path.hasPrefix("/") ? "check the path" : "relative paths start at the pipeline file's folder, \(baseDirectory)")
+                hint: path.hasPrefix("/")
+                    ? "check the path" : "relative paths start at the pipeline file's folder, \(baseDirectory)")
             return false
         }
         if status.isDirectory && !directoryAllowed {

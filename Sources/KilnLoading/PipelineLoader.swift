@@ -1,8 +1,7 @@
+import Foundation
 package import KilnBasics
 package import KilnModel
 import Yams
-
-import Foundation
 
 /// Options that shape how a pipeline file is read.
 package struct LoadOptions: Sendable {
@@ -46,7 +45,9 @@ package enum PipelineLoader {
             return LoadResult(diagnostics: [
                 Diagnostic(
                     .error, at: SourceLocation(file: path), "cannot read pipeline file: \(reason)",
-                    hint: exists ? "pass the path of a .yml pipeline file" : "check the path; it is relative to \(FileManager.default.currentDirectoryPath)")
+                    hint: exists
+                        ? "pass the path of a .yml pipeline file"
+                        : "check the path; it is relative to \(FileManager.default.currentDirectoryPath)")
             ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -92,14 +93,16 @@ package enum PipelineLoader {
             .composer(let context, let problem, let mark, _):
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
-            return Diagnostic(.error, at: SourceLocation(file: file, line: mark.line, column: mark.column), message, hint: hint)
+            return Diagnostic(
+                .error, at: SourceLocation(file: file, line: mark.line, column: mark.column), message, hint: hint)
         case .duplicatedKeysInMapping(let duplicates, let context):
             let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
             return Diagnostic(
                 .error, at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
                 "duplicate key \(names) in a mapping", hint: "each key may appear once; merge or remove the repeats")
         case .reader(let problem, _, _, _):
-            return Diagnostic(.error, at: SourceLocation(file: file), "cannot read YAML: \(problem)", hint: "save the file as UTF-8")
+            return Diagnostic(
+                .error, at: SourceLocation(file: file), "cannot read YAML: \(problem)", hint: "save the file as UTF-8")
         default:
             return Diagnostic(.error, at: SourceLocation(file: file), "invalid YAML: \(error)", hint: hint)
         }

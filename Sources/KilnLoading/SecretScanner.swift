@@ -8,7 +8,8 @@ enum SecretScanner {
             if SecretPatterns.looksLikeSecret(scalar.string) {
                 reader.error(
                     at: node, "this looks like a literal API key; secrets must not be written in pipeline files",
-                    hint: "delete it, export the key as an environment variable and name that variable with api_key_env")
+                    hint: "delete it, export the key as an environment variable and name that variable with api_key_env"
+                )
             }
         case .mapping(let mapping):
             for (key, value) in mapping {

@@ -37,7 +37,8 @@ struct StageGraphCheck {
                 let accepted = type.acceptedInputs.map(\.rawValue).joined(separator: " or ")
                 reader.error(
                     at: stage.node, "stage '\(id)' of type \(type.rawValue) needs 'from:'",
-                    hint: "it reads \(type.acceptedInputs[0].itemNoun): add 'from: <id of a stage of type \(accepted)>'")
+                    hint: "it reads \(type.acceptedInputs[0].itemNoun): add 'from: <id of a stage of type \(accepted)>'"
+                )
             }
         }
         var seen: Set<String> = []
@@ -49,10 +50,13 @@ struct StageGraphCheck {
             guard let source = firstByID[reference.id] else {
                 reader.error(
                     at: reference.node, "stage '\(id)' reads from unknown stage '\(reference.id)'",
-                    hint: NearMiss.hint(for: reference.id, among: ids.filter { $0 != id }, listing: "stages in this file"))
+                    hint: NearMiss.hint(
+                        for: reference.id, among: ids.filter { $0 != id }, listing: "stages in this file"))
                 continue
             }
-            guard let type = stage.type, let sourceType = source.type, !type.isSource, reference.id != id else { continue }
+            guard let type = stage.type, let sourceType = source.type, !type.isSource, reference.id != id else {
+                continue
+            }
             if !type.acceptedInputs.contains(sourceType) {
                 let accepted = type.acceptedInputs.map(\.rawValue).joined(separator: " or ")
                 reader.error(
@@ -81,7 +85,8 @@ struct StageGraphCheck {
                     if reported.insert(Set(cycle)).inserted {
                         let first = stages.first { $0.id.map(cycle.contains) ?? false }
                         reader.error(
-                            at: first?.node, "stages form a cycle: \((cycle + [reference.id]).joined(separator: " -> "))",
+                            at: first?.node,
+                            "stages form a cycle: \((cycle + [reference.id]).joined(separator: " -> "))",
                             hint: "data must flow one way; remove one of these 'from:' references")
                     }
                 case .done:

@@ -35,7 +35,8 @@ extension StageReader {
         var parts: [SplitPart] = []
         for (key, value) in mapping {
             guard let name = key.string, PipelineBuilder.isValidStageID(name) else {
-                reader.error(at: key, "invalid split name \(reader.describe(key))", hint: "use letters, digits, '_' and '-'")
+                reader.error(
+                    at: key, "invalid split name \(reader.describe(key))", hint: "use letters, digits, '_' and '-'")
                 return nil
             }
             guard let fraction = reader.double(value, name, in: 0...1) else { return nil }
@@ -86,7 +87,8 @@ extension StageReader {
         let parts = (reader.strings(fields["parts"], "parts") ?? []).map(\.value)
         let kilnProject = reader.string(fields["kiln_project"], "kiln_project")
         if let kilnProject { builder.requireFile(kilnProject, at: fields["kiln_project"], what: "Kiln project file") }
-        var valid = fields.has("format") == (format != nil) && fields.has("strategy") == (strategy != nil)
+        var valid =
+            fields.has("format") == (format != nil) && fields.has("strategy") == (strategy != nil)
             && fields.has("target") == (target != nil)
         if !fields.has("out"), !fields.has("kiln_project") {
             reader.error(
@@ -96,7 +98,8 @@ extension StageReader {
         }
         if strategy == .finalAndIntermediate {
             reader.error(
-                at: strategyNode, "strategy 'final_and_intermediate' is Kiln's legacy layout and is only read, never written",
+                at: strategyNode,
+                "strategy 'final_and_intermediate' is Kiln's legacy layout and is only read, never written",
                 hint: "use two_message_cot, or final_and_intermediate_r1_compatible for R1-style models")
             valid = false
         }
@@ -105,25 +108,31 @@ extension StageReader {
         if let target, let format, !target.acceptedFormats.contains(format) {
             reader.error(
                 at: fields["format"], "\(target.rawValue) does not accept format '\(format.rawValue)'",
-                hint: "use \(target.acceptedFormats.map(\.rawValue).joined(separator: " or ")), or drop 'format' to use the target's")
+                hint:
+                    "use \(target.acceptedFormats.map(\.rawValue).joined(separator: " or ")), or drop 'format' to use the target's"
+            )
             valid = false
         }
         if let target, let strategy, strategy != .finalAndIntermediate, !target.acceptedStrategies.contains(strategy) {
             reader.error(
                 at: strategyNode, "\(target.rawValue) fine-tuning does not take strategy '\(strategy.rawValue)'",
-                hint: "use \(target.acceptedStrategies.map(\.rawValue).joined(separator: " or ")), as Kiln's \(target.rawValue) flow does")
+                hint:
+                    "use \(target.acceptedStrategies.map(\.rawValue).joined(separator: " or ")), as Kiln's \(target.rawValue) flow does"
+            )
             valid = false
         } else if strategy == .finalAndIntermediateR1Compatible, let effectiveFormat,
             effectiveFormat.isStructured || effectiveFormat == .vertexGemini
         {
             reader.error(
-                at: strategyNode, "strategy 'final_and_intermediate_r1_compatible' cannot be used with '\(effectiveFormat.rawValue)'",
+                at: strategyNode,
+                "strategy 'final_and_intermediate_r1_compatible' cannot be used with '\(effectiveFormat.rawValue)'",
                 hint: "R1-style <think> text fits only openai_chat_jsonl or huggingface_chat_template_jsonl")
             valid = false
         }
         if effectiveFormat?.isStructured == true, builder.task != nil, !structuredTask {
             reader.error(
-                at: fields["format"] ?? fields["target"], "format '\(effectiveFormat?.rawValue ?? "")' needs structured output, but the task has no output_schema",
+                at: fields["format"] ?? fields["target"],
+                "format '\(effectiveFormat?.rawValue ?? "")' needs structured output, but the task has no output_schema",
                 hint: "use openai_chat_jsonl, or add output_schema to the task")
             valid = false
         }

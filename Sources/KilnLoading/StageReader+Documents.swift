@@ -35,12 +35,14 @@ extension StageReader {
         let defaults = ChunkerSettings()
         if let overlap, overlap >= size ?? defaults.size {
             reader.error(
-                at: fields["overlap"], "chunk overlap (\(overlap)) must be smaller than the chunk size (\(size ?? defaults.size))",
+                at: fields["overlap"],
+                "chunk overlap (\(overlap)) must be smaller than the chunk size (\(size ?? defaults.size))",
                 hint: "Kiln's default is size 512 with overlap 64")
             return nil
         }
         guard fields.has("type") == (kind != nil) else { return nil }
-        return ChunkerSettings(kind: kind ?? defaults.kind, size: size ?? defaults.size, overlap: overlap ?? defaults.overlap)
+        return ChunkerSettings(
+            kind: kind ?? defaults.kind, size: size ?? defaults.size, overlap: overlap ?? defaults.overlap)
     }
 
     mutating func readIndex() -> IndexSettings? {

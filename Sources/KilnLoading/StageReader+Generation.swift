@@ -10,13 +10,16 @@ extension StageReader {
         let seeds = reader.strings(fields["seed_topics"], "seed_topics") ?? []
         var seen: Set<String> = []
         for seed in seeds where !seen.insert(seed.value.lowercased()).inserted {
-            reader.error(at: seed.node, "seed topic '\(seed.value)' is listed twice", hint: "each seed topic becomes one subtree")
+            reader.error(
+                at: seed.node, "seed topic '\(seed.value)' is listed twice", hint: "each seed topic becomes one subtree"
+            )
         }
         let emit: TopicEmit? = reader.choice(fields["emit"], "emit")
         guard let provider else { return nil }
         return TopicsSettings(
             provider: provider, root: reader.string(fields["root"], "root"), depth: depth ?? 2, breadth: breadth ?? 6,
-            seedTopics: seeds.map(\.value), guidance: reader.string(fields["guidance"], "guidance"), emit: emit ?? .leaves)
+            seedTopics: seeds.map(\.value), guidance: reader.string(fields["guidance"], "guidance"),
+            emit: emit ?? .leaves)
     }
 
     mutating func readInputs() -> InputsSettings? {
@@ -90,17 +93,23 @@ extension StageReader {
         let format = explicitFormat ?? inferredFormat(of: path, at: pathNode)
         guard let format else { return nil }
         if format == .kiln {
-            reader.error(at: fields["format"], "format 'kiln' reads a Kiln project", hint: "use kiln_project: instead of path:")
+            reader.error(
+                at: fields["format"], "format 'kiln' reads a Kiln project", hint: "use kiln_project: instead of path:")
             return nil
         }
         if builder.fileStatus(path).isDirectory != (format == .folder) {
             reader.error(
-                at: pathNode, format == .folder ? "'\(path)' is a file, but format 'folder' expects a folder" : "'\(path)' is a folder",
-                hint: format == .folder ? "use format: jsonl, csv or json for a single file" : "use format: folder to read every file in it")
+                at: pathNode,
+                format == .folder
+                    ? "'\(path)' is a file, but format 'folder' expects a folder" : "'\(path)' is a folder",
+                hint: format == .folder
+                    ? "use format: jsonl, csv or json for a single file" : "use format: folder to read every file in it"
+            )
             return nil
         }
         return LoadSettings(
-            path: path, format: format, filter: filter ?? .all, fields: mapping, onError: onError ?? .fail, limit: limit)
+            path: path, format: format, filter: filter ?? .all, fields: mapping, onError: onError ?? .fail, limit: limit
+        )
     }
 
     private func inferredFormat(of path: String, at node: Node?) -> LoadFormat? {
@@ -116,7 +125,8 @@ extension StageReader {
     }
 
     private func readFieldMapping(_ node: Node?) -> [String: String] {
-        guard let node, let fields = reader.fields(node, context: "'fields' of \(label)", allowed: LoadSettings.fieldNames)
+        guard let node,
+            let fields = reader.fields(node, context: "'fields' of \(label)", allowed: LoadSettings.fieldNames)
         else { return [:] }
         var mapping: [String: String] = [:]
         for (key, _, value) in fields.entries {

@@ -59,7 +59,8 @@ extension StageReader {
             if let explicit = fields["name"] {
                 guard let name = reader.string(explicit, "name") else { continue }
                 if names.contains(name) {
-                    reader.error(at: explicit, "duplicate assertion name '\(name)'", hint: "scores are reported by name")
+                    reader.error(
+                        at: explicit, "duplicate assertion name '\(name)'", hint: "scores are reported by name")
                     failed = true
                 }
                 assertion.name = name
@@ -138,7 +139,8 @@ extension StageReader {
         guard let node else { return [] }
         guard case .mapping(let mapping) = node else {
             reader.error(
-                at: node, "expected a mapping of score names to conditions for 'thresholds', got \(reader.describe(node))",
+                at: node,
+                "expected a mapping of score names to conditions for 'thresholds', got \(reader.describe(node))",
                 hint: "for example thresholds: {overall: \"mean >= 4.2\"}")
             return nil
         }
@@ -168,10 +170,12 @@ extension StageReader {
                     let condition = try ThresholdCondition(parsing: text)
                     guard condition.metric.applies(to: type) else {
                         reader.error(
-                            at: conditionNode, "'\(condition.metric)' does not apply to '\(name)', a \(type.rawValue) score",
+                            at: conditionNode,
+                            "'\(condition.metric)' does not apply to '\(name)', a \(type.rawValue) score",
                             hint: type == .fiveStar
                                 ? "use mean, median, min, max or pNN for five_star scores"
-                                : "use pass_rate, fail_rate\(type == .passFailCritical ? ", critical" : ""), mean or min")
+                                : "use pass_rate, fail_rate\(type == .passFailCritical ? ", critical" : ""), mean or min"
+                        )
                         failed = true
                         continue
                     }

@@ -35,7 +35,8 @@ struct StageReader {
     /// A required key: reports it missing at the stage, with an example.
     func require(_ key: String, example: String) -> Node? {
         if let node = fields[key] { return node }
-        reader.error(at: fields.node, "\(label) is missing required key '\(key)'", hint: "for example \(key): \(example)")
+        reader.error(
+            at: fields.node, "\(label) is missing required key '\(key)'", hint: "for example \(key): \(example)")
         return nil
     }
 

@@ -33,7 +33,8 @@ package indirect enum DatasetFilter: Sendable, Hashable, CustomStringConvertible
                 let tag = String(text.dropFirst(5))
                 guard !tag.isEmpty, !tag.contains(where: \.isWhitespace) else {
                     throw ParseError(
-                        message: "invalid tag filter '\(text)'", hint: "a tag is non-empty and has no spaces: tag::golden")
+                        message: "invalid tag filter '\(text)'",
+                        hint: "a tag is non-empty and has no spaces: tag::golden")
                 }
                 self = .tag(tag)
             } else if text.hasPrefix("multi_filter::") {
@@ -62,7 +63,8 @@ package indirect enum DatasetFilter: Sendable, Hashable, CustomStringConvertible
         case .thinkingModelHighRated: "thinking_model_high_rated"
         case .tag(let tag): "tag::\(tag)"
         case .allOf(let filters):
-            "multi_filter::" + filters.map { String($0.description.flatMap { $0 == "&" ? ["\\", "&"] : [$0] }) }
+            "multi_filter::"
+                + filters.map { String($0.description.flatMap { $0 == "&" ? ["\\", "&"] : [$0] }) }
                 .joined(separator: "&")
         }
     }

@@ -25,7 +25,9 @@ package struct JSONPath: Sendable, Hashable, CustomStringConvertible {
                 let inside = scalars[scalars.index(after: scalars.startIndex)..<close]
                 if let index = Int(inside), index >= 0 {
                     components.append(.index(index))
-                } else if inside.count >= 2, let quote = inside.first, quote == "\"" || quote == "'", inside.last == quote {
+                } else if inside.count >= 2, let quote = inside.first, quote == "\"" || quote == "'",
+                    inside.last == quote
+                {
                     components.append(.key(String(inside.dropFirst().dropLast())))
                 } else {
                     return nil

@@ -21,12 +21,16 @@ package enum JSONSchemaLint {
 
     private static let schemaMapKeywords = ["properties", "patternProperties", "$defs", "definitions"]
     private static let schemaListKeywords = ["anyOf", "oneOf", "allOf", "prefixItems"]
-    private static let singleSchemaKeywords = ["additionalProperties", "items", "not", "contains", "if", "then", "else"]
+    private static let singleSchemaKeywords = [
+        "additionalProperties", "items", "not", "contains", "if", "then", "else",
+    ]
     private static let numberKeywords = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"]
     private static let countKeywords = [
         "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties",
     ]
-    private static let stringKeywords = ["$ref", "$schema", "$id", "$comment", "title", "description", "format", "pattern"]
+    private static let stringKeywords = [
+        "$ref", "$schema", "$id", "$comment", "title", "description", "format", "pattern",
+    ]
     private static let otherKeywords = ["type", "required", "enum", "const", "default", "examples", "uniqueItems"]
     /// Every keyword this linter knows, for "did you mean" on misspellings.
     package static let knownKeywords =

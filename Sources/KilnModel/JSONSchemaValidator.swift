@@ -9,7 +9,9 @@ package enum JSONSchemaValidator {
         return found
     }
 
-    private static func check(_ value: JSONValue, _ schema: JSONValue, path: String, into found: inout [String], limit: Int) {
+    private static func check(
+        _ value: JSONValue, _ schema: JSONValue, path: String, into found: inout [String], limit: Int
+    ) {
         guard found.count < limit else { return }
         if case .bool(let allowed) = schema {
             if !allowed { found.append("\(path): no value is allowed here") }
@@ -27,10 +29,14 @@ package enum JSONSchemaValidator {
             found.append("\(path): expected \(constant.serialized())")
         }
         for keyword in ["allOf"] {
-            for member in rules[keyword]?.arrayValue ?? [] { check(value, member, path: path, into: &found, limit: limit) }
+            for member in rules[keyword]?.arrayValue ?? [] {
+                check(value, member, path: path, into: &found, limit: limit)
+            }
         }
         for keyword in ["anyOf", "oneOf"] {
-            if let members = rules[keyword]?.arrayValue, !members.contains(where: { violations(of: value, against: $0, limit: 1).isEmpty }) {
+            if let members = rules[keyword]?.arrayValue,
+                !members.contains(where: { violations(of: value, against: $0, limit: 1).isEmpty })
+            {
                 found.append("\(path): matches none of the \(keyword) alternatives")
             }
         }
@@ -71,13 +77,19 @@ package enum JSONSchemaValidator {
             if let maximum = rules["maxLength"]?.numberValue, Double(length) > maximum {
                 found.append("\(path): longer than \(Int(maximum)) characters")
             }
-            if let pattern = rules["pattern"]?.stringValue, let regex = try? Regex(pattern), (try? regex.firstMatch(in: text)) == nil {
+            if let pattern = rules["pattern"]?.stringValue, let regex = try? Regex(pattern),
+                (try? regex.firstMatch(in: text)) == nil
+            {
                 found.append("\(path): does not match pattern \(pattern)")
             }
         case .integer, .double:
             let number = value.numberValue ?? 0
-            if let minimum = rules["minimum"]?.numberValue, number < minimum { found.append("\(path): below minimum \(minimum)") }
-            if let maximum = rules["maximum"]?.numberValue, number > maximum { found.append("\(path): above maximum \(maximum)") }
+            if let minimum = rules["minimum"]?.numberValue, number < minimum {
+                found.append("\(path): below minimum \(minimum)")
+            }
+            if let maximum = rules["maximum"]?.numberValue, number > maximum {
+                found.append("\(path): above maximum \(maximum)")
+            }
         default:
             break
         }

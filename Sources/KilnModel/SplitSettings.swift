@@ -22,9 +22,15 @@ package enum SplitPreset: String, Sendable, Hashable, CaseIterable {
         case .trainTest: [.init(name: "train", fraction: 0.8), .init(name: "test", fraction: 0.2)]
         case .trainVal: [.init(name: "train", fraction: 0.8), .init(name: "val", fraction: 0.2)]
         case .trainTestVal:
-            [.init(name: "train", fraction: 0.6), .init(name: "test", fraction: 0.2), .init(name: "val", fraction: 0.2)]
+            [
+                .init(name: "train", fraction: 0.6), .init(name: "test", fraction: 0.2),
+                .init(name: "val", fraction: 0.2),
+            ]
         case .trainTestVal80:
-            [.init(name: "train", fraction: 0.8), .init(name: "test", fraction: 0.1), .init(name: "val", fraction: 0.1)]
+            [
+                .init(name: "train", fraction: 0.8), .init(name: "test", fraction: 0.1),
+                .init(name: "val", fraction: 0.1),
+            ]
         case .all: [.init(name: "all", fraction: 1.0)]
         }
     }
@@ -54,7 +60,8 @@ package struct SplitSettings: Sendable, Hashable {
     package static let defaultSeed = "kiln-pipe"
 
     package init(
-        filter: DatasetFilter = .all, conditions: [ScoreCondition] = [], parts: [SplitPart] = SplitPreset.trainTest.parts,
+        filter: DatasetFilter = .all, conditions: [ScoreCondition] = [],
+        parts: [SplitPart] = SplitPreset.trainTest.parts,
         seed: String = defaultSeed
     ) {
         self.filter = filter

@@ -116,7 +116,8 @@ package struct ThresholdCondition: Sendable, Hashable, CustomStringConvertible {
                 hint: NearMiss.hint(for: parts.left, among: ScoreMetric.names + ["p90"]))
         }
         guard let value = Double(parts.right), value.isFinite else {
-            throw ParseError(message: "expected a number after '\(parts.comparison.rawValue)', got '\(parts.right)'", hint: example)
+            throw ParseError(
+                message: "expected a number after '\(parts.comparison.rawValue)', got '\(parts.right)'", hint: example)
         }
         self.init(metric: metric, comparison: parts.comparison, value: value)
     }

@@ -9,7 +9,9 @@ package struct ThresholdOutcome: Sendable, Hashable {
     package var actual: Double?
     package var passed: Bool
 
-    package init(stage: String, model: String?, score: String, condition: ThresholdCondition, actual: Double?, passed: Bool) {
+    package init(
+        stage: String, model: String?, score: String, condition: ThresholdCondition, actual: Double?, passed: Bool
+    ) {
         self.stage = stage
         self.model = model
         self.score = score
@@ -18,4 +20,3 @@ package struct ThresholdOutcome: Sendable, Hashable {
         self.passed = passed
     }
 }
-

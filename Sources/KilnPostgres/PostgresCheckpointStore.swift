@@ -108,7 +108,12 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     ) async throws -> Value {
         let answered = Mutex(false)
         /// True for the first of the work and the timer to finish: only that one resumes the caller.
-        let first: @Sendable () -> Bool = { answered.withLock { done in defer { done = true }; return !done } }
+        let first: @Sendable () -> Bool = {
+            answered.withLock { done in
+                defer { done = true }
+                return !done
+            }
+        }
         return try await withCheckedThrowingContinuation { continuation in
             let work = Task {
                 do {
@@ -125,7 +130,9 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                 continuation.resume(
                     throwing: ActionableError(
                         "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
-                        hint: "check the host and port, and that the server accepts TCP connections; ?connect_timeout=S waits longer"))
+                        hint:
+                            "check the host and port, and that the server accepts TCP connections; ?connect_timeout=S waits longer"
+                    ))
             }
         }
     }
@@ -136,7 +143,9 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
 
     /// Runs `body` once the store is ready, for at most 4 × connect_timeout (a database gone away must not leave
     /// the run waiting on it for ever); errors say which store and what was being done.
-    private func bounded<Value: Sendable>(_ action: String, _ body: @escaping @Sendable () async throws -> Value)
+    private func bounded<Value: Sendable>(
+        _ action: String, _ body: @escaping @Sendable () async throws -> Value
+    )
         async throws -> Value
     {
         try await ready.value
@@ -318,7 +327,8 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
             for try await (hash, key, provider, state, id, status, requests, completed, failed, note, created, updated)
                 in rows.decode(Self.BatchRow.self)
             {
-                found[hash] = Self.batch(key, provider, state, id, status, requests, completed, failed, note, created, updated)
+                found[hash] = Self.batch(
+                    key, provider, state, id, status, requests, completed, failed, note, created, updated)
             }
             return found
         }
@@ -335,7 +345,8 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
             for try await (_, key, provider, state, id, status, requests, completed, failed, note, created, updated)
                 in rows.decode(Self.BatchRow.self)
             {
-                found.append(Self.batch(key, provider, state, id, status, requests, completed, failed, note, created, updated))
+                found.append(
+                    Self.batch(key, provider, state, id, status, requests, completed, failed, note, created, updated))
             }
             return found
         }

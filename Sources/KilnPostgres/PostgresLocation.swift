@@ -30,7 +30,9 @@ struct PostgresLocation: CustomStringConvertible {
         }
         self.host = host
         port = components.port ?? 5432
-        user = components.user.flatMap { $0.removingPercentEncoding } ?? environment["PGUSER"] ?? environment["USER"] ?? "postgres"
+        user =
+            components.user.flatMap { $0.removingPercentEncoding } ?? environment["PGUSER"] ?? environment["USER"]
+            ?? "postgres"
         password = components.password.flatMap { $0.removingPercentEncoding } ?? environment["PGPASSWORD"]
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
@@ -39,11 +41,13 @@ struct PostgresLocation: CustomStringConvertible {
         sslMode = query["sslmode"] ?? "prefer"
         guard Self.sslModes.contains(sslMode) else {
             throw ActionableError(
-                "sslmode=\(sslMode) is not a PostgreSQL SSL mode", hint: "one of \(Self.sslModes.joined(separator: ", "))")
+                "sslmode=\(sslMode) is not a PostgreSQL SSL mode",
+                hint: "one of \(Self.sslModes.joined(separator: ", "))")
         }
         if let timeout = query["connect_timeout"] {
             guard let seconds = Double(timeout), seconds > 0 else {
-                throw ActionableError("connect_timeout=\(timeout) is not a number of seconds", hint: "connect_timeout=10")
+                throw ActionableError(
+                    "connect_timeout=\(timeout) is not a number of seconds", hint: "connect_timeout=10")
             }
             connectTimeoutSeconds = seconds
         } else {
@@ -119,6 +123,8 @@ struct PostgresLocation: CustomStringConvertible {
         let cause = error.underlying.map { "\($0)" } ?? "\(error.code)"
         return ActionableError(
             "cannot reach the PostgreSQL store \(self) (\(action)): \(cause)",
-            hint: "check that the server runs and accepts TCP connections on \(host):\(port); sslmode=disable if it has no TLS")
+            hint:
+                "check that the server runs and accepts TCP connections on \(host):\(port); sslmode=disable if it has no TLS"
+        )
     }
 }

@@ -22,7 +22,9 @@ extension AnthropicProvider: BatchAPI {
         try Self.batch(from: try await call(.get, base + "/messages/batches/\(id)"))
     }
 
-    package func results(of batch: ProviderBatch) async throws(ProviderError) -> [String: Result<HTTPResponse, ProviderError>] {
+    package func results(
+        of batch: ProviderBatch
+    ) async throws(ProviderError) -> [String: Result<HTTPResponse, ProviderError>] {
         var results: [String: Result<HTTPResponse, ProviderError>] = [:]
         for source in batch.resultSources {
             for line in JSONValue.lines(of: try await exchange(.get, source).body) {
@@ -30,15 +32,19 @@ extension AnthropicProvider: BatchAPI {
                 switch result["type"]?.stringValue {
                 case "succeeded":
                     results[id] = .success(
-                        HTTPResponse(status: 200, headers: [:], body: Data((result["message"] ?? .null).serialized().utf8)))
+                        HTTPResponse(
+                            status: 200, headers: [:], body: Data((result["message"] ?? .null).serialized().utf8)))
                 case "errored":
                     // The error as the Messages API would have answered it, so that it is classified the same way.
                     let error = result["error"] ?? .null
-                    let status = Self.status(ofErrorType: error["error"]?["type"]?.stringValue ?? error["type"]?.stringValue)
-                    results[id] = .success(HTTPResponse(status: status, headers: [:], body: Data(error.serialized().utf8)))
+                    let status = Self.status(
+                        ofErrorType: error["error"]?["type"]?.stringValue ?? error["type"]?.stringValue)
+                    results[id] = .success(
+                        HTTPResponse(status: status, headers: [:], body: Data(error.serialized().utf8)))
                 default:
                     let type = result["type"]?.stringValue ?? "unknown"
-                    results[id] = .failure(ProviderError(.timeout, "batch \(batch.id): the request was \(type) before it ran"))
+                    results[id] = .failure(
+                        ProviderError(.timeout, "batch \(batch.id): the request was \(type) before it ran"))
                 }
             }
         }
@@ -96,20 +102,25 @@ extension AnthropicProvider: BatchAPI {
         return formatter.date(from: text)?.timeIntervalSince1970
     }
 
-    private func call(_ method: HTTPMethod, _ url: String, body: Data = Data()) async throws(ProviderError) -> JSONValue {
+    private func call(_ method: HTTPMethod, _ url: String, body: Data = Data()) async throws(ProviderError) -> JSONValue
+    {
         let response = try await exchange(method, url, body: body)
         guard let json = try? JSONValue(parsing: response.body) else {
-            throw ProviderError(.invalidResponse, "the answer to \(method.rawValue) \(url) is not JSON", status: response.status)
+            throw ProviderError(
+                .invalidResponse, "the answer to \(method.rawValue) \(url) is not JSON", status: response.status)
         }
         return json
     }
 
-    private func exchange(_ method: HTTPMethod, _ url: String, body: Data = Data()) async throws(ProviderError) -> HTTPResponse {
+    private func exchange(
+        _ method: HTTPMethod, _ url: String, body: Data = Data()
+    ) async throws(ProviderError) -> HTTPResponse {
         var headers = ["anthropic-version": Self.apiVersion]
         if method == .post { headers["Content-Type"] = "application/json" }
         if let apiKey, !apiKey.isEmpty { headers["x-api-key"] = apiKey }
         guard let target = URL(string: url) else { throw ProviderError(.rejected, "invalid URL \(url)") }
-        let response = try await transport.send(method, url: target, headers: headers, body: body, timeout: config.timeoutSeconds)
+        let response = try await transport.send(
+            method, url: target, headers: headers, body: body, timeout: config.timeoutSeconds)
         guard (200..<300).contains(response.status) else {
             throw error(response, body: try? JSONValue(parsing: response.body))
         }

@@ -20,7 +20,9 @@ package struct AnthropicProvider: LLMProvider {
         self.config = config
         self.apiKey = apiKey
         self.transport = transport
-        endpoint = URL(string: Self.base(of: config, default: Self.defaultBaseURL) + "/messages") ?? URL(fileURLWithPath: "/invalid")
+        endpoint =
+            URL(string: Self.base(of: config, default: Self.defaultBaseURL) + "/messages")
+            ?? URL(fileURLWithPath: "/invalid")
     }
 
     package func body(for request: ChatRequest) -> JSONValue {
@@ -71,7 +73,8 @@ package struct AnthropicProvider: LLMProvider {
     }
 
     package func embeddingsBody(texts: [String], model: String?) -> JSONValue {
-        .object(JSONObject([("model", .string(model ?? config.model)), ("input", .array(texts.map(JSONValue.string)))]))
+        .object(
+            JSONObject([("model", .string(model ?? config.model)), ("input", .array(texts.map(JSONValue.string)))]))
     }
 
     package func start(
@@ -79,7 +82,9 @@ package struct AnthropicProvider: LLMProvider {
         completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
     ) {
         guard endpoint == .chat else {
-            completion(.failure(ProviderError(.rejected, "Anthropic has no embeddings API: use another provider for embeddings")))
+            completion(
+                .failure(
+                    ProviderError(.rejected, "Anthropic has no embeddings API: use another provider for embeddings")))
             return
         }
         var headers = ["Content-Type": "application/json", "anthropic-version": Self.apiVersion]
@@ -94,7 +99,8 @@ package struct AnthropicProvider: LLMProvider {
         guard (200..<300).contains(response.status) else { throw error(response, body: json) }
         guard let json, let blocks = json["content"]?.arrayValue else {
             throw ProviderError(
-                .invalidResponse, "the answer is not an Anthropic message (\(response.body.isEmpty ? "empty body" : "unreadable JSON"))",
+                .invalidResponse,
+                "the answer is not an Anthropic message (\(response.body.isEmpty ? "empty body" : "unreadable JSON"))",
                 status: response.status)
         }
         var text = ""
@@ -123,17 +129,20 @@ package struct AnthropicProvider: LLMProvider {
 
     /// Classifies an error response (`{"type": "error", "error": {"type": …, "message": …}}`).
     func error(_ response: HTTPResponse, body: JSONValue?) -> ProviderError {
-        let message = body?["error"]?["message"]?.stringValue
+        let message =
+            body?["error"]?["message"]?.stringValue
             ?? String(String(decoding: response.body, as: UTF8.self).prefix(300))
         let type = body?["error"]?["type"]?.stringValue ?? ""
         let retryAfter = RateLimitHeaders.retryAfter(from: response.headers)
         if response.status == 400, message.lowercased().contains("credit balance") {
-            return ProviderError(.quotaExhausted, "the account of provider '\(config.name)' is out of credit: \(message)", status: 400)
+            return ProviderError(
+                .quotaExhausted, "the account of provider '\(config.name)' is out of credit: \(message)", status: 400)
         }
         // 529 is Anthropic's "overloaded": a server-side condition, retried without slowing down.
         return .classified(
             status: response.status, message: message, retryAfter: retryAfter,
-            aboutTheKey: type == "authentication_error" || type == "permission_error" && message.lowercased().contains("key"),
+            aboutTheKey: type == "authentication_error"
+                || type == "permission_error" && message.lowercased().contains("key"),
             provider: config)
     }
 }

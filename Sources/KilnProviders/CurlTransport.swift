@@ -1,6 +1,6 @@
 import CCurl
-import KilnBasics
 package import Foundation
+import KilnBasics
 
 /// HTTP through libcurl's multi_socket interface: one event-loop thread drives every transfer of a provider over
 /// a pool of keep-alive connections sized to its concurrency, waiting on epoll so that each wake-up touches only
@@ -32,7 +32,9 @@ package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Senda
         guard let multi = curl_multi_init() else { fatalError("curl_multi_init failed: out of memory") }
         self.multi = multi
         loop = .allocate(capacity: 1)
-        guard kp_loop_attach(loop, multi) == 0 else { fatalError("cannot create an epoll set: \(String(cString: strerror(errno)))") }
+        guard kp_loop_attach(loop, multi) == 0 else {
+            fatalError("cannot create an epoll set: \(String(cString: strerror(errno)))")
+        }
         _ = kp_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, maxConnections))
         _ = kp_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, maxConnections))
         let thread = Thread { [self] in runLoop() }
@@ -53,7 +55,8 @@ package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Senda
         method: HTTPMethod, url: URL, headers: [String: String], body: Data, timeout: Double,
         completion: @escaping @Sendable (Result<HTTPResponse, ProviderError>) -> Void
     ) {
-        let transfer = Transfer(method: method, url: url, headers: headers, body: body, timeout: timeout, completion: completion)
+        let transfer = Transfer(
+            method: method, url: url, headers: headers, body: body, timeout: timeout, completion: completion)
         let (accepted, wake) = lock.withLock { () -> (Bool, Bool) in
             guard !stopped else { return (false, false) }
             submitted.append(transfer)
@@ -102,7 +105,9 @@ package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Senda
             for job in ready { job.runSynchronously(on: asUnownedTaskExecutor()) }
             for transfer in incoming {
                 // A failed init means out of memory; nothing sensible can continue.
-                guard let easy = idleHandles.popLast() ?? curl_easy_init() else { fatalError("curl_easy_init failed: out of memory") }
+                guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
+                    fatalError("curl_easy_init failed: out of memory")
+                }
                 transfer.start(in: multi, easy: easy)
             }
             active += incoming.count
@@ -123,7 +128,8 @@ package final class CurlTransport: HTTPTransport, TaskExecutor, @unchecked Senda
                 curl_multi_remove_handle(multi, easy)
                 active -= 1
                 if let context {
-                    Unmanaged<Transfer>.fromOpaque(context).takeRetainedValue().finish(code: message.pointee.data.result)
+                    Unmanaged<Transfer>.fromOpaque(context).takeRetainedValue().finish(
+                        code: message.pointee.data.result)
                 }
                 curl_easy_reset(easy)
                 idleHandles.append(easy)
@@ -175,7 +181,8 @@ private final class Transfer {
             _ = kp_easy_setopt_long(easy, CURLOPT_POST, 1)
             _ = kp_easy_setopt_long(easy, CURLOPT_POSTFIELDSIZE, requestBody.count)
             requestBody.withUnsafeBytes { raw in
-                _ = kp_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+                _ = kp_easy_setopt_pointer(
+                    easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
             }
         }
         for (name, value) in requestHeaders { headerList = curl_slist_append(headerList, "\(name): \(value)") }
@@ -185,18 +192,22 @@ private final class Transfer {
         _ = kp_easy_setopt_long(easy, CURLOPT_TIMEOUT_MS, max(1, Int(timeout * 1000)))
         _ = kp_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(min(timeout, 30) * 1000)))
         _ = kp_easy_setopt_long(easy, CURLOPT_NOSIGNAL, 1)
-        _ = kp_easy_setopt_write(easy, CURLOPT_WRITEFUNCTION, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
-            transfer.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
-            return size * count
-        })
-        _ = kp_easy_setopt_write(easy, CURLOPT_HEADERFUNCTION, { data, size, count, context in
-            guard let data, let context else { return 0 }
-            let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
-            transfer.readHeader(UnsafeRawBufferPointer(start: data, count: size * count))
-            return size * count
-        })
+        _ = kp_easy_setopt_write(
+            easy, CURLOPT_WRITEFUNCTION,
+            { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+                transfer.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
+                return size * count
+            })
+        _ = kp_easy_setopt_write(
+            easy, CURLOPT_HEADERFUNCTION,
+            { data, size, count, context in
+                guard let data, let context else { return 0 }
+                let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+                transfer.readHeader(UnsafeRawBufferPointer(start: data, count: size * count))
+                return size * count
+            })
         let context = Unmanaged.passRetained(self).toOpaque()
         _ = kp_easy_setopt_pointer(easy, CURLOPT_WRITEDATA, context)
         _ = kp_easy_setopt_pointer(easy, CURLOPT_HEADERDATA, context)
@@ -232,9 +243,12 @@ private final class Transfer {
         case CURLE_OPERATION_TIMEDOUT:
             result = .failure(ProviderError(.timeout, "no answer within \(timeout.compactDescription) s from \(host)"))
         case CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_HOST:
-            result = .failure(ProviderError(.connection, "cannot connect to \(host): \(String(cString: curl_easy_strerror(code)))"))
+            result = .failure(
+                ProviderError(.connection, "cannot connect to \(host): \(String(cString: curl_easy_strerror(code)))"))
         default:
-            result = .failure(ProviderError(.connection, "the connection to \(host) failed: \(String(cString: curl_easy_strerror(code)))"))
+            result = .failure(
+                ProviderError(
+                    .connection, "the connection to \(host) failed: \(String(cString: curl_easy_strerror(code)))"))
         }
         completion(result)
     }

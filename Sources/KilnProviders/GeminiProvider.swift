@@ -80,7 +80,7 @@ package struct GeminiProvider: LLMProvider {
                                     ("content", .object(JSONObject([("parts", .array([Self.textPart(text)]))]))),
                                 ]))
                         })
-                ),
+                )
             ]))
     }
 
@@ -99,7 +99,8 @@ package struct GeminiProvider: LLMProvider {
         var headers = ["Content-Type": "application/json"]
         if let apiKey, !apiKey.isEmpty { headers["x-goog-api-key"] = apiKey }
         transport.start(
-            url: url, headers: headers, body: Data(body.text.utf8), timeout: config.timeoutSeconds, completion: completion)
+            url: url, headers: headers, body: Data(body.text.utf8), timeout: config.timeoutSeconds,
+            completion: completion)
     }
 
     package func decodeChat(_ response: HTTPResponse) throws(ProviderError) -> ChatResponse {
@@ -127,7 +128,8 @@ package struct GeminiProvider: LLMProvider {
             let logprobs = candidate["logprobsResult"].map(Self.logprobs)
             return ChatChoice(
                 text: text, reasoning: reasoning, logprobs: logprobs,
-                finishReason: finish == "MAX_TOKENS" ? "length" : finish.map { $0 == "STOP" ? "stop" : $0.lowercased() })
+                finishReason: finish == "MAX_TOKENS" ? "length" : finish.map { $0 == "STOP" ? "stop" : $0.lowercased() }
+            )
         }
         let usage = json["usageMetadata"]
         func count(_ field: String) -> Int { Int(usage?[field]?.numberValue ?? 0) }
@@ -135,7 +137,8 @@ package struct GeminiProvider: LLMProvider {
         // Thinking is billed as output.
         let outputTokens = count("candidatesTokenCount") + count("thoughtsTokenCount")
         return chatResponse(
-            choices: choices, inputTokens: inputTokens, outputTokens: outputTokens, headers: response.headers, raw: json)
+            choices: choices, inputTokens: inputTokens, outputTokens: outputTokens, headers: response.headers, raw: json
+        )
     }
 
     /// Chosen tokens with their alternatives, from `logprobsResult`.
@@ -146,7 +149,8 @@ package struct GeminiProvider: LLMProvider {
             TokenLogprob(
                 token: token["token"]?.stringValue ?? "", logprob: token["logProbability"]?.numberValue ?? 0,
                 alternatives: (index < top.count ? top[index]["candidates"]?.arrayValue ?? [] : []).map {
-                    TokenAlternative(token: $0["token"]?.stringValue ?? "", logprob: $0["logProbability"]?.numberValue ?? 0)
+                    TokenAlternative(
+                        token: $0["token"]?.stringValue ?? "", logprob: $0["logProbability"]?.numberValue ?? 0)
                 })
         }
     }
@@ -154,12 +158,15 @@ package struct GeminiProvider: LLMProvider {
     package func decodeEmbeddings(_ response: HTTPResponse, expected: Int) throws(ProviderError) -> EmbeddingResponse {
         let json = try? JSONValue(parsing: response.body)
         guard (200..<300).contains(response.status) else { throw error(response, body: json) }
-        let vectors = (json?["embeddings"]?.arrayValue ?? []).map { ($0["values"]?.arrayValue ?? []).map { Float($0.numberValue ?? 0) } }
+        let vectors = (json?["embeddings"]?.arrayValue ?? []).map {
+            ($0["values"]?.arrayValue ?? []).map { Float($0.numberValue ?? 0) }
+        }
         guard let json, vectors.count == expected, let width = vectors.first?.count, width > 0,
             vectors.allSatisfy({ $0.count == width })
         else {
             throw ProviderError(
-                .invalidResponse, "the embeddings answer has \(vectors.count) vectors for \(expected) inputs, or vectors of unequal length",
+                .invalidResponse,
+                "the embeddings answer has \(vectors.count) vectors for \(expected) inputs, or vectors of unequal length",
                 status: response.status)
         }
         // Gemini's embeddings report no usage: estimated at four characters per token.
@@ -170,20 +177,25 @@ package struct GeminiProvider: LLMProvider {
     /// Classifies an error response (`{"error": {"code": …, "message": …, "status": …}}`). A 429 carries its wait
     /// in `RetryInfo.retryDelay`; an exhausted daily quota stops the run, since waiting cannot help within it.
     private func error(_ response: HTTPResponse, body: JSONValue?) -> ProviderError {
-        let message = body?["error"]?["message"]?.stringValue
+        let message =
+            body?["error"]?["message"]?.stringValue
             ?? String(String(decoding: response.body, as: UTF8.self).prefix(300))
         let status = body?["error"]?["status"]?.stringValue ?? ""
         let details = body?["error"]?["details"]?.arrayValue ?? []
-        let retryDelay = details.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap { Double($0.filter { $0.isNumber || $0 == "." }) }
+        let retryDelay = details.compactMap { $0["retryDelay"]?.stringValue }.first.flatMap {
+            Double($0.filter { $0.isNumber || $0 == "." })
+        }
         let retryAfter = RateLimitHeaders.retryAfter(from: response.headers) ?? retryDelay
         let quotaIDs = details.flatMap { $0["violations"]?.arrayValue ?? [] }.compactMap { $0["quotaId"]?.stringValue }
         if response.status == 429, quotaIDs.contains(where: { $0.contains("PerDay") }) {
-            return ProviderError(.quotaExhausted, "the daily quota of provider '\(config.name)' is used up: \(message)", status: 429)
+            return ProviderError(
+                .quotaExhausted, "the daily quota of provider '\(config.name)' is used up: \(message)", status: 429)
         }
         // Gemini reports a bad key as a 400 INVALID_ARGUMENT naming the key.
         return .classified(
             status: response.status, message: message, retryAfter: retryAfter,
-            aboutTheKey: status == "UNAUTHENTICATED" || status == "PERMISSION_DENIED" || message.lowercased().contains("api key"),
+            aboutTheKey: status == "UNAUTHENTICATED" || status == "PERMISSION_DENIED"
+                || message.lowercased().contains("api key"),
             provider: config)
     }
 }

@@ -41,16 +41,22 @@ extension HTTPTransport {
     }
 
     /// Sends a request and waits for the response.
-    package func send(_ method: HTTPMethod, url: URL, headers: [String: String], body: Data = Data(), timeout: Double)
+    package func send(
+        _ method: HTTPMethod, url: URL, headers: [String: String], body: Data = Data(), timeout: Double
+    )
         async throws(ProviderError) -> HTTPResponse
     {
         try await withCheckedContinuation { continuation in
-            start(method: method, url: url, headers: headers, body: body, timeout: timeout) { continuation.resume(returning: $0) }
+            start(method: method, url: url, headers: headers, body: body, timeout: timeout) {
+                continuation.resume(returning: $0)
+            }
         }.get()
     }
 
     /// POSTs `body` and waits for the response.
-    package func post(url: URL, headers: [String: String], body: Data, timeout: Double) async throws(ProviderError)
+    package func post(
+        url: URL, headers: [String: String], body: Data, timeout: Double
+    ) async throws(ProviderError)
         -> HTTPResponse
     {
         try await withCheckedContinuation { continuation in

@@ -36,7 +36,8 @@ extension LLMProvider {
 
     /// Sends a body made by `embeddingsBody(texts:model:)` and waits for the vectors.
     package func embed(_ body: RequestBody) async throws(ProviderError) -> EmbeddingResponse {
-        try decodeEmbeddings(try await exchange(body, with: .embeddings), expected: body.json["input"]?.arrayValue?.count ?? 0)
+        try decodeEmbeddings(
+            try await exchange(body, with: .embeddings), expected: body.json["input"]?.arrayValue?.count ?? 0)
     }
 
     private func exchange(_ body: RequestBody, with endpoint: Endpoint) async throws(ProviderError) -> HTTPResponse {

@@ -17,13 +17,15 @@ extension OpenAICompatibleProvider: BatchAPI {
     package func submit(_ requests: [RequestBody], key: String) async throws(ProviderError) -> ProviderBatch {
         var lines = ""
         for request in requests {
-            lines += #"{"body":"# + request.text + #","custom_id":""# + request.hash + #"","method":"POST","url":""#
+            lines +=
+                #"{"body":"# + request.text + #","custom_id":""# + request.hash + #"","method":"POST","url":""#
                 + chatPath + "\"}\n"
         }
         let boundary = "kiln-pipe-" + key.prefix(24)
         var form = ""
         form += "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
-        form += "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kiln-pipe-\(key.prefix(16)).jsonl\"\r\n"
+        form +=
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kiln-pipe-\(key.prefix(16)).jsonl\"\r\n"
         form += "Content-Type: application/jsonl\r\n\r\n"
         var body = Data(form.utf8)
         body.append(Data(lines.utf8))
@@ -37,27 +39,35 @@ extension OpenAICompatibleProvider: BatchAPI {
         create["endpoint"] = .string("/v1/chat/completions")
         create["completion_window"] = .string("24h")
         create["metadata"] = .object(JSONObject([(Self.batchKeyField, .string(key))]))
-        return try Self.batch(from: try await call(.post, "/batches", body: Data(JSONValue.object(create).serialized().utf8)))
+        return try Self.batch(
+            from: try await call(.post, "/batches", body: Data(JSONValue.object(create).serialized().utf8)))
     }
 
     package func refresh(_ id: String) async throws(ProviderError) -> ProviderBatch {
         try Self.batch(from: try await call(.get, "/batches/\(id)"))
     }
 
-    package func results(of batch: ProviderBatch) async throws(ProviderError) -> [String: Result<HTTPResponse, ProviderError>] {
+    package func results(
+        of batch: ProviderBatch
+    ) async throws(ProviderError) -> [String: Result<HTTPResponse, ProviderError>] {
         var results: [String: Result<HTTPResponse, ProviderError>] = [:]
         for file in batch.resultSources {
             let response = try await exchange(.get, "/files/\(file)/content")
             for line in JSONValue.lines(of: response.body) {
                 guard let id = line["custom_id"]?.stringValue else { continue }
-                if let answer = line["response"], let status = answer["status_code"]?.numberValue, let body = answer["body"] {
-                    results[id] = .success(HTTPResponse(status: Int(status), headers: [:], body: Data(body.serialized().utf8)))
+                if let answer = line["response"], let status = answer["status_code"]?.numberValue,
+                    let body = answer["body"]
+                {
+                    results[id] = .success(
+                        HTTPResponse(status: Int(status), headers: [:], body: Data(body.serialized().utf8)))
                 } else {
                     let code = line["error"]?["code"]?.stringValue ?? ""
                     let message = line["error"]?["message"]?.stringValue ?? "no answer in the batch"
                     // Expired and cancelled requests never ran: retried live, like a timeout.
                     results[id] = .failure(
-                        ProviderError(code.contains("expired") || code.contains("cancel") ? .timeout : .serverError, "batch \(batch.id): \(message)"))
+                        ProviderError(
+                            code.contains("expired") || code.contains("cancel") ? .timeout : .serverError,
+                            "batch \(batch.id): \(message)"))
                 }
             }
         }
@@ -74,7 +84,8 @@ extension OpenAICompatibleProvider: BatchAPI {
                 return try Self.batch(from: match)
             }
             let oldest = data.last?["created_at"]?.numberValue ?? 0
-            guard page["has_more"] == .bool(true), let last = data.last?["id"]?.stringValue, oldest >= savedAt - 60 else {
+            guard page["has_more"] == .bool(true), let last = data.last?["id"]?.stringValue, oldest >= savedAt - 60
+            else {
                 return nil
             }
             after = last
@@ -97,24 +108,30 @@ extension OpenAICompatibleProvider: BatchAPI {
     }
 
     /// A JSON answer from the API under the base URL, or the classified error.
-    private func call(_ method: HTTPMethod, _ path: String, body: Data = Data(), contentType: String = "application/json")
+    private func call(
+        _ method: HTTPMethod, _ path: String, body: Data = Data(), contentType: String = "application/json"
+    )
         async throws(ProviderError) -> JSONValue
     {
         let response = try await exchange(method, path, body: body, contentType: contentType)
         guard let json = try? JSONValue(parsing: response.body) else {
-            throw ProviderError(.invalidResponse, "the answer to \(method.rawValue) \(path) is not JSON", status: response.status)
+            throw ProviderError(
+                .invalidResponse, "the answer to \(method.rawValue) \(path) is not JSON", status: response.status)
         }
         return json
     }
 
-    private func exchange(_ method: HTTPMethod, _ path: String, body: Data = Data(), contentType: String = "application/json")
+    private func exchange(
+        _ method: HTTPMethod, _ path: String, body: Data = Data(), contentType: String = "application/json"
+    )
         async throws(ProviderError) -> HTTPResponse
     {
         var headers = ["Accept": "application/json"]
         if method == .post { headers["Content-Type"] = contentType }
         if let apiKey, !apiKey.isEmpty { headers["Authorization"] = "Bearer \(apiKey)" }
         guard let url = URL(string: base + path) else { throw ProviderError(.rejected, "invalid URL \(base + path)") }
-        let response = try await transport.send(method, url: url, headers: headers, body: body, timeout: config.timeoutSeconds)
+        let response = try await transport.send(
+            method, url: url, headers: headers, body: body, timeout: config.timeoutSeconds)
         guard (200..<300).contains(response.status) else {
             throw Self.error(
                 status: response.status, body: try? JSONValue(parsing: response.body),

@@ -56,11 +56,16 @@ package struct OpenAICompatibleProvider: LLMProvider {
                 body["response_format"] = .object(
                     JSONObject([
                         ("type", .string("json_schema")),
-                        ("json_schema", .object(JSONObject([("name", .string(structured.name)), ("schema", structured.schema)]))),
+                        (
+                            "json_schema",
+                            .object(JSONObject([("name", .string(structured.name)), ("schema", structured.schema)]))
+                        ),
                     ]))
             case .functionCalling:
                 let function = JSONObject([("name", .string(structured.name)), ("parameters", structured.schema)])
-                body["tools"] = .array([.object(JSONObject([("type", .string("function")), ("function", .object(function))]))])
+                body["tools"] = .array([
+                    .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+                ])
                 body["tool_choice"] = .object(
                     JSONObject([
                         ("type", .string("function")),
@@ -105,7 +110,10 @@ package struct OpenAICompatibleProvider: LLMProvider {
                 .object(
                     JSONObject([
                         ("type", .string("image_url")),
-                        ("image_url", .object(JSONObject([("url", .string("data:\(image.mediaType);base64,\(image.base64)"))]))),
+                        (
+                            "image_url",
+                            .object(JSONObject([("url", .string("data:\(image.mediaType);base64,\(image.base64)"))]))
+                        ),
                     ])))
         }
         return .object(JSONObject([("role", .string(message.role)), ("content", .array(parts))]))

@@ -12,13 +12,15 @@ extension ProviderError {
         case 429:
             return ProviderError(.rateLimited, message, status: status, retryAfter: retryAfter)
         case 400...403 where aboutTheKey || status == 401:
-            let variable = provider.apiKeyEnv.map { "\($0) was rejected by provider '\(provider.name)'" }
+            let variable =
+                provider.apiKeyEnv.map { "\($0) was rejected by provider '\(provider.name)'" }
                 ?? "provider '\(provider.name)' rejected the request as unauthenticated"
             return ProviderError(.unauthorized, "\(variable): \(message)", status: status)
         case 408:
             return ProviderError(.timeout, message, status: status, retryAfter: retryAfter)
         case 500...599:
-            return ProviderError(.serverError, message.isEmpty ? "server error" : message, status: status, retryAfter: retryAfter)
+            return ProviderError(
+                .serverError, message.isEmpty ? "server error" : message, status: status, retryAfter: retryAfter)
         default:
             return ProviderError(.rejected, message.isEmpty ? "request refused" : message, status: status)
         }

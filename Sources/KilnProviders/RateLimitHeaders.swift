@@ -22,7 +22,8 @@ package enum RateLimitHeaders {
 
     package static func hints(from headers: [String: String]) -> RateLimitHints {
         RateLimitHints(
-            remainingRequests: (headers["x-ratelimit-remaining-requests"] ?? headers["anthropic-ratelimit-requests-remaining"])
+            remainingRequests: (headers["x-ratelimit-remaining-requests"]
+                ?? headers["anthropic-ratelimit-requests-remaining"])
                 .flatMap { Int($0) },
             remainingTokens: (headers["x-ratelimit-remaining-tokens"] ?? headers["anthropic-ratelimit-tokens-remaining"])
                 .flatMap { Int($0) },

@@ -13,7 +13,8 @@ package enum EvalReports {
         let markdown = base.appendingPathComponent("summary.md").path
         try Data(MarkdownReport.render(summary).utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)
         let json = base.appendingPathComponent("summary.json").path
-        try Data((summaryJSON(summary).serialized() + "\n").utf8).write(to: URL(fileURLWithPath: json), options: .atomic)
+        try Data((summaryJSON(summary).serialized() + "\n").utf8).write(
+            to: URL(fileURLWithPath: json), options: .atomic)
         let junit = base.appendingPathComponent("junit.xml").path
         try JUnitReport.write(summary, resultsFile: resultsFile, to: junit)
         let html = base.appendingPathComponent("report.html").path
@@ -52,14 +53,17 @@ package enum EvalReports {
             agreement[model.isEmpty ? "all" : model] = .object(
                 JSONObject([
                     ("count", .integer(stats.count)), ("mae", .double(stats.meanAbsoluteError)),
-                    ("mse", .double(stats.meanSquaredError)), ("mae_normalized", .double(stats.normalizedMeanAbsoluteError)),
-                    ("mse_normalized", .double(stats.normalizedMeanSquaredError)), ("spearman", optional(stats.spearman)),
+                    ("mse", .double(stats.meanSquaredError)),
+                    ("mae_normalized", .double(stats.normalizedMeanAbsoluteError)),
+                    ("mse_normalized", .double(stats.normalizedMeanSquaredError)),
+                    ("spearman", optional(stats.spearman)),
                     ("pearson", optional(stats.pearson)), ("kendall_tau", optional(stats.kendall)),
                 ]))
         }
         return .object(
             JSONObject([
-                ("pipeline", .string(summary.pipeline)), ("stage", .string(summary.stage)), ("passed", .bool(summary.passed)),
+                ("pipeline", .string(summary.pipeline)), ("stage", .string(summary.stage)),
+                ("passed", .bool(summary.passed)),
                 ("judge_vs_human", .object(agreement)),
                 ("items", .integer(summary.items)), ("failed_items", .integer(summary.failedItems.count)),
                 ("models", .object(models)), ("thresholds", .array(thresholds)),
@@ -68,7 +72,8 @@ package enum EvalReports {
                     .object(
                         JSONObject([
                             ("input_tokens", .integer(summary.usage.inputTokens)),
-                            ("output_tokens", .integer(summary.usage.outputTokens)), ("cost_usd", .double(summary.usage.costUSD)),
+                            ("output_tokens", .integer(summary.usage.outputTokens)),
+                            ("cost_usd", .double(summary.usage.costUSD)),
                         ]))
                 ),
             ]))

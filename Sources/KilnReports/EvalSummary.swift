@@ -127,7 +127,8 @@ package struct EvalSummary: Sendable {
         let reason = [reasoning, failures].compactMap { $0 }.joined(separator: " | ")
         worst.append(
             Item(
-                id: item["id"]?.stringValue ?? "", model: model, input: Self.text(item["input"]), output: Self.text(item["output"]),
+                id: item["id"]?.stringValue ?? "", model: model, input: Self.text(item["input"]),
+                output: Self.text(item["output"]),
                 scoreNames: names, scoreValues: values, reason: reason.isEmpty ? nil : reason, rank: rank))
         worst.sort { $0.rank < $1.rank }
         if worst.count > Self.worstLimit { worst.removeLast() }

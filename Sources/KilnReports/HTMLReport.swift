@@ -53,10 +53,13 @@ package enum HTMLReport {
 
     private static func thresholdsSection(_ summary: EvalSummary) -> String {
         guard !summary.thresholds.isEmpty else { return "" }
-        var html = "<h2>Thresholds</h2>\n<table><tr><th></th><th>score</th><th>condition</th><th>model</th><th>actual</th></tr>\n"
+        var html =
+            "<h2>Thresholds</h2>\n<table><tr><th></th><th>score</th><th>condition</th><th>model</th><th>actual</th></tr>\n"
         for outcome in summary.thresholds {
-            html += "<tr><td class=\"\(outcome.passed ? "pass" : "fail")\">\(outcome.passed ? "✓" : "✗")</td><td>\(escape(outcome.score))</td>"
-            html += "<td><code>\(escape(outcome.condition.description))</code></td><td>\(escape(outcome.model ?? "all"))</td>"
+            html +=
+                "<tr><td class=\"\(outcome.passed ? "pass" : "fail")\">\(outcome.passed ? "✓" : "✗")</td><td>\(escape(outcome.score))</td>"
+            html +=
+                "<td><code>\(escape(outcome.condition.description))</code></td><td>\(escape(outcome.model ?? "all"))</td>"
             html += "<td class=\"n\">\(outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores")</td></tr>\n"
         }
         return html + "</table>\n"
@@ -69,7 +72,8 @@ package enum HTMLReport {
             html += "<h3>\(escape(model.isEmpty ? "all items" : model))</h3><div class=\"charts\">\n"
             for (name, type) in summary.scoreTypes {
                 guard let bins = summary.histograms[model]?[name] else { continue }
-                html += "<div class=\"chart\"><h3>\(escape(name)) · mean \(String(format: "%.2f", summary.stats[model]?[name]?.mean ?? 0))</h3>"
+                html +=
+                    "<div class=\"chart\"><h3>\(escape(name)) · mean \(String(format: "%.2f", summary.stats[model]?[name]?.mean ?? 0))</h3>"
                 html += barChart(bins, labels: EvalSummary.binLabels(type)) + "</div>\n"
             }
             html += "</div>\n"
@@ -85,9 +89,12 @@ package enum HTMLReport {
         for (index, count) in counts.enumerated() {
             let barHeight = Int(Double(count) / Double(top) * 100)
             let x = 10 + index * 36
-            svg += "<rect x=\"\(x)\" y=\"\(115 - barHeight)\" width=\"28\" height=\"\(barHeight)\" fill=\"#4f8ef7\"><title>\(escape(labels[index])): \(count)</title></rect>"
-            svg += "<text x=\"\(x + 14)\" y=\"\(111 - barHeight)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>"
-            svg += "<text x=\"\(x + 14)\" y=\"130\" font-size=\"10\" text-anchor=\"middle\">\(escape(labels[index]))</text>"
+            svg +=
+                "<rect x=\"\(x)\" y=\"\(115 - barHeight)\" width=\"28\" height=\"\(barHeight)\" fill=\"#4f8ef7\"><title>\(escape(labels[index])): \(count)</title></rect>"
+            svg +=
+                "<text x=\"\(x + 14)\" y=\"\(111 - barHeight)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>"
+            svg +=
+                "<text x=\"\(x + 14)\" y=\"130\" font-size=\"10\" text-anchor=\"middle\">\(escape(labels[index]))</text>"
         }
         return svg + "</svg>"
     }
@@ -106,10 +113,12 @@ package enum HTMLReport {
             var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"240\" height=\"240\" role=\"img\">"
             svg += "<line x1=\"20\" y1=\"220\" x2=\"220\" y2=\"20\" stroke=\"#d0d7de\"/>"
             for (judge, human) in zip(pairs.judge, pairs.human) {
-                svg += "<circle cx=\"\(String(format: "%.1f", scale(judge)))\" cy=\"\(String(format: "%.1f", 240 - scale(human)))\" r=\"4\" fill=\"#4f8ef7\" fill-opacity=\"0.5\"><title>judge \(judge), human \(human)</title></circle>"
+                svg +=
+                    "<circle cx=\"\(String(format: "%.1f", scale(judge)))\" cy=\"\(String(format: "%.1f", 240 - scale(human)))\" r=\"4\" fill=\"#4f8ef7\" fill-opacity=\"0.5\"><title>judge \(judge), human \(human)</title></circle>"
             }
             svg += "</svg>"
-            html += "<div class=\"chart\"><h3>\(escape(model.isEmpty ? "all" : model)) · n \(stats.count) · MAE \(String(format: "%.3f", stats.meanAbsoluteError)) · Spearman \(stats.spearman.map { String(format: "%.3f", $0) } ?? "–")</h3>"
+            html +=
+                "<div class=\"chart\"><h3>\(escape(model.isEmpty ? "all" : model)) · n \(stats.count) · MAE \(String(format: "%.3f", stats.meanAbsoluteError)) · Spearman \(stats.spearman.map { String(format: "%.3f", $0) } ?? "–")</h3>"
             html += svg + "<div>x: judge · y: human</div></div>\n"
         }
         return html + "</div>\n"
@@ -117,7 +126,8 @@ package enum HTMLReport {
 
     private static func itemTable(_ summary: EvalSummary, resultsFile: String) throws -> String {
         let names = summary.scoreTypes.map(\.name)
-        var html = "<h2>Items</h2>\n<table class=\"sortable\"><thead><tr><th>item</th><th>model</th><th>input</th><th>output</th>"
+        var html =
+            "<h2>Items</h2>\n<table class=\"sortable\"><thead><tr><th>item</th><th>model</th><th>input</th><th>output</th>"
         html += names.map { "<th>\(escape($0))</th>" }.joined() + "<th>why</th></tr></thead><tbody>\n"
         let reader = try LineReader(path: resultsFile)
         var rows = 0
@@ -125,18 +135,25 @@ package enum HTMLReport {
             guard rows < maxRows else { break }
             guard let item = try? JSONValue(parsing: line) else { continue }
             rows += 1
-            html += "<tr><td>\(escape(item["id"]?.stringValue ?? ""))</td><td>\(escape(item["model"]?.stringValue ?? ""))</td>"
-            html += "<td class=\"t\">\(escape(EvalSummary.text(item["input"])))</td><td class=\"t\">\(escape(EvalSummary.text(item["output"])))</td>"
+            html +=
+                "<tr><td>\(escape(item["id"]?.stringValue ?? ""))</td><td>\(escape(item["model"]?.stringValue ?? ""))</td>"
+            html +=
+                "<td class=\"t\">\(escape(EvalSummary.text(item["input"])))</td><td class=\"t\">\(escape(EvalSummary.text(item["output"])))</td>"
             for name in names {
                 let value = item["scores"]?[name]?.numberValue
-                html += "<td class=\"n\" data-v=\"\(value.map { String($0) } ?? "")\">\(value.map(MarkdownReport.format) ?? "–")</td>"
+                html +=
+                    "<td class=\"n\" data-v=\"\(value.map { String($0) } ?? "")\">\(value.map(MarkdownReport.format) ?? "–")</td>"
             }
-            let failures = item["assertion_failures"]?.objectValue.map { $0.map { "\($0.key): \($0.value.stringValue ?? "")" }.joined(separator: "\n") }
+            let failures = item["assertion_failures"]?.objectValue.map {
+                $0.map { "\($0.key): \($0.value.stringValue ?? "")" }.joined(separator: "\n")
+            }
             let reason = [item["judge"]?["reasoning"]?.stringValue, failures].compactMap { $0 }.joined(separator: "\n")
             html += "<td class=\"t\">\(escape(reason))</td></tr>\n"
         }
         html += "</tbody></table>\n"
-        if summary.items > rows { html += "<p>Showing the first \(rows) of \(summary.items) items; results.jsonl has them all.</p>\n" }
+        if summary.items > rows {
+            html += "<p>Showing the first \(rows) of \(summary.items) items; results.jsonl has them all.</p>\n"
+        }
         return html
     }
 

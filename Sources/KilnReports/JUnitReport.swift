@@ -19,11 +19,14 @@ package enum JUnitReport {
                 guard let number = value.numberValue else { continue }
                 let type = types[name] ?? .passFail
                 let failed = type == .fiveStar ? number < 3 : number < 0.5
-                var testcase = "    <testcase classname=\"\(escape("\(summary.stage).\(model)"))\" name=\"\(escape("\(id): \(name)"))\">"
+                var testcase =
+                    "    <testcase classname=\"\(escape("\(summary.stage).\(model)"))\" name=\"\(escape("\(id): \(name)"))\">"
                 if failed {
                     failures[model, default: 0] += 1
-                    let reason = item["assertion_failures"]?[name]?.stringValue ?? item["judge"]?["reasoning"]?.stringValue ?? ""
-                    testcase += "\n      <failure message=\"\(escape("\(name) = \(MarkdownReport.format(number))"))\">\(escape(reason))</failure>\n    "
+                    let reason =
+                        item["assertion_failures"]?[name]?.stringValue ?? item["judge"]?["reasoning"]?.stringValue ?? ""
+                    testcase +=
+                        "\n      <failure message=\"\(escape("\(name) = \(MarkdownReport.format(number))"))\">\(escape(reason))</failure>\n    "
                 }
                 testcase += "</testcase>"
                 cases[model, default: []].append(testcase)
@@ -35,12 +38,14 @@ package enum JUnitReport {
         xml += "<testsuites name=\"\(escape(summary.pipeline))\" tests=\"\(total)\" failures=\"\(totalFailures)\">\n"
         for model in cases.keys.sorted() {
             let suiteCases = cases[model] ?? []
-            xml += "  <testsuite name=\"\(escape("\(summary.stage) / \(model)"))\" tests=\"\(suiteCases.count)\" failures=\"\(failures[model] ?? 0)\">\n"
+            xml +=
+                "  <testsuite name=\"\(escape("\(summary.stage) / \(model)"))\" tests=\"\(suiteCases.count)\" failures=\"\(failures[model] ?? 0)\">\n"
             xml += suiteCases.joined(separator: "\n") + "\n  </testsuite>\n"
         }
         if !summary.thresholds.isEmpty {
             let failed = summary.thresholds.filter { !$0.passed }.count
-            xml += "  <testsuite name=\"\(escape("\(summary.stage) / thresholds"))\" tests=\"\(summary.thresholds.count)\" failures=\"\(failed)\">\n"
+            xml +=
+                "  <testsuite name=\"\(escape("\(summary.stage) / thresholds"))\" tests=\"\(summary.thresholds.count)\" failures=\"\(failed)\">\n"
             for outcome in summary.thresholds {
                 let name = "\(outcome.model.map { "\($0): " } ?? "")\(outcome.score) \(outcome.condition)"
                 xml += "    <testcase classname=\"\(escape("\(summary.stage).thresholds"))\" name=\"\(escape(name))\">"

@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnStages
 package import KilnStore
 
 /// A portable record of a run: one JSON line per unit of work its outputs depend on (the validated result and
@@ -35,7 +36,8 @@ package enum Cassette {
             guard !line.allSatisfy(\.isWhitespace) else { continue }
             guard let value = try? JSONValue(parsing: line), let record = CheckpointRecord(json: value) else {
                 throw ActionableError(
-                    "\(path):\(number): not a cassette record", hint: "cassettes are written by `kiln-pipe freeze`; do not edit them")
+                    "\(path):\(number): not a cassette record",
+                    hint: "cassettes are written by `kiln-pipe freeze`; do not edit them")
             }
             records.append(record)
         }

@@ -3,6 +3,7 @@ import KilnBasics
 package import KilnIndex
 package import KilnModel
 import KilnScheduler
+package import KilnStages
 import KilnStore
 
 /// Searches the index an `index` stage built: BM25 without any model, vector and hybrid with the stage's
@@ -16,34 +17,44 @@ package final class DocumentSearch: Sendable {
 
     /// Opens the index of `stageID` (or the pipeline's only index stage); throws `RunSetupError` with what to do
     /// when there is none or it was not built yet.
-    package init(pipeline: Pipeline, stageID: String?, statePath: String, environment: [String: String]) throws {
+    package init(
+        pipeline: Pipeline, stageID: String?, statePath: String, environment: [String: String],
+        fakeModel: (any FakeModelHost)?
+    ) throws {
         let indexStages = pipeline.stages.filter { $0.type == .index }
         let stage: StageSpec
         if let stageID {
             guard let named = pipeline.stage(withID: stageID), named.type == .index else {
                 throw RunSetupError(
                     "'\(stageID)' is not an index stage of \(pipeline.sourcePath)",
-                    hint: indexStages.isEmpty ? "add {id: idx, type: index, from: <ingest stage>}" : "index stages: \(indexStages.map(\.id).joined(separator: ", "))")
+                    hint: indexStages.isEmpty
+                        ? "add {id: idx, type: index, from: <ingest stage>}"
+                        : "index stages: \(indexStages.map(\.id).joined(separator: ", "))")
             }
             stage = named
         } else {
             guard let only = indexStages.first else {
                 throw RunSetupError(
-                    "\(pipeline.sourcePath) has no index stage", hint: "add {id: idx, type: index, from: <ingest stage>} and run it")
+                    "\(pipeline.sourcePath) has no index stage",
+                    hint: "add {id: idx, type: index, from: <ingest stage>} and run it")
             }
             guard indexStages.count == 1 else {
                 throw RunSetupError(
-                    "\(pipeline.sourcePath) has \(indexStages.count) index stages", hint: "choose one with --index \(indexStages.map(\.id).joined(separator: "|"))")
+                    "\(pipeline.sourcePath) has \(indexStages.count) index stages",
+                    hint: "choose one with --index \(indexStages.map(\.id).joined(separator: "|"))")
             }
             stage = only
         }
-        guard case .index(let settings) = stage.settings else { throw RunSetupError("'\(stage.id)' is not an index stage") }
+        guard case .index(let settings) = stage.settings else {
+            throw RunSetupError("'\(stage.id)' is not an index stage")
+        }
         let base = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
         let path = IndexStage.path(for: stage.id, settings: settings, baseDirectory: base, statePath: statePath)
         guard FileManager.default.fileExists(atPath: path) else {
             throw RunSetupError(
                 "index '\(stage.id)' has not been built yet (no \(path))",
-                hint: "build it with `kiln-pipe index \(pipeline.sourcePath)` or `kiln-pipe run \(pipeline.sourcePath)`")
+                hint: "build it with `kiln-pipe index \(pipeline.sourcePath)` or `kiln-pipe run \(pipeline.sourcePath)`"
+            )
         }
         self.stageID = stage.id
         indexPath = path
@@ -51,14 +62,16 @@ package final class DocumentSearch: Sendable {
         if let embeddings = settings.embeddings {
             // No port is opened for a fake embedder: `mcp` promises none.
             let pool = try ProviderPool(
-                pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil, openPorts: false)
+                pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil,
+                fakeModel: fakeModel, openPorts: false)
             let store = try StoreLocation.open(statePath)
             self.pool = pool
             embedder = EmbeddingClient(
                 settings: embeddings,
                 access: CallAccess(
                     provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
-                    executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store, stageID: stage.id,
+                    executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store,
+                    stageID: stage.id,
                     mode: CacheMode(useCache: true, offline: false)))
         } else {
             pool = nil
@@ -76,7 +89,9 @@ package final class DocumentSearch: Sendable {
         guard mode == .bm25 else {
             let vector = try await queryVector(query, mode: mode)
             return try await index.perform { index in
-                mode == .vector ? try index.nearest(to: vector, limit: limit) : try index.hybrid(query, vector: vector, limit: limit)
+                mode == .vector
+                    ? try index.nearest(to: vector, limit: limit)
+                    : try index.hybrid(query, vector: vector, limit: limit)
             }
         }
         return try await index.perform { try $0.bm25(query, limit: limit) }

@@ -1,6 +1,7 @@
 import Foundation
 package import KilnBasics
 package import KilnModel
+import KilnStages
 import KilnStore
 
 /// `freeze`: replays a finished pipeline from the checkpoint store (no call), rewriting its outputs, and writes
@@ -13,7 +14,8 @@ package struct Freezer: Sendable {
     package let lockPath: String
     package let cassettePath: String
 
-    package init(pipeline: Pipeline, statePath: String, outputDirectory: String, lockPath: String, cassettePath: String) {
+    package init(pipeline: Pipeline, statePath: String, outputDirectory: String, lockPath: String, cassettePath: String)
+    {
         self.pipeline = pipeline
         self.statePath = statePath
         self.outputDirectory = outputDirectory
@@ -31,7 +33,8 @@ package struct Freezer: Sendable {
     package var baseDirectory: String { URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path }
 
     package func freeze() async throws -> Result {
-        let options = RunOptions(statePath: statePath, outputDirectory: outputDirectory, environment: [:], offline: true)
+        let options = RunOptions(
+            statePath: statePath, outputDirectory: outputDirectory, environment: [:], offline: true)
         let recorder = SharedRecorder()
         let engine = RunEngine(pipeline: pipeline, options: options) { base in
             let recording = RecordingCheckpointStore(base)
@@ -63,7 +66,8 @@ package struct Freezer: Sendable {
             entry["units"] = .integer(keys.count)
             entry["items"] = .integer(stageReport.items)
             entry["failed"] = .integer(stageReport.failed)
-            entry["models"] = .array(stage.settings.providerNames.sorted().map { Self.model(pipeline.provider(named: $0), name: $0) })
+            entry["models"] = .array(
+                stage.settings.providerNames.sorted().map { Self.model(pipeline.provider(named: $0), name: $0) })
             stages.append(.object(entry))
             for path in [stageReport.outputFile].compactMap({ $0 }) + stageReport.files {
                 files.append(try Self.fileEntry(path, base: baseDirectory))
@@ -73,7 +77,8 @@ package struct Freezer: Sendable {
         lock["lock_version"] = .integer(1)
         lock["pipeline"] = .object(
             JSONObject([
-                ("name", .string(pipeline.name)), ("path", .string(RelativePath.of(pipeline.sourcePath, from: baseDirectory))),
+                ("name", .string(pipeline.name)),
+                ("path", .string(RelativePath.of(pipeline.sourcePath, from: baseDirectory))),
                 ("sha256", .string(SHA256.hex(ofFileAt: pipeline.sourcePath) ?? "")),
             ]))
         lock["stages"] = .array(stages)
@@ -98,7 +103,10 @@ package struct Freezer: Sendable {
         guard let digest = SHA256.hex(ofFileAt: path) else { throw ActionableError("cannot read \(path) to hash it") }
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
         return .object(
-            JSONObject([("path", .string(RelativePath.of(path, from: base))), ("sha256", .string(digest)), ("bytes", .integer(size))]))
+            JSONObject([
+                ("path", .string(RelativePath.of(path, from: base))), ("sha256", .string(digest)),
+                ("bytes", .integer(size)),
+            ]))
     }
 }
 
@@ -121,11 +129,14 @@ package enum LockVerifier {
     }
 
     package static func verify(lockPath: String, baseDirectory: String) throws -> [Check] {
-        guard let data = FileManager.default.contents(atPath: lockPath), let lock = try? JSONValue(parsing: String(decoding: data, as: UTF8.self))
+        guard let data = FileManager.default.contents(atPath: lockPath),
+            let lock = try? JSONValue(parsing: String(decoding: data, as: UTF8.self))
         else {
             throw ActionableError("cannot read the lock \(lockPath)", hint: "write one with `kiln-pipe freeze`")
         }
-        let entries = [lock["pipeline"]].compactMap { $0 } + (lock["files"]?.arrayValue ?? []) + [lock["cassette"]].compactMap { $0 }
+        let entries =
+            [lock["pipeline"]].compactMap { $0 } + (lock["files"]?.arrayValue ?? [])
+            + [lock["cassette"]].compactMap { $0 }
         return entries.compactMap { entry -> Check? in
             guard let path = entry["path"]?.stringValue, let expected = entry["sha256"]?.stringValue else { return nil }
             let absolute = path.hasPrefix("/") ? path : baseDirectory + "/" + path

@@ -1,6 +1,7 @@
 import Foundation
 import KilnBasics
 package import KilnModel
+import KilnStages
 import KilnStore
 
 /// What a run would do, per stage, computed from the inputs and the checkpoint store without calling anyone.
@@ -24,7 +25,7 @@ package struct StagePlan: Sendable, Hashable {
 /// Computes `plan` and the pending counts of `status`.
 package struct Planner: Sendable {
     /// Output tokens assumed per call when the provider sets no `max_tokens`.
-    package static let assumedOutputTokens = 256
+    package static let assumedOutputTokens = CallEstimate.assumedOutputTokens
 
     let pipeline: Pipeline
     let statePath: String
@@ -37,7 +38,8 @@ package struct Planner: Sendable {
     /// Replays the pipeline offline through the engine: what the store has is done, what it lacks is pending and
     /// estimated from the very requests a run would send. Stages fed by pending work can only show what is known.
     package func plan() async throws -> [StagePlan] {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-plan-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiln-pipe-plan-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var options = RunOptions(statePath: statePath, outputDirectory: scratch.path, environment: [:], offline: true)
         options.dryRun = true
@@ -99,7 +101,9 @@ package struct Planner: Sendable {
                 // Below an expansion not yet made: count the calls its subtree will need.
                 let missing = settings.breadth - children.count
                 let remainingLevels = settings.depth - node.path.count - 1
-                expansions += missing * (0..<remainingLevels).reduce(0) { total, level in total + Self.power(settings.breadth, level) }
+                expansions +=
+                    missing
+                    * (0..<remainingLevels).reduce(0) { total, level in total + Self.power(settings.breadth, level) }
             }
             frontier += children.map { TopicsStage.Node(path: node.path + [$0], position: []) }
         }
@@ -116,5 +120,7 @@ package struct Planner: Sendable {
         plan.estimatedCostUSD += Double(unseen) * perCall
     }
 
-    private static func power(_ base: Int, _ exponent: Int) -> Int { (0..<exponent).reduce(1) { total, _ in total * base } }
+    private static func power(_ base: Int, _ exponent: Int) -> Int {
+        (0..<exponent).reduce(1) { total, _ in total * base }
+    }
 }

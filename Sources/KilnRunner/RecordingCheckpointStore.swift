@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnStages
 import KilnStore
 
 /// Passes everything to a store and notes every record it served: the records a run's outputs depend on, which

@@ -1,9 +1,9 @@
 import Foundation
 import KilnBasics
-import KilnExport
 package import KilnModel
 import KilnProviders
 import KilnScheduler
+package import KilnStages
 import KilnStore
 
 /// Runs a pipeline: stages stream items to each other through bounded channels (no barrier between per-item
@@ -20,7 +20,10 @@ package final class RunEngine: Sendable {
         self.init(pipeline: pipeline, options: options, storeWrapper: { $0 })
     }
 
-    init(pipeline: Pipeline, options: RunOptions, storeWrapper: @escaping @Sendable (any CheckpointStore) -> any CheckpointStore) {
+    init(
+        pipeline: Pipeline, options: RunOptions,
+        storeWrapper: @escaping @Sendable (any CheckpointStore) -> any CheckpointStore
+    ) {
         self.storeWrapper = storeWrapper
         self.pipeline = pipeline
         self.options = options
@@ -30,21 +33,26 @@ package final class RunEngine: Sendable {
     /// Runs every stage; throws `RunSetupError` when the run cannot start (nothing was paid for then).
     package func run(progress: RunProgress) async throws -> RunReport {
         if let only = options.onlyStages, let unknown = only.first(where: { pipeline.stage(withID: $0) == nil }) {
-            throw RunSetupError("--only names unknown stage '\(unknown)'", hint: "stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
+            throw RunSetupError(
+                "--only names unknown stage '\(unknown)'",
+                hint: "stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
         }
         // --only: the named stages run with the stages that feed them (which compute only what the store lacks);
         // stages downstream of them are skipped.
-        var selected = options.onlyStages.map { only in
-            let needed = Self.upstreamClosure(of: only, in: pipeline)
-            return pipeline.stages.filter { needed.contains($0.id) }
-        } ?? pipeline.stages
+        var selected =
+            options.onlyStages.map { only in
+                let needed = Self.upstreamClosure(of: only, in: pipeline)
+                return pipeline.stages.filter { needed.contains($0.id) }
+            } ?? pipeline.stages
         // A shard leaves the stages that need every item, and what reads from them, to `--after-shards`.
         var waiting: [StageReport] = []
         if options.shard != nil {
-            let later = Self.downstreamClosure(of: Set(selected.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
+            let later = Self.downstreamClosure(
+                of: Set(selected.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
             for stage in selected where later.contains(stage.id) {
                 var report = StageReport(id: stage.id, type: stage.type)
-                report.note("needs every shard's items: runs with `kiln-pipe run --after-shards` once all shards finished")
+                report.note(
+                    "needs every shard's items: runs with `kiln-pipe run --after-shards` once all shards finished")
                 waiting.append(report)
             }
             selected.removeAll { later.contains($0.id) }
@@ -57,7 +65,7 @@ package final class RunEngine: Sendable {
         let providerNames = Set(stages.filter { !servedFromStore($0) }.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
             pipeline: pipeline, names: providerNames, environment: options.environment,
-            concurrencyOverride: options.concurrency)
+            concurrencyOverride: options.concurrency, fakeModel: options.fakeModel)
         defer { pool.shutdown() }
         do {
             try Folder.create(options.outputDirectory)
@@ -69,7 +77,8 @@ package final class RunEngine: Sendable {
         let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
         let executor = CallExecutor(
             budget: budget, stop: stop,
-            batches: BatchCoordinator.forBatchedProviders(in: pool, names: providerNames, store: store, stop: stop, progress: progress))
+            batches: BatchCoordinator.forBatchedProviders(
+                in: pool, names: providerNames, store: store, stop: stop, progress: progress))
 
         // One bounded channel per (producer, consumer) edge.
         var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
@@ -88,7 +97,9 @@ package final class RunEngine: Sendable {
             for (index, stage) in stages.enumerated() {
                 let run = StageRun(
                     spec: stage, inputs: inbound[stage.id] ?? [],
-                    outputFile: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("\(stage.id).jsonl").path,
+                    outputFile: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent(
+                        "\(stage.id).jsonl"
+                    ).path,
                     mode: CacheMode(
                         useCache: !(options.freshAll || options.freshStages.contains(stage.id)),
                         offline: servedFromStore(stage)),
@@ -111,7 +122,8 @@ package final class RunEngine: Sendable {
     /// Before `--after-shards` writes anything: every per-item unit must be in the store (done or failed), or a
     /// shard has not finished and the split and exports would silently miss its items.
     private func checkShardsFinished() async throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-shards-\(UUID().uuidString)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiln-pipe-shards-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
         var replay = options
         replay.afterShards = false
@@ -124,7 +136,9 @@ package final class RunEngine: Sendable {
         guard unfinished.isEmpty else {
             throw RunSetupError(
                 "a shard has not finished: "
-                    + unfinished.map { "stage '\($0.id)' lacks \($0.pending) of \($0.pending + $0.cached + $0.failed) units" }
+                    + unfinished.map {
+                        "stage '\($0.id)' lacks \($0.pending) of \($0.pending + $0.cached + $0.failed) units"
+                    }
                     .joined(separator: ", ") + " in \(StoreLocation.describe(options.statePath)); nothing was written",
                 hint: "rerun the shards that failed or were stopped; a rerun resumes. Then run --after-shards again")
         }
@@ -143,7 +157,8 @@ package final class RunEngine: Sendable {
         var changed = true
         while changed {
             changed = false
-            for stage in pipeline.stages where !reached.contains(stage.id) && stage.from.contains(where: reached.contains) {
+            for stage in pipeline.stages
+            where !reached.contains(stage.id) && stage.from.contains(where: reached.contains) {
                 reached.insert(stage.id)
                 changed = true
             }
@@ -166,7 +181,9 @@ package final class RunEngine: Sendable {
     /// Runs one stage: its type's loop, with the emitted items written to the stage's file and sent to every
     /// consumer. The stage's channels are finished and its inputs drained whatever happens, so no other stage
     /// waits for ever on it.
-    private func runStage(_ run: StageRun, outputs: [BoundedChannel<PipelineItem>]) async throws
+    private func runStage(
+        _ run: StageRun, outputs: [BoundedChannel<PipelineItem>]
+    ) async throws
         -> (StageReport, RunStop?)
     {
         var report = StageReport(id: run.id, type: run.spec.type)

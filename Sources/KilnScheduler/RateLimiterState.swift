@@ -14,7 +14,8 @@ package struct RateLimiterState: Sendable {
     /// How a granted request ended.
     package enum Outcome: Sendable, Equatable {
         /// Answered; `tokens` is the usage the provider reported, `remainingRequests`/`remainingTokens` its headers.
-        case success(tokens: Int, remainingRequests: Int? = nil, remainingTokens: Int? = nil, resetSeconds: Double? = nil)
+        case success(
+            tokens: Int, remainingRequests: Int? = nil, remainingTokens: Int? = nil, resetSeconds: Double? = nil)
         /// 429: shrink, and pause everyone for `retryAfter` when the provider said.
         case rateLimited(retryAfter: Double?)
         /// Any other failure: no effect on the rate (5xx do not shrink concurrency).
@@ -122,7 +123,9 @@ package struct RateLimiterState: Sendable {
 extension RateLimiterState {
     /// Grants within (`start`, now]; older ones are forgotten.
     private mutating func grants(since start: Double) -> Int {
-        while recentGrantsStart < recentGrants.count, recentGrants[recentGrantsStart] <= start { recentGrantsStart += 1 }
+        while recentGrantsStart < recentGrants.count, recentGrants[recentGrantsStart] <= start {
+            recentGrantsStart += 1
+        }
         if recentGrantsStart > 4096 {
             recentGrants.removeFirst(recentGrantsStart)
             recentGrantsStart = 0

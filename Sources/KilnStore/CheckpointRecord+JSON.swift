@@ -31,7 +31,8 @@ extension CheckpointRecord {
             key: key, stage: stage, status: status, item: json["item"].flatMap { $0 == .null ? nil : $0 },
             error: json["error"]?.stringValue,
             usage: Usage(
-                inputTokens: Int(number(json["usage"]?["input_tokens"])), outputTokens: Int(number(json["usage"]?["output_tokens"])),
+                inputTokens: Int(number(json["usage"]?["input_tokens"])),
+                outputTokens: Int(number(json["usage"]?["output_tokens"])),
                 costUSD: number(json["usage"]?["cost_usd"])),
             latencyMS: Int(number(json["latency_ms"])), attempts: Int(number(json["attempts"])),
             calls: (json["calls"]?.arrayValue ?? []).compactMap(RecordedCall.init(json:)))

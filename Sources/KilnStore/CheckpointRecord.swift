@@ -48,7 +48,9 @@ package struct RecordedCall: Sendable, Hashable {
     /// `request` as it was serialized for sending, when known: the store keeps it instead of serializing again.
     package var requestText: String?
 
-    package init(requestHash: String, provider: String, request: JSONValue, response: JSONValue, requestText: String? = nil) {
+    package init(
+        requestHash: String, provider: String, request: JSONValue, response: JSONValue, requestText: String? = nil
+    ) {
         self.requestHash = requestHash
         self.provider = provider
         self.request = request

@@ -45,7 +45,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             // A version 1 store gains the column; its old records keep reading their calls from the calls table.
             try database.transaction {
                 try database.execute("ALTER TABLE results ADD COLUMN calls TEXT")
-                try database.query("UPDATE meta SET value = ? WHERE key = 'schema_version'", [.text(String(Self.schemaVersion))])
+                try database.query(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", [.text(String(Self.schemaVersion))])
             }
         case Self.schemaVersion:
             break
@@ -57,7 +58,9 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     }
 
     /// Runs `body` with the database on the store's queue.
-    private func onQueue<Value: Sendable>(_ body: @escaping @Sendable (SQLiteDatabase) throws -> Value) async throws
+    private func onQueue<Value: Sendable>(
+        _ body: @escaping @Sendable (SQLiteDatabase) throws -> Value
+    ) async throws
         -> Value
     {
         try await withCheckedThrowingContinuation { continuation in
@@ -169,7 +172,9 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         return try await onQueue { database in
             var found: [String: [RecordedCall]] = [:]
             for key in keys {
-                guard let row = try database.query("SELECT request_hash, calls FROM results WHERE key = ?", [.text(key)]).first
+                guard
+                    let row = try database.query("SELECT request_hash, calls FROM results WHERE key = ?", [.text(key)])
+                        .first
                 else { continue }
                 if let inline = row[1].text {
                     found[key] = try RecordedCall.calls(fromStoredText: inline)
@@ -180,7 +185,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 found[key] = try hashes.split(separator: ",").compactMap { hash in
                     guard
                         let row = try database.query(
-                            "SELECT provider, request, response FROM calls WHERE request_hash = ?", [.text(String(hash))]
+                            "SELECT provider, request, response FROM calls WHERE request_hash = ?",
+                            [.text(String(hash))]
                         ).first, let provider = row[0].text, let request = row[1].text, let response = row[2].text
                     else { return nil }
                     return RecordedCall(
@@ -247,7 +253,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     package func recentBatches(limit: Int) async throws -> [BatchRecord] {
         try await onQueue { database in
             try database.query(
-                "SELECT \(Self.batchColumns) FROM batches b ORDER BY b.created_at DESC LIMIT ?", [.integer(Int64(limit))]
+                "SELECT \(Self.batchColumns) FROM batches b ORDER BY b.created_at DESC LIMIT ?",
+                [.integer(Int64(limit))]
             ).map(Self.batch(from:))
         }
     }
@@ -262,7 +269,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             key: row[0].text ?? "", provider: row[1].text ?? "",
             state: BatchRecord.State(rawValue: row[2].text ?? "") ?? .refused, providerBatchID: row[3].text,
             providerStatus: row[4].text, requests: Int(row[5].integer ?? 0), completed: Int(row[6].integer ?? 0),
-            failed: Int(row[7].integer ?? 0), note: row[8].text, createdAt: row[9].real ?? 0, updatedAt: row[10].real ?? 0)
+            failed: Int(row[7].integer ?? 0), note: row[8].text, createdAt: row[9].real ?? 0,
+            updatedAt: row[10].real ?? 0)
     }
 
     private static func record(from row: [SQLiteValue]) throws -> CheckpointRecord {
@@ -271,7 +279,8 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             status: CheckpointRecord.Status(rawValue: row[2].text ?? "") ?? .failed,
             item: try row[3].text.map { try JSONValue(parsing: $0) }, error: row[4].text,
             usage: Usage(
-                inputTokens: Int(row[5].integer ?? 0), outputTokens: Int(row[6].integer ?? 0), costUSD: row[7].real ?? 0),
+                inputTokens: Int(row[5].integer ?? 0), outputTokens: Int(row[6].integer ?? 0), costUSD: row[7].real ?? 0
+            ),
             latencyMS: Int(row[8].integer ?? 0), attempts: Int(row[9].integer ?? 0))
     }
 }

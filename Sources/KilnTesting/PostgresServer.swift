@@ -29,13 +29,17 @@ package final class PostgresServer: @unchecked Sendable {
         }
         let data = directory.appendingPathComponent("data").path
         try Self.run(
-            asUser + [binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "kiln", "-A", "trust", "-E", "UTF8", "--no-sync"],
+            asUser + [
+                binaries.appendingPathComponent("initdb").path, "-D", data, "-U", "kiln", "-A", "trust", "-E", "UTF8",
+                "--no-sync",
+            ],
             what: "initdb")
         port = try Self.freePort()
         process = Process()
         let command =
             asUser + [
-                binaries.appendingPathComponent("postgres").path, "-D", data, "-h", "127.0.0.1", "-p", String(port), "-k",
+                binaries.appendingPathComponent("postgres").path, "-D", data, "-h", "127.0.0.1", "-p", String(port),
+                "-k",
                 directory.path, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
                 "-c", "max_connections=200",
             ]
@@ -75,7 +79,10 @@ package final class PostgresServer: @unchecked Sendable {
     package func createDatabase() throws -> String {
         let name = "kiln_\(UUID().uuidString.prefix(8).lowercased())"
         try Self.run(
-            [binaries.appendingPathComponent("createdb").path, "-h", "127.0.0.1", "-p", String(port), "-U", "kiln", name],
+            [
+                binaries.appendingPathComponent("createdb").path, "-h", "127.0.0.1", "-p", String(port), "-U", "kiln",
+                name,
+            ],
             what: "createdb")
         return "postgres://kiln@127.0.0.1:\(port)/\(name)?sslmode=disable"
     }
@@ -101,14 +108,21 @@ package final class PostgresServer: @unchecked Sendable {
         func find() -> URL? {
             let root = URL(fileURLWithPath: "/usr/lib/postgresql")
             let versions = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-            return versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map { root.appendingPathComponent($0).appendingPathComponent("bin") }
-                .first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("postgres").path) }
+            return versions.sorted { (Int($0) ?? 0) > (Int($1) ?? 0) }.map {
+                root.appendingPathComponent($0).appendingPathComponent("bin")
+            }
+            .first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("postgres").path) }
         }
         if let found = find() { return found }
         let sudo = getuid() == 0 ? [] : ["/usr/bin/sudo"]
         try run(sudo + ["/usr/bin/apt-get", "update", "-qq"], what: "apt-get update")
-        try run(sudo + ["/usr/bin/env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "postgresql"], what: "apt-get install postgresql")
-        guard let found = find() else { throw PostgresServerError(message: "apt-get installed postgresql, but no /usr/lib/postgresql/*/bin/postgres") }
+        try run(
+            sudo + ["/usr/bin/env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-qq", "postgresql"],
+            what: "apt-get install postgresql")
+        guard let found = find() else {
+            throw PostgresServerError(
+                message: "apt-get installed postgresql, but no /usr/lib/postgresql/*/bin/postgres")
+        }
         return found
     }
 
@@ -142,7 +156,9 @@ package final class PostgresServer: @unchecked Sendable {
                 bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
             }
         }
-        guard bound else { throw PostgresServerError(message: "cannot find a free port: \(String(cString: strerror(errno)))") }
+        guard bound else {
+            throw PostgresServerError(message: "cannot find a free port: \(String(cString: strerror(errno)))")
+        }
         return Int(UInt16(bigEndian: address.sin_port))
     }
 }

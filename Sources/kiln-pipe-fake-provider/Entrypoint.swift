@@ -22,13 +22,19 @@ struct Entrypoint {
             switch flag {
             case "--port": port = Int(value) ?? { fail("--port expects a number") }()
             case "--latency-ms": config.latencyMS = Int(value) ?? { fail("--latency-ms expects a number") }()
-            case "--hidden-rps": config.hiddenRequestsPerSecond = Int(value) ?? { fail("--hidden-rps expects a number") }()
-            case "--batch-seconds": config.batchSeconds = Double(value) ?? { fail("--batch-seconds expects a number") }()
+            case "--hidden-rps":
+                config.hiddenRequestsPerSecond = Int(value) ?? { fail("--hidden-rps expects a number") }()
+            case "--batch-seconds":
+                config.batchSeconds = Double(value) ?? { fail("--batch-seconds expects a number") }()
             case "--batch-expired-percent":
-                config.batchExpiredPercent = Int(value).flatMap { (0...100).contains($0) ? $0 : nil } ?? { fail("--batch-expired-percent expects 0 to 100") }()
+                config.batchExpiredPercent =
+                    Int(value).flatMap { (0...100).contains($0) ? $0 : nil }
+                    ?? { fail("--batch-expired-percent expects 0 to 100") }()
             case "--fault":
                 guard let rule = FaultRule(parsing: value) else {
-                    fail("--fault expects KIND[:PERCENT[:ATTEMPTS]] with KIND one of \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    fail(
+                        "--fault expects KIND[:PERCENT[:ATTEMPTS]] with KIND one of \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 config.faults.append(rule)
             default: fail("unknown option \(flag)")

@@ -39,12 +39,13 @@ import Testing
 }
 
 @Suite struct NearMissSuggestions {
-    @Test(arguments: [
-        ("max_concurency", ["max_concurrency", "max_retries", "model"], "max_concurrency"),
-        ("modle", ["model", "kind"], "model"),
-        ("tpye", ["type", "id", "from"], "type"),
-        ("zzzzzz", ["model", "kind"], nil),
-    ] as [(String, [String], String?)])
+    @Test(
+        arguments: [
+            ("max_concurency", ["max_concurrency", "max_retries", "model"], "max_concurrency"),
+            ("modle", ["model", "kind"], "model"),
+            ("tpye", ["type", "id", "from"], "type"),
+            ("zzzzzz", ["model", "kind"], nil),
+        ] as [(String, [String], String?)])
     func suggestsCloseNames(word: String, candidates: [String], expected: String?) {
         #expect(NearMiss.suggestion(for: word, among: candidates) == expected)
     }

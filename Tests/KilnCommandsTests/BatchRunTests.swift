@@ -25,7 +25,9 @@ import Testing
         """
     }
 
-    static func scenario(kind: String, rows: Int = 30, judge: Bool = false, fake: FakeProviderConfig) throws -> RunScenario {
+    static func scenario(
+        kind: String, rows: Int = 30, judge: Bool = false, fake: FakeProviderConfig
+    ) throws -> RunScenario {
         let scenario = try RunScenario(pipeline: pipeline(kind: kind, judge: judge), fake: fake)
         try NativeProviders.writeRows(rows, in: scenario)
         return scenario
@@ -43,12 +45,18 @@ import Testing
         #expect(first.status == 0, "\(kind): \(first.stdout)\(first.stderr)")
         let answers = scenario.items(of: "answers")
         #expect(answers.count == 40, "\(kind)")
-        #expect(answers.allSatisfy { ($0["output"] as? [String: Any])?["reply"] is String }, "\(kind): every answer was validated")
+        #expect(
+            answers.allSatisfy { ($0["output"] as? [String: Any])?["reply"] is String },
+            "\(kind): every answer was validated")
         #expect(scenario.items(of: "judged").count == 40, "\(kind)")
         let statistics = scenario.fake.currentStatistics
-        #expect(statistics.batchRequests == 80, "\(kind): each of the 40 answers and 40 verdicts went into a batch exactly once")
+        #expect(
+            statistics.batchRequests == 80,
+            "\(kind): each of the 40 answers and 40 verdicts went into a batch exactly once")
         #expect(statistics.batchSubmissions >= 2, "\(kind): one batch per stage at least")
-        #expect(statistics.requests > 0 && statistics.requests < 40, "\(kind): only the invalid, failed and expired lines went on live")
+        #expect(
+            statistics.requests > 0 && statistics.requests < 40,
+            "\(kind): only the invalid, failed and expired lines went on live")
         #expect(statistics.duplicateSuccesses == 0, "\(kind): nothing was paid twice")
         // An answer taken from a batch on its first attempt costs half the live price.
         let batched = answers.compactMap { $0["provenance"] as? [String: Any] }.filter { $0["requests"] as? Int == 1 }
@@ -92,7 +100,8 @@ import Testing
         #expect(scenario.items(of: "answers").count == 30)
         let statistics = scenario.fake.currentStatistics
         #expect(statistics.batchSubmissions == 1, "\(kind): the rerun used the batch submitted before")
-        #expect(statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind): no live call, nothing paid twice")
+        #expect(
+            statistics.requests == 0 && statistics.duplicateSuccesses == 0, "\(kind): no live call, nothing paid twice")
     }
 
     @Test(arguments: kinds)
@@ -131,7 +140,8 @@ import Testing
     static func finishedRun(kind: String, thenStore statements: String) throws -> RunScenario {
         let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(batchSeconds: 0.3))
         #expect(try scenario.run().status == 0)
-        let database = try SQLiteDatabase(path: scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite").path)
+        let database = try SQLiteDatabase(
+            path: scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite").path)
         try database.execute("DELETE FROM results WHERE stage = 'answers';\n" + statements)
         return scenario
     }
@@ -146,7 +156,8 @@ import Testing
     @Test(arguments: kinds)
     func aSubmissionSavedButNeverConfirmedIsFoundAtTheProvider(kind: String) throws {
         let scenario = try Self.finishedRun(
-            kind: kind, thenStore: "UPDATE batches SET state = 'submitting', provider_batch_id = NULL, provider_status = NULL;")
+            kind: kind,
+            thenStore: "UPDATE batches SET state = 'submitting', provider_batch_id = NULL, provider_status = NULL;")
         defer { scenario.finish() }
         try Self.expectRerunCollectsTheFirstBatch(scenario, kind: kind)
     }
@@ -185,7 +196,8 @@ import Testing
     /// a batch API fails the items with the provider's answer and says what to change.
     @Test(arguments: kinds)
     func aRejectedKeyStopsABatchedRun(kind: String) throws {
-        let scenario = try Self.scenario(kind: kind, fake: FakeProviderConfig(faults: [FaultRule(kind: .unauthorized, percent: 100)]))
+        let scenario = try Self.scenario(
+            kind: kind, fake: FakeProviderConfig(faults: [FaultRule(kind: .unauthorized, percent: 100)]))
         defer { scenario.finish() }
         let outcome = try scenario.run()
         #expect(outcome.status == 2, "\(kind): \(outcome.stderr)")

@@ -3,7 +3,8 @@ import Testing
 
 /// End to end: the built binary, its output and its exit codes.
 @Suite struct CommandLineBehaviour {
-    static let invalidFixtures = KilnPipeBinary.repositoryRoot.appendingPathComponent("Tests/KilnLoadingTests/Fixtures/invalid")
+    static let invalidFixtures = KilnPipeBinary.repositoryRoot.appendingPathComponent(
+        "Tests/KilnLoadingTests/Fixtures/invalid")
 
     @Test func helpListsCommandsAndExitCodes() throws {
         let outcome = try KilnPipeBinary.run(["--help"])
@@ -42,7 +43,8 @@ import Testing
         let first = try KilnPipeBinary.run(arguments)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(first.stdout.contains("answers  outputs  24     0       24"))
-        let lines = try String(contentsOf: scratch.appendingPathComponent("answers.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: scratch.appendingPathComponent("answers.jsonl"), encoding: .utf8).split(
+            separator: "\n")
         #expect(lines.count == 24)
         let second = try KilnPipeBinary.run(arguments)
         #expect(second.status == 0)
@@ -69,7 +71,8 @@ import Testing
     }
 
     @Test func printsDiagnosticsAsJSONForEditors() throws {
-        let outcome = try KilnPipeBinary.run(["validate", "--format", "json", "provider-unknown-key.yml"], in: Self.invalidFixtures)
+        let outcome = try KilnPipeBinary.run(
+            ["validate", "--format", "json", "provider-unknown-key.yml"], in: Self.invalidFixtures)
         #expect(outcome.status == 2)
         let document = try #require(
             try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [String: Any])
@@ -96,7 +99,8 @@ import Testing
         #expect(lenient.stdout.contains("p.yml:3:36: warning: variable 'CONCURRENCY' is not set"))
         let strict = try KilnPipeBinary.run(["validate", "--strict", "p.yml"], in: directory)
         #expect(strict.status == 2)
-        let provided = try KilnPipeBinary.run(["validate", "--strict", "--var", "CONCURRENCY=4", "p.yml"], in: directory)
+        let provided = try KilnPipeBinary.run(
+            ["validate", "--strict", "--var", "CONCURRENCY=4", "p.yml"], in: directory)
         #expect(provided.status == 0, "\(provided.stdout)")
         let fromEnvironment = try KilnPipeBinary.run(
             ["validate", "--strict", "p.yml"], in: directory, environment: ["CONCURRENCY": "4"])

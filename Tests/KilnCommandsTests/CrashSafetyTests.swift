@@ -24,13 +24,16 @@ import Glibc
             let firstDifference = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }
             #expect(
                 actual == expected,
-                "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
+                "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")"
+            )
         }
         let statistics = scenario.fake.currentStatistics
         // Three stages run at once, each with a window of 2 × 16 units (16 calls in flight, the others waiting for
         // a slot or for their commit): a kill can lose at most those 96 answers.
         #expect(kills >= 1, "at least one run was killed mid-way")
-        #expect(statistics.duplicateSuccesses <= kills * 96, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        #expect(
+            statistics.duplicateSuccesses <= kills * 96,
+            "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
         #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
     }
 
@@ -58,7 +61,9 @@ import Glibc
 
     /// A value as JSON with sorted keys (a dictionary's description changes order from process to process).
     static func canonical(_ value: Any?) -> String {
-        guard let value, let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed]) else {
+        guard let value,
+            let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed])
+        else {
             return "nil"
         }
         return String(decoding: data, as: UTF8.self)
@@ -78,17 +83,21 @@ import Glibc
         let scenario = try RunScenario(rows: 120, models: ["a", "b"], latencyMS: 15, maxConcurrency: 8)
         defer { scenario.finish() }
         var generator = SystemRandomNumberGenerator()
-        let kills = try Self.killRepeatedly(scenario, after: (0..<4).map { _ in Double.random(in: 0.05...0.4, using: &generator) })
+        let kills = try Self.killRepeatedly(
+            scenario, after: (0..<4).map { _ in Double.random(in: 0.05...0.4, using: &generator) })
         let final = try scenario.run()
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
         let actual = scenario.outputLines.map(Self.withoutTimings)
         let differing = zip(actual, expected).filter { $0 != $1 }.count + abs(actual.count - expected.count)
-        #expect(differing == 0, "same items, same order, same content as an uninterrupted run: \(differing) lines differ")
+        #expect(
+            differing == 0, "same items, same order, same content as an uninterrupted run: \(differing) lines differ")
         let statistics = scenario.fake.currentStatistics
         // A killed process can lose only answers that arrived but were not yet committed: at most the units of the
         // window, which holds 2 × the slots (two models × 8 in flight, as many waiting for a slot or their commit).
         #expect(kills >= 1, "at least one run was killed mid-way")
-        #expect(statistics.duplicateSuccesses <= kills * 32, "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        #expect(
+            statistics.duplicateSuccesses <= kills * 32,
+            "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
         #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
         let rerun = try scenario.run()
         #expect(rerun.status == 0)

@@ -9,10 +9,14 @@ import Testing
 
     /// Notes a studio might keep, one topic per file.
     static let notes: [String: String] = [
-        "kiln-care.md": "# Kiln care\n\nPaint kiln wash on the shelves so glaze drips do not stick.\n\nReplace worn elements when firings get slow.",
-        "pricing.md": "# Pricing\n\nPrice each mug by clay, glaze, firing cost and your time.\n\nWholesale buyers pay half the retail price.",
-        "drying.md": "# Drying\n\nDry plates slowly under plastic so they do not warp.\n\nHandles dry faster than the body and can crack off.",
-        "reclaim.txt": "Reclaiming clay: soak the scraps in water, dry the slurry on plaster bats, then wedge it again.",
+        "kiln-care.md":
+            "# Kiln care\n\nPaint kiln wash on the shelves so glaze drips do not stick.\n\nReplace worn elements when firings get slow.",
+        "pricing.md":
+            "# Pricing\n\nPrice each mug by clay, glaze, firing cost and your time.\n\nWholesale buyers pay half the retail price.",
+        "drying.md":
+            "# Drying\n\nDry plates slowly under plastic so they do not warp.\n\nHandles dry faster than the body and can crack off.",
+        "reclaim.txt":
+            "Reclaiming clay: soak the scraps in water, dry the slurry on plaster bats, then wedge it again.",
     ]
 
     /// Queries with the document they must find first.
@@ -39,11 +43,17 @@ import Testing
     static func makeCorpus() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-docs-\(UUID().uuidString)")
         let corpus = directory.appendingPathComponent("corpus")
-        try FileManager.default.createDirectory(at: corpus.appendingPathComponent("notes"), withIntermediateDirectories: true)
-        for name in ["report.pdf", "handbook.docx", "messy.html", "guide.md", "encrypted.pdf", "truncated.pdf", "broken.docx"] {
-            try FileManager.default.copyItem(at: fixtures.appendingPathComponent(name), to: corpus.appendingPathComponent(name))
+        try FileManager.default.createDirectory(
+            at: corpus.appendingPathComponent("notes"), withIntermediateDirectories: true)
+        for name in [
+            "report.pdf", "handbook.docx", "messy.html", "guide.md", "encrypted.pdf", "truncated.pdf", "broken.docx",
+        ] {
+            try FileManager.default.copyItem(
+                at: fixtures.appendingPathComponent(name), to: corpus.appendingPathComponent(name))
         }
-        for (name, text) in notes { try text.write(to: corpus.appendingPathComponent("notes/\(name)"), atomically: true, encoding: .utf8) }
+        for (name, text) in notes {
+            try text.write(to: corpus.appendingPathComponent("notes/\(name)"), atomically: true, encoding: .utf8)
+        }
         try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         return directory
     }
@@ -85,7 +95,9 @@ import Testing
         // Unchanged tree: nothing re-extracted, nothing re-embedded, nothing rewritten.
         let second = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
         #expect(second.status == 3)
-        #expect(second.stdout.contains("0 added, 0 updated, 8 unchanged, 0 removed; vectors: 0 added, 0 newly embedded"), "\(second.stdout)")
+        #expect(
+            second.stdout.contains("0 added, 0 updated, 8 unchanged, 0 removed; vectors: 0 added, 0 newly embedded"),
+            "\(second.stdout)")
         #expect(second.stdout.contains("docs   ingest  "), "\(second.stdout)")
 
         // One file edited, one deleted: only those change.
@@ -93,9 +105,16 @@ import Testing
             to: directory.appendingPathComponent("corpus/notes/pricing.md"), atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(at: directory.appendingPathComponent("corpus/notes/drying.md"))
         let third = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
-        #expect(third.stdout.contains("0 added, 1 updated, 6 unchanged, 1 removed; vectors: 1 added, 1 newly embedded"), "\(third.stdout)")
-        #expect(try Self.top("plates warp drying", mode: "bm25", in: directory).allSatisfy { $0["document_id"] as? String != "corpus/notes/drying.md" })
-        #expect(try Self.top("raku fairs", mode: "bm25", in: directory).first?["document_id"] as? String == "corpus/notes/pricing.md")
+        #expect(
+            third.stdout.contains("0 added, 1 updated, 6 unchanged, 1 removed; vectors: 1 added, 1 newly embedded"),
+            "\(third.stdout)")
+        #expect(
+            try Self.top("plates warp drying", mode: "bm25", in: directory).allSatisfy {
+                $0["document_id"] as? String != "corpus/notes/drying.md"
+            })
+        #expect(
+            try Self.top("raku fairs", mode: "bm25", in: directory).first?["document_id"] as? String
+                == "corpus/notes/pricing.md")
     }
 
     @Test func theDemoCorpusAnswersItsQuestions() throws {
@@ -110,9 +129,13 @@ import Testing
             ("book club discount", "events.html"), ("gift wrapping paper", "staff-handbook.docx"),
             ("loyalty stamps voucher", "loyalty.txt"),
         ] {
-            let outcome = try KilnPipeBinary.run(["search", "pipelines/docs.yml", query, "-k", "1", "--json", "--state", statePath])
-            let hits = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
-            #expect(hits.first?["document_id"] as? String == "../datasets/docs/\(document)", "\(query): \(outcome.stdout)")
+            let outcome = try KilnPipeBinary.run([
+                "search", "pipelines/docs.yml", query, "-k", "1", "--json", "--state", statePath,
+            ])
+            let hits = try #require(
+                try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]])
+            #expect(
+                hits.first?["document_id"] as? String == "../datasets/docs/\(document)", "\(query): \(outcome.stdout)")
         }
     }
 
@@ -121,22 +144,27 @@ import Testing
         let events = outcome.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        return try #require(events.last { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage })
+        return try #require(
+            events.last { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage })
     }
 
     @Test func scannedPagesAndImagesAreTranscribedByTheExtractionProvider() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-scans-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("corpus"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("corpus"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         for name in ["scanned.pdf", "page.png"] {
-            try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(name), to: directory.appendingPathComponent("corpus/\(name)"))
+            try FileManager.default.copyItem(
+                at: Self.fixtures.appendingPathComponent(name), to: directory.appendingPathComponent("corpus/\(name)"))
         }
         let stages = """
             stages:
               - {id: docs, type: ingest, paths: ["corpus/"], chunker: {type: semantic}EXTRA}
               - {id: idx, type: index, from: docs}
             """
-        try ("version: 1\nproviders:\n  vision: {kind: fake, model: fake-vision}\n" + stages.replacingOccurrences(of: "EXTRA", with: ", extraction_provider: vision"))
+        try
+            ("version: 1\nproviders:\n  vision: {kind: fake, model: fake-vision}\n"
+            + stages.replacingOccurrences(of: "EXTRA", with: ", extraction_provider: vision"))
             .write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         try ("version: 1\n" + stages.replacingOccurrences(of: "EXTRA", with: ""))
             .write(to: directory.appendingPathComponent("plain.yml"), atomically: true, encoding: .utf8)
@@ -145,12 +173,20 @@ import Testing
         let first = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: directory)
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         #expect(try Self.finished("docs", in: first)["requests"] as? Int == 2)
-        let chunks = try String(contentsOf: directory.appendingPathComponent(".kiln-pipe/out/p/docs.jsonl"), encoding: .utf8)
-            .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        let scanPages = chunks.filter { $0["document_id"] as? String == "corpus/scanned.pdf" }.map { ($0["page"] as? Int, $0["text"] as? String ?? "") }
+        let chunks = try String(
+            contentsOf: directory.appendingPathComponent(".kiln-pipe/out/p/docs.jsonl"), encoding: .utf8
+        )
+        .split(separator: "\n").compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let scanPages = chunks.filter { $0["document_id"] as? String == "corpus/scanned.pdf" }.map {
+            ($0["page"] as? Int, $0["text"] as? String ?? "")
+        }
         #expect(scanPages.first?.0 == 1 && scanPages.first?.1.contains("Typed cover page") == true, "\(scanPages)")
         #expect(scanPages.contains { $0.0 == 2 && $0.1.hasPrefix("Transcribed page") }, "\(scanPages)")
-        #expect(chunks.contains { $0["document_id"] as? String == "corpus/page.png" && ($0["text"] as? String)?.hasPrefix("Transcribed page") == true })
+        #expect(
+            chunks.contains {
+                $0["document_id"] as? String == "corpus/page.png"
+                    && ($0["text"] as? String)?.hasPrefix("Transcribed page") == true
+            })
         let again = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: directory)
         #expect(try Self.finished("docs", in: again)["requests"] as? Int == 0)
         #expect(try Self.finished("docs", in: again)["cached"] as? Int == 2)
@@ -165,7 +201,9 @@ import Testing
             .write(to: directory.appendingPathComponent("image.yml"), atomically: true, encoding: .utf8)
         let image = try KilnPipeBinary.run(["run", "image.yml"], in: directory)
         #expect(image.status == 3)
-        #expect(image.stdout.contains("corpus/page.png: an image has no text layer: set extraction_provider"), "\(image.stdout)")
+        #expect(
+            image.stdout.contains("corpus/page.png: an image has no text layer: set extraction_provider"),
+            "\(image.stdout)")
     }
 
     @Test func searchSaysWhatToDoWhenThereIsNoIndex() throws {

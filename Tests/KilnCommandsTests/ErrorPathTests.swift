@@ -49,8 +49,10 @@ import Testing
         defer { try? FileManager.default.removeItem(at: root) }
         let place = try Self.blocked(in: root)
         let outcome = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split",
-             "--part", "train", "--out", place + "/train.jsonl"], in: root)
+            [
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split",
+                "--part", "train", "--out", place + "/train.jsonl",
+            ], in: root)
         #expect(outcome.status == 2, "\(outcome.stdout)\(outcome.stderr)")
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
         #expect(outcome.stderr.hasPrefix("error: cannot create the folder \(place)"), "\(outcome.stderr)")
@@ -59,7 +61,8 @@ import Testing
     }
 
     @Test func aThresholdFailureStaysExitOneAndAFolderInTheWayOfAReportIsTwo() throws {
-        let scenario = try RunScenario(rows: 5, extraStages: Self.judged.replacingOccurrences(of: ">= 1", with: ">= 99"))
+        let scenario = try RunScenario(
+            rows: 5, extraStages: Self.judged.replacingOccurrences(of: ">= 1", with: ">= 99"))
         defer { scenario.finish() }
         let failing = try scenario.run()
         #expect(failing.status == 1, "a failed threshold is 1: \(failing.stdout)\(failing.stderr)")

@@ -57,7 +57,9 @@ import Testing
         let strict = try Self.scenario(Self.pipeline(minimum: "1", maxErrorRate: "0"), faults: faults)
         defer { strict.finish() }
         let outcome = try strict.run()
-        #expect(outcome.status == 3, "a failed item is a run error, not a quality failure: \(outcome.stdout)\(outcome.stderr)")
+        #expect(
+            outcome.status == 3,
+            "a failed item is a run error, not a quality failure: \(outcome.stdout)\(outcome.stderr)")
         let tolerant = try Self.scenario(Self.pipeline(minimum: "1", maxErrorRate: "0.5"), faults: faults)
         defer { tolerant.finish() }
         let judged = try tolerant.run()
@@ -68,7 +70,10 @@ import Testing
     @Test func theShippedEvalsPipelineGatesOnItsThreshold() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-evals-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let common = ["run", "pipelines/evals.yml", "--state", scratch.appendingPathComponent("s.sqlite").path, "--out", scratch.path, "--quiet"]
+        let common = [
+            "run", "pipelines/evals.yml", "--state", scratch.appendingPathComponent("s.sqlite").path, "--out",
+            scratch.path, "--quiet",
+        ]
         let pass = try KilnPipeBinary.run(common)
         #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
         let fail = try KilnPipeBinary.run(common + ["--var", "MIN_OVERALL=4.9"])
@@ -87,7 +92,8 @@ import Testing
         let reports = scratch.appendingPathComponent("reports")
         let arguments = [
             "run", "pipelines/evals.yml", "--state", scratch.appendingPathComponent("s.sqlite").path, "--out",
-            scratch.appendingPathComponent("out").path, "--report-dir", reports.path, "--quiet", "--var", "MIN_OVERALL=4.9",
+            scratch.appendingPathComponent("out").path, "--report-dir", reports.path, "--quiet", "--var",
+            "MIN_OVERALL=4.9",
         ]
         let first = try KilnPipeBinary.run(arguments, environment: ["GITHUB_STEP_SUMMARY": stepSummary.path])
         #expect(first.status == 1, "\(first.stdout)\(first.stderr)")

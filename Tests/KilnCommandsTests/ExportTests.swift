@@ -31,31 +31,49 @@ import Testing
         let train = try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8)
         let test = try String(contentsOf: exports.appendingPathComponent("together/test.jsonl"), encoding: .utf8)
         #expect(train.split(separator: "\n").count + test.split(separator: "\n").count == 40)
-        #expect(train.hasPrefix(#"{"messages": [{"role": "system", "content": "Answer the question.\n\nReturn only JSON. Do not include any non JSON text.\n"}, {"role": "user", "content": "Frage"#))
+        #expect(
+            train.hasPrefix(
+                #"{"messages": [{"role": "system", "content": "Answer the question.\n\nReturn only JSON. Do not include any non JSON text.\n"}, {"role": "user", "content": "Frage"#
+            ))
         #expect(train.contains("«meine»"), "non-ASCII written raw, as Kiln does")
         let vertex = try String(contentsOf: exports.appendingPathComponent("vertex.jsonl"), encoding: .utf8)
-        #expect(vertex.hasPrefix(#"{"systemInstruction": {"role": "system", "parts": [{"text": "Answer the question."}]}, "contents": [{"role": "user", "parts": [{"text": "Frage"#))
+        #expect(
+            vertex.hasPrefix(
+                #"{"systemInstruction": {"role": "system", "parts": [{"text": "Answer the question."}]}, "contents": [{"role": "user", "parts": [{"text": "Frage"#
+            ))
         #expect(vertex.split(separator: "\n").count == 40)
         // Each file passes its service's published format rules.
         for (service, text) in [
             (FineTuneFormatRules.Service.together, train + test), (.vertex, vertex),
-            (.fireworks, try String(contentsOf: exports.appendingPathComponent("fireworks/train.jsonl"), encoding: .utf8)),
+            (
+                .fireworks,
+                try String(contentsOf: exports.appendingPathComponent("fireworks/train.jsonl"), encoding: .utf8)
+            ),
         ] {
-            #expect(FineTuneFormatRules.problems(in: text, for: service).isEmpty, "\(service): \(FineTuneFormatRules.problems(in: text, for: service).prefix(3))")
+            #expect(
+                FineTuneFormatRules.problems(in: text, for: service).isEmpty,
+                "\(service): \(FineTuneFormatRules.problems(in: text, for: service).prefix(3))")
         }
-        #expect(!FineTuneFormatRules.problems(in: #"{"messages": [{"role": "user", "content": "x"}], "tools": []}"#, for: .together).isEmpty, "the rules have teeth")
+        #expect(
+            !FineTuneFormatRules.problems(
+                in: #"{"messages": [{"role": "user", "content": "x"}], "tools": []}"#, for: .together
+            ).isEmpty, "the rules have teeth")
 
         let again = try scenario.run()
         #expect(again.status == 0)
-        #expect(try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train, "byte-identical rebuild")
+        #expect(
+            try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train,
+            "byte-identical rebuild")
 
-        try (train + "hand edit\n").write(to: exports.appendingPathComponent("together/train.jsonl"), atomically: true, encoding: .utf8)
+        try (train + "hand edit\n").write(
+            to: exports.appendingPathComponent("together/train.jsonl"), atomically: true, encoding: .utf8)
         let refused = try scenario.run()
         #expect(refused.status == 2)
         #expect(refused.stderr.contains("train.jsonl exists and was not written by kiln-pipe (or was edited since)"))
         #expect(refused.stderr.contains("rerun with --force to replace it"))
         let forced = try scenario.run(["--force"])
         #expect(forced.status == 0)
-        #expect(try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train)
+        #expect(
+            try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train)
     }
 }

@@ -10,7 +10,8 @@ enum FineTuneFormatRules {
     /// The problems of one JSONL file (empty when every line passes).
     static func problems(in text: String, for service: Service) -> [String] {
         var problems: [String] = []
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() where !line.isEmpty {
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where !line.isEmpty {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
                 problems.append("line \(number + 1): not a JSON object")
                 continue
@@ -31,7 +32,9 @@ enum FineTuneFormatRules {
                 return "message \(index): bad role"
             }
             if role == "system", index != 0 { return "message \(index): system message not first" }
-            guard let content = message["content"] as? String, !content.isEmpty else { return "message \(index): content must be a non-empty string" }
+            guard let content = message["content"] as? String, !content.isEmpty else {
+                return "message \(index): content must be a non-empty string"
+            }
         }
         guard messages.contains(where: { $0["role"] as? String == "user" }) else { return "no user message" }
         guard messages.last?["role"] as? String == "assistant" else { return "does not end with the assistant" }
@@ -47,7 +50,9 @@ enum FineTuneFormatRules {
         guard let contents = object["contents"] as? [[String: Any]], !contents.isEmpty else { return "no contents" }
         var expected = "user"
         for (index, content) in contents.enumerated() {
-            guard let role = content["role"] as? String, role == expected else { return "contents \(index): expected role \(expected)" }
+            guard let role = content["role"] as? String, role == expected else {
+                return "contents \(index): expected role \(expected)"
+            }
             guard let parts = content["parts"] as? [[String: Any]], !parts.isEmpty,
                 parts.allSatisfy({ ($0["text"] as? String).map { !$0.isEmpty } ?? false })
             else { return "contents \(index): parts need non-empty text" }

@@ -29,11 +29,13 @@ import Testing
         // A second freeze of the same store: the same bytes.
         #expect(try KilnPipeBinary.run(["freeze", "p.yml"], in: scenario.directory).status == 0)
         #expect(try Data(contentsOf: folder.appendingPathComponent("kiln-pipe.lock.json")) == lock)
-        let files = try #require(try JSONSerialization.jsonObject(with: lock) as? [String: Any])["files"] as? [[String: Any]]
+        let files =
+            try #require(try JSONSerialization.jsonObject(with: lock) as? [String: Any])["files"] as? [[String: Any]]
         #expect(files?.compactMap { $0["path"] as? String }.contains("exported/train.jsonl") == true)
 
         // Another machine: the pipeline, its input and the frozen folder; no store, no outputs, no key.
-        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-rebuild-\(UUID().uuidString)")
+        let elsewhere = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiln-rebuild-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: elsewhere) }
         for name in ["p.yml", "golden.jsonl", "frozen"] {
@@ -52,7 +54,8 @@ import Testing
 
         // A changed output is named.
         let answers = elsewhere.appendingPathComponent(".kiln-pipe/out/scenario/answers.jsonl")
-        try (try String(contentsOf: answers, encoding: .utf8) + "\n").write(to: answers, atomically: true, encoding: .utf8)
+        try (try String(contentsOf: answers, encoding: .utf8) + "\n").write(
+            to: answers, atomically: true, encoding: .utf8)
         let tampered = try KilnPipeBinary.run(["verify", "p.yml"], in: elsewhere)
         #expect(tampered.status == 1)
         #expect(tampered.stdout.contains("DIFFERS  .kiln-pipe/out/scenario/answers.jsonl"), "\(tampered.stdout)")
@@ -64,17 +67,25 @@ import Testing
     @Test func theQuickstartCassetteRebuildsItsLockedFiles() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("datasets"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("pipelines"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("datasets"), withIntermediateDirectories: true)
         let repository = KilnPipeBinary.repositoryRoot
         try FileManager.default.copyItem(
-            at: repository.appendingPathComponent("pipelines/quickstart.yml"), to: root.appendingPathComponent("pipelines/quickstart.yml"))
+            at: repository.appendingPathComponent("pipelines/quickstart.yml"),
+            to: root.appendingPathComponent("pipelines/quickstart.yml"))
         try FileManager.default.copyItem(
-            at: repository.appendingPathComponent("datasets/quickstart"), to: root.appendingPathComponent("datasets/quickstart"))
+            at: repository.appendingPathComponent("datasets/quickstart"),
+            to: root.appendingPathComponent("datasets/quickstart"))
         let replay = try KilnPipeBinary.run(
-            ["run", "pipelines/quickstart.yml", "--cassette", "datasets/quickstart/cassette.jsonl", "--offline", "--quiet"], in: root)
+            [
+                "run", "pipelines/quickstart.yml", "--cassette", "datasets/quickstart/cassette.jsonl", "--offline",
+                "--quiet",
+            ], in: root)
         #expect(replay.status == 0, "\(replay.stdout)\(replay.stderr)")
-        let verified = try KilnPipeBinary.run(["verify", "pipelines/quickstart.yml", "--dir", "datasets/quickstart"], in: root)
+        let verified = try KilnPipeBinary.run(
+            ["verify", "pipelines/quickstart.yml", "--dir", "datasets/quickstart"], in: root)
         #expect(verified.status == 0, "\(verified.stdout)\(verified.stderr)")
         #expect(verified.stdout.contains("all 17 files match"), "\(verified.stdout)")
     }

@@ -4,8 +4,10 @@ import Testing
 
 /// The SDG stages end to end: topics -> inputs -> outputs against the fake provider, faults included.
 @Suite(.serialized) struct SyntheticDataGeneration {
-    static func pipeline(depth: Int = 2, breadth: Int = 6, perTopic: Int = 8, models: String = "[a, b]", emit: String = "leaves",
-                         inputSchema: String = "", seeds: String = "[Refunds]") -> String {
+    static func pipeline(
+        depth: Int = 2, breadth: Int = 6, perTopic: Int = 8, models: String = "[a, b]", emit: String = "leaves",
+        inputSchema: String = "", seeds: String = "[Refunds]"
+    ) -> String {
         """
         version: 1
         name: scenario
@@ -25,7 +27,8 @@ import Testing
 
     @Test func depthTwoBreadthSixEightInputsTwoModelsGives576SchemaValidOutputsDespiteFaultsThenNoCall() throws {
         let faults: [FaultRule] = [
-            .init(kind: .rateLimit, percent: 3), .init(kind: .serverError, percent: 10), .init(kind: .malformed, percent: 5),
+            .init(kind: .rateLimit, percent: 3), .init(kind: .serverError, percent: 10),
+            .init(kind: .malformed, percent: 5),
             .init(kind: .schemaInvalid, percent: 10), .init(kind: .reset, percent: 5),
         ]
         let scenario = try RunScenario(pipeline: Self.pipeline(), faults: faults)
@@ -37,7 +40,9 @@ import Testing
         let topics = scenario.items(of: "topics")
         #expect(topics.count == 36, "6 × 6 leaves")
         let firstLevel = topics.compactMap { ($0["topic_path"] as? [String])?.first }
-        #expect(Set(firstLevel).count == 6 && firstLevel.filter { $0 == "Refunds" }.count == 6, "the seed topic is kept as one of the six")
+        #expect(
+            Set(firstLevel).count == 6 && firstLevel.filter { $0 == "Refunds" }.count == 6,
+            "the seed topic is kept as one of the six")
         #expect(scenario.items(of: "inputs").count == 288)
         let outputs = scenario.items(of: "outputs")
         #expect(outputs.count == 576)
@@ -61,8 +66,11 @@ import Testing
     }
 
     @Test func emitAllFlowsEveryNodeAndStructuredInputsMatchTheInputSchema() throws {
-        let schema = "  input_schema: {type: object, properties: {message: {type: string}, order_id: {type: integer}}, required: [message, order_id]}"
-        let scenario = try RunScenario(pipeline: Self.pipeline(depth: 2, breadth: 3, perTopic: 2, models: "[a]", emit: "all", inputSchema: schema, seeds: "[]"))
+        let schema =
+            "  input_schema: {type: object, properties: {message: {type: string}, order_id: {type: integer}}, required: [message, order_id]}"
+        let scenario = try RunScenario(
+            pipeline: Self.pipeline(
+                depth: 2, breadth: 3, perTopic: 2, models: "[a]", emit: "all", inputSchema: schema, seeds: "[]"))
         defer { scenario.finish() }
         let outcome = try scenario.run()
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
@@ -80,16 +88,21 @@ import Testing
         #expect(calls == 1 + 3 + 6, "one expansion (2 new topics next to the seed), three input calls, six outputs")
         try scenario.editPipeline { $0.replacingOccurrences(of: "per_topic: 2,", with: "per_topic: 3,") }
         _ = try scenario.run()
-        #expect(scenario.fake.currentStatistics.requests == calls + 3 + 9, "inputs and outputs recomputed, the tree served from the store")
+        #expect(
+            scenario.fake.currentStatistics.requests == calls + 3 + 9,
+            "inputs and outputs recomputed, the tree served from the store")
     }
 }
 
 @Suite(.serialized) struct GenerationPlanAndStatus {
     @Test func planAndStatusFollowTheTreeThroughInputsAndOutputs() throws {
-        let scenario = try RunScenario(pipeline: SyntheticDataGeneration.pipeline(depth: 2, breadth: 3, perTopic: 2, models: "[a]", seeds: "[]"))
+        let scenario = try RunScenario(
+            pipeline: SyntheticDataGeneration.pipeline(depth: 2, breadth: 3, perTopic: 2, models: "[a]", seeds: "[]"))
         defer { scenario.finish() }
         let before = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
-        #expect(before.stdout.contains("topics   topics   4      0       4"), "root + 3 children to expand: \(before.stdout)")
+        #expect(
+            before.stdout.contains("topics   topics   4      0       4"),
+            "root + 3 children to expand: \(before.stdout)")
         #expect(before.stdout.contains("inputs: more once the stages before it are computed"))
         #expect(scenario.fake.currentStatistics.requests == 0)
         _ = try scenario.run(["--only", "topics"])

@@ -3,9 +3,12 @@ import Testing
 
 /// `load` from a Kiln project: the task's leaf runs, Kiln's filters, repaired outputs first.
 @Suite struct KilnProjectLoading {
-    static func run(_ id: String, rating: (String, Double)? = nil, tags: [String] = [], repaired: Bool = false,
-                    reasoning: String? = nil, parent: String? = nil, evalSource: Bool = false) -> String {
-        let ratingJSON = rating.map { #"{"v": 1, "value": \#($0.1), "type": "\#($0.0)", "requirement_ratings": {}}"# } ?? "null"
+    static func run(
+        _ id: String, rating: (String, Double)? = nil, tags: [String] = [], repaired: Bool = false,
+        reasoning: String? = nil, parent: String? = nil, evalSource: Bool = false
+    ) -> String {
+        let ratingJSON =
+            rating.map { #"{"v": 1, "value": \#($0.1), "type": "\#($0.0)", "requirement_ratings": {}}"# } ?? "null"
         let repairedJSON = repaired ? #"{"v": 1, "output": "repaired \#(id)", "source": null, "rating": null}"# : "null"
         let intermediate = reasoning.map { #"{"reasoning": "\#($0)"}"# } ?? "null"
         return """
@@ -24,8 +27,10 @@ import Testing
         try FileManager.default.createDirectory(at: task, withIntermediateDirectories: true)
         try #"{"v": 1, "id": "900000000001", "name": "Bookshop", "model_type": "project"}"#.write(
             to: root.appendingPathComponent("project/project.kiln"), atomically: true, encoding: .utf8)
-        try #"{"v": 1, "id": "100000000001", "name": "Support", "instruction": "Answer.", "requirements": [], "model_type": "task"}"#.write(
-            to: task.appendingPathComponent("task.kiln"), atomically: true, encoding: .utf8)
+        try
+            #"{"v": 1, "id": "100000000001", "name": "Support", "instruction": "Answer.", "requirements": [], "model_type": "task"}"#
+            .write(
+                to: task.appendingPathComponent("task.kiln"), atomically: true, encoding: .utf8)
         let runs: [(String, String)] = [
             ("r1", run("r1", rating: ("five_star", 5), tags: ["golden"])),
             ("r2", run("r2", rating: ("five_star", 3), tags: ["golden"], reasoning: "because")),
@@ -46,13 +51,15 @@ import Testing
 
     static func load(filter: String, in root: URL) throws -> (KilnPipeBinary.Outcome, [String]) {
         try """
-            version: 1
-            name: scenario
-            stages:
-              - {id: runs, type: load, kiln_project: project/project.kiln, task_id: "100000000001", filter: "\(filter)", on_error: skip}
-            """.write(to: root.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        version: 1
+        name: scenario
+        stages:
+          - {id: runs, type: load, kiln_project: project/project.kiln, task_id: "100000000001", filter: "\(filter)", on_error: skip}
+        """.write(to: root.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet", "--fresh"], in: root)
-        let text = (try? String(contentsOf: root.appendingPathComponent(".kiln-pipe/out/scenario/runs.jsonl"), encoding: .utf8)) ?? ""
+        let text =
+            (try? String(contentsOf: root.appendingPathComponent(".kiln-pipe/out/scenario/runs.jsonl"), encoding: .utf8))
+            ?? ""
         let ids = text.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
         }
@@ -79,10 +86,19 @@ import Testing
         let root = try Self.project()
         defer { try? FileManager.default.removeItem(at: root) }
         _ = try Self.load(filter: "all", in: root)
-        let text = try String(contentsOf: root.appendingPathComponent(".kiln-pipe/out/scenario/runs.jsonl"), encoding: .utf8)
+        let text = try String(
+            contentsOf: root.appendingPathComponent(".kiln-pipe/out/scenario/runs.jsonl"), encoding: .utf8)
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.contains(#""id":"r4""#) && $0.contains(#""output":"repaired r4""#) && $0.contains(#""repaired":true"#) })
-        #expect(lines.contains { $0.contains(#""id":"r2""#) && $0.contains(#""rating":3.0"#) && $0.contains(#""tags":["golden"]"#) && $0.contains(#""reasoning":"because""#) })
+        #expect(
+            lines.contains {
+                $0.contains(#""id":"r4""#) && $0.contains(#""output":"repaired r4""#)
+                    && $0.contains(#""repaired":true"#)
+            })
+        #expect(
+            lines.contains {
+                $0.contains(#""id":"r2""#) && $0.contains(#""rating":3.0"#) && $0.contains(#""tags":["golden"]"#)
+                    && $0.contains(#""reasoning":"because""#)
+            })
     }
 }
 
@@ -90,13 +106,14 @@ import Testing
 @Suite struct KilnSplitExporting {
     static func projectWithSplit() throws -> URL {
         let root = try KilnProjectLoading.project()
-        let folder = root.appendingPathComponent("project/tasks/100000000001 - Support/dataset_splits/700000000001 - Nov split")
+        let folder = root.appendingPathComponent(
+            "project/tasks/100000000001 - Support/dataset_splits/700000000001 - Nov split")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try """
-            {"v": 1, "id": "700000000001", "name": "Nov split", "description": null,
-             "splits": [{"name": "train", "description": null, "percentage": 0.5}, {"name": "test", "description": null, "percentage": 0.5}],
-             "split_contents": {"train": ["r3", "r4"], "test": ["r1", "missing"]}, "filter": "all", "model_type": "dataset_split"}
-            """.write(to: folder.appendingPathComponent("dataset_split.kiln"), atomically: true, encoding: .utf8)
+        {"v": 1, "id": "700000000001", "name": "Nov split", "description": null,
+         "splits": [{"name": "train", "description": null, "percentage": 0.5}, {"name": "test", "description": null, "percentage": 0.5}],
+         "split_contents": {"train": ["r3", "r4"], "test": ["r1", "missing"]}, "filter": "all", "model_type": "dataset_split"}
+        """.write(to: folder.appendingPathComponent("dataset_split.kiln"), atomically: true, encoding: .utf8)
         return root
     }
 
@@ -104,16 +121,28 @@ import Testing
         let root = try Self.projectWithSplit()
         defer { try? FileManager.default.removeItem(at: root) }
         let outcome = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split", "--part", "train",
-             "--format", "openai_chat_jsonl", "--out", "train.jsonl"], in: root)
+            [
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split",
+                "--part", "train",
+                "--format", "openai_chat_jsonl", "--out", "train.jsonl",
+            ], in: root)
         #expect(outcome.status == 0, "\(outcome.stderr)")
         #expect(outcome.stdout.contains("wrote 2 examples to"))
-        let lines = try String(contentsOf: root.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n")
-        #expect(lines.first == #"{"messages": [{"role": "system", "content": "Answer."}, {"role": "user", "content": "question r3"}, {"role": "assistant", "content": "answer r3"}]}"#)
-        #expect(lines.last?.hasSuffix(#"{"role": "assistant", "content": "repaired r4"}]}"#) == true, "the repaired output wins")
+        let lines = try String(contentsOf: root.appendingPathComponent("train.jsonl"), encoding: .utf8).split(
+            separator: "\n")
+        #expect(
+            lines.first
+                == #"{"messages": [{"role": "system", "content": "Answer."}, {"role": "user", "content": "question r3"}, {"role": "assistant", "content": "answer r3"}]}"#
+        )
+        #expect(
+            lines.last?.hasSuffix(#"{"role": "assistant", "content": "repaired r4"}]}"#) == true,
+            "the repaired output wins")
         let again = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "700000000001", "--part", "train",
-             "--out", "train.jsonl"], in: root)
+            [
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "700000000001",
+                "--part", "train",
+                "--out", "train.jsonl",
+            ], in: root)
         #expect(again.status == 2 && again.stderr.contains("already exists (choose another --out, or pass --force"))
     }
 
@@ -121,15 +150,26 @@ import Testing
         let root = try Self.projectWithSplit()
         defer { try? FileManager.default.removeItem(at: root) }
         let missingRun = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split", "--out", "all"], in: root)
+            [
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split",
+                "--out", "all",
+            ], in: root)
         #expect(missingRun.status == 2)
         #expect(missingRun.stderr.contains("Task run missing not found. This is required by this dataset."))
         let missingSplit = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Dec", "--out", "x.jsonl"], in: root)
+            [
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Dec", "--out",
+                "x.jsonl",
+            ], in: root)
         #expect(missingSplit.status == 2)
-        #expect(missingSplit.stderr.contains("the task has no dataset split 'Dec' (its splits are 700000000001 'Nov split')"))
+        #expect(
+            missingSplit.stderr.contains(
+                "the task has no dataset split 'Dec' (its splits are 700000000001 'Nov split')"))
         let badFormat = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split", "--format", "csv", "--out", "x"], in: root)
+            [
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split",
+                "--format", "csv", "--out", "x",
+            ], in: root)
         #expect(badFormat.status == 2 && badFormat.stderr.contains("unknown --format 'csv'"))
     }
 }

@@ -51,10 +51,13 @@ import Testing
     }
 
     @Test func runsAndTheSplitLandInKilnsLayoutAndKilnLoadsThem() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-project-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("proj"), withIntermediateDirectories: true)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiln-project-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("proj"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        try Self.projectFile.write(to: directory.appendingPathComponent("proj/project.kiln"), atomically: true, encoding: .utf8)
+        try Self.projectFile.write(
+            to: directory.appendingPathComponent("proj/project.kiln"), atomically: true, encoding: .utf8)
         try (1...10).map { #"{"input": "Where is order \#($0)? «é» \n next line"}"# }.joined(separator: "\n")
             .write(to: directory.appendingPathComponent("rows.jsonl"), atomically: true, encoding: .utf8)
         try Self.pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
@@ -67,13 +70,24 @@ import Testing
         let runs = files.keys.filter { $0.hasSuffix("/task_run.kiln") }
         #expect(runs.count == 10)
         // tasks/<12-digit id> - <name>/runs/<12-digit id>/task_run.kiln, and one dataset split.
-        #expect(runs.allSatisfy { $0.wholeMatch(of: /tasks\/\d{12} - Support reply\/runs\/\d{12}\/task_run\.kiln/) != nil }, "\(runs)")
+        #expect(
+            runs.allSatisfy { $0.wholeMatch(of: /tasks\/\d{12} - Support reply\/runs\/\d{12}\/task_run\.kiln/) != nil },
+            "\(runs)")
         #expect(files.keys.contains { $0.wholeMatch(of: /tasks\/\d{12} - Support reply\/task\.kiln/) != nil })
-        let split = try #require(files.first { $0.key.wholeMatch(of: /tasks\/\d{12} - Support reply\/dataset_splits\/\d{12} - kw kiln\/dataset_split\.kiln/) != nil })
+        let split = try #require(
+            files.first {
+                $0.key.wholeMatch(
+                    of: /tasks\/\d{12} - Support reply\/dataset_splits\/\d{12} - kw kiln\/dataset_split\.kiln/) != nil
+            })
         #expect(split.value.contains(#""percentage": 0.8"#) && split.value.contains(#""filter": "all""#))
         // The judge stage's results: an eval with its judge config, one eval run per judged run, and the run
         // config of the model that was judged.
-        let evalRuns = files.keys.filter { $0.wholeMatch(of: /tasks\/\d{12} - Support reply\/evals\/\d{12} - judged\/configs\/\d{12} - judge fake-judge\/runs\/\d{12}\/eval_run\.kiln/) != nil }
+        let evalRuns = files.keys.filter {
+            $0.wholeMatch(
+                of:
+                    /tasks\/\d{12} - Support reply\/evals\/\d{12} - judged\/configs\/\d{12} - judge fake-judge\/runs\/\d{12}\/eval_run\.kiln/
+            ) != nil
+        }
         #expect(evalRuns.count == 10, "\(files.keys.sorted())")
         #expect(files.keys.contains { $0.hasSuffix(" - gen/task_run_config.kiln") })
         // Kiln's JSON conventions: two-space indent, v / id / created_at / created_by first, model_type last, no
@@ -92,17 +106,25 @@ import Testing
         // kiln-pipe reads back what it wrote: the split exports from the project folder.
         let taskID = try #require(runs.first?.split(separator: "/")[1].prefix(12))
         let exported = try KilnPipeBinary.run(
-            ["export", "--kiln-project", "proj/project.kiln", "--task", String(taskID), "--split", "kw kiln", "--part", "train",
-             "--format", "openai_chat_json_schema_jsonl", "--out", "train.jsonl"], in: directory)
+            [
+                "export", "--kiln-project", "proj/project.kiln", "--task", String(taskID), "--split", "kw kiln",
+                "--part", "train",
+                "--format", "openai_chat_json_schema_jsonl", "--out", "train.jsonl",
+            ], in: directory)
         #expect(exported.status == 0, "\(exported.stdout)\(exported.stderr)")
-        let lines = try String(contentsOf: directory.appendingPathComponent("train.jsonl"), encoding: .utf8).split(separator: "\n")
+        let lines = try String(contentsOf: directory.appendingPathComponent("train.jsonl"), encoding: .utf8).split(
+            separator: "\n")
         #expect(!lines.isEmpty && lines.count < 10)
 
         // The reference reader: kiln-ai 1.2.0's own data model.
         guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
         let check = try KilnPipeBinary.run(
-            [KilnPipeBinary.repositoryRoot.appendingPathComponent("Tests/KilnCommandsTests/Support/kiln_reference_check.py").path,
-             project.appendingPathComponent("project.kiln").path],
+            [
+                KilnPipeBinary.repositoryRoot.appendingPathComponent(
+                    "Tests/KilnCommandsTests/Support/kiln_reference_check.py"
+                ).path,
+                project.appendingPathComponent("project.kiln").path,
+            ],
             in: directory, executable: URL(fileURLWithPath: python))
         #expect(check.status == 0, "\(check.stderr)")
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])

@@ -5,27 +5,35 @@ import Testing
 @Suite struct Loading {
     static func scenario(_ files: [String: String], stage: String) throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-load-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("docs"), withIntermediateDirectories: true)
-        for (name, text) in files { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("docs"), withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
         try "version: 1\nname: scenario\nstages:\n  - \(stage)\n".write(
             to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         return directory
     }
 
     static func lines(_ directory: URL, _ stage: String = "data") -> [String] {
-        let text = (try? String(contentsOf: directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl"), encoding: .utf8)) ?? ""
+        let text =
+            (try? String(
+                contentsOf: directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl"), encoding: .utf8))
+            ?? ""
         return text.split(separator: "\n").map(String.init)
     }
 
     @Test func aMalformedJSONLRowStopsTheRunAtItsLine() throws {
         let directory = try Self.scenario(
-            ["rows.jsonl": "{\"q\": \"a\"}\n\n{\"q\": \"b\"\n{\"q\": \"c\"}\n"], stage: "{id: data, type: load, path: rows.jsonl, fields: {input: q}}")
+            ["rows.jsonl": "{\"q\": \"a\"}\n\n{\"q\": \"b\"\n{\"q\": \"c\"}\n"],
+            stage: "{id: data, type: load, path: rows.jsonl, fields: {input: q}}")
         defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet"], in: directory)
         #expect(outcome.status == 2)
         #expect(
             outcome.stderr.contains(
-                "error: rows.jsonl:3: invalid JSON: unexpected end of JSON, expected '}' at column 10 (fix the row, or add on_error: skip to stage 'data' to skip and report bad rows)"),
+                "error: rows.jsonl:3: invalid JSON: unexpected end of JSON, expected '}' at column 10 (fix the row, or add on_error: skip to stage 'data' to skip and report bad rows)"
+            ),
             "\(outcome.stderr)")
     }
 
@@ -38,14 +46,19 @@ import Testing
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
         #expect(Self.lines(directory).count == 2)
         #expect(outcome.stdout.contains("data: 2 skipped; the first ones:"))
-        #expect(outcome.stdout.contains("rows.jsonl:2: invalid JSON: invalid literal, expected 'null' at column 1 (skipped)"))
+        #expect(
+            outcome.stdout.contains(
+                "rows.jsonl:2: invalid JSON: invalid literal, expected 'null' at column 1 (skipped)"))
         #expect(outcome.stdout.contains("rows.jsonl:4: no field 'q' for the input (skipped)"))
     }
 
     @Test func csvWithQuotedCommasNewlinesAndABadRow() throws {
-        let csv = "question,answer\n\"Hello, world\",\"line one\nline two\"\n\"He said \"\"hi\"\"\",ok\nonly-one-column\n"
+        let csv =
+            "question,answer\n\"Hello, world\",\"line one\nline two\"\n\"He said \"\"hi\"\"\",ok\nonly-one-column\n"
         let directory = try Self.scenario(
-            ["golden.csv": csv], stage: "{id: data, type: load, path: golden.csv, fields: {input: question, expected: answer}, on_error: skip}")
+            ["golden.csv": csv],
+            stage:
+                "{id: data, type: load, path: golden.csv, fields: {input: question, expected: answer}, on_error: skip}")
         defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet"], in: directory)
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
@@ -58,13 +71,19 @@ import Testing
 
     @Test func jsonArraysFoldersAndJSONPathFields() throws {
         let directory = try Self.scenario(
-            ["rows.json": #"[{"id": "x1", "msg": {"text": "nested"}, "labels": ["a"]}, {"id": "x2", "msg": {"text": "two"}}]"#,
-             "docs/a.md": "# A", "docs/b.txt": "B"],
-            stage: "{id: data, type: load, path: rows.json, fields: {input: msg.text, tags: labels}}\n  - {id: files, type: load, path: docs}")
+            [
+                "rows.json":
+                    #"[{"id": "x1", "msg": {"text": "nested"}, "labels": ["a"]}, {"id": "x2", "msg": {"text": "two"}}]"#,
+                "docs/a.md": "# A", "docs/b.txt": "B",
+            ],
+            stage:
+                "{id: data, type: load, path: rows.json, fields: {input: msg.text, tags: labels}}\n  - {id: files, type: load, path: docs}"
+        )
         defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet"], in: directory)
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
-        #expect(Self.lines(directory) == [#"{"id":"x1","input":"nested","tags":["a"]}"#, #"{"id":"x2","input":"two"}"#])
+        #expect(
+            Self.lines(directory) == [#"{"id":"x1","input":"nested","tags":["a"]}"#, #"{"id":"x2","input":"two"}"#])
         #expect(Self.lines(directory, "files") == [##"{"id":"a.md","input":"# A"}"##, #"{"id":"b.txt","input":"B"}"#])
     }
 }

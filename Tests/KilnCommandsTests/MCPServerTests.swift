@@ -50,7 +50,9 @@ import Testing
         func ownNetworkSockets() -> Set<String> {
             var network = Set<String>()
             for table in ["tcp", "tcp6", "udp", "udp6"] {
-                let text = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/net/\(table)", encoding: .utf8)) ?? ""
+                let text =
+                    (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/net/\(table)", encoding: .utf8))
+                    ?? ""
                 // Column 10 of each entry is the socket's inode.
                 for line in text.split(separator: "\n").dropFirst() {
                     let columns = line.split(separator: " ")
@@ -64,8 +66,9 @@ import Testing
         static func sockets(of pid: Int32) -> Set<String> {
             let folder = "/proc/\(pid)/fd"
             let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
-            return Set(descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)") }
-                .filter { $0.hasPrefix("socket:") })
+            return Set(
+                descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "\(folder)/\($0)") }
+                    .filter { $0.hasPrefix("socket:") })
         }
 
         func close() -> Int32 {
@@ -82,7 +85,10 @@ import Testing
         let session = try Session(arguments: ["mcp", "p.yml"], directory: directory)
         try session.send([
             "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": ["protocolVersion": "2025-03-26", "capabilities": [:] as [String: Any], "clientInfo": ["name": "test", "version": "1"]],
+            "params": [
+                "protocolVersion": "2025-03-26", "capabilities": [:] as [String: Any],
+                "clientInfo": ["name": "test", "version": "1"],
+            ],
         ])
         let initialized = try session.reply(to: 1)
         #expect((initialized["result"] as? [String: Any])?["serverInfo"] != nil, "\(initialized)")
@@ -96,7 +102,8 @@ import Testing
 
         for (query, document) in DocumentSearch.queries.prefix(4) {
             try session.send([
-                "jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": ["name": "search", "arguments": ["query": query, "k": 3]],
+                "jsonrpc": "2.0", "id": 3, "method": "tools/call",
+                "params": ["name": "search", "arguments": ["query": query, "k": 3]],
             ])
             let result = try #require((try session.reply(to: 3))["result"] as? [String: Any])
             #expect(result["isError"] as? Bool != true)
@@ -109,7 +116,10 @@ import Testing
         // It reads only: serving and searching (hybrid, through the fake embedder) opens no network socket.
         #expect(session.ownNetworkSockets().isEmpty, "\(session.ownNetworkSockets())")
 
-        try session.send(["jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": ["name": "search", "arguments": [:] as [String: Any]]])
+        try session.send([
+            "jsonrpc": "2.0", "id": 4, "method": "tools/call",
+            "params": ["name": "search", "arguments": [:] as [String: Any]],
+        ])
         let missing = try #require((try session.reply(to: 4))["result"] as? [String: Any])
         #expect(missing["isError"] as? Bool == true)
         #expect(session.close() == 0)

@@ -8,9 +8,18 @@ import Testing
 @Suite(.serialized) struct NativeProviders {
     /// The provider line for each API; `BASE_URL` is the fake's `/v1` address.
     static let providers: [(kind: String, line: String)] = [
-        ("openai", #"m: {kind: openai, model: fake-gpt, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#),
-        ("anthropic", #"m: {kind: anthropic, model: claude-fake, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#),
-        ("gemini", #"m: {kind: gemini, model: gemini-fake, base_url: "BASE_URLbeta", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#),
+        (
+            "openai",
+            #"m: {kind: openai, model: fake-gpt, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#
+        ),
+        (
+            "anthropic",
+            #"m: {kind: anthropic, model: claude-fake, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#
+        ),
+        (
+            "gemini",
+            #"m: {kind: gemini, model: gemini-fake, base_url: "BASE_URLbeta", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#
+        ),
     ]
 
     static func pipeline(provider: String, judge: String) -> String {
@@ -40,7 +49,10 @@ import Testing
         let judge = kind == "anthropic" ? "llm_as_judge" : "g_eval"
         let scenario = try RunScenario(
             pipeline: Self.pipeline(provider: line, judge: judge),
-            faults: [FaultRule(kind: .rateLimit, percent: 20), FaultRule(kind: .serverError, percent: 20), FaultRule(kind: .schemaInvalid, percent: 20)])
+            faults: [
+                FaultRule(kind: .rateLimit, percent: 20), FaultRule(kind: .serverError, percent: 20),
+                FaultRule(kind: .schemaInvalid, percent: 20),
+            ])
         defer { scenario.finish() }
         try Self.writeRows(12, in: scenario)
         let first = try scenario.run()
@@ -56,7 +68,9 @@ import Testing
         let scores = judged.compactMap { ($0["scores"] as? [String: Any])?["overall"] as? Double }
         #expect(scores.count == 12, "\(kind): every item has an overall score")
         if judge == "g_eval" {
-            #expect(scores.contains { $0 != $0.rounded() }, "\(kind): G-Eval weights the score tokens by their probabilities")
+            #expect(
+                scores.contains { $0 != $0.rounded() },
+                "\(kind): G-Eval weights the score tokens by their probabilities")
         }
         let statistics = scenario.fake.currentStatistics
         #expect(statistics.duplicateSuccesses == 0, "\(kind)")

@@ -18,7 +18,8 @@ import Testing
 
     @Test func adaptiveConcurrencySettlesNearAHiddenLimitWithFew429s() throws {
         // No rpm configured: only the 429s tell the engine that the provider takes 40 requests per second.
-        let scenario = try RunScenario(rows: 240, latencyMS: 50, maxConcurrency: 64, maxRetries: 12, hiddenRequestsPerSecond: 40)
+        let scenario = try RunScenario(
+            rows: 240, latencyMS: 50, maxConcurrency: 64, maxRetries: 12, hiddenRequestsPerSecond: 40)
         defer { scenario.finish() }
         let started = Date()
         let outcome = try scenario.run()
@@ -28,7 +29,9 @@ import Testing
         #expect(scenario.outputLines.count == 240)
         let share = Double(statistics.hiddenLimitRejections) / Double(statistics.requests)
         #expect(share < 0.25, "few 429s once settled: \(statistics.hiddenLimitRejections) of \(statistics.requests)")
-        #expect(elapsed < 12, "throughput near the hidden rate (ideal 6 s; the rate-collapse regression took 19 s): \(elapsed) s")
+        #expect(
+            elapsed < 12,
+            "throughput near the hidden rate (ideal 6 s; the rate-collapse regression took 19 s): \(elapsed) s")
         #expect(statistics.duplicateSuccesses == 0)
     }
 }

@@ -12,7 +12,8 @@ struct RealModel {
     static var embeddingsURL: String { environment["KILN_REAL_EMBEDDINGS"] ?? chatURL }
 
     static func scratch(_ name: String) throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-real-\(name)-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiln-real-\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }
@@ -34,7 +35,8 @@ struct RealModel {
         let events = run.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
-        let finished = try #require(events.last { $0["event"] as? String == "run_finished" }, "\(run.stdout)\(run.stderr)")
+        let finished = try #require(
+            events.last { $0["event"] as? String == "run_finished" }, "\(run.stdout)\(run.stderr)")
         // A real model may fail an item now and then (each is reported with its reason): at most a tenth.
         #expect([0, 3].contains(run.status), "\(run.stderr)")
         let failed = finished["failed_items"] as? Int ?? 0
@@ -45,11 +47,20 @@ struct RealModel {
         // so the check is that every input got its answer or a reported failure.
         let inputs = try Self.jsonLines(output.appendingPathComponent("inputs.jsonl"))
         let answers = try Self.jsonLines(output.appendingPathComponent("answers.jsonl"))
-        let answersFinished = events.last { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers" }
+        let answersFinished = events.last {
+            $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers"
+        }
         #expect(!answers.isEmpty)
-        #expect(answers.count + (answersFinished?["failed"] as? Int ?? 0) == inputs.count, "\(answers.count) answers for \(inputs.count) inputs")
+        #expect(
+            answers.count + (answersFinished?["failed"] as? Int ?? 0) == inputs.count,
+            "\(answers.count) answers for \(inputs.count) inputs")
         // When it fails, the store says which items failed and why (the --json run prints counts only).
-        let why = failed == 0 ? "" : (try? KilnPipeBinary.run(["status", "quickstart.yml", "--var", "llm_base_url=\(Self.chatURL)"], in: directory).stdout) ?? ""
+        let why =
+            failed == 0
+            ? ""
+            : (try? KilnPipeBinary.run(
+                ["status", "quickstart.yml", "--var", "llm_base_url=\(Self.chatURL)"], in: directory
+            ).stdout) ?? ""
         #expect(failed * 10 <= answers.count * 2 + 10, "failed \(failed) of \(answers.count) answers:\n\(why)")
         for answer in answers {
             let value = try #require(answer["output"] as? [String: Any], "\(answer)")
@@ -67,15 +78,20 @@ struct RealModel {
         #expect(!judged.isEmpty)
 
         // Exports for the three services pass their format rules.
-        for (service, folder) in [(FineTuneFormatRules.Service.fireworks, "fireworks"), (.together, "together"), (.vertex, "vertex")] {
+        for (service, folder) in [
+            (FineTuneFormatRules.Service.fireworks, "fireworks"), (.together, "together"), (.vertex, "vertex"),
+        ] {
             let train = directory.appendingPathComponent("out/quickstart/\(folder)/train.jsonl")
             let text = try String(contentsOf: train, encoding: .utf8)
             #expect(!text.isEmpty, "\(folder) train split is empty")
-            #expect(FineTuneFormatRules.problems(in: text, for: service).isEmpty, "\(folder): \(FineTuneFormatRules.problems(in: text, for: service).prefix(3))")
+            #expect(
+                FineTuneFormatRules.problems(in: text, for: service).isEmpty,
+                "\(folder): \(FineTuneFormatRules.problems(in: text, for: service).prefix(3))")
         }
 
         // A rerun pays for nothing.
-        let again = try KilnPipeBinary.run(["run", "quickstart.yml", "--var", "llm_base_url=\(Self.chatURL)", "--json"], in: directory)
+        let again = try KilnPipeBinary.run(
+            ["run", "quickstart.yml", "--var", "llm_base_url=\(Self.chatURL)", "--json"], in: directory)
         let requests = again.stdout.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }.filter { $0["event"] as? String == "stage_finished" }.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) }
@@ -86,27 +102,34 @@ struct RealModel {
         let directory = try Self.scratch("docs")
         defer { try? FileManager.default.removeItem(at: directory) }
         try FileManager.default.copyItem(
-            at: KilnPipeBinary.repositoryRoot.appendingPathComponent("datasets/docs"), to: directory.appendingPathComponent("docs"))
+            at: KilnPipeBinary.repositoryRoot.appendingPathComponent("datasets/docs"),
+            to: directory.appendingPathComponent("docs"))
         try """
-            version: 1
-            providers:
-              minilm: {kind: openai, model: all-minilm-l6-v2, base_url: "\(Self.embeddingsURL)", max_concurrency: 2}
-            stages:
-              - {id: docs, type: ingest, paths: [docs/], chunker: {type: semantic, size: 256}}
-              - {id: idx, type: index, from: docs, embeddings: {provider: minilm, batch_size: 8}}
-            """.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        version: 1
+        providers:
+          minilm: {kind: openai, model: all-minilm-l6-v2, base_url: "\(Self.embeddingsURL)", max_concurrency: 2}
+        stages:
+          - {id: docs, type: ingest, paths: [docs/], chunker: {type: semantic, size: 256}}
+          - {id: idx, type: index, from: docs, embeddings: {provider: minilm, batch_size: 8}}
+        """.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         let built = try KilnPipeBinary.run(["index", "p.yml"], in: directory)
         #expect(built.status == 0, "\(built.stdout)\(built.stderr)")
         #expect(built.stdout.contains("vectors: 13 added, 13 newly embedded"), "\(built.stdout)")
         for (query, document) in [
-            ("how long do I have to return a book", "docs/store-policies.pdf"), ("lost gift card replacement", "docs/gift-cards.md"),
+            ("how long do I have to return a book", "docs/store-policies.pdf"),
+            ("lost gift card replacement", "docs/gift-cards.md"),
             ("when does the book club meet", "docs/events.html"), ("wrapping presents", "docs/staff-handbook.docx"),
             ("loyalty stamps", "docs/loyalty.txt"),
         ] {
             for mode in ["hybrid", "vector"] {
-                let outcome = try KilnPipeBinary.run(["search", "p.yml", query, "--mode", mode, "-k", "3", "--json"], in: directory)
-                let hits = try #require(try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]], "\(outcome.stderr)")
-                #expect(hits.prefix(3).contains { $0["document_id"] as? String == document }, "\(mode) \(query): \(hits.map { $0["document_id"] ?? "" })")
+                let outcome = try KilnPipeBinary.run(
+                    ["search", "p.yml", query, "--mode", mode, "-k", "3", "--json"], in: directory)
+                let hits = try #require(
+                    try JSONSerialization.jsonObject(with: Data(outcome.stdout.utf8)) as? [[String: Any]],
+                    "\(outcome.stderr)")
+                #expect(
+                    hits.prefix(3).contains { $0["document_id"] as? String == document },
+                    "\(mode) \(query): \(hits.map { $0["document_id"] ?? "" })")
             }
         }
     }

@@ -22,9 +22,12 @@ import Testing
 
     @Test func everyRetryableFaultEndsDoneNoneLostNoneDuplicatedNothingInvalidCached() throws {
         let faults: [FaultRule] = [
-            .init(kind: .rateLimit, percent: 15), .init(kind: .rateLimitDate, percent: 5), .init(kind: .serverError, percent: 10),
-            .init(kind: .unavailable, percent: 10), .init(kind: .reset, percent: 10), .init(kind: .malformed, percent: 10),
-            .init(kind: .schemaInvalid, percent: 10), .init(kind: .truncated, percent: 10), .init(kind: .hang, percent: 3),
+            .init(kind: .rateLimit, percent: 15), .init(kind: .rateLimitDate, percent: 5),
+            .init(kind: .serverError, percent: 10),
+            .init(kind: .unavailable, percent: 10), .init(kind: .reset, percent: 10),
+            .init(kind: .malformed, percent: 10),
+            .init(kind: .schemaInvalid, percent: 10), .init(kind: .truncated, percent: 10),
+            .init(kind: .hang, percent: 3),
         ]
         let scenario = try RunScenario(rows: 60, faults: faults, maxConcurrency: 16)
         defer { scenario.finish() }
@@ -38,7 +41,9 @@ import Testing
         #expect(statistics.duplicateSuccesses == 0, "no request was paid for twice")
         let rerun = try scenario.run()
         #expect(rerun.status == 0)
-        #expect(scenario.fake.currentStatistics.requests == statistics.requests, "the invalid answers were not cached as successes, and the valid ones were")
+        #expect(
+            scenario.fake.currentStatistics.requests == statistics.requests,
+            "the invalid answers were not cached as successes, and the valid ones were")
     }
 
     @Test func permanentRejectionsFailTheirItemsWithTheProvidersReasonAndExitThree() throws {
@@ -57,18 +62,23 @@ import Testing
     }
 
     @Test func aRejectedKeyStopsTheRunAtOnceWithoutLeakingIt() throws {
-        let scenario = try RunScenario(rows: 200, faults: [.init(kind: .unauthorized, percent: 100, attempts: .max)], maxConcurrency: 4)
+        let scenario = try RunScenario(
+            rows: 200, faults: [.init(kind: .unauthorized, percent: 100, attempts: .max)], maxConcurrency: 4)
         defer { scenario.finish() }
         let outcome = try scenario.run(key: "sk-secret-value-123")
         #expect(outcome.status == 2)
         #expect(outcome.stderr.contains("FAKE_KEY was rejected by provider 'a'"), "\(outcome.stderr)")
         #expect(scenario.fake.currentStatistics.requests < 20, "the run stopped instead of trying every item")
-        let state = try String(contentsOf: scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite"), encoding: .isoLatin1)
-        #expect(!(outcome.stdout + outcome.stderr + state).contains("sk-secret-value-123"), "the key is never written anywhere")
+        let state = try String(
+            contentsOf: scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite"), encoding: .isoLatin1)
+        #expect(
+            !(outcome.stdout + outcome.stderr + state).contains("sk-secret-value-123"),
+            "the key is never written anywhere")
     }
 
     @Test func anExhaustedQuotaStopsWithExitFour() throws {
-        let scenario = try RunScenario(rows: 50, faults: [.init(kind: .quota, percent: 100, attempts: .max)], maxConcurrency: 2)
+        let scenario = try RunScenario(
+            rows: 50, faults: [.init(kind: .quota, percent: 100, attempts: .max)], maxConcurrency: 2)
         defer { scenario.finish() }
         let outcome = try scenario.run()
         #expect(outcome.status == 4)
@@ -97,7 +107,8 @@ import Testing
         defer { scenario.finish() }
         let offline = try scenario.run(["--offline"])
         #expect(offline.status == 3)
-        #expect(offline.stdout.contains("not in the checkpoint store, and --offline makes no call"), "\(offline.stdout)")
+        #expect(
+            offline.stdout.contains("not in the checkpoint store, and --offline makes no call"), "\(offline.stdout)")
         #expect(scenario.fake.currentStatistics.requests == 0)
         _ = try scenario.run()
         let again = try scenario.run(["--offline"])

@@ -51,7 +51,8 @@ import Glibc
     @Test func jsonEventsAreOneJSONObjectPerLine() throws {
         let scenario = try RunScenario(rows: 5)
         defer { scenario.finish() }
-        let outcome = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        let outcome = try KilnPipeBinary.run(
+            ["run", "p.yml", "--json"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
         #expect(outcome.status == 0)
         let events = try outcome.stdout.split(separator: "\n").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
@@ -59,7 +60,11 @@ import Glibc
         let finished = try #require(events.last)
         #expect(finished["event"] as? String == "run_finished")
         #expect(finished["failed_items"] as? Int == 0)
-        #expect(events.contains { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers" && $0["computed"] as? Int == 5 })
+        #expect(
+            events.contains {
+                $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers"
+                    && $0["computed"] as? Int == 5
+            })
     }
 
     @Test func changingOneModelsParametersRecomputesOnlyThatModel() throws {
@@ -67,13 +72,21 @@ import Glibc
         defer { scenario.finish() }
         _ = try scenario.run()
         #expect(scenario.fake.currentStatistics.requests == 24)
-        try scenario.editPipeline { $0.replacingOccurrences(of: "  b: {kind: openai, model: model-b,", with: "  b: {kind: openai, model: model-b, temperature: 0.9,") }
+        try scenario.editPipeline {
+            $0.replacingOccurrences(
+                of: "  b: {kind: openai, model: model-b,", with: "  b: {kind: openai, model: model-b, temperature: 0.9,"
+            )
+        }
         _ = try scenario.run()
         #expect(scenario.fake.currentStatistics.requests == 36, "only model b's 12 units were recomputed")
         try scenario.editPipeline { $0.replacingOccurrences(of: "max_concurrency: 8", with: "max_concurrency: 3") }
         _ = try scenario.run()
-        #expect(scenario.fake.currentStatistics.requests == 36, "concurrency does not change an answer: nothing recomputed")
-        try scenario.editPipeline { $0.replacingOccurrences(of: "instruction: Answer the customer.", with: "instruction: Answer the customer kindly.") }
+        #expect(
+            scenario.fake.currentStatistics.requests == 36, "concurrency does not change an answer: nothing recomputed")
+        try scenario.editPipeline {
+            $0.replacingOccurrences(
+                of: "instruction: Answer the customer.", with: "instruction: Answer the customer kindly.")
+        }
         _ = try scenario.run()
         #expect(scenario.fake.currentStatistics.requests == 60, "an edited prompt recomputes every unit that uses it")
     }
@@ -102,7 +115,8 @@ import Glibc
         let resumed = try scenario.run()
         #expect(resumed.status == 0)
         #expect(scenario.outputLines.count == 400)
-        #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0, "calls finished before Ctrl-C were checkpointed")
+        #expect(
+            scenario.fake.currentStatistics.duplicateSuccesses == 0, "calls finished before Ctrl-C were checkpointed")
     }
 }
 
@@ -112,9 +126,11 @@ import Glibc
         let scenario = try RunScenario(rows: 80, latencyMS: 50, maxConcurrency: 4)
         defer { scenario.finish() }
         let command = "FAKE_KEY=k \(KilnPipeBinary.url.path) run p.yml"
-        let outcome = try KilnPipeBinary.run(["-qec", command, "/dev/null"], in: scenario.directory, executable: URL(fileURLWithPath: "/usr/bin/script"))
+        let outcome = try KilnPipeBinary.run(
+            ["-qec", command, "/dev/null"], in: scenario.directory, executable: URL(fileURLWithPath: "/usr/bin/script"))
         #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
-        #expect(outcome.stdout.contains("\r\u{1B}[K["), "the progress line is redrawn with carriage return + erase line")
+        #expect(
+            outcome.stdout.contains("\r\u{1B}[K["), "the progress line is redrawn with carriage return + erase line")
         #expect(outcome.stdout.contains("answers "), "and names the stages")
     }
 }

@@ -7,9 +7,12 @@ struct RunScenario {
     let directory: URL
     let fake: FakeProvider
 
-    init(rows: Int = 40, models: [String] = ["a"], samples: Int = 1, faults: [FaultRule] = [], latencyMS: Int = 0,
-         maxConcurrency: Int = 8, maxRetries: Int = 5, extraProvider: String = "", schema: Bool = true, maxCost: Double? = nil,
-         rpm: Int? = nil, hiddenRequestsPerSecond: Int? = nil, extraStages: String = "") throws {
+    init(
+        rows: Int = 40, models: [String] = ["a"], samples: Int = 1, faults: [FaultRule] = [], latencyMS: Int = 0,
+        maxConcurrency: Int = 8, maxRetries: Int = 5, extraProvider: String = "", schema: Bool = true,
+        maxCost: Double? = nil,
+        rpm: Int? = nil, hiddenRequestsPerSecond: Int? = nil, extraStages: String = ""
+    ) throws {
         fake = FakeProvider(
             config: FakeProviderConfig(
                 latencyMS: latencyMS, faults: faults, hiddenRequestsPerSecond: hiddenRequestsPerSecond, hangSeconds: 5))
@@ -44,7 +47,8 @@ struct RunScenario {
 
     /// A scenario running `pipeline`, in which `BASE_URL` stands for the fake provider's address.
     init(pipeline: String, faults: [FaultRule] = [], latencyMS: Int = 0) throws {
-        try self.init(pipeline: pipeline, fake: FakeProviderConfig(latencyMS: latencyMS, faults: faults, hangSeconds: 5))
+        try self.init(
+            pipeline: pipeline, fake: FakeProviderConfig(latencyMS: latencyMS, faults: faults, hangSeconds: 5))
     }
 
     /// A scenario running `pipeline` against a fake configured as `config`.

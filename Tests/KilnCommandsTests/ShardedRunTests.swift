@@ -35,12 +35,15 @@ import Testing
     static func results(of scenario: RunScenario, out: String = ".kiln-pipe/out/scenario") throws -> [String: String] {
         var files: [String: String] = [:]
         for name in ["golden", "answers", "judged", "split"] {
-            files[name] = try String(contentsOf: scenario.directory.appendingPathComponent("\(out)/\(name).jsonl"), encoding: .utf8)
-                .replacing(#/"latency_ms":\d+/#, with: #""latency_ms":0"#)
+            files[name] = try String(
+                contentsOf: scenario.directory.appendingPathComponent("\(out)/\(name).jsonl"), encoding: .utf8
+            )
+            .replacing(#/"latency_ms":\d+/#, with: #""latency_ms":0"#)
         }
         for part in ["train", "test"] {
             files[part] = try String(
-                contentsOf: scenario.directory.appendingPathComponent("exports/together/\(part).jsonl"), encoding: .utf8)
+                contentsOf: scenario.directory.appendingPathComponent("exports/together/\(part).jsonl"), encoding: .utf8
+            )
         }
         return files
     }
@@ -67,7 +70,9 @@ import Testing
         for process in shards { process.waitUntilExit() }
         #expect(shards.map(\.terminationStatus) == [0, 0, 0, 0])
         let shares = (0..<4).map { index in
-            ((try? String(contentsOf: sharded.directory.appendingPathComponent("shard\(index)/golden.jsonl"), encoding: .utf8)) ?? "")
+            ((try? String(
+                contentsOf: sharded.directory.appendingPathComponent("shard\(index)/golden.jsonl"), encoding: .utf8))
+                ?? "")
                 .split(separator: "\n").count
         }
         #expect(shares.reduce(0, +) == 60, "every row in exactly one shard: \(shares)")
@@ -102,12 +107,15 @@ import Testing
         let url = try server.createDatabase()
         #expect(try scenario.run(["--shard", "0/2", "--state", url, "--out", "shard0"]).status == 0)
         let early = try scenario.run(["--after-shards", "--state", url])
-        #expect(early.status == 2, "a missing shard stops --after-shards before it writes: \(early.stdout)\(early.stderr)")
+        #expect(
+            early.status == 2, "a missing shard stops --after-shards before it writes: \(early.stdout)\(early.stderr)")
         #expect(early.stderr.contains("a shard has not finished: stage 'answers' lacks"), "\(early.stderr)")
         #expect(!FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent("exports").path))
         #expect(try scenario.run(["--shard", "1/2", "--state", url, "--out", "shard1"]).status == 0)
         #expect(try scenario.run(["--after-shards", "--state", url]).status == 0)
-        #expect(FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent("exports/together/train.jsonl").path))
+        #expect(
+            FileManager.default.fileExists(
+                atPath: scenario.directory.appendingPathComponent("exports/together/train.jsonl").path))
     }
 
     @Test func aStoreThatGoesAwayStopsTheRunBeforeMoreIsPaidFor() throws {
@@ -136,7 +144,8 @@ import Testing
         // Whichever store operation meets the gone database first (a checkpoint, or the next window's lookup) says so.
         #expect(message.contains("PostgreSQL store postgres://kiln@127.0.0.1"), "\(message)")
         let after = scenario.fake.currentStatistics.requests
-        #expect(before > 0 && after < 240, "stopped early: \(before) requests before the store went away, \(after) in all")
+        #expect(
+            before > 0 && after < 240, "stopped early: \(before) requests before the store went away, \(after) in all")
     }
 
     /// Flags that cannot work, and what the error must say.
@@ -144,7 +153,10 @@ import Testing
         (["--shard", "4/4"], "the index must be from 0 to 3"),
         (["--shard", "two"], "is not INDEX/COUNT"),
         (["--shard", "0/2", "--after-shards"], "different runs"),
-        (["--state", "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"], "cannot reach the PostgreSQL store"),
+        (
+            ["--state", "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=2"],
+            "cannot reach the PostgreSQL store"
+        ),
     ]
 
     @Test(arguments: badFlags)

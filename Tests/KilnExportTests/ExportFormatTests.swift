@@ -8,7 +8,8 @@ import Testing
 /// Every format × strategy against golden files written by Python's own json.dumps, following Kiln's
 /// dataset formatter (Snapshots/*.jsonl; examples with non-ASCII, newlines, quotes, tabs, escapes, floats).
 @Suite struct KilnExportFormats {
-    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Snapshots")
+    static let snapshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Snapshots")
 
     static func examples() throws -> (system: String, examples: [TrainingExample]) {
         let document = try JSONValue(parsing: try Data(contentsOf: snapshots.appendingPathComponent("examples.json")))
@@ -28,14 +29,16 @@ import Testing
     func matchesKilnByteForByte(format: ExportFormat, strategy: ChatStrategy) throws {
         let (system, examples) = try Self.examples()
         let golden = try String(
-            contentsOf: Self.snapshots.appendingPathComponent("\(format.rawValue)--\(strategy.rawValue).jsonl"), encoding: .utf8)
+            contentsOf: Self.snapshots.appendingPathComponent("\(format.rawValue)--\(strategy.rawValue).jsonl"),
+            encoding: .utf8)
         let expected = golden.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
         #expect(expected.count == examples.count)
         let instructions = TrainingChat.thinkingInstructions(strategy: strategy, custom: nil, task: nil)
         for (example, line) in zip(examples, expected) {
             do {
                 let actual = try ExportFormatter.line(
-                    for: example, format: format, system: system, strategy: strategy, thinkingInstructions: instructions)
+                    for: example, format: format, system: system, strategy: strategy, thinkingInstructions: instructions
+                )
                 #expect(actual == line, "\(format.rawValue) / \(strategy.rawValue)")
             } catch {
                 #expect(line.hasPrefix("ERROR "), "unexpected error \(error.message)")

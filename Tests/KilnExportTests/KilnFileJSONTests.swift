@@ -17,7 +17,8 @@ import Testing
     @Test func indentedLikeModelDumpJSON() {
         let value = JSONValue.object(
             JSONObject([
-                ("v", .integer(1)), ("name", .string("Café / «x»\n\u{1b}")), ("tags", .array([])), ("props", .object(JSONObject())),
+                ("v", .integer(1)), ("name", .string("Café / «x»\n\u{1b}")), ("tags", .array([])),
+                ("props", .object(JSONObject())),
                 ("splits", .array([.object(JSONObject([("name", .string("train")), ("percentage", .double(0.8))]))])),
                 ("rating", .null),
             ]))

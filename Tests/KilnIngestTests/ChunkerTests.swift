@@ -18,12 +18,22 @@ import Testing
 
     @Test(arguments: [
         // size, overlap, expected chunk texts (words ≤ 4 characters cost 1 token; 5–8 cost 2)
-        (4, 0, ["one two three", "four five six", "seven eight", "nine ten eleven", "twelve thirteen", "fourteen fifteen"]),
+        (
+            4, 0,
+            ["one two three", "four five six", "seven eight", "nine ten eleven", "twelve thirteen", "fourteen fifteen"]
+        ),
         // Overlap steps back over whole words only: after "three" (2 tokens) there is none, after "six" one word.
-        (4, 1, ["one two three", "four five six", "six seven", "eight nine ten", "ten eleven", "twelve thirteen", "fourteen fifteen"]),
+        (
+            4, 1,
+            [
+                "one two three", "four five six", "six seven", "eight nine ten", "ten eleven", "twelve thirteen",
+                "fourteen fifteen",
+            ]
+        ),
     ])
     func fixedWindowsCutBetweenWordsWithOverlap(_ size: Int, _ overlap: Int, _ expected: [String]) {
-        let chunks = Chunker(settings: ChunkerSettings(kind: .fixedWindow, size: size, overlap: overlap)).chunks(of: Self.document)
+        let chunks = Chunker(settings: ChunkerSettings(kind: .fixedWindow, size: size, overlap: overlap)).chunks(
+            of: Self.document)
         #expect(chunks.map { $0.text.split(whereSeparator: \.isWhitespace).joined(separator: " ") } == expected)
         #expect(chunks.map(\.index) == Array(chunks.indices))
         for chunk in chunks {
@@ -39,16 +49,23 @@ import Testing
             format: .markdown,
             sections: [
                 DocumentSection(text: "# Intro\n\nshort one.\n\nshort two.", headings: ["Intro"]),
-                DocumentSection(text: "## Details\n\n" + Array(repeating: "word", count: 30).joined(separator: " "), headings: ["Intro", "Details"]),
+                DocumentSection(
+                    text: "## Details\n\n" + Array(repeating: "word", count: 30).joined(separator: " "),
+                    headings: ["Intro", "Details"]),
             ])
         let chunks = Chunker(settings: ChunkerSettings(kind: .semantic, size: 12, overlap: 0)).chunks(of: document)
         // The intro's paragraphs merge; the heading change starts a new chunk; the long paragraph is windowed.
-        #expect(chunks.map(\.text) == [
-            "# Intro\n\nshort one.\n\nshort two.", "## Details",
-            Array(repeating: "word", count: 12).joined(separator: " "), Array(repeating: "word", count: 12).joined(separator: " "),
-            Array(repeating: "word", count: 6).joined(separator: " "),
-        ])
-        #expect(chunks.map(\.headings) == [["Intro"], ["Intro", "Details"], ["Intro", "Details"], ["Intro", "Details"], ["Intro", "Details"]])
+        #expect(
+            chunks.map(\.text) == [
+                "# Intro\n\nshort one.\n\nshort two.", "## Details",
+                Array(repeating: "word", count: 12).joined(separator: " "),
+                Array(repeating: "word", count: 12).joined(separator: " "),
+                Array(repeating: "word", count: 6).joined(separator: " "),
+            ])
+        #expect(
+            chunks.map(\.headings) == [
+                ["Intro"], ["Intro", "Details"], ["Intro", "Details"], ["Intro", "Details"], ["Intro", "Details"],
+            ])
         for chunk in chunks { #expect(Self.scalars(document.text, chunk.start..<chunk.end) == chunk.text) }
     }
 

@@ -53,7 +53,8 @@ import Testing
         #expect {
             _ = try DocumentExtractor.extract(path: path, limits: ExtractionLimits(maxPages: 2))
         } throws: { error in
-            (error as? ExtractionError)?.message == "the PDF has 3 pages, more than max_pages (2); raise max_pages to read it"
+            (error as? ExtractionError)?.message
+                == "the PDF has 3 pages, more than max_pages (2); raise max_pages to read it"
         }
         #expect {
             _ = try DocumentExtractor.extract(path: path, limits: ExtractionLimits(maxBytes: 1000))
@@ -63,7 +64,9 @@ import Testing
     }
 
     @Test func extractionMatchesPdftotextWhereInstalled() throws {
-        let tool = ["/usr/bin/pdftotext", "/usr/local/bin/pdftotext"].first { FileManager.default.isExecutableFile(atPath: $0) }
+        let tool = ["/usr/bin/pdftotext", "/usr/local/bin/pdftotext"].first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
         guard let tool else { return }
         let path = Self.fixtures.appendingPathComponent("report.pdf").path
         let process = Process()

@@ -7,13 +7,16 @@ enum Fixtures {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     static func names(in folder: String) -> [String] {
-        let files = (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
+        let files =
+            (try? FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(folder).path)) ?? []
         return files.filter { $0.hasSuffix(".yml") }.map { String($0.dropLast(4)) }.sorted()
     }
 
     /// Loads `folder/name.yml` the way `kiln-pipe validate` does when run inside that folder, with a fixed
     /// environment so results never depend on the machine.
-    static func load(_ folder: String, _ name: String, options: LoadOptions = LoadOptions(environment: ["HOME": "/root"]))
+    static func load(
+        _ folder: String, _ name: String, options: LoadOptions = LoadOptions(environment: ["HOME": "/root"])
+    )
         -> LoadResult
     {
         let directory = root.appendingPathComponent(folder)

@@ -38,7 +38,8 @@ import Testing
         let run = PipelineLoader.load(
             yaml: yaml, file: "p.yml", baseDirectory: "/tmp", options: LoadOptions(unresolvedVariablesAreErrors: true))
         #expect(run.diagnostics.first?.severity == .error)
-        #expect(run.diagnostics.first?.description.hasPrefix("p.yml:2:7: error: variable 'RUN_NAME' is not set") == true)
+        #expect(
+            run.diagnostics.first?.description.hasPrefix("p.yml:2:7: error: variable 'RUN_NAME' is not set") == true)
     }
 }
 

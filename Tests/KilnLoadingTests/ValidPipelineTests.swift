@@ -12,7 +12,8 @@ import Testing
     }
 
     @Test func everyStageTypeHasAValidFixture() {
-        let types = Fixtures.names(in: "valid").flatMap { Fixtures.load("valid", $0).pipeline?.stages ?? [] }.map(\.type)
+        let types = Fixtures.names(in: "valid").flatMap { Fixtures.load("valid", $0).pipeline?.stages ?? [] }.map(
+            \.type)
         #expect(Set(types) == Set(StageType.allCases))
     }
 
@@ -33,7 +34,8 @@ import Testing
             Issue.record("third stage is not outputs")
             return
         }
-        #expect(outputs == OutputsSettings(models: ["a", "b"], samples: 2, thinking: true, filters: .init(dedup: .exact)))
+        #expect(
+            outputs == OutputsSettings(models: ["a", "b"], samples: 2, thinking: true, filters: .init(dedup: .exact)))
     }
 
     @Test func readsJudgeThresholdsAndAssertions() throws {
@@ -42,25 +44,31 @@ import Testing
             Issue.record("second stage is not a judge")
             return
         }
-        #expect(judge.method == .gEval && judge.score == .fiveStar && !judge.chainOfThought && judge.maxErrorRate == 0.02)
+        #expect(
+            judge.method == .gEval && judge.score == .fiveStar && !judge.chainOfThought && judge.maxErrorRate == 0.02)
         #expect(
             judge.assertions.map(\.name) == [
                 "equals", "contains", "not_contains", "regex", "json_schema_valid", "has_answer", "json_path_equals",
                 "max_latency_ms", "max_cost",
             ])
-        #expect(judge.thresholds.first { $0.score == "overall" }?.conditions.map(\.description) == ["mean >= 4.2", "p10 >= 3"])
+        #expect(
+            judge.thresholds.first { $0.score == "overall" }?.conditions.map(\.description) == [
+                "mean >= 4.2", "p10 >= 3",
+            ])
         #expect(judge.thresholds.first { $0.score == "correct" }?.conditions.first?.metric == .critical)
     }
 
     @Test func readsSplitsAndExports() throws {
         let pipeline = try #require(Fixtures.load("valid", "datasets").pipeline)
-        guard case .split(let split) = pipeline.stages[1].settings, case .split(let preset) = pipeline.stages[2].settings,
+        guard case .split(let split) = pipeline.stages[1].settings,
+            case .split(let preset) = pipeline.stages[2].settings,
             case .export(let together) = pipeline.stages[4].settings
         else {
             Issue.record("unexpected stage order")
             return
         }
-        #expect(split.parts.map(\.name) == ["train", "val", "test"] && split.seed == "v1" && split.filter == .highRating)
+        #expect(
+            split.parts.map(\.name) == ["train", "val", "test"] && split.seed == "v1" && split.filter == .highRating)
         #expect(split.conditions.first == ScoreCondition(score: "overall", comparison: .greaterOrEqual, value: 4))
         #expect(preset.parts == SplitPreset.trainTestVal80.parts)
         #expect(together.target == .together && together.format == nil && together.strategy == .finalOnly)
@@ -71,7 +79,10 @@ import Testing
         let pipeline = try #require(Fixtures.load("valid", "kiln-task").pipeline)
         let task = try #require(pipeline.task)
         #expect(task.name == "Support reply")
-        #expect(task.requirements == [TaskRequirement(name: "polite", instruction: "Never blame the customer.", type: .passFail, priority: 1)])
+        #expect(
+            task.requirements == [
+                TaskRequirement(name: "polite", instruction: "Never blame the customer.", type: .passFail, priority: 1)
+            ])
         #expect(task.outputSchema?["required"] == .array([.string("reply")]))
         #expect(task.origin == .kilnProject(path: "../project/kiln/project.kiln", taskID: "111111111111"))
     }

@@ -15,9 +15,15 @@ import Testing
         (#"{"reply": "Hi there", "tone": "formal"}"#, [String]()),
         (#"{"reply": "Hi", "tone": "friendly", "score": 5.0, "tags": ["a"]}"#, []),
         (#"{"tone": "formal"}"#, ["$: missing required property 'reply'"]),
-        (#"{"reply": "H", "tone": "rude"}"#, ["$.reply: shorter than 2 characters", #"$.tone: "rude" is not one of ["formal","friendly"]"#]),
+        (
+            #"{"reply": "H", "tone": "rude"}"#,
+            ["$.reply: shorter than 2 characters", #"$.tone: "rude" is not one of ["formal","friendly"]"#]
+        ),
         (#"{"reply": "Hi", "tone": "formal", "score": 9}"#, ["$.score: above maximum 5.0"]),
-        (#"{"reply": "Hi", "tone": "formal", "tags": [1, "b", "c"]}"#, ["$.tags: expected at most 2 items, got 3", "$.tags[0]: expected string, got integer"]),
+        (
+            #"{"reply": "Hi", "tone": "formal", "tags": [1, "b", "c"]}"#,
+            ["$.tags: expected at most 2 items, got 3", "$.tags[0]: expected string, got integer"]
+        ),
         (#"{"reply": "Hi", "tone": "formal", "extra": true}"#, ["$: unexpected property 'extra'"]),
         (#"["not", "an", "object"]"#, ["$: expected object, got array"]),
     ])

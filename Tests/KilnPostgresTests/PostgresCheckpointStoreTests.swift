@@ -27,7 +27,8 @@ import Testing
     @Test func anUnreachableServerIsAClearErrorWithoutThePassword() async throws {
         let server = try PostgresServer.shared.get()
         // Nothing listens on port 1; a wrong database on the real server is the server's own message.
-        let unreachable = try PostgresCheckpointStore(url: "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=3")
+        let unreachable = try PostgresCheckpointStore(
+            url: "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=3")
         defer { unreachable.close() }
         await #expect {
             _ = try await unreachable.tallies()
@@ -35,7 +36,8 @@ import Testing
             let text = "\(error)"
             return text.contains("127.0.0.1:1") && !text.contains("hunter2")
         }
-        let missing = try PostgresCheckpointStore(url: "postgres://kiln@127.0.0.1:\(server.port)/no_such_db?sslmode=disable")
+        let missing = try PostgresCheckpointStore(
+            url: "postgres://kiln@127.0.0.1:\(server.port)/no_such_db?sslmode=disable")
         defer { missing.close() }
         await #expect {
             _ = try await missing.records(forKeys: ["k"])

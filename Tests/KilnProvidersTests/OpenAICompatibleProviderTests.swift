@@ -15,7 +15,9 @@ import Testing
             ("required", .array([.string("reply")])),
         ]))
 
-    static func provider(for fake: FakeProvider, mode: StructuredOutputMode? = nil, timeout: Double = 10) -> OpenAICompatibleProvider {
+    static func provider(
+        for fake: FakeProvider, mode: StructuredOutputMode? = nil, timeout: Double = 10
+    ) -> OpenAICompatibleProvider {
         let config = ProviderConfig(
             name: "fake", kind: .openai, model: "fake-model", baseURL: fake.baseURL, apiKeyEnv: "FAKE_KEY",
             timeoutSeconds: timeout, inputPricePerMillion: 1, outputPricePerMillion: 2, structuredOutput: mode,
@@ -24,7 +26,9 @@ import Testing
     }
 
     static func request(_ text: String = "Where is my order?") -> ChatRequest {
-        ChatRequest(messages: [.system("You are a support agent."), .user(text)], structured: StructuredOutputSpec(schema: schema))
+        ChatRequest(
+            messages: [.system("You are a support agent."), .user(text)],
+            structured: StructuredOutputSpec(schema: schema))
     }
 
     @Test(arguments: [StructuredOutputMode.jsonSchema, .functionCalling, .jsonMode, .jsonInstructions])
@@ -37,7 +41,9 @@ import Testing
         let value = try JSONValue(parsing: try #require(response.choices.first).text)
         #expect(JSONSchemaValidator.violations(of: value, against: Self.schema).isEmpty)
         #expect(response.usage.inputTokens > 0 && response.usage.outputTokens > 0)
-        #expect(response.usage.costUSD == (Double(response.usage.inputTokens) + 2 * Double(response.usage.outputTokens)) / 1e6)
+        #expect(
+            response.usage.costUSD == (Double(response.usage.inputTokens) + 2 * Double(response.usage.outputTokens))
+                / 1e6)
     }
 
     @Test func imagesTravelAsDataURLPartsAndEmbeddingsComeBackInOrder() async throws {
@@ -46,18 +52,21 @@ import Testing
         defer { fake.stop() }
         let provider = Self.provider(for: fake)
         let image = ChatImage(mediaType: "image/png", bytes: [0x89, 0x50, 0x4E, 0x47])
-        let body = provider.body(for: ChatRequest(messages: [ChatMessage(role: "user", content: "Transcribe.", images: [image])]))
+        let body = provider.body(
+            for: ChatRequest(messages: [ChatMessage(role: "user", content: "Transcribe.", images: [image])]))
         let parts = try #require(body["messages"]?.arrayValue?.first?["content"]?.arrayValue)
         #expect(parts.first?["text"] == .string("Transcribe."))
         #expect(parts.last?["image_url"]?["url"] == .string("data:image/png;base64,iVBORw=="))
         #expect(try await provider.send(RequestBody(body)).choices.first?.text.hasPrefix("Transcribed page") == true)
 
         let texts = ["kiln wash on shelves", "pricing of mugs", "kiln shelves"]
-        let embeddings = try await provider.embed(RequestBody(provider.embeddingsBody(texts: texts, model: "fake-embedding")))
+        let embeddings = try await provider.embed(
+            RequestBody(provider.embeddingsBody(texts: texts, model: "fake-embedding")))
         #expect(embeddings.vectors.count == 3 && embeddings.vectors.allSatisfy { $0.count == 256 })
         func cosine(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } }
         // Texts that share words are nearer than texts that do not.
-        #expect(cosine(embeddings.vectors[0], embeddings.vectors[2]) > cosine(embeddings.vectors[0], embeddings.vectors[1]))
+        #expect(
+            cosine(embeddings.vectors[0], embeddings.vectors[2]) > cosine(embeddings.vectors[0], embeddings.vectors[1]))
         #expect(embeddings.usage.inputTokens == 9)
     }
 
@@ -66,7 +75,9 @@ import Testing
         try fake.start()
         defer { fake.stop() }
         let provider = Self.provider(for: fake)
-        var request = ChatRequest(messages: [.user("Rate this answer from 1 to 5.")], params: ModelParams(seed: 3), topLogprobs: 5, choices: 3)
+        var request = ChatRequest(
+            messages: [.user("Rate this answer from 1 to 5.")], params: ModelParams(seed: 3), topLogprobs: 5, choices: 3
+        )
         request.params.temperature = 0.5
         let body = provider.body(for: request)
         #expect(body["n"] == .integer(3) && body["seed"] == .integer(3) && body["top_logprobs"] == .integer(5))
@@ -114,7 +125,8 @@ import Testing
     }
 
     @Test func timesOutOnAHang() async throws {
-        let fake = FakeProvider(config: FakeProviderConfig(faults: [FaultRule(kind: .hang, percent: 100)], hangSeconds: 3))
+        let fake = FakeProvider(
+            config: FakeProviderConfig(faults: [FaultRule(kind: .hang, percent: 100)], hangSeconds: 3))
         try fake.start()
         defer { fake.stop() }
         let provider = Self.provider(for: fake, timeout: 0.5)
@@ -142,7 +154,9 @@ import Testing
         #expect(RateLimitHeaders.retryAfter(from: headers, now: Date(timeIntervalSince1970: 10)) == seconds)
     }
 
-    @Test(arguments: [("1s", 1.0 as Double?), ("6m0s", 360), ("20ms", 0.02), ("1h2m3.5s", 3723.5), ("2", 2), ("x", nil)])
+    @Test(arguments: [
+        ("1s", 1.0 as Double?), ("6m0s", 360), ("20ms", 0.02), ("1h2m3.5s", 3723.5), ("2", 2), ("x", nil),
+    ])
     func readsResetDurations(text: String, seconds: Double?) {
         #expect(RateLimitHeaders.duration(text) == seconds)
     }

@@ -31,7 +31,9 @@ import Testing
         #expect(Agreement(judge: [1], human: [1], type: .passFail) == nil)
     }
 
-    @Test(arguments: [(ScoreType.fiveStar, 5.0, 1.0), (.fiveStar, 1, 0), (.passFailCritical, -1, 0), (.passFailCritical, 0, 0.5)])
+    @Test(arguments: [
+        (ScoreType.fiveStar, 5.0, 1.0), (.fiveStar, 1, 0), (.passFailCritical, -1, 0), (.passFailCritical, 0, 0.5),
+    ])
     func scalesScoresToZeroOne(type: ScoreType, value: Double, expected: Double) {
         #expect(Agreement.normalized(value, type) == expected)
     }

@@ -3,11 +3,11 @@ import KilnBasics
 import KilnModel
 import Testing
 
+@testable import KilnReports
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-
-@testable import KilnReports
 
 @Suite struct EvalReportFiles {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -22,7 +22,8 @@ import FoundationXML
             #"{"id":"q2","model":"b","rating":5,"input":"Refund?","output":"A refund is on its way.","scores":{"overall":5,"polite":1,"contains":1},"judge":{"reasoning":"Good."}}"#,
             #"{"id":"q3","model":"b","rating":3,"input":"Gift wrap?","output":"Yes.","scores":{"overall":4,"polite":1,"contains":1},"judge":{"reasoning":"Ok."}}"#,
         ]
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("results-\(UUID().uuidString).jsonl").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("results-\(UUID().uuidString).jsonl")
+            .path
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -33,8 +34,11 @@ import FoundationXML
             pipeline: "evals", stage: "judged", resultsFile: file,
             scoreTypes: [("overall", .fiveStar), ("polite", .passFail), ("contains", .passFail)],
             thresholds: [
-                ThresholdOutcome(stage: "judged", model: "a", score: "overall", condition: condition, actual: 11.2 / 3, passed: false),
-                ThresholdOutcome(stage: "judged", model: "b", score: "overall", condition: condition, actual: 4, passed: true),
+                ThresholdOutcome(
+                    stage: "judged", model: "a", score: "overall", condition: condition, actual: 11.2 / 3, passed: false
+                ),
+                ThresholdOutcome(
+                    stage: "judged", model: "b", score: "overall", condition: condition, actual: 4, passed: true),
             ],
             failedItems: [])
     }
@@ -54,18 +58,25 @@ import FoundationXML
     @Test func jUnitIsWellFormedXMLWithOneSuitePerModelAndTheThresholds() throws {
         let file = try Self.resultsFile()
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml")
+            .path
         defer { try? FileManager.default.removeItem(atPath: output) }
         try JUnitReport.write(try Self.summary(file), resultsFile: file, to: output)
         let document = try XMLDocument(contentsOf: URL(fileURLWithPath: output))
         let root = try #require(document.rootElement())
         #expect(root.name == "testsuites")
         #expect(root.attribute(forName: "tests")?.stringValue == "20")
-        #expect(root.attribute(forName: "failures")?.stringValue == "4", "q2/a overall, polite, contains + the failed threshold")
-        let suites = try root.nodes(forXPath: "testsuite").compactMap { ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue }
+        #expect(
+            root.attribute(forName: "failures")?.stringValue == "4",
+            "q2/a overall, polite, contains + the failed threshold")
+        let suites = try root.nodes(forXPath: "testsuite").compactMap {
+            ($0 as? XMLElement)?.attribute(forName: "name")?.stringValue
+        }
         #expect(suites == ["judged / a", "judged / b", "judged / thresholds"])
         let failure = try #require(try root.nodes(forXPath: "testsuite/testcase[@name='q2: overall']/failure").first)
-        #expect(failure.stringValue == "Curt & unhelpful <rude> | short.", "the judge's reason, escaped and read back intact")
+        #expect(
+            failure.stringValue == "Curt & unhelpful <rude> | short.",
+            "the judge's reason, escaped and read back intact")
         let assertion = try #require(try root.nodes(forXPath: "testsuite/testcase[@name='q2: contains']/failure").first)
         #expect(assertion.stringValue == "does not contain 'refund'")
     }
@@ -89,13 +100,18 @@ import FoundationXML
     @Test func isSelfContainedWithChartsScatterAndEscapedItems() throws {
         let file = try EvalReportFiles.resultsFile()
         defer { try? FileManager.default.removeItem(atPath: file) }
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).html").path
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString).html")
+            .path
         defer { try? FileManager.default.removeItem(atPath: output) }
         try HTMLReport.write(try EvalReportFiles.summary(file), resultsFile: file, to: output)
         let html = try String(contentsOfFile: output, encoding: .utf8)
         #expect(html.hasPrefix("<!doctype html>") && html.hasSuffix("</html>\n"))
-        #expect(!html.contains("src=") && !html.contains("<link") && !html.contains("href="), "no network: nothing loaded from elsewhere")
-        #expect(html.components(separatedBy: "<svg").count - 1 == 2 * 3 + 1, "a chart per model and score, plus one scatter (model b has ratings)")
+        #expect(
+            !html.contains("src=") && !html.contains("<link") && !html.contains("href="),
+            "no network: nothing loaded from elsewhere")
+        #expect(
+            html.components(separatedBy: "<svg").count - 1 == 2 * 3 + 1,
+            "a chart per model and score, plus one scatter (model b has ratings)")
         #expect(html.contains("Curt &amp; unhelpful &lt;rude&gt; | short."))
         #expect(!html.contains("<rude>"))
         #expect(html.components(separatedBy: "<tr><td>").count - 1 >= 6, "one row per item")

@@ -18,7 +18,9 @@ import Testing
         for _ in 0..<20 { state.release(now: 0.5, estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
         #expect(state.currentLimit == 32)
         // Later episodes halve again, never below the floor (max / 16).
-        for second in 2..<10 { state.release(now: Double(second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
+        for second in 2..<10 {
+            state.release(now: Double(second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil))
+        }
         #expect(state.currentLimit == 4)
         // Additive increase: back to 64 only after many clean answers, never above it.
         var answers = 0
@@ -49,7 +51,9 @@ import Testing
         state.release(now: 1.5, estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil))
         #expect(abs((state.learntRate ?? 0) - 52.5) < 0.1)
         // A 429 in a later episode halves what was offered since, never below the minimum.
-        for second in 0..<30 { state.release(now: Double(3 + second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil)) }
+        for second in 0..<30 {
+            state.release(now: Double(3 + second), estimatedTokens: 1, outcome: .rateLimited(retryAfter: nil))
+        }
         #expect(state.learntRate == RateLimiterState.minimumRate)
     }
 

@@ -50,7 +50,8 @@ enum StoreKind: String, CaseIterable, Sendable {
         do {
             let store = try kind.open(location)
             try await store.write([
-                Self.done, CheckpointRecord(key: "k2", stage: "answers", status: .failed, error: "HTTP 400: bad request"),
+                Self.done,
+                CheckpointRecord(key: "k2", stage: "answers", status: .failed, error: "HTTP 400: bad request"),
             ])
         }
         let reopened = try kind.open(location)
@@ -62,7 +63,12 @@ enum StoreKind: String, CaseIterable, Sendable {
         #expect(found["missing"] == nil)
         #expect(try await reopened.calls(forKeys: [Self.done.key])[Self.done.key] == Self.done.calls)
         let tallies = try await reopened.tallies()
-        #expect(tallies == [StageTally(stage: "answers", done: 1, failed: 1, usage: Self.done.usage, recentErrors: ["HTTP 400: bad request"])])
+        #expect(
+            tallies == [
+                StageTally(
+                    stage: "answers", done: 1, failed: 1, usage: Self.done.usage,
+                    recentErrors: ["HTTP 400: bad request"])
+            ])
     }
 
     /// A batch submission is found again by the requests it carries, newest first, across reopening; a refused one
@@ -74,18 +80,27 @@ enum StoreKind: String, CaseIterable, Sendable {
         do {
             let store = try kind.open(location)
             try await store.saveBatch(
-                BatchRecord(key: "b1", provider: "p", state: .submitting, requests: 2, createdAt: now - 10, requestHashes: ["h1", "h2"]))
+                BatchRecord(
+                    key: "b1", provider: "p", state: .submitting, requests: 2, createdAt: now - 10,
+                    requestHashes: ["h1", "h2"]))
             try await store.saveBatch(
-                BatchRecord(key: "old", provider: "p", state: .ended, requests: 1, createdAt: now - 40 * 86_400, requestHashes: ["h3"]))
+                BatchRecord(
+                    key: "old", provider: "p", state: .ended, requests: 1, createdAt: now - 40 * 86_400,
+                    requestHashes: ["h3"]))
             try await store.saveBatch(
-                BatchRecord(key: "no", provider: "p", state: .refused, requests: 1, note: "HTTP 400", createdAt: now, requestHashes: ["h4"]))
+                BatchRecord(
+                    key: "no", provider: "p", state: .refused, requests: 1, note: "HTTP 400", createdAt: now,
+                    requestHashes: ["h4"]))
             // Confirmed later: the hashes saved with the first save stay.
             try await store.saveBatch(
                 BatchRecord(
-                    key: "b1", provider: "p", state: .submitted, providerBatchID: "batch_1", providerStatus: "in_progress",
+                    key: "b1", provider: "p", state: .submitted, providerBatchID: "batch_1",
+                    providerStatus: "in_progress",
                     requests: 2, completed: 1, createdAt: now - 10))
             try await store.saveBatch(
-                BatchRecord(key: "b2", provider: "p", state: .ended, providerBatchID: "batch_2", requests: 1, createdAt: now - 5, requestHashes: ["h2"]))
+                BatchRecord(
+                    key: "b2", provider: "p", state: .ended, providerBatchID: "batch_2", requests: 1,
+                    createdAt: now - 5, requestHashes: ["h2"]))
         }
         let reopened = try kind.open(location)
         let found = try await reopened.batches(carrying: ["h1", "h2", "h3", "h4", "h5"])
@@ -136,7 +151,9 @@ enum StoreKind: String, CaseIterable, Sendable {
     func aRetriedItemReplacesItsFailureEvenInOneBatch(kind: StoreKind) async throws {
         let store = try kind.open(try kind.newLocation())
         try await store.write([CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "timeout")])
-        try await store.write([CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "again"), Self.done])
+        try await store.write([
+            CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "again"), Self.done,
+        ])
         #expect(try await store.records(forKeys: ["k1"])["k1"]?.status == .done)
         #expect(try await store.tallies().first?.failed == 0)
     }
@@ -150,7 +167,9 @@ enum StoreKind: String, CaseIterable, Sendable {
             for index in 0..<200 {
                 let store = stores[index % 4]
                 group.addTask {
-                    try await store.write([CheckpointRecord(key: "k\(index)", stage: "s", status: .done, item: .integer(index))])
+                    try await store.write([
+                        CheckpointRecord(key: "k\(index)", stage: "s", status: .done, item: .integer(index))
+                    ])
                 }
             }
             try await group.waitForAll()

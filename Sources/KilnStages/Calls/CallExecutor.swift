@@ -1,0 +1,240 @@
+import Foundation
+import KilnBasics
+package import KilnModel
+package import KilnProviders
+package import KilnScheduler
+package import KilnStore
+
+/// The outcome of one call after every retry.
+package enum CallResult<Value: Sendable, Answer: ProviderAnswer>: Sendable {
+    case succeeded(Value, response: Answer, call: RecordedCall, attempts: Int, usage: Usage, latencyMS: Int)
+    /// Failed for a reason retries could not fix; `usage` counts what was paid on the way.
+    case failed(reason: String, attempts: Int, usage: Usage)
+}
+
+/// The outcome of one chat call.
+package typealias CallOutcome<Value: Sendable> = CallResult<Value, ChatResponse>
+
+/// Sends one request through its provider's limiter and the budget, retrying what can be retried (the only
+/// retry layer), and validating every answer before it counts: an invalid answer is retried like an error.
+package struct CallExecutor: Sendable {
+    package let budget: BudgetTracker
+    package let stop: StopFlag
+    /// The batch coordinators of the providers with `batch: true`, by provider name.
+    let batches: [String: BatchCoordinator]
+
+    package init(budget: BudgetTracker, stop: StopFlag) {
+        self.init(budget: budget, stop: stop, batches: [:])
+    }
+
+    package init(budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator]) {
+        self.budget = budget
+        self.stop = stop
+        self.batches = batches
+    }
+
+    /// `validate` turns an answer into the stage's value, or says why it is not acceptable. With `batch: true` on
+    /// the provider the first attempt goes through its batch API (`fresh`: never answered from a batch that had
+    /// already ended), retries go live.
+    package func execute<Value: Sendable>(
+        _ request: ChatRequest, on entry: ProviderPool.Entry, fresh: Bool = false,
+        validate: @Sendable (ChatResponse) -> Result<Value, ValidationFailure>
+    ) async throws(RunStop) -> CallOutcome<Value> {
+        let provider = entry.provider
+        let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
+        return try await perform(
+            RequestBody(provider.body(for: request)), to: .chat, estimate: estimate, on: entry,
+            batch: batches.isEmpty ? nil : batches[provider.config.name].map { ($0, fresh) },
+            decode: { response throws(ProviderError) in try provider.decodeChat(response) }, validate: validate)
+    }
+
+    /// Sends embeddings of `texts`; an answer without one vector per text is retried like an error.
+    package func embed(
+        _ texts: [String], model: String?, on entry: ProviderPool.Entry
+    ) async throws(RunStop)
+        -> CallResult<[[Float]], EmbeddingResponse>
+    {
+        let provider = entry.provider
+        let input = max(1, texts.reduce(0) { $0 + $1.utf8.count } / 4)
+        return try await perform(
+            RequestBody(provider.embeddingsBody(texts: texts, model: model)), to: .embeddings, estimate: (input, 0),
+            on: entry,
+            decode: { response throws(ProviderError) in try provider.decodeEmbeddings(response, expected: texts.count)
+            },
+            validate: { answer in
+                answer.vectors.count == texts.count
+                    ? .success(answer.vectors)
+                    : .failure(ValidationFailure("\(answer.vectors.count) vectors for \(texts.count) texts"))
+            })
+    }
+
+    /// What came back for one granted attempt: when it was granted (nil for a batched attempt, which no limiter
+    /// granted) and the response, or nil when the run stopped before the request could go out.
+    private typealias Attempt = (
+        grantedAt: Double?, sent: ContinuousClock.Instant, response: Result<HTTPResponse, ProviderError>
+    )?
+
+    /// The one retry loop every kind of call goes through: budget, limiter (or the batch for a first attempt),
+    /// send, decode, validate, back off.
+    private func perform<Value: Sendable, Answer: ProviderAnswer>(
+        _ body: RequestBody, to endpoint: Endpoint, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
+        batch: (coordinator: BatchCoordinator, fresh: Bool)? = nil,
+        decode: @Sendable (HTTPResponse) throws(ProviderError) -> Answer,
+        validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
+    ) async throws(RunStop) -> CallResult<Value, Answer> {
+        let provider = entry.provider
+        let limiter = entry.limiter
+        let tokens = estimate.input + estimate.output
+        let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
+        var usage = Usage()
+        var waited = 0.0
+        var lastError = "no attempt was made"
+        var attempt = 0
+        while attempt <= policy.maxRetries {
+            attempt += 1
+            let batched = attempt == 1 ? batch : nil
+            let priceFactor = batched?.coordinator.priceFactor ?? 1
+            // Without a budget there is nothing to reserve: no hop to the budget actor at all.
+            let reservation =
+                budget.limitUSD == nil
+                ? 0 : priceFactor * provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
+            if let limit = budget.limitUSD, !(await budget.reserve(reservation)) {
+                throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit)
+            }
+            let attemptResult: Attempt
+            if let batched {
+                let sent = ContinuousClock.now
+                do {
+                    attemptResult = (nil, sent, try await batched.coordinator.answer(body, reuseEnded: !batched.fresh))
+                } catch {
+                    if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
+                    throw error
+                }
+            } else {
+                attemptResult = await send(body, to: endpoint, tokens: tokens, on: entry)
+            }
+            guard let (grantedAt, sent, http) = attemptResult else {
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
+                throw .interrupted
+            }
+            let retryAfter: Double?
+            do {
+                let response = try decode(try http.get())
+                let paid = Usage(
+                    inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens,
+                    costUSD: priceFactor * response.usage.costUSD)
+                usage += paid
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: paid.costUSD) }
+                if let grantedAt {
+                    limiter.release(
+                        estimatedTokens: tokens,
+                        outcome: .success(
+                            tokens: response.usage.inputTokens + response.usage.outputTokens,
+                            remainingRequests: response.rateLimit.remainingRequests,
+                            remainingTokens: response.rateLimit.remainingTokens,
+                            resetSeconds: response.rateLimit.requestsResetSeconds
+                                ?? response.rateLimit.tokensResetSeconds),
+                        grantedAt: grantedAt)
+                }
+                switch validate(response) {
+                case .success(let value):
+                    let call = RecordedCall(
+                        requestHash: body.hash, provider: provider.config.name, request: body.json,
+                        response: response.raw,
+                        requestText: body.text)
+                    // Latency is the answered attempt's own: from sending to a validated answer.
+                    let latency = Int((ContinuousClock.now - sent) / .milliseconds(1))
+                    return .succeeded(
+                        value, response: response, call: call, attempts: attempt, usage: usage, latencyMS: latency)
+                case .failure(let failure):
+                    lastError = "invalid answer: \(failure.reason)"
+                    retryAfter = nil
+                }
+            } catch {
+                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
+                if let grantedAt {
+                    limiter.release(
+                        estimatedTokens: tokens,
+                        outcome: error.kind == .rateLimited
+                            ? .rateLimited(retryAfter: error.retryAfter) : .otherFailure,
+                        grantedAt: grantedAt)
+                }
+                if error.kind == .unauthorized { throw .keyRejected(error.message) }
+                if error.kind == .quotaExhausted { throw .quotaExhausted(error.message) }
+                lastError = error.description
+                guard error.isRetryable else { return .failed(reason: lastError, attempts: attempt, usage: usage) }
+                // A batched attempt's failure goes on live at once; a live one backs off.
+                if batched != nil { continue }
+                retryAfter = error.retryAfter
+            }
+            guard attempt <= policy.maxRetries else { break }
+            let delay = policy.delay(beforeRetry: attempt, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
+            guard waited + delay <= policy.maxTotalWait else {
+                lastError += " (gave up after waiting \(Int(waited)) s in total)"
+                break
+            }
+            waited += delay
+            if stop.isSet { throw .interrupted }
+            try? await Task.sleep(for: .seconds(delay))
+        }
+        return .failed(
+            reason: "\(lastError) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))", attempts: attempt, usage: usage
+        )
+    }
+
+    /// One live attempt: the limiter starts the request itself when a slot is free (here, or on the thread that
+    /// frees one), so this task only wakes for the answer.
+    private func send(
+        _ body: RequestBody, to endpoint: Endpoint, tokens: Int, on entry: ProviderPool.Entry
+    ) async -> Attempt {
+        let provider = entry.provider
+        let limiter = entry.limiter
+        let stop = self.stop
+        return await withCheckedContinuation { continuation in
+            limiter.enqueue(estimatedTokens: tokens) { grantedAt in
+                guard !stop.isSet else {
+                    limiter.abandon(estimatedTokens: tokens)
+                    continuation.resume(returning: nil)
+                    return
+                }
+                let sent = ContinuousClock.now
+                provider.start(body, to: endpoint) { response in
+                    continuation.resume(returning: (grantedAt, sent, response))
+                }
+            }
+        }
+    }
+}
+
+/// Why an answer was not accepted.
+package struct ValidationFailure: Error, Sendable {
+    package var reason: String
+
+    package init(_ reason: String) { self.reason = reason }
+}
+
+/// Set on Ctrl-C: nothing new is dispatched after it. Read before every dispatch, so it is a lock, not an actor.
+package final class StopFlag: @unchecked Sendable {
+    // @unchecked Sendable: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = false
+
+    package init() {}
+
+    package var isSet: Bool { lock.withLock { value } }
+
+    package func set() { lock.withLock { value = true } }
+}
+
+/// Rough token counts for limiting and cost estimates (about 4 characters per token), corrected by real usage.
+package enum TokenEstimate {
+    package static let defaultOutputTokens = 512
+
+    package static func tokens(of request: ChatRequest, provider: ProviderConfig) -> (input: Int, output: Int) {
+        let characters =
+            request.messages.reduce(0) { $0 + $1.content.count } + (request.structured?.schema.serialized().count ?? 0)
+        let output =
+            (request.params.maxTokens ?? provider.params.maxTokens ?? defaultOutputTokens) * max(1, request.choices)
+        return (max(1, characters / 4), output)
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import KilnBasics
+import KilnModel
+
+/// Reads a `load` stage's source as a stream of items, with located errors for bad rows.
+struct LoadStage: Sendable {
+    let stageID: String
+    let settings: LoadSettings
+    let baseDirectory: String
+    /// The pipeline's task id when its task comes from a Kiln project (a `load` of that project may omit task_id).
+    var defaultTaskID: String? = nil
+
+    /// A row that could not be read.
+    struct BadRow: Error, Sendable {
+        var location: String
+        var reason: String
+    }
+
+    var path: String {
+        let path = settings.path ?? ""
+        return path.hasPrefix("/") ? path : URL(fileURLWithPath: baseDirectory).appendingPathComponent(path).path
+    }
+
+    /// Calls `emit` for each item in file order; bad rows go to `skipped` when `on_error: skip`, else throw.
+    func read(emit: (PipelineItem) async throws -> Void, skipped: (BadRow) async -> Void) async throws {
+        func item(from row: JSONValue, location: String) throws(BadRow) -> PipelineItem {
+            var fields = JSONObject()
+            for name in ["input", "output", "expected", "tags", "rating"] {
+                let source = settings.fields[name] ?? name
+                if let value = Self.lookup(source, in: row) { fields[name] = value }
+            }
+            if fields["input"] == nil {
+                guard settings.fields["input"] == nil else {
+                    throw BadRow(
+                        location: location, reason: "no field '\(settings.fields["input"] ?? "")' for the input")
+                }
+                fields["input"] = row
+            }
+            // Identity is the row's content: identical rows are one item identity (so a split never puts a row in
+            // train and its twin in test), and no table of seen rows grows with the file.
+            let id =
+                (settings.fields["id"].flatMap { Self.lookup($0, in: row) } ?? row["id"])
+                .map { $0.stringValue ?? $0.serialized() }
+                ?? String(SHA256.hex(row.serialized(sortedKeys: true)).prefix(16))
+            return PipelineItem(id: id, fields: fields)
+        }
+        func handle(_ row: () throws -> JSONValue, location: String) async throws {
+            do {
+                try await emit(try item(from: try row(), location: location))
+            } catch let error as BadRow {
+                guard settings.onError == .skip else { throw error }
+                await skipped(error)
+            } catch let error as JSONParseError {
+                let bad = BadRow(location: location, reason: "invalid JSON: \(error.message) at column \(error.column)")
+                guard settings.onError == .skip else { throw bad }
+                await skipped(bad)
+            }
+        }
+        var count = 0
+        func reachedLimit() -> Bool {
+            count += 1
+            return settings.limit.map { count > $0 } ?? false
+        }
+        switch settings.format {
+        case .jsonl:
+            let reader = try LineReader(path: path)
+            while let line = reader.next() {
+                if line.allSatisfy(\.isWhitespace) { continue }
+                if reachedLimit() { break }
+                try await handle(
+                    { try JSONValue(parsing: line) }, location: "\(settings.path ?? path):\(reader.lineNumber)")
+            }
+        case .json:
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let document: JSONValue
+            do {
+                document = try JSONValue(parsing: text)
+            } catch {
+                throw BadRow(
+                    location: "\(settings.path ?? path):\(error.line)", reason: "invalid JSON: \(error.message)")
+            }
+            guard let rows = document.arrayValue else {
+                throw BadRow(location: settings.path ?? path, reason: "expected a JSON array of records")
+            }
+            for (index, row) in rows.enumerated() {
+                if reachedLimit() { break }
+                try await handle({ row }, location: "\(settings.path ?? path)[\(index)]")
+            }
+        case .csv:
+            var header: [String]?
+            let records = try CSVRecords(path: path)
+            while let record = records.next() {
+                let number = records.firstLine
+                guard let columns = header else {
+                    header = record
+                    continue
+                }
+                if record == [""] { continue }
+                if reachedLimit() { break }
+                try await handle(
+                    {
+                        guard record.count == columns.count else {
+                            throw BadRow(
+                                location: "\(settings.path ?? path):\(number)",
+                                reason: "expected \(columns.count) columns, found \(record.count)")
+                        }
+                        return .object(JSONObject(zip(columns, record.map(JSONValue.string)).map { ($0, $1) }))
+                    }, location: "\(settings.path ?? path):\(number)")
+            }
+        case .folder:
+            let files = GlobMatcher.files(matching: path, base: baseDirectory)
+            for file in files {
+                if reachedLimit() { break }
+                let relative = String(file.dropFirst(path.count + 1))
+                try await handle(
+                    {
+                        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                            throw BadRow(location: relative, reason: "not a UTF-8 text file")
+                        }
+                        return .object(JSONObject([("id", .string(relative)), ("input", .string(text))]))
+                    }, location: relative)
+            }
+        case .kiln:
+            let project = settings.kilnProject ?? ""
+            let projectFile =
+                project.hasPrefix("/")
+                ? project : URL(fileURLWithPath: baseDirectory).appendingPathComponent(project).path
+            guard let taskID = settings.taskID ?? defaultTaskID else {
+                throw RunSetupError("stage '\(stageID)' needs task_id to read a Kiln project")
+            }
+            var count = 0
+            do {
+                try await KilnRunsReader(projectFile: projectFile, taskID: taskID, filter: settings.filter).read(
+                    emit: { item in
+                        count += 1
+                        if settings.limit.map({ count > $0 }) ?? false { return }
+                        try await emit(item)
+                    }, skipped: skipped)
+            } catch let error as KilnRunsReader.ReadError {
+                throw RunSetupError("stage '\(stageID)': \(error.message)", hint: "check kiln_project and task_id")
+            }
+        }
+    }
+
+    /// A field by column name, or by JSON path (`$.a.b`, `a.b`, `list[0]`).
+    static func lookup(_ source: String, in row: JSONValue) -> JSONValue? {
+        if let direct = row[source] { return direct }
+        guard source.contains(".") || source.contains("["), let path = JSONPath(parsing: source) else { return nil }
+        var current: JSONValue? = row
+        for component in path.components {
+            switch component {
+            case .key(let key): current = current?[key]
+            case .index(let index):
+                guard let array = current?.arrayValue, index < array.count else { return nil }
+                current = array[index]
+            }
+        }
+        return current
+    }
+}
+
+/// RFC 4180 records from a CSV file, read line by line: quoted fields may hold commas, quotes and newlines.
+final class CSVRecords {
+    private let lines: LineReader
+    /// The line a returned record started on.
+    private(set) var firstLine = 0
+
+    init(path: String) throws {
+        lines = try LineReader(path: path)
+    }
+
+    func next() -> [String]? {
+        guard var line = lines.next() else { return nil }
+        firstLine = lines.lineNumber
+        while Self.openQuote(line), let more = lines.next() { line += "\n" + more }
+        return Self.fields(line)
+    }
+
+    static func openQuote(_ line: String) -> Bool { line.filter { $0 == "\"" }.count % 2 == 1 }
+
+    static func fields(_ line: String) -> [String] {
+        var fields: [String] = []
+        var current = ""
+        var quoted = false
+        var characters = Array(line)[...]
+        while let character = characters.popFirst() {
+            if quoted {
+                if character == "\"" {
+                    if characters.first == "\"" {
+                        characters.removeFirst()
+                        current.append("\"")
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    current.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                fields.append(current)
+                current = ""
+            } else if character != "\r" {
+                current.append(character)
+            }
+        }
+        fields.append(current)
+        return fields
+    }
+}
+
+extension LoadStage: Stage {
+    /// Streams the rows into the stage's consumers (a shard keeps its share); a bad row stops the run unless
+    /// `on_error: skip`.
+    func run(
+        _ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void
+    ) async throws
+        -> RunStop?
+    {
+        let shard = run.options.shard
+        do {
+            try await read(
+                emit: { item in
+                    if let shard, !shard.contains(item.id) {
+                        report.otherShards += 1
+                        return
+                    }
+                    try await emit(item)
+                    report.items += 1
+                    if report.items % 256 == 0 { await run.publish(report) }
+                },
+                skipped: { bad in
+                    report.skipped += 1
+                    report.note("\(bad.location): \(bad.reason) (skipped)")
+                })
+        } catch let bad as BadRow {
+            throw RunSetupError(
+                "\(bad.location): \(bad.reason)",
+                hint: "fix the row, or add on_error: skip to stage '\(run.id)' to skip and report bad rows")
+        }
+        report.noteShare(of: shard, unit: "rows")
+        report.cached = report.items
+        return nil
+    }
+}

@@ -1,0 +1,240 @@
+import Foundation
+import KilnBasics
+import KilnModel
+import KilnProviders
+import KilnStore
+
+/// `outputs`: runs the task on every input, once per model and sample, with optional chain of thought.
+struct OutputsStage: UnitStage {
+    let stageID: String
+    let settings: OutputsSettings
+    let task: TaskDefinition
+    /// Provider configs as written in the pipeline (cache keys never depend on a run's ports or overrides).
+    let declared: [String: ProviderConfig]
+    /// Nil when only planning: no call can be made then.
+    let pool: ProviderPool?
+    let executor: CallExecutor?
+    let store: any CheckpointStore
+    let mode: CacheMode
+
+    /// One call (or call pair) to make: an input, a model, a sample number.
+    struct Unit: Sendable {
+        var item: PipelineItem
+        var model: String
+        var sample: Int
+    }
+
+    var filteredField: String { "output" }
+    var filters: QualityFilters { settings.filters }
+
+    func units(for item: PipelineItem) -> [Unit] {
+        settings.models.flatMap { model in (0..<settings.samples).map { Unit(item: item, model: model, sample: $0) } }
+    }
+
+    var usesThinking: Bool { settings.thinking ?? (task.thinkingInstruction != nil) }
+
+    func cacheKeys(for unit: Unit) -> [String] { [key(for: unit)] }
+
+    /// The content address of a unit: everything that can change its answer, nothing that cannot.
+    func key(for unit: Unit) -> String {
+        var components = JSONObject()
+        components["stage"] = .string(fingerprints[unit.model] ?? fingerprint(model: unit.model))
+        components["input"] = unit.item.fields["input"] ?? .null
+        components["sample"] = .integer(unit.sample)
+        return CheckpointKey.make(components)
+    }
+
+    /// What every unit of one model shares (prompts, schema, model and parameters), hashed once per stage.
+    private(set) var fingerprints: [String: String] = [:]
+
+    init(
+        stageID: String, settings: OutputsSettings, task: TaskDefinition, declared: [String: ProviderConfig],
+        pool: ProviderPool?, executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode
+    ) {
+        self.stageID = stageID
+        self.settings = settings
+        self.task = task
+        self.declared = declared
+        self.pool = pool
+        self.executor = executor
+        self.store = store
+        self.mode = mode
+        var fingerprints: [String: String] = [:]
+        for model in settings.models { fingerprints[model] = fingerprint(model: model) }
+        self.fingerprints = fingerprints
+    }
+
+    private func fingerprint(model name: String) -> String {
+        var components = JSONObject()
+        components["stage_type"] = .string(StageType.outputs.rawValue)
+        components["prompt_version"] = .string(TaskPrompt.version)
+        components["validator_version"] = .string(AnswerValidation.version)
+        components["system"] = .string(TaskPrompt.systemMessage(for: task))
+        components["thinking"] = usesThinking ? .string(thinkingInstruction) : .null
+        components["output_schema"] = task.outputSchema ?? .null
+        components["model"] = ModelFingerprint.json(declared[name])
+        return CheckpointKey.make(components)
+    }
+
+    private var thinkingInstruction: String { task.thinkingInstruction ?? TaskPrompt.defaultThinkingInstruction }
+
+    func run(_ unit: Unit) async -> UnitResult {
+        let key = key(for: unit)
+        let record = mode.useCache ? (try? await store.records(forKeys: [key]))?[key] : nil
+        if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
+            return .done(items, cached: true, usage: Usage(), requests: 0)
+        }
+        let system = ChatMessage.system(TaskPrompt.systemMessage(for: task))
+        let input = TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null)
+        // Repeated samples differ by seed, so each is its own request (and its own cache entry).
+        var params = ModelParams()
+        if settings.samples > 1 { params.seed = (declared[unit.model]?.params.seed ?? 0) + unit.sample }
+        if mode.offline {
+            var requests = [
+                ChatRequest(
+                    messages: [system, .user(input)], params: params,
+                    structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
+            ]
+            if usesThinking { requests.append(ChatRequest(messages: [system, .user(input)], params: params)) }
+            return .offline(record: record, requests: requests, provider: declared[unit.model], place: "")
+        }
+        guard let executor, let entry = pool?[unit.model] else {
+            return .failed("provider '\(unit.model)' is not available", usage: Usage(), requests: 0)
+        }
+        var usage = Usage()
+        var requests = 0
+        var calls: [RecordedCall] = []
+        var reasoning: String?
+        var messages = [system, ChatMessage.user(input)]
+        do {
+            if usesThinking {
+                let thinking = ChatRequest(
+                    messages: [
+                        system, .user(TaskPrompt.thinkingMessage(input: input, instruction: thinkingInstruction)),
+                    ],
+                    params: params)
+                switch try await executor.execute(
+                    thinking, on: entry, fresh: !mode.useCache,
+                    validate: { AnswerValidation.validate($0.choices[0].text, schema: nil) })
+                {
+                case .succeeded(let value, _, let call, let attempts, let callUsage, _):
+                    usage += callUsage
+                    requests += attempts
+                    calls.append(call)
+                    reasoning = value.stringValue
+                    messages = [
+                        system, thinking.messages[1], .assistant(value.stringValue ?? ""),
+                        .user(TaskPrompt.finalAnswerRequest),
+                    ]
+                case .failed(let reason, let attempts, let callUsage):
+                    return await fail(
+                        key: key, reason: "thinking step: \(reason)", usage: usage + callUsage,
+                        requests: requests + attempts)
+                }
+            }
+            let request = ChatRequest(
+                messages: messages, params: params,
+                structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
+            let schema = task.outputSchema
+            switch try await executor.execute(
+                request, on: entry, fresh: !mode.useCache,
+                validate: {
+                    AnswerValidation.validate(
+                        $0.choices[0].text, schema: schema, finishReason: $0.choices[0].finishReason)
+                })
+            {
+            case .succeeded(let value, let response, let call, let attempts, let callUsage, let latency):
+                usage += callUsage
+                requests += attempts
+                calls.append(call)
+                let item = outputItem(
+                    for: unit, output: value, reasoning: reasoning ?? response.choices[0].reasoning, usage: usage,
+                    latencyMS: latency, attempts: requests)
+                let record = CheckpointRecord(
+                    key: key, stage: stageID, status: .done, item: item.json, usage: usage, latencyMS: latency,
+                    attempts: requests, calls: calls)
+                try await store.checkpoint(record)
+                return .done([item], cached: false, usage: usage, requests: requests)
+            case .failed(let reason, let attempts, let callUsage):
+                return await fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)
+            }
+        } catch {
+            return .stopped(error)
+        }
+    }
+
+    private func fail(key: String, reason: String, usage: Usage, requests: Int) async -> UnitResult {
+        try? await store.write([
+            CheckpointRecord(key: key, stage: stageID, status: .failed, error: reason, usage: usage, attempts: requests)
+        ])
+        return .failed(reason, usage: usage, requests: requests)
+    }
+
+    /// The output item, with the provenance a Kiln `TaskRun`'s data source records.
+    private func outputItem(
+        for unit: Unit, output: JSONValue, reasoning: String?, usage: Usage, latencyMS: Int, attempts: Int
+    ) -> PipelineItem {
+        var fields = JSONObject()
+        fields["input"] = unit.item.fields["input"] ?? .null
+        fields["output"] = output
+        for passthrough in ["expected", "tags", "rating", "topic_path"] {
+            fields[passthrough] = unit.item.fields[passthrough]
+        }
+        if let reasoning { fields["reasoning"] = .string(reasoning) }
+        fields["model"] = .string(unit.model)
+        fields["sample"] = .integer(unit.sample)
+        fields["source_id"] = .string(unit.item.id)
+        let provider = declared[unit.model]
+        var provenance = JSONObject()
+        provenance["stage"] = .string(stageID)
+        provenance["provider"] = .string(unit.model)
+        provenance["kind"] = .string(provider?.kind.rawValue ?? "")
+        provenance["model"] = .string(provider?.model ?? "")
+        provenance["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
+        provenance["top_p"] = provider?.params.topP.map(JSONValue.double) ?? .null
+        provenance["max_tokens"] = provider?.params.maxTokens.map(JSONValue.integer) ?? .null
+        provenance["seed"] =
+            settings.samples > 1
+            ? .integer((provider?.params.seed ?? 0) + unit.sample)
+            : provider?.params.seed.map(JSONValue.integer) ?? .null
+        provenance["structured_output"] =
+            task.outputSchema == nil ? .null : .string((provider?.structuredOutput ?? .jsonSchema).rawValue)
+        provenance["thinking"] = .bool(usesThinking)
+        provenance["prompt_version"] = .string(TaskPrompt.version)
+        provenance["input_tokens"] = .integer(usage.inputTokens)
+        provenance["output_tokens"] = .integer(usage.outputTokens)
+        provenance["cost_usd"] = .double(usage.costUSD)
+        provenance["latency_ms"] = .integer(latencyMS)
+        provenance["requests"] = .integer(attempts)
+        fields["provenance"] = .object(provenance)
+        let id = String(SHA256.hex("\(unit.item.id)\u{1F}\(unit.model)\u{1F}\(unit.sample)").prefix(16))
+        return PipelineItem(id: id, fields: fields)
+    }
+}
+
+/// How a stage uses the checkpoint store in this run.
+package struct CacheMode: Sendable {
+    /// False under `--fresh`: recompute and overwrite.
+    package var useCache: Bool
+    /// `--offline`, or a stage not selected by `--only`: serve from the store, never call.
+    package var offline: Bool
+
+    package init(useCache: Bool, offline: Bool) {
+        self.useCache = useCache
+        self.offline = offline
+    }
+}
+
+extension OutputsStage: Stage {
+    func run(
+        _ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void
+    ) async throws
+        -> RunStop?
+    {
+        let pool = run.shared.pool
+        // Several models: the first one's event loop (answers from the others hop over to it).
+        return try await runUnits(
+            concurrency: settings.models.reduce(0) { $0 + (pool[$1]?.unitConcurrency ?? 1) },
+            loop: settings.models.first.flatMap { pool[$0]?.executor }, in: run, report: &report, emit: emit)
+    }
+}

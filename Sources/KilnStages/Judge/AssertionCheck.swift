@@ -1,0 +1,89 @@
+import Foundation
+import KilnBasics
+import KilnModel
+
+/// Evaluates deterministic assertions on an output item: each passes (1) or fails (0), with a reason on failure.
+enum AssertionCheck {
+    struct Outcome: Sendable {
+        var passed: Bool
+        var reason: String?
+    }
+
+    static func evaluate(_ assertion: Assertion, item: PipelineItem, taskSchema: JSONValue?) -> Outcome {
+        let output = item.fields["output"] ?? .null
+        let text = output.stringValue ?? output.serialized()
+        func compare(_ a: String, _ b: String) -> Bool {
+            assertion.ignoreCase ? a.lowercased() == b.lowercased() : a == b
+        }
+        func contains(_ haystack: String, _ needle: String) -> Bool {
+            assertion.ignoreCase ? haystack.lowercased().contains(needle.lowercased()) : haystack.contains(needle)
+        }
+        switch assertion.kind {
+        case .equals:
+            let expected = assertion.value ?? item.fields["expected"].map { $0.stringValue ?? $0.serialized() }
+            guard let expected else {
+                return Outcome(passed: false, reason: "no value to compare with: set value or load an expected field")
+            }
+            return compare(
+                text.trimmingCharacters(in: .whitespacesAndNewlines),
+                expected.trimmingCharacters(in: .whitespacesAndNewlines))
+                ? Outcome(passed: true)
+                : Outcome(passed: false, reason: "expected \(quoted(expected)), got \(quoted(text))")
+        case .contains:
+            let needle = assertion.value ?? ""
+            return contains(text, needle)
+                ? Outcome(passed: true) : Outcome(passed: false, reason: "does not contain \(quoted(needle))")
+        case .notContains:
+            let needle = assertion.value ?? ""
+            return contains(text, needle)
+                ? Outcome(passed: false, reason: "contains \(quoted(needle))") : Outcome(passed: true)
+        case .regex:
+            let pattern = (assertion.ignoreCase ? "(?i)" : "") + (assertion.pattern ?? "")
+            guard let regex = try? Regex(pattern) else { return Outcome(passed: false, reason: "invalid pattern") }
+            return (try? regex.firstMatch(in: text)) != nil
+                ? Outcome(passed: true) : Outcome(passed: false, reason: "does not match /\(assertion.pattern ?? "")/")
+        case .jsonSchemaValid:
+            guard let schema = assertion.schema ?? taskSchema else {
+                return Outcome(passed: false, reason: "no schema")
+            }
+            let value =
+                output.objectValue != nil || output.arrayValue != nil
+                ? output : AnswerValidation.extractJSON(from: text)
+            guard let value else { return Outcome(passed: false, reason: "the output is not JSON") }
+            let violations = JSONSchemaValidator.violations(of: value, against: schema, limit: 2)
+            return violations.isEmpty
+                ? Outcome(passed: true) : Outcome(passed: false, reason: violations.joined(separator: "; "))
+        case .jsonPathEquals:
+            let value =
+                output.objectValue != nil || output.arrayValue != nil
+                ? output : AnswerValidation.extractJSON(from: text)
+            guard let value, let path = assertion.path.flatMap(JSONPath.init(parsing:)) else {
+                return Outcome(passed: false, reason: "the output is not JSON")
+            }
+            let found = LoadStage.lookup(path.description, in: value)
+            let foundText = found.map { $0.stringValue ?? $0.serialized() }
+            guard let foundText else { return Outcome(passed: false, reason: "\(path.description) is missing") }
+            return compare(foundText, assertion.value ?? "")
+                ? Outcome(passed: true)
+                : Outcome(
+                    passed: false,
+                    reason: "\(path.description) is \(quoted(foundText)), expected \(quoted(assertion.value ?? ""))")
+        case .maxLatencyMS:
+            let latency = item.fields["provenance"]?["latency_ms"]?.numberValue ?? 0
+            let limit = Double(assertion.value ?? "") ?? 0
+            return latency <= limit
+                ? Outcome(passed: true)
+                : Outcome(passed: false, reason: "took \(Int(latency)) ms, limit \(Int(limit)) ms")
+        case .maxCost:
+            let cost = item.fields["provenance"]?["cost_usd"]?.numberValue ?? 0
+            let limit = Double(assertion.value ?? "") ?? 0
+            return cost <= limit
+                ? Outcome(passed: true) : Outcome(passed: false, reason: "cost $\(cost), limit $\(limit)")
+        }
+    }
+
+    private static func quoted(_ text: String) -> String {
+        let short = text.count > 60 ? String(text.prefix(57)) + "..." : text
+        return "'\(short)'"
+    }
+}

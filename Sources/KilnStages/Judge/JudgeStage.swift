@@ -1,0 +1,217 @@
+import Foundation
+import KilnBasics
+package import KilnModel
+import KilnProviders
+import KilnStore
+
+/// The scores a judge stage gives, in report order: overall, the rubric, the assertions.
+package enum JudgeScores {
+    package static func names(of settings: JudgeSettings, task: TaskDefinition?) -> [(name: String, type: ScoreType)] {
+        let rubric = settings.rubric.isEmpty ? (task?.requirements ?? []) : settings.rubric
+        return (settings.provider == nil ? [] : [("overall", settings.score)] + rubric.map { ($0.name, $0.type) })
+            + settings.assertions.map { ($0.name, .passFail) }
+    }
+}
+
+/// `judge`: scores each output with deterministic assertions and, when a provider is set, an LLM judge
+/// (`llm_as_judge`, or `g_eval` weighting the score tokens by their probabilities). An unparsable verdict is
+/// retried, then the item fails; it is never scored 0.
+struct JudgeStage: UnitStage {
+    let settings: JudgeSettings
+    let services: StageServices
+    let rubric: [TaskRequirement]
+    let fingerprint: String
+
+    init(settings: JudgeSettings, services: StageServices) {
+        self.settings = settings
+        self.services = services
+        rubric = settings.rubric.isEmpty ? services.task.requirements : settings.rubric
+        fingerprint = services.fingerprint(
+            type: .judge, promptVersion: JudgePrompts.version,
+            extra: [
+                ("method", .string(settings.method.rawValue)), ("score", .string(settings.score.rawValue)),
+                ("chain_of_thought", .bool(settings.chainOfThought)),
+                ("rubric", .array(rubric.map { .string("\($0.name)|\($0.type.rawValue)|\($0.instruction)") })),
+            ])
+    }
+
+    var filteredField: String { "output" }
+    var filters: QualityFilters { QualityFilters() }
+
+    func units(for item: PipelineItem) -> [PipelineItem] { [item] }
+
+    func cacheKeys(for item: PipelineItem) -> [String] { settings.provider == nil ? [] : [key(for: item)] }
+
+    /// What the judge reads of an item, as text.
+    private static func texts(of item: PipelineItem) -> (input: String, output: String, expected: String?) {
+        let text = { (name: String) in item.fields[name].map { $0.stringValue ?? $0.serialized() } }
+        return (text("input") ?? "", text("output") ?? "", text("expected"))
+    }
+
+    /// The content address of one verdict: the judge's fingerprint and what it reads.
+    private func key(for item: PipelineItem) -> String {
+        let (input, output, expected) = Self.texts(of: item)
+        return CheckpointKey.make(
+            JSONObject([
+                ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
+                ("expected", expected.map(JSONValue.string) ?? .null),
+            ]))
+    }
+
+    func run(_ item: PipelineItem) async -> UnitResult {
+        var judged = item
+        var scores = JSONObject()
+        var failures = JSONObject()
+        for assertion in settings.assertions {
+            let outcome = AssertionCheck.evaluate(assertion, item: item, taskSchema: services.task.outputSchema)
+            scores[assertion.name] = .integer(outcome.passed ? 1 : 0)
+            if let reason = outcome.reason { failures[assertion.name] = .string(reason) }
+        }
+        var usage = Usage()
+        var requests = 0
+        var cached = false
+        if settings.provider != nil {
+            switch await verdict(for: item) {
+            case .done(let verdicts, let wasCached, let callUsage, let callRequests):
+                cached = wasCached
+                usage = callUsage
+                requests = callRequests
+                for (name, value) in verdicts.first?.fields["scores"]?.objectValue ?? JSONObject() {
+                    scores[name] = value
+                }
+                judged.fields["judge"] = verdicts.first?.fields["judge"]
+            case let other:
+                return other
+            }
+        }
+        judged.fields["scores"] = .object(scores)
+        if !failures.isEmpty { judged.fields["assertion_failures"] = .object(failures) }
+        return .done([judged], cached: cached, usage: usage, requests: requests)
+    }
+
+    /// The LLM verdict on one output: scores by name and the judge's reasoning, checkpointed.
+    private func verdict(for item: PipelineItem) async -> UnitResult {
+        let (input, output, expected) = Self.texts(of: item)
+        let key = key(for: item)
+        let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
+        if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
+            return .done(items, cached: true, usage: Usage(), requests: 0)
+        }
+        let request = ChatRequest(
+            messages: [
+                .system(JudgePrompts.system),
+                .user(
+                    JudgePrompts.user(
+                        task: services.task, rubric: rubric, overall: settings.score, input: input, output: output,
+                        expected: expected, chainOfThought: settings.chainOfThought)),
+            ],
+            params: ModelParams(temperature: services.provider?.params.temperature ?? 0),
+            structured: StructuredOutputSpec(
+                name: "judgement",
+                schema: JudgePrompts.schema(
+                    rubric: rubric, overall: settings.score, chainOfThought: settings.chainOfThought)),
+            topLogprobs: settings.method == .gEval ? 10 : nil)
+        if services.mode.offline {
+            return services.offlineResult(record: record, requests: [request], place: "\(item.id): ")
+        }
+        guard let executor = services.executor, let name = settings.provider, let entry = services.pool?[name] else {
+            return .failed("judge provider '\(settings.provider ?? "")' is not available", usage: Usage(), requests: 0)
+        }
+        let names = [("overall", settings.score)] + rubric.map { ($0.name, $0.type) }
+        let method = settings.method
+        do {
+            switch try await executor.execute(
+                request, on: entry, fresh: !services.mode.useCache,
+                validate: { Self.parse($0.choices[0], names: names, method: method) })
+            {
+            case .succeeded(var verdict, _, let call, let attempts, let usage, let latency):
+                // The verdict's cost travels with it, so reports add up what the results cost, not what a run paid.
+                var judge = verdict["judge"]?.objectValue ?? JSONObject()
+                judge["provider"] = .string(name)
+                judge["input_tokens"] = .integer(usage.inputTokens)
+                judge["output_tokens"] = .integer(usage.outputTokens)
+                judge["cost_usd"] = .double(usage.costUSD)
+                verdict["judge"] = .object(judge)
+                let result = PipelineItem(id: item.id, fields: verdict)
+                try await services.store.checkpoint(
+                    CheckpointRecord(
+                        key: key, stage: services.stageID, status: .done, item: PipelineItem.encode([result]),
+                        usage: usage,
+                        latencyMS: latency, attempts: attempts, calls: [call]))
+                return .done([result], cached: false, usage: usage, requests: attempts)
+            case .failed(let reason, let attempts, let usage):
+                try? await services.store.write([
+                    CheckpointRecord(
+                        key: key, stage: services.stageID, status: .failed, error: reason, usage: usage,
+                        attempts: attempts)
+                ])
+                return .failed("\(item.id): judge: \(reason)", usage: usage, requests: attempts)
+            }
+        } catch {
+            return .stopped(error)
+        }
+    }
+
+    /// Reads a verdict: every score present and on its scale; g_eval replaces each by its probability-weighted
+    /// value where the logprobs allow, and says when it could not.
+    static func parse(
+        _ choice: ChatChoice, names: [(String, ScoreType)], method: JudgeMethod
+    )
+        -> Result<JSONObject, ValidationFailure>
+    {
+        guard let object = AnswerValidation.extractJSON(from: choice.text) else {
+            return .failure(
+                ValidationFailure(
+                    AnswerValidation.notJSON("the verdict", text: choice.text, finishReason: choice.finishReason)))
+        }
+        var scores = JSONObject()
+        var fellBack: [String] = []
+        for (name, type) in names {
+            guard let written = object[name], let value = JudgePrompts.value(of: written, type: type) else {
+                return .failure(
+                    ValidationFailure("no valid '\(name)' score (\(JudgePrompts.scale(of: type))) in the verdict"))
+            }
+            if method == .gEval {
+                if let weighted = GEval.score(for: name, type: type, in: choice) {
+                    scores[name] = .double(weighted)
+                    continue
+                }
+                fellBack.append(name)
+            }
+            scores[name] = value == value.rounded() ? .integer(Int(value)) : .double(value)
+        }
+        var judge = JSONObject([("method", .string(method.rawValue))])
+        if let reasoning = object["reasoning"]?.stringValue { judge["reasoning"] = .string(reasoning) }
+        if !fellBack.isEmpty {
+            judge["note"] = .string(
+                "g_eval fell back to the written score for \(fellBack.joined(separator: ", ")): no usable logprobs")
+        }
+        return .success(JSONObject([("scores", .object(scores)), ("judge", .object(judge))]))
+    }
+}
+
+extension JudgeStage: Stage {
+    /// Judges every item, then checks the thresholds over the scores (after the shards, in a sharded run).
+    func run(
+        _ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void
+    ) async throws
+        -> RunStop?
+    {
+        let entry = settings.provider.flatMap { run.shared.pool[$0] }
+        var board = ScoreBoard()
+        let stop = try await runUnits(
+            concurrency: entry?.unitConcurrency ?? 16, loop: entry?.executor, in: run, report: &report,
+            emit: { item in
+                board.record(item)
+                try await emit(item)
+            })
+        if let shard = run.options.shard {
+            // One shard's scores say nothing about the whole: the gate is decided after the shards.
+            if !settings.thresholds.isEmpty { report.note("shard \(shard): thresholds are checked by --after-shards") }
+        } else {
+            report.thresholds = board.evaluate(settings.thresholds, stage: run.id)
+        }
+        report.maxErrorRate = settings.maxErrorRate
+        return stop
+    }
+}

@@ -1,0 +1,97 @@
+import KilnBasics
+import KilnModel
+import KilnProviders
+import KilnStore
+
+/// What became of one unit of work: the items it produced (served from the store or computed), or why it failed.
+enum UnitResult: Sendable {
+    case done([PipelineItem], cached: Bool, usage: Usage, requests: Int)
+    case failed(String, usage: Usage, requests: Int)
+    case stopped(RunStop)
+    /// Offline, the store has no answer for this unit: it is pending, and would cost about this much.
+    case missing(CallEstimate)
+}
+
+extension CheckpointStore {
+    /// Checkpoints a unit's validated result. A store that cannot be written stops the run: every further call
+    /// would be paid for and then lost.
+    func checkpoint(_ record: CheckpointRecord) async throws(RunStop) {
+        do { try await write([record]) } catch { throw .storeUnwritable("\(error)") }
+    }
+}
+
+/// What a unit's calls would cost if made now.
+package struct CallEstimate: Sendable {
+    /// Output tokens assumed per call when the provider sets no `max_tokens`.
+    package static let assumedOutputTokens = 256
+
+    var calls: Int
+    var inputTokens: Int
+    var outputTokens: Int
+    var costUSD: Double
+
+    static func of(_ requests: [ChatRequest], provider: ProviderConfig?) -> CallEstimate {
+        var estimate = CallEstimate(calls: requests.count, inputTokens: 0, outputTokens: 0, costUSD: 0)
+        guard let provider else { return estimate }
+        for request in requests {
+            let tokens = TokenEstimate.tokens(of: request, provider: provider)
+            let output = min(tokens.output, CallEstimate.assumedOutputTokens * max(1, request.choices))
+            estimate.inputTokens += tokens.input
+            estimate.outputTokens += output
+            // A provider with `batch: true` is paid at its batch price (the retries that go live are not foreseen).
+            estimate.costUSD +=
+                (provider.batch?.priceFactor ?? 1)
+                * (Double(tokens.input) * (provider.inputPricePerMillion ?? 0)
+                    + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
+        }
+        return estimate
+    }
+}
+
+extension UnitResult {
+    /// Offline: a failed record reports its reason, an absent one is missing with the cost of `requests`.
+    static func offline(
+        record: CheckpointRecord?, requests: [ChatRequest], provider: ProviderConfig?, place: String
+    )
+        -> UnitResult
+    {
+        if let record, record.status == .failed {
+            return .failed("\(place)\(record.error ?? "failed")", usage: Usage(), requests: 0)
+        }
+        return .missing(.of(requests, provider: provider))
+    }
+}
+
+extension StageServices {
+    /// `UnitResult.offline` with this stage's provider.
+    func offlineResult(record: CheckpointRecord?, requests: [ChatRequest], place: String) -> UnitResult {
+        .offline(record: record, requests: requests, provider: provider, place: place)
+    }
+}
+
+/// A stage that turns each incoming item into units of work run concurrently (outputs, inputs).
+protocol UnitStage: Sendable {
+    associatedtype Unit: Sendable
+    /// The units an incoming item asks for (outputs: one per model and sample; inputs: one per topic).
+    func units(for item: PipelineItem) -> [Unit]
+    func run(_ unit: Unit) async -> UnitResult
+    /// The store keys `run` will look up for `unit`, so the engine can fetch a window's worth in one query.
+    func cacheKeys(for unit: Unit) -> [String]
+    /// The item field the stage's quality filters look at (`input` for inputs, `output` for outputs).
+    var filteredField: String { get }
+    var filters: QualityFilters { get }
+}
+
+extension PipelineItem {
+    /// Several items as one checkpointed value.
+    static func encode(_ items: [PipelineItem]) -> JSONValue { .array(items.map(\.json)) }
+
+    /// Items from a checkpointed value (an array, or one item from a single-item stage).
+    static func decode(_ value: JSONValue) -> [PipelineItem]? {
+        if let array = value.arrayValue {
+            let items = array.compactMap(PipelineItem.init(json:))
+            return items.count == array.count ? items : nil
+        }
+        return PipelineItem(json: value).map { [$0] }
+    }
+}
