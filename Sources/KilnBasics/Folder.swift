@@ -18,6 +18,15 @@ package enum Folder {
         }
     }
 
+    /// `create`, failing with "cannot create <what> <path>: <the system's reason> (<hint>)".
+    package static func create(_ path: String, as what: String, hint: String) throws(ActionableError) {
+        do {
+            try create(path)
+        } catch {
+            throw ActionableError.io("create \(what)", path, hint: hint, cause: error)
+        }
+    }
+
     private static func posixError(_ code: Int32) -> POSIXError {
         POSIXError(POSIXErrorCode(rawValue: code) ?? .EIO)
     }

@@ -110,14 +110,8 @@ struct RunCommand: AsyncParsableCommand {
         let reportDirectory = reportDir + (shardFolder.map { "/\($0)" } ?? "")
         if pipeline.stages.contains(where: { $0.type == .judge }) {
             // Before any call: a report folder that cannot be written would otherwise fail the run at its end.
-            do {
-                try Folder.create(reportDirectory)
-            } catch {
-                throw ActionableError.io(
-                    "create the report folder", reportDirectory,
-                    hint: "choose a writable --report-dir; nothing was run",
-                    cause: error)
-            }
+            try Folder.create(
+                reportDirectory, as: "the report folder", hint: "choose a writable --report-dir; nothing was run")
         }
         let options = RunOptions(
             statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),

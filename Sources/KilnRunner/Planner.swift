@@ -24,8 +24,6 @@ package struct StagePlan: Sendable, Hashable {
 
 /// Computes `plan` and the pending counts of `status`.
 package struct Planner: Sendable {
-    /// Output tokens assumed per call when the provider sets no `max_tokens`.
-    package static let assumedOutputTokens = CallEstimate.assumedOutputTokens
 
     let pipeline: Pipeline
     let statePath: String

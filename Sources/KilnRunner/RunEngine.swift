@@ -67,13 +67,9 @@ package final class RunEngine: Sendable {
             pipeline: pipeline, names: providerNames, environment: options.environment,
             concurrencyOverride: options.concurrency, fakeModel: options.fakeModel)
         defer { pool.shutdown() }
-        do {
-            try Folder.create(options.outputDirectory)
-        } catch {
-            throw ActionableError.io(
-                "create the output folder", options.outputDirectory,
-                hint: "choose a writable folder with --out; nothing was run", cause: error)
-        }
+        try Folder.create(
+            options.outputDirectory, as: "the output folder",
+            hint: "choose a writable folder with --out; nothing was run")
         let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
         let executor = CallExecutor(
             budget: budget, stop: stop,

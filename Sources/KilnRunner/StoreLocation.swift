@@ -7,13 +7,11 @@ package import KilnStore
 /// Where the checkpoint store is: an SQLite file (the default, `.kiln-pipe/state.sqlite`), or a PostgreSQL
 /// database when `--state` is a `postgres://` URL, shared by the shards of a run on several machines.
 package enum StoreLocation {
-    /// Whether `state` names a database rather than a file.
-    package static func isDatabase(_ state: String) -> Bool { StatePlace.isDatabase(state) }
-
     /// Opens the store `state` names.
     package static func open(_ state: String) throws(ActionableError) -> any CheckpointStore {
         do {
-            return isDatabase(state) ? try PostgresCheckpointStore(url: state) : try SQLiteCheckpointStore(path: state)
+            return StatePlace.isDatabase(state)
+                ? try PostgresCheckpointStore(url: state) : try SQLiteCheckpointStore(path: state)
         } catch let error as ActionableError {
             throw error
         } catch {
@@ -26,6 +24,6 @@ package enum StoreLocation {
 
     /// `state` as messages show it: a database URL without its password.
     package static func describe(_ state: String) -> String {
-        isDatabase(state) ? PostgresCheckpointStore.redacted(state) : state
+        StatePlace.isDatabase(state) ? PostgresCheckpointStore.redacted(state) : state
     }
 }

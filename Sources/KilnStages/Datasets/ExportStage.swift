@@ -129,13 +129,8 @@ extension ExportStage: Stage {
                         let path = path(for: part)
                         try await checkOverwrite(path)
                         let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-                        do {
-                            try Folder.create(folder)
-                        } catch {
-                            throw ActionableError.io(
-                                "create the export folder", folder,
-                                hint: "choose a writable out: for stage '\(stageID)'", cause: error)
-                        }
+                        try Folder.create(
+                            folder, as: "the export folder", hint: "choose a writable out: for stage '\(stageID)'")
                         writers[name] = (path, try JSONLinesWriter(path: path))
                         order.append(name)
                     }

@@ -76,11 +76,7 @@ package struct KilnSplitExport: Sendable {
                     "\(path) already exists", hint: "choose another --out, or pass --force to replace it")
             }
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            do {
-                try Folder.create(folder)
-            } catch {
-                throw ActionableError.io("create the folder", folder, hint: "choose a writable --out", cause: error)
-            }
+            try Folder.create(folder, as: "the folder", hint: "choose a writable --out")
             let writer = try JSONLinesWriter(path: path)
             var count = 0
             do {

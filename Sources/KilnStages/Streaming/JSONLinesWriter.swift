@@ -11,9 +11,7 @@ package final class JSONLinesWriter {
 
     package init(path: String) throws {
         self.path = path
-        // One temporary name per process: two runs writing the same file (shards on one machine) never write
-        // into each other's temporary file; the last to finish renames its complete file into place.
-        temporary = path + ".partial-\(getpid())"
+        temporary = path + ".partial"
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporary)
         else {
