@@ -37,7 +37,7 @@ let package = Package(
             name: "KilnCommands",
             dependencies: [
                 "KilnRunner", "KilnStages", "KilnProviders", "KilnFakeProvider", "KilnIndex", "KilnReports",
-                "KilnLoading", "KilnStore", "KilnModel", "KilnBasics",
+                "KilnLoading", "KilnProject", "KilnStore", "KilnModel", "KilnBasics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "MCP", package: "swift-sdk"),
             ],
@@ -57,8 +57,8 @@ let package = Package(
         .target(
             name: "KilnStages",
             dependencies: [
-                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnIngest", "KilnIndex", "KilnModel",
-                "KilnBasics",
+                "KilnScheduler", "KilnProviders", "KilnStore", "KilnExport", "KilnProject", "KilnIngest", "KilnIndex",
+                "KilnModel", "KilnBasics",
             ],
             swiftSettings: strictSettings
         ),
@@ -80,6 +80,13 @@ let package = Package(
             dependencies: ["KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
+        // The one place that reads and writes Kiln project folders: finds tasks, reads runs and splits, writes task
+        // runs, evals and dataset splits as Kiln 1.2.0 does.
+        .target(
+            name: "KilnProject",
+            dependencies: ["KilnExport", "KilnModel", "KilnBasics"],
+            swiftSettings: strictSettings
+        ),
         // Eval reports: Markdown summary, JUnit XML, summary.json (pure, streamed from a judge stage's results).
         .target(
             name: "KilnReports",
@@ -89,7 +96,7 @@ let package = Package(
         // Pipeline YAML -> model: interpolation, located diagnostics, graph and schema checks.
         .target(
             name: "KilnLoading",
-            dependencies: ["KilnModel", "KilnBasics", "Yams"],
+            dependencies: ["KilnProject", "KilnModel", "KilnBasics", "Yams"],
             swiftSettings: strictSettings
         ),
         // Pure Sendable value types of a pipeline: providers, task, stages and their settings.
@@ -201,6 +208,11 @@ let package = Package(
             name: "KilnExportTests",
             dependencies: ["KilnExport", "KilnModel", "KilnBasics"],
             exclude: ["Snapshots"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "KilnProjectTests",
+            dependencies: ["KilnProject", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import KilnLoading
 import KilnModel
 import KilnRunner
 import KilnStages
@@ -45,11 +44,18 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .customLong("thinking-instructions"), help: "Thinking instructions for chain-of-thought strategies.")
     var thinkingInstructions: String?
 
-    @Option(help: "The output file (with --part) or folder.")
+    @Option(
+        help: "The output file with --part (.jsonl is added when missing), else the folder of <part>.jsonl files.")
     var out: String
 
-    @Flag(help: "Replace existing files.")
+    @Flag(help: "Replace files kiln-pipe did not write (or that were edited since it wrote them).")
     var force = false
+
+    @Option(
+        help: ArgumentHelp(
+            "The checkpoint store that remembers which files kiln-pipe wrote (default: .kiln-pipe/state.sqlite here).",
+            valueName: "path|postgres://user@host:5432/db"))
+    var state: String = ".kiln-pipe/state.sqlite"
 
     func validate() throws {
         if let format, ExportFormat(rawValue: format) == nil {
@@ -57,9 +63,8 @@ struct ExportCommand: AsyncParsableCommand {
                 "unknown --format '\(format)'; one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let strategy = ChatStrategy(rawValue: strategy), ChatStrategy.exportable.contains(strategy) else {
-            throw ValidationError(
-                "unknown --strategy '\(strategy)'; one of \(ChatStrategy.exportable.map(\.rawValue).joined(separator: ", "))"
-            )
+            let strategies = ChatStrategy.exportable.map(\.rawValue).joined(separator: ", ")
+            throw ValidationError("unknown --strategy '\(strategy)'; one of \(strategies)")
         }
         if let target, ExportTarget(rawValue: target) == nil {
             throw ValidationError(
@@ -68,19 +73,14 @@ struct ExportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let taskDefinition: TaskDefinition
-        do {
-            taskDefinition = try KilnTaskReader.read(projectFile: kilnProject, taskID: task, displayPath: kilnProject)
-        } catch {
-            StandardError.write("error: \(error.message)\(error.hint.map { " (\($0))" } ?? "")")
-            throw ExitCode(KilnExitCode.invalidInput)
-        }
-        let export = KilnSplitExport(
-            projectFile: kilnProject, taskID: task, task: taskDefinition, split: split, part: part,
+        let settings = ExportSettings(
             format: format.flatMap(ExportFormat.init(rawValue:)),
             strategy: ChatStrategy(rawValue: strategy) ?? .finalOnly,
-            target: target.flatMap(ExportTarget.init(rawValue:)), systemMessage: systemMessage,
-            thinkingInstructions: thinkingInstructions, out: out, force: force)
-        for (path, count) in try export.run() { print("wrote \(count) examples to \(path)") }
+            target: target.flatMap(ExportTarget.init(rawValue:)), out: out, systemMessage: systemMessage,
+            thinkingInstructions: thinkingInstructions)
+        let export = KilnSplitExport(
+            projectFile: kilnProject, taskID: task, split: split, part: part, settings: settings, force: force)
+        let store = try StoreLocation.open(state)
+        for (path, count) in try await export.run(store: store) { print("wrote \(count) examples to \(path)") }
     }
 }

@@ -1,5 +1,6 @@
 import KilnBasics
 import KilnModel
+import KilnProject
 import Yams
 
 extension PipelineBuilder {
@@ -54,10 +55,17 @@ extension PipelineBuilder {
         guard let project = reader.string(projectNode, "kiln_project"), let taskID = reader.string(idNode, "task_id"),
             requireFile(project, at: projectNode, what: "Kiln project file")
         else { return nil }
+        let folder: KilnProjectFolder
         do {
-            return try KilnTaskReader.read(projectFile: resolve(project), taskID: taskID, displayPath: project)
+            folder = try KilnProjectFolder(projectFile: resolve(project), displayPath: project)
         } catch {
-            reader.error(at: error.concernsTaskID ? idNode : projectNode, error.message, hint: error.hint)
+            reader.error(at: projectNode, error.message, hint: error.hint)
+            return nil
+        }
+        do {
+            return try KilnTaskReader.definition(of: try folder.task(id: taskID), in: folder)
+        } catch {
+            reader.error(at: idNode, error.message, hint: error.hint)
             return nil
         }
     }

@@ -96,44 +96,17 @@ extension StageReader {
                 hint: "add out: exports/train.jsonl (a folder when the input has several splits) or kiln_project:")
             valid = false
         }
-        if strategy == .finalAndIntermediate {
-            reader.error(
-                at: strategyNode,
-                "strategy 'final_and_intermediate' is Kiln's legacy layout and is only read, never written",
-                hint: "use two_message_cot, or final_and_intermediate_r1_compatible for R1-style models")
-            valid = false
-        }
-        let structuredTask = builder.task?.outputSchema != nil
-        let effectiveFormat = format ?? target?.defaultFormat(structuredTask: structuredTask)
-        if let target, let format, !target.acceptedFormats.contains(format) {
-            reader.error(
-                at: fields["format"], "\(target.rawValue) does not accept format '\(format.rawValue)'",
-                hint:
-                    "use \(target.acceptedFormats.map(\.rawValue).joined(separator: " or ")), or drop 'format' to use the target's"
-            )
-            valid = false
-        }
-        if let target, let strategy, strategy != .finalAndIntermediate, !target.acceptedStrategies.contains(strategy) {
-            reader.error(
-                at: strategyNode, "\(target.rawValue) fine-tuning does not take strategy '\(strategy.rawValue)'",
-                hint:
-                    "use \(target.acceptedStrategies.map(\.rawValue).joined(separator: " or ")), as Kiln's \(target.rawValue) flow does"
-            )
-            valid = false
-        } else if strategy == .finalAndIntermediateR1Compatible, let effectiveFormat,
-            effectiveFormat.isStructured || effectiveFormat == .vertexGemini
-        {
-            reader.error(
-                at: strategyNode,
-                "strategy 'final_and_intermediate_r1_compatible' cannot be used with '\(effectiveFormat.rawValue)'",
-                hint: "R1-style <think> text fits only openai_chat_jsonl or huggingface_chat_template_jsonl")
-            valid = false
-        }
-        if effectiveFormat?.isStructured == true, builder.task != nil, !structuredTask {
-            reader.error(
-                at: fields["format"] ?? fields["target"],
-                "format '\(effectiveFormat?.rawValue ?? "")' needs structured output, but the task has no output_schema",
-                hint: "use openai_chat_jsonl, or add output_schema to the task")
+        let problems = ExportSettings.problems(
+            format: format, strategy: strategy, target: target,
+            structuredTask: builder.task.map { $0.outputSchema != nil })
+        for problem in problems {
+            let node: Node? =
+                switch problem.setting {
+                case .format: fields["format"]
+                case .strategy: strategyNode
+                case .target: fields["target"]
+                }
+            reader.error(at: node ?? fields.node, problem.message, hint: problem.hint)
             valid = false
         }
         guard valid else { return nil }

@@ -94,3 +94,67 @@ package struct ExportSettings: Sendable, Hashable {
         self.kilnProject = kilnProject
     }
 }
+
+/// A combination of export settings that Kiln's fine-tune flows do not accept, and which setting it concerns.
+package struct ExportSettingsProblem: Sendable, Hashable, Error {
+    package enum Setting: String, Sendable, Hashable {
+        case format, strategy, target
+    }
+
+    package var setting: Setting
+    package var message: String
+    package var hint: String
+}
+
+extension ExportSettings {
+    /// Everything wrong with a format, strategy and target together, for a task with (or without) an output schema;
+    /// `structuredTask` is nil when the task is not known. The `export` stage (checked by `validate`) and
+    /// `kiln-pipe export` both refuse what this lists.
+    package static func problems(
+        format: ExportFormat?, strategy: ChatStrategy?, target: ExportTarget?, structuredTask: Bool?
+    ) -> [ExportSettingsProblem] {
+        var problems: [ExportSettingsProblem] = []
+        if strategy == .finalAndIntermediate {
+            problems.append(
+                ExportSettingsProblem(
+                    setting: .strategy,
+                    message:
+                        "strategy 'final_and_intermediate' is Kiln's legacy layout and is only read, never written",
+                    hint: "use two_message_cot, or final_and_intermediate_r1_compatible for R1-style models"))
+        }
+        let effectiveFormat = format ?? target?.defaultFormat(structuredTask: structuredTask ?? false)
+        if let target, let format, !target.acceptedFormats.contains(format) {
+            let accepted = target.acceptedFormats.map(\.rawValue).joined(separator: " or ")
+            problems.append(
+                ExportSettingsProblem(
+                    setting: .format, message: "\(target.rawValue) does not accept format '\(format.rawValue)'",
+                    hint: "use \(accepted), or drop 'format' to use the target's"))
+        }
+        if let target, let strategy, strategy != .finalAndIntermediate, !target.acceptedStrategies.contains(strategy) {
+            let accepted = target.acceptedStrategies.map(\.rawValue).joined(separator: " or ")
+            problems.append(
+                ExportSettingsProblem(
+                    setting: .strategy,
+                    message: "\(target.rawValue) fine-tuning does not take strategy '\(strategy.rawValue)'",
+                    hint: "use \(accepted), as Kiln's \(target.rawValue) flow does"))
+        } else if strategy == .finalAndIntermediateR1Compatible, let effectiveFormat,
+            effectiveFormat.isStructured || effectiveFormat == .vertexGemini
+        {
+            problems.append(
+                ExportSettingsProblem(
+                    setting: .strategy,
+                    message:
+                        "strategy 'final_and_intermediate_r1_compatible' cannot be used with '\(effectiveFormat.rawValue)'",
+                    hint: "R1-style <think> text fits only openai_chat_jsonl or huggingface_chat_template_jsonl"))
+        }
+        if effectiveFormat?.isStructured == true, structuredTask == false {
+            problems.append(
+                ExportSettingsProblem(
+                    setting: format == nil ? .target : .format,
+                    message:
+                        "format '\(effectiveFormat?.rawValue ?? "")' needs structured output, but the task has no output_schema",
+                    hint: "use openai_chat_jsonl, or add output_schema to the task"))
+        }
+        return problems
+    }
+}

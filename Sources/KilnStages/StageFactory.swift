@@ -30,10 +30,16 @@ package enum StageFactory {
             return SplitStage(settings: settings)
         case .export(let settings):
             return ExportStage(
-                stageID: run.id, settings: settings, task: shared.pipeline.task, store: run.store,
-                baseDirectory: shared.baseDirectory, force: shared.options.force,
-                redirect: shared.options.dryRun
-                    ? URL(fileURLWithPath: shared.options.outputDirectory).appendingPathComponent(run.id).path : nil)
+                stageID: run.id, settings: settings,
+                files: {
+                    ExportFiles(
+                        settings: settings, task: shared.pipeline.task, store: run.store,
+                        baseDirectory: shared.baseDirectory, force: shared.options.force,
+                        outSetting: "out: for stage '\(run.id)'",
+                        redirect: shared.options.dryRun
+                            ? URL(fileURLWithPath: shared.options.outputDirectory).appendingPathComponent(run.id).path
+                            : nil)
+                })
         case .ingest(let settings):
             return IngestStage(
                 stageID: run.id, settings: settings, baseDirectory: shared.baseDirectory, store: run.store,

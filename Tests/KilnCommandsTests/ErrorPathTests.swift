@@ -55,7 +55,7 @@ import Testing
             ], in: root)
         #expect(outcome.status == 2, "\(outcome.stdout)\(outcome.stderr)")
         #expect(outcome.stderr.split(separator: "\n").count == 1, "\(outcome.stderr)")
-        #expect(outcome.stderr.hasPrefix("error: cannot create the folder \(place)"), "\(outcome.stderr)")
+        #expect(outcome.stderr.hasPrefix("error: cannot create the export folder \(place)"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("Not a directory") && outcome.stderr.contains("--out"), "\(outcome.stderr)")
         #expect(!outcome.stderr.contains("Error Domain"), "\(outcome.stderr)")
     }

@@ -137,13 +137,47 @@ import Testing
         #expect(
             lines.last?.hasSuffix(#"{"role": "assistant", "content": "repaired r4"}]}"#) == true,
             "the repaired output wins")
-        let again = try KilnPipeBinary.run(
+        let arguments = [
+            "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "700000000001",
+            "--part", "train", "--out", "train.jsonl",
+        ]
+        let again = try KilnPipeBinary.run(arguments, in: root)
+        // The export stage's overwrite policy: its own file is replaced, an edited one only with --force.
+        #expect(again.status == 0, "\(again.stderr)")
+        try "edited by hand\n".write(to: root.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
+        let edited = try KilnPipeBinary.run(arguments, in: root)
+        #expect(edited.status == 2)
+        #expect(edited.stderr.contains("train.jsonl exists and was not written by kiln-pipe (or was edited since)"))
+        #expect(edited.stderr.contains("choose another --out, or rerun with --force"))
+        #expect(
+            try String(contentsOf: root.appendingPathComponent("train.jsonl"), encoding: .utf8) == "edited by hand\n")
+        let forced = try KilnPipeBinary.run(arguments + ["--force"], in: root)
+        #expect(forced.status == 0 && forced.stdout.contains("wrote 2 examples to"), "\(forced.stderr)")
+    }
+
+    /// `kiln-pipe export` refuses what `validate` refuses in an export stage (one check, in the model).
+    @Test(arguments: [
+        (
+            ["--target", "vertex", "--format", "openai_chat_jsonl"],
+            "--format: vertex does not accept format 'openai_chat_jsonl'"
+        ),
+        (
+            ["--target", "vertex", "--strategy", "final_and_intermediate_r1_compatible"],
+            "--strategy: vertex fine-tuning does not take strategy 'final_and_intermediate_r1_compatible'"
+        ),
+        (["--format", "openai_chat_json_schema_jsonl"], "needs structured output, but the task has no output_schema"),
+    ])
+    func refusesWhatTheExportStageRefuses(flags: [String], message: String) throws {
+        let root = try Self.projectWithSplit()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let outcome = try KilnPipeBinary.run(
             [
-                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "700000000001",
-                "--part", "train",
-                "--out", "train.jsonl",
-            ], in: root)
-        #expect(again.status == 2 && again.stderr.contains("already exists (choose another --out, or pass --force"))
+                "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Nov split",
+                "--part", "train", "--out", "train.jsonl",
+            ] + flags, in: root)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.contains(message), "\(outcome.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("train.jsonl").path))
     }
 
     @Test func aMissingRunOrSplitIsAClearError() throws {
@@ -156,6 +190,8 @@ import Testing
             ], in: root)
         #expect(missingRun.status == 2)
         #expect(missingRun.stderr.contains("Task run missing not found. This is required by this dataset."))
+        let written = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("all").path)
+        #expect(written.isEmpty, "nothing partial is left under a final name: \(written)")
         let missingSplit = try KilnPipeBinary.run(
             [
                 "export", "--kiln-project", "project/project.kiln", "--task", "100000000001", "--split", "Dec", "--out",

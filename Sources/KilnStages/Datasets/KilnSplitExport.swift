@@ -1,137 +1,86 @@
 import Foundation
 import KilnBasics
-import KilnExport
 package import KilnModel
-import KilnStore
+import KilnProject
+package import KilnStore
 
-/// `kiln-pipe export`: a dataset split of a Kiln project as fine-tune files, exactly as Kiln's formatter writes
-/// them, with no pipeline file.
+/// `kiln-pipe export`: a dataset split of a Kiln project as fine-tune files, with no pipeline file. The runs of the
+/// split go through the `export` stage's own `ExportFiles`, so the formats, the paths (`out` is the file with one
+/// part, the folder of `<part>.jsonl` files without), the overwrite policy and the checks are the stage's.
 package struct KilnSplitExport: Sendable {
     package var projectFile: String
     package var taskID: String
-    package var task: TaskDefinition
     /// The split's id or name.
     package var split: String
     /// One part (`train`), or every part when nil.
     package var part: String?
-    package var format: ExportFormat?
-    package var strategy: ChatStrategy
-    package var target: ExportTarget?
-    package var systemMessage: String?
-    package var thinkingInstructions: String?
-    /// A file with `part`, else a folder receiving `<part>.jsonl` per part.
-    package var out: String
+    package var settings: ExportSettings
     package var force: Bool
 
     package init(
-        projectFile: String, taskID: String, task: TaskDefinition, split: String, part: String?, format: ExportFormat?,
-        strategy: ChatStrategy, target: ExportTarget?, systemMessage: String?, thinkingInstructions: String?,
-        out: String,
-        force: Bool
+        projectFile: String, taskID: String, split: String, part: String?, settings: ExportSettings, force: Bool
     ) {
         self.projectFile = projectFile
         self.taskID = taskID
-        self.task = task
         self.split = split
         self.part = part
-        self.format = format
-        self.strategy = strategy
-        self.target = target
-        self.systemMessage = systemMessage
-        self.thinkingInstructions = thinkingInstructions
-        self.out = out
+        self.settings = settings
         self.force = force
     }
 
-    /// Writes the files; returns each written path with its example count.
-    package func run() throws -> [(path: String, count: Int)] {
-        let taskFolder = try KilnRunsReader(projectFile: projectFile, taskID: taskID, filter: .all).taskFolder()
-        let splitFile = try findSplit(in: taskFolder)
-        let contents = splitFile["split_contents"]?.objectValue ?? JSONObject()
-        let parts: [String]
-        if let part {
-            guard contents[part] != nil else {
-                throw RunSetupError(
-                    "the split has no part '\(part)'", hint: "its parts are \(contents.keys.joined(separator: ", "))")
-            }
-            parts = [part]
-        } else {
-            parts = contents.keys
+    /// Writes the files; returns each written path with its example count. `store` remembers what was written, so
+    /// a second export may replace its own files (and only those) without `force`.
+    package func run(store: any CheckpointStore) async throws -> [(path: String, count: Int)] {
+        let project = try KilnProjectFolder(projectFile: projectFile)
+        let taskFolder = try project.task(id: taskID)
+        let task = try KilnTaskReader.definition(of: taskFolder, in: project)
+        let problems = ExportSettings.problems(
+            format: settings.format, strategy: settings.strategy, target: settings.target,
+            structuredTask: task.outputSchema != nil)
+        if let problem = problems.first {
+            throw ActionableError("--\(problem.setting.rawValue): \(problem.message)", hint: problem.hint)
         }
-        let settings = ExportSettings(
-            format: format, strategy: strategy, target: target, out: out, systemMessage: systemMessage,
-            thinkingInstructions: thinkingInstructions)
-        let stage = ExportStage(
-            stageID: "export", settings: settings, task: task, store: InMemoryCheckpointStore(),
-            baseDirectory: FileManager.default.currentDirectoryPath,
-            force: force)
-        var written: [(String, Int)] = []
-        for name in parts {
-            let path =
-                part == nil
-                ? stage.path(for: name)
-                : (out.hasPrefix("/") ? out : FileManager.default.currentDirectoryPath + "/" + out)
-            if FileManager.default.fileExists(atPath: path), !force {
-                throw RunSetupError(
-                    "\(path) already exists", hint: "choose another --out, or pass --force to replace it")
-            }
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try Folder.create(folder, as: "the folder", hint: "choose a writable --out")
-            let writer = try JSONLinesWriter(path: path)
-            var count = 0
-            do {
-                count = try write(part: name, contents: contents, taskFolder: taskFolder, stage: stage, to: writer)
-            } catch {
-                writer.discard()
-                throw error
-            }
-            try writer.close()
-            written.append((path, count))
+        let contents = try findSplit(in: taskFolder)["split_contents"]?.objectValue ?? JSONObject()
+        if let part, contents[part] == nil {
+            throw ActionableError(
+                "the split has no part '\(part)'", hint: "its parts are \(contents.keys.joined(separator: ", "))")
         }
-        return written
+        var files = ExportFiles(
+            settings: settings, task: task, store: store, baseDirectory: FileManager.default.currentDirectoryPath,
+            force: force, outSetting: "--out")
+        do {
+            for name in part.map({ [$0] }) ?? contents.keys {
+                for id in contents[name]?.arrayValue?.compactMap(\.stringValue) ?? [] {
+                    guard
+                        let run = try? KilnProjectFolder.readJSON(
+                            taskFolder.runFile(id: id), what: "runs/\(id)/task_run.kiln")
+                    else {
+                        throw ActionableError(
+                            "Task run \(id) not found. This is required by this dataset.",
+                            hint: "the split lists a run that is no longer in \(taskFolder.url.path)/runs")
+                    }
+                    var item = KilnRunsReader.item(from: run, id: id)
+                    // One part goes to `out` itself; every part to `out/<part>.jsonl`.
+                    if part == nil { item.fields["split"] = .string(name) }
+                    if let problem = try await files.write(item) {
+                        throw ActionableError("task run \(id): \(problem)", hint: "fix or drop the run in Kiln")
+                    }
+                }
+            }
+            return try await files.finish()
+        } catch {
+            files.discard()
+            throw error
+        }
     }
 
-    private func write(
-        part name: String, contents: JSONObject, taskFolder: URL, stage: ExportStage, to writer: JSONLinesWriter
-    ) throws -> Int {
-        var count = 0
-        // The same for every example: computed once.
-        let (format, system, instructions) = (stage.format, stage.systemMessage, stage.thinkingInstructions)
-        for id in contents[name]?.arrayValue?.compactMap(\.stringValue) ?? [] {
-            let file = taskFolder.appendingPathComponent("runs").appendingPathComponent(id).appendingPathComponent(
-                "task_run.kiln")
-            guard let run = try? KilnRunsReader.json(at: file) else {
-                throw RunSetupError("Task run \(id) not found. This is required by this dataset.")
-            }
-            let final = run["repaired_output"]?["output"] ?? run["output"]?["output"]
-            let example = TrainingExample(
-                input: run["input"]?.stringValue ?? "", final: final?.stringValue ?? "",
-                thinking: KilnRunsReader.reasoning(of: run))
-            do {
-                try writer.write(
-                    line: try ExportFormatter.line(
-                        for: example, format: format, system: system, strategy: strategy,
-                        thinkingInstructions: instructions))
-            } catch let error as ExportError {
-                throw RunSetupError("task run \(id): \(error.message)")
-            }
-            count += 1
+    private func findSplit(in task: KilnTaskFolder) throws -> JSONValue {
+        let splits = task.datasetSplits()
+        if let found = splits.first(where: { $0["id"]?.stringValue == split || $0["name"]?.stringValue == split }) {
+            return found
         }
-        return count
-    }
-
-    private func findSplit(in taskFolder: URL) throws -> JSONValue {
-        let folder = taskFolder.appendingPathComponent("dataset_splits")
-        var available: [String] = []
-        for name in ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted() {
-            guard
-                let document = try? KilnRunsReader.json(
-                    at: folder.appendingPathComponent(name).appendingPathComponent("dataset_split.kiln"))
-            else { continue }
-            if document["id"]?.stringValue == split || document["name"]?.stringValue == split { return document }
-            available.append("\(document["id"]?.stringValue ?? "?") '\(document["name"]?.stringValue ?? name)'")
-        }
-        throw RunSetupError(
+        let available = splits.map { "\($0["id"]?.stringValue ?? "?") '\($0["name"]?.stringValue ?? "")'" }
+        throw ActionableError(
             "the task has no dataset split '\(split)'",
             hint: available.isEmpty
                 ? "create one in the Kiln app, or with a split stage"

@@ -1,6 +1,7 @@
 import Foundation
 import KilnBasics
 import KilnModel
+import KilnProject
 
 /// Reads a `load` stage's source as a stream of items, with located errors for bad rows.
 struct LoadStage: Sendable {
@@ -128,17 +129,19 @@ struct LoadStage: Sendable {
             guard let taskID = settings.taskID ?? defaultTaskID else {
                 throw RunSetupError("stage '\(stageID)' needs task_id to read a Kiln project")
             }
-            var count = 0
+            let task: KilnTaskFolder
             do {
-                try await KilnRunsReader(projectFile: projectFile, taskID: taskID, filter: settings.filter).read(
-                    emit: { item in
-                        count += 1
-                        if settings.limit.map({ count > $0 }) ?? false { return }
-                        try await emit(item)
-                    }, skipped: skipped)
-            } catch let error as KilnRunsReader.ReadError {
-                throw RunSetupError("stage '\(stageID)': \(error.message)", hint: "check kiln_project and task_id")
+                task = try KilnProjectFolder(projectFile: projectFile, displayPath: project).task(id: taskID)
+            } catch {
+                throw RunSetupError("stage '\(stageID)': \(error.message)", hint: error.hint, cause: error)
             }
+            var count = 0
+            try await KilnRunsReader(task: task, filter: settings.filter).read(
+                emit: { item in
+                    count += 1
+                    if settings.limit.map({ count > $0 }) ?? false { return }
+                    try await emit(item)
+                }, unreadable: { location, reason in await skipped(BadRow(location: location, reason: reason)) })
         }
     }
 

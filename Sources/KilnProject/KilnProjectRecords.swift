@@ -1,5 +1,6 @@
 package import Foundation
 package import KilnBasics
+import KilnExport
 package import KilnModel
 
 /// The `.kiln` records kiln-pipe writes into a Kiln project — a task, its runs and a dataset split — with Kiln

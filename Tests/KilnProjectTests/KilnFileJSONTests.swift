@@ -1,5 +1,5 @@
 import KilnBasics
-import KilnExport
+import KilnProject
 import Testing
 
 /// `.kiln` files byte for byte as pydantic writes them (expected values printed by pydantic 2 itself).

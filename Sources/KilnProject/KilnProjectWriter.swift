@@ -1,62 +1,52 @@
-import Foundation
+package import Foundation
 import KilnBasics
 import KilnExport
-import KilnModel
+package import KilnModel
 
 /// Writes a pipeline's results into a Kiln project folder: each exported item as a TaskRun under the task (the
 /// pipeline's own Kiln task, or a task created for an inline one), and the split as a DatasetSplit. Files are
 /// written whole and renamed into place; writing the same items again rewrites the same files.
-struct KilnProjectWriter {
-    let projectDirectory: URL
-    let taskDirectory: URL
-    let taskID: String
+package struct KilnProjectWriter {
+    package let projectDirectory: URL
+    package let taskDirectory: URL
+    package let taskID: String
     let pipeline: Pipeline
     let stageID: String
     let stamp: KilnProjectRecords.Stamp
     /// The judge stage whose scores the items carry, if any: its results become a Kiln eval.
     let judge: (id: String, settings: JudgeSettings)?
-    private(set) var written: [String: [String]] = [:]
-    private(set) var skipped = 0
-    private(set) var evalRuns = 0
+    package private(set) var written: [String: [String]] = [:]
+    package private(set) var skipped = 0
+    package private(set) var evalRuns = 0
     private var runConfigs: [String: String] = [:]
     private var evalConfigFolder: URL?
 
     /// Finds the task in the project (or creates it for an inline task).
-    init(projectFile: String, pipeline: Pipeline, stageID: String, judge: (id: String, settings: JudgeSettings)?) throws
-    {
+    package init(
+        projectFile: String, pipeline: Pipeline, stageID: String, judge: (id: String, settings: JudgeSettings)?
+    ) throws {
         self.judge = judge
-        let projectURL = URL(fileURLWithPath: projectFile).standardizedFileURL
-        guard let data = FileManager.default.contents(atPath: projectURL.path),
-            (try? JSONValue(parsing: String(decoding: data, as: UTF8.self)))?["model_type"] == .string("project")
-        else {
-            throw RunSetupError(
-                "\(projectFile) is not a Kiln project file",
-                hint: "kiln_project: names the project.kiln of a Kiln project folder")
-        }
-        projectDirectory = projectURL.deletingLastPathComponent()
+        let project = try KilnProjectFolder(projectFile: projectFile)
+        projectDirectory = project.directory
         self.pipeline = pipeline
         self.stageID = stageID
         let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "kiln-pipe"
         stamp = KilnProjectRecords.Stamp(createdAt: KilnProjectRecords.timestamp(Date()), createdBy: user)
         guard let task = pipeline.task else {
-            throw RunSetupError("stage '\(stageID)' writes Kiln task runs and needs a task")
+            throw ActionableError("stage '\(stageID)' writes Kiln task runs and needs a task")
         }
         if case .kilnProject(let path, let id) = task.origin,
-            URL(fileURLWithPath: path).standardizedFileURL.path == projectURL.path
+            URL(fileURLWithPath: path).standardizedFileURL.path == project.projectFile.path
         {
-            guard let folder = Self.taskFolder(id: id, in: projectDirectory) else {
-                throw RunSetupError("the Kiln project \(projectFile) has no task \(id)")
-            }
             taskID = id
-            taskDirectory = folder
+            taskDirectory = try project.task(id: id).url
         } else {
             let name = task.name ?? pipeline.name
             let id = KilnProjectRecords.id(for: "task/\(pipeline.name)/\(task.instruction)")
             taskID = id
             taskDirectory =
-                Self.taskFolder(id: id, in: projectDirectory)
-                ?? projectDirectory.appendingPathComponent("tasks").appendingPathComponent(
-                    KilnProjectRecords.folderName(id: id, name: name))
+                try project.tasks().first { $0.id == id }?.url
+                ?? project.tasksFolder.appendingPathComponent(KilnProjectRecords.folderName(id: id, name: name))
             let file = taskDirectory.appendingPathComponent("task.kiln")
             if !FileManager.default.fileExists(atPath: file.path) {
                 try Self.write(KilnProjectRecords.task(id: id, name: name, definition: task, stamp: stamp), to: file)
@@ -64,19 +54,8 @@ struct KilnProjectWriter {
         }
     }
 
-    /// The folder under `tasks/` whose task.kiln has this id.
-    static func taskFolder(id: String, in project: URL) -> URL? {
-        let tasks = project.appendingPathComponent("tasks")
-        let folders = (try? FileManager.default.contentsOfDirectory(atPath: tasks.path)) ?? []
-        return folders.sorted().lazy.map { tasks.appendingPathComponent($0) }.first { folder in
-            let file = folder.appendingPathComponent("task.kiln")
-            guard let data = FileManager.default.contents(atPath: file.path) else { return false }
-            return (try? JSONValue(parsing: String(decoding: data, as: UTF8.self)))?["id"] == .string(id)
-        }
-    }
-
     /// Writes one item as a task run; items with no output are counted and skipped.
-    mutating func write(_ item: PipelineItem) throws {
+    package mutating func write(_ item: PipelineItem) throws {
         guard let output = item.fields["output"], output != .null else {
             skipped += 1
             return
@@ -188,7 +167,7 @@ struct KilnProjectWriter {
     }
 
     /// Writes the dataset split of the parts written, when the items came through a split stage.
-    func finish(split: SplitSettings?) throws -> String? {
+    package func finish(split: SplitSettings?) throws -> String? {
         guard let split, !written.isEmpty else { return nil }
         let name = "\(pipeline.name) \(stageID)"
         let id = KilnProjectRecords.id(for: "split/\(taskID)/\(name)")

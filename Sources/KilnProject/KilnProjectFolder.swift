@@ -1,0 +1,108 @@
+package import Foundation
+package import KilnBasics
+
+/// A Kiln project folder: `project.kiln` beside `tasks/<id> - <name>/task.kiln`. The one place that scans a
+/// project for its tasks; the task reader, the `load` stage, the Kiln project writer and `kiln-pipe export` all
+/// find a task through it.
+package struct KilnProjectFolder: Sendable {
+    /// The `project.kiln` file.
+    package let projectFile: URL
+    /// How the user named the project file, for messages.
+    package let displayPath: String
+
+    /// Opens a project by its `project.kiln`; throws when that file is missing, unreadable or not a project.
+    package init(projectFile: String, displayPath: String? = nil) throws(ActionableError) {
+        self.projectFile = URL(fileURLWithPath: projectFile).standardizedFileURL
+        self.displayPath = displayPath ?? projectFile
+        let project = try Self.readJSON(self.projectFile, what: "Kiln project file '\(self.displayPath)'")
+        // Kiln writes `model_type: project`; a hand-written file with only a name is accepted too.
+        guard project["model_type"] == .string("project") || (project["model_type"] == nil && project["name"] != nil)
+        else {
+            throw ActionableError(
+                "'\(self.displayPath)' is not a Kiln project file",
+                hint: "point kiln_project at the project.kiln of a Kiln project folder")
+        }
+    }
+
+    /// The project's folder.
+    package var directory: URL { projectFile.deletingLastPathComponent() }
+
+    /// Where the project keeps its tasks.
+    package var tasksFolder: URL { directory.appendingPathComponent("tasks") }
+
+    /// Every task of the project, in folder-name order. A `task.kiln` that cannot be read is an error naming it: a
+    /// project with a damaged task is not silently read as one without it.
+    package func tasks() throws(ActionableError) -> [KilnTaskFolder] {
+        var tasks: [KilnTaskFolder] = []
+        for name in Self.entries(of: tasksFolder) {
+            let file = tasksFolder.appendingPathComponent(name).appendingPathComponent("task.kiln")
+            guard FileManager.default.fileExists(atPath: file.path) else { continue }
+            let record = try Self.readJSON(file, what: "Kiln task file 'tasks/\(name)/task.kiln'")
+            tasks.append(KilnTaskFolder(url: file.deletingLastPathComponent(), record: record))
+        }
+        return tasks
+    }
+
+    /// The task with this id, or an error listing the tasks the project has.
+    package func task(id: String) throws(ActionableError) -> KilnTaskFolder {
+        let tasks = try tasks()
+        if let task = tasks.first(where: { $0.id == id }) { return task }
+        throw ActionableError(
+            "Kiln project '\(displayPath)' has no task with id '\(id)'",
+            hint: tasks.isEmpty
+                ? "the project has no tasks yet"
+                : "its tasks are: \(tasks.map { "\($0.id) '\($0.name)'" }.joined(separator: ", "))")
+    }
+
+    /// The names in a folder, sorted (none when it does not exist).
+    static func entries(of folder: URL) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
+    }
+
+    /// A `.kiln` file's JSON object.
+    package static func readJSON(_ file: URL, what: String) throws(ActionableError) -> JSONValue {
+        let data: Data
+        do {
+            data = try Data(contentsOf: file)
+        } catch {
+            throw .io("read", what, hint: "check that the file exists and is readable", cause: error)
+        }
+        do {
+            let value = try JSONValue(parsing: String(decoding: data, as: UTF8.self))
+            guard value.objectValue != nil else {
+                throw JSONParseError(message: "expected a JSON object", line: 1, column: 1)
+            }
+            return value
+        } catch {
+            throw ActionableError(
+                "\(what) is not valid JSON: \(error)", hint: "restore it from the Kiln app or git", cause: error)
+        }
+    }
+}
+
+/// One task's folder in a Kiln project: `task.kiln` with `runs/`, `dataset_splits/`, `evals/`, `run_configs/`.
+package struct KilnTaskFolder: Sendable {
+    package let url: URL
+    /// The task.kiln record.
+    package let record: JSONValue
+
+    package var id: String { record["id"]?.stringValue ?? "" }
+    package var name: String { record["name"]?.stringValue ?? url.lastPathComponent }
+
+    /// `runs/<id>/task_run.kiln`.
+    package func runFile(id: String) -> URL {
+        url.appendingPathComponent("runs").appendingPathComponent(id).appendingPathComponent("task_run.kiln")
+    }
+
+    /// The ids of the task's runs (their folder names), sorted.
+    package func runIDs() -> [String] { KilnProjectFolder.entries(of: url.appendingPathComponent("runs")) }
+
+    /// The task's dataset splits that can be read, in folder-name order.
+    package func datasetSplits() -> [JSONValue] {
+        let folder = url.appendingPathComponent("dataset_splits")
+        return KilnProjectFolder.entries(of: folder).compactMap { name in
+            try? KilnProjectFolder.readJSON(
+                folder.appendingPathComponent(name).appendingPathComponent("dataset_split.kiln"), what: name)
+        }
+    }
+}
