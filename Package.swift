@@ -154,7 +154,7 @@ let package = Package(
         // Checkpoint store: validated results and provider calls, content addressed, in SQLite (WAL).
         .target(
             name: "KilnStore",
-            dependencies: ["KilnModel", "KilnBasics"],
+            dependencies: ["KilnScheduler", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         // The checkpoint store in a shared PostgreSQL database (postgres-nio), for sharded runs on several machines.
@@ -233,7 +233,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnStoreTests",
-            dependencies: ["KilnStore", "KilnPostgres", "KilnTesting", "KilnModel", "KilnBasics"],
+            dependencies: ["KilnStore", "KilnScheduler", "KilnPostgres", "KilnTesting", "KilnModel", "KilnBasics"],
             swiftSettings: strictSettings
         ),
         .testTarget(

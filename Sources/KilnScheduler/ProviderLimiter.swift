@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// One provider's limiter: requests wait here for a concurrency slot, their share of the request and token
@@ -11,7 +10,7 @@ package final class ProviderLimiter: @unchecked Sendable {
     // @unchecked Sendable: `state`, `waiting`, `head` and `timerDue` are only touched under `lock`.
     private let lock = NSLock()
     private var state: RateLimiterState
-    private let origin = ContinuousClock.now
+    private let clock: any RunClock
     private var waiting: [Waiter] = []
     private var head = 0
     /// When the pending re-check for a bucket or a pause will run, if one is scheduled.
@@ -22,17 +21,17 @@ package final class ProviderLimiter: @unchecked Sendable {
         var grant: @Sendable (Double) -> Void
     }
 
-    package init(maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?) {
+    package init(
+        maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, clock: any RunClock = SystemClock()
+    ) {
+        self.clock = clock
         state = RateLimiterState(
             maxConcurrency: maxConcurrency, requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
-            now: 0)
+            now: clock.now)
     }
 
-    /// Seconds since the limiter was made.
-    private var now: Double {
-        let elapsed = ContinuousClock.now - origin
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    }
+    /// Seconds on the limiter's clock.
+    private var now: Double { clock.now }
 
     /// Calls `grant(grantedAt)` once a request estimated at `estimatedTokens` may go: at once on this thread when
     /// it may, else on the thread that frees a slot or from a timer. `grantedAt` goes back to `release`. The
@@ -98,7 +97,7 @@ package final class ProviderLimiter: @unchecked Sendable {
     private func schedule(at time: Double, now: Double) {
         if let due = timerDue, due <= time { return }
         timerDue = time
-        DispatchQueue.global().asyncAfter(deadline: .now() + max(0, time - now)) { [self] in
+        clock.schedule(after: time - now) { [self] in
             let ready = lock.withLock {
                 timerDue = nil
                 return takeReady()

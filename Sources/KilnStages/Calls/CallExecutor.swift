@@ -22,15 +22,20 @@ package struct CallExecutor: Sendable {
     package let stop: StopFlag
     /// The batch coordinators of the providers with `batch: true`, by provider name.
     let batches: [String: BatchCoordinator]
+    /// Waits between retries and measures latency (a `ManualClock` in tests).
+    let clock: any RunClock
+    /// A random number in [0, 1) for the retry jitter.
+    let random: @Sendable () -> Double
 
-    package init(budget: BudgetTracker, stop: StopFlag) {
-        self.init(budget: budget, stop: stop, batches: [:])
-    }
-
-    package init(budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator]) {
+    package init(
+        budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator] = [:],
+        clock: any RunClock = SystemClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.budget = budget
         self.stop = stop
         self.batches = batches
+        self.clock = clock
+        self.random = random
     }
 
     /// `validate` turns an answer into the stage's value, or says why it is not acceptable. With `batch: true` on
@@ -71,7 +76,7 @@ package struct CallExecutor: Sendable {
     /// What came back for one granted attempt: when it was granted (nil for a batched attempt, which no limiter
     /// granted) and the response, or nil when the run stopped before the request could go out.
     private typealias Attempt = (
-        grantedAt: Double?, sent: ContinuousClock.Instant, response: Result<HTTPResponse, ProviderError>
+        grantedAt: Double?, sent: Double, response: Result<HTTPResponse, ProviderError>
     )?
 
     /// The one retry loop every kind of call goes through: budget, limiter (or the batch for a first attempt),
@@ -103,7 +108,7 @@ package struct CallExecutor: Sendable {
             }
             let attemptResult: Attempt
             if let batched {
-                let sent = ContinuousClock.now
+                let sent = clock.now
                 do {
                     attemptResult = (nil, sent, try await batched.coordinator.answer(body, reuseEnded: !batched.fresh))
                 } catch {
@@ -143,7 +148,7 @@ package struct CallExecutor: Sendable {
                         response: response.raw,
                         requestText: body.text)
                     // Latency is the answered attempt's own: from sending to a validated answer.
-                    let latency = Int((ContinuousClock.now - sent) / .milliseconds(1))
+                    let latency = Int(((clock.now - sent) * 1000).rounded())
                     return .succeeded(
                         value, response: response, call: call, attempts: attempt, usage: usage, latencyMS: latency)
                 case .failure(let failure):
@@ -168,14 +173,14 @@ package struct CallExecutor: Sendable {
                 retryAfter = error.retryAfter
             }
             guard attempt <= policy.maxRetries else { break }
-            let delay = policy.delay(beforeRetry: attempt, retryAfter: retryAfter, unit: Double.random(in: 0..<1))
+            let delay = policy.delay(beforeRetry: attempt, retryAfter: retryAfter, unit: random())
             guard waited + delay <= policy.maxTotalWait else {
                 lastError += " (gave up after waiting \(Int(waited)) s in total)"
                 break
             }
             waited += delay
             if stop.isSet { throw .interrupted }
-            try? await Task.sleep(for: .seconds(delay))
+            await clock.sleep(seconds: delay)
         }
         return .failed(
             reason: "\(lastError) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))", attempts: attempt, usage: usage
@@ -189,7 +194,7 @@ package struct CallExecutor: Sendable {
     ) async -> Attempt {
         let provider = entry.provider
         let limiter = entry.limiter
-        let stop = self.stop
+        let (stop, clock) = (self.stop, self.clock)
         return await withCheckedContinuation { continuation in
             limiter.enqueue(estimatedTokens: tokens) { grantedAt in
                 guard !stop.isSet else {
@@ -197,7 +202,7 @@ package struct CallExecutor: Sendable {
                     continuation.resume(returning: nil)
                     return
                 }
-                let sent = ContinuousClock.now
+                let sent = clock.now
                 provider.start(body, to: endpoint) { response in
                     continuation.resume(returning: (grantedAt, sent, response))
                 }
