@@ -71,10 +71,9 @@ package final class RunEngine: Sendable {
             options.outputDirectory, as: "the output folder",
             hint: "choose a writable folder with --out; nothing was run")
         let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
-        let executor = CallExecutor(
-            budget: budget, stop: stop,
-            batches: BatchCoordinator.forBatchedProviders(
-                in: pool, names: providerNames, store: store, stop: stop, progress: progress))
+        let batches = BatchCoordinator.forBatchedProviders(
+            in: pool, names: providerNames, store: store, stop: stop, progress: progress)
+        let executor = CallExecutor(budget: budget, stop: stop, batches: batches)
 
         // One bounded channel per (producer, consumer) edge.
         var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
@@ -89,7 +88,23 @@ package final class RunEngine: Sendable {
         let shared = RunServices(
             pipeline: pipeline, options: options, baseDirectory: baseDirectory, store: store, pool: pool,
             executor: executor, stop: stop)
-        let reports = try await withThrowingTaskGroup(of: (Int, StageReport, RunStop?).self) { group in
+        // The batch coordinators' submissions, polls and timers live inside this scope, as child tasks.
+        let reports = try await BatchCoordinator.running(Array(batches.values)) {
+            try await runStages(
+                stages, inbound: inbound, outbound: outbound, progress: progress, store: store, shared: shared)
+        }
+        return RunReport(
+            stages: reports.map(\.1) + waitingReports, stop: reports.compactMap(\.2).first,
+            statePath: StoreLocation.describe(options.statePath))
+    }
+
+    /// Runs every stage as a child task; returns their reports in pipeline order.
+    private func runStages(
+        _ stages: [StageSpec], inbound: [String: [BoundedChannel<PipelineItem>]],
+        outbound: [String: [BoundedChannel<PipelineItem>]], progress: RunProgress, store: any CheckpointStore,
+        shared: RunServices
+    ) async throws -> [(Int, StageReport, RunStop?)] {
+        try await withThrowingTaskGroup(of: (Int, StageReport, RunStop?).self) { group in
             for (index, stage) in stages.enumerated() {
                 let run = StageRun(
                     spec: stage, inputs: inbound[stage.id] ?? [],
@@ -108,11 +123,8 @@ package final class RunEngine: Sendable {
             }
             var reports: [(Int, StageReport, RunStop?)] = []
             for try await result in group { reports.append(result) }
-            return reports.sorted { $0.0 < $1.0 } + waitingReports.map { (stages.count, $0, nil) }
+            return reports.sorted { $0.0 < $1.0 }
         }
-        return RunReport(
-            stages: reports.map(\.1), stop: reports.compactMap(\.2).first,
-            statePath: StoreLocation.describe(options.statePath))
     }
 
     /// Before `--after-shards` writes anything: every per-item unit must be in the store (done or failed), or a

@@ -24,29 +24,35 @@ package actor BatchCoordinator {
     /// Told of every change of a submission's state (for progress).
     private let observe: @Sendable (BatchRecord) async -> Void
 
-    /// Requests waiting for the next submission, in arrival order.
-    private var pending: [RequestBody] = []
+    /// When requests go out and how often submissions are looked at (the decisions, as a value).
+    private var gathering: BatchGathering
+    /// The pending requests' bodies, by hash.
+    private var bodies: [String: RequestBody] = [:]
     /// Whether each pending request may be served by a batch that has already ended (false under `--fresh`).
     private var reusesEnded: [String: Bool] = [:]
     /// Everyone waiting for an answer, by request hash: one answer serves identical requests.
     private var waiters: [String: [CheckedContinuation<Result<Answer, RunStop>, Never>]] = [:]
     /// The batches this run polls, by submission key, and the request hashes it waits for in each.
     private var polled: [String: Set<String>] = [:]
-    private var lastArrival = ContinuousClock.now
-    /// When the oldest pending request arrived.
-    private var firstArrival = ContinuousClock.now
-    private var flushScheduled = false
+    private let clock: any RunClock
+    private let random: @Sendable () -> Double
+    /// Work for `run()`: every submission, poll and timer runs as a child task of it, never on its own.
+    private let jobs: AsyncStream<Job>.Continuation
+    private let jobStream: AsyncStream<Job>
 
-    /// How long no new request must arrive before what is pending is submitted.
-    static let quietPeriod: Duration = .milliseconds(300)
-    /// The longest a request waits for company while requests keep trickling in (a slow stage upstream).
-    static let longestGathering: Duration = .seconds(30)
+    private enum Job: Sendable {
+        case check(at: Double)
+        case dispatch([RequestBody])
+        case poll(BatchRecord)
+    }
+
     /// The first look at a fresh submission; later looks back off by half again, up to `batch_poll_max_s`.
     static let firstPollSeconds = 1.0
 
     init(
         api: any BatchAPI, provider: ProviderConfig, settings: BatchSettings, store: any CheckpointStore,
-        stop: StopFlag,
+        stop: StopFlag, clock: any RunClock = SystemClock(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
         observe: @escaping @Sendable (BatchRecord) async -> Void
     ) {
         self.api = api
@@ -54,7 +60,11 @@ package actor BatchCoordinator {
         self.settings = settings
         self.store = store
         self.stop = stop
+        self.clock = clock
+        self.random = random
         self.observe = observe
+        gathering = BatchGathering(maxRequests: settings.maxRequests)
+        (jobStream, jobs) = AsyncStream.makeStream(of: Job.self)
     }
 
     nonisolated var priceFactor: Double { settings.priceFactor }
@@ -76,6 +86,42 @@ package actor BatchCoordinator {
         return coordinators
     }
 
+    /// Runs `body` with the coordinators working: their submissions, polls and timers are child tasks of this
+    /// scope, which ends (cancelling any timer left) once `body` has returned or thrown.
+    package static func running<Result: Sendable>(
+        _ coordinators: [BatchCoordinator], body: () async throws -> Result
+    ) async throws -> Result {
+        guard !coordinators.isEmpty else { return try await body() }
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            for coordinator in coordinators { group.addTask { await coordinator.run() } }
+            let result = try await body()
+            for coordinator in coordinators { coordinator.jobs.finish() }
+            group.cancelAll()
+            return result
+        }
+    }
+
+    /// Carries out the jobs until `running` ends: each as a child task.
+    private func run() async {
+        await withTaskGroup(of: Void.self) { group in
+            for await job in jobStream {
+                group.addTask { await self.perform(job) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func perform(_ job: Job) async {
+        switch job {
+        case .check(let time):
+            await clock.sleep(seconds: time - clock.now)
+            if stop.isSet || Task.isCancelled { return abandonPending() }
+            carryOut(gathering.check(now: clock.now))
+        case .dispatch(let bodies): await dispatch(bodies)
+        case .poll(let batch): await poll(batch)
+        }
+    }
+
     /// The answer `body` got in a batch, or why the run stopped first. `reuseEnded` false (`--fresh`) never serves
     /// it from a batch that had already ended.
     func answer(_ body: RequestBody, reuseEnded: Bool) async throws(RunStop) -> Answer {
@@ -86,48 +132,19 @@ package actor BatchCoordinator {
                 return
             }
             waiters[body.hash] = [continuation]
-            if pending.isEmpty { firstArrival = .now }
-            pending.append(body)
+            bodies[body.hash] = body
             reusesEnded[body.hash] = reuseEnded
-            lastArrival = .now
-            if pending.count >= settings.maxRequests {
-                flush()
-            } else if !flushScheduled {
-                flushScheduled = true
-                Task { await self.flushWhenQuiet() }
-            }
+            carryOut(gathering.arrive(body.hash, now: clock.now))
         }.get()
     }
 
-    /// Submits what is pending once no request arrived for the quiet period (the stage's window is full, or its
-    /// input has ended), or once the oldest has waited `longestGathering`.
-    private func flushWhenQuiet() async {
-        while true {
-            try? await Task.sleep(for: Self.quietPeriod)
-            if stop.isSet {
-                flushScheduled = false
-                return abandonPending()
+    /// Turns the gathering's decisions into jobs.
+    private func carryOut(_ actions: [BatchGathering.Action]) {
+        for action in actions {
+            switch action {
+            case .submit(let hashes): jobs.yield(.dispatch(hashes.compactMap { bodies.removeValue(forKey: $0) }))
+            case .checkAt(let time): jobs.yield(.check(at: time))
             }
-            let now = ContinuousClock.now
-            guard now - lastArrival < Self.quietPeriod, now - firstArrival < Self.longestGathering, !pending.isEmpty
-            else { break }
-        }
-        flushScheduled = false
-        if !pending.isEmpty { flush() }
-    }
-
-    /// Takes up to `batch_size` pending requests into a submission of their own.
-    private func flush() {
-        while !pending.isEmpty {
-            let bodies = Array(pending.prefix(settings.maxRequests))
-            pending.removeFirst(bodies.count)
-            Task { await self.dispatch(bodies) }
-            if pending.count < settings.maxRequests { break }
-        }
-        firstArrival = .now
-        if !pending.isEmpty, !flushScheduled {
-            flushScheduled = true
-            Task { await self.flushWhenQuiet() }
         }
     }
 
@@ -184,7 +201,7 @@ package actor BatchCoordinator {
         polled[batch.key, default: []].formUnion(bodies.map(\.hash))
         if startPolling {
             await observe(batch)
-            Task { await self.poll(batch) }
+            jobs.yield(.poll(batch))
         }
         return nil
     }
@@ -232,8 +249,7 @@ package actor BatchCoordinator {
                         hashes,
                         with: Self.outcome(of: error, context: "submitting a batch of \(bodies.count) requests\(hint)"))
                 }
-                let delay = policy.delay(
-                    beforeRetry: attempt, retryAfter: error.retryAfter, unit: Double.random(in: 0..<1))
+                let delay = policy.delay(beforeRetry: attempt, retryAfter: error.retryAfter, unit: random())
                 guard await pause(seconds: delay) else { return finish(hashes, with: .failure(.interrupted)) }
             }
         }
@@ -254,12 +270,14 @@ package actor BatchCoordinator {
     private func poll(_ start: BatchRecord) async {
         var batch = start
         guard let id = batch.providerBatchID else { return }
-        var delay = Self.firstPollSeconds
+        var schedule = BatchPollSchedule(maxSeconds: settings.maxPollSeconds, first: Self.firstPollSeconds)
         var failures = 0
         while true {
             if batch.state != .ended || failures > 0 {
-                guard await pause(seconds: delay) else { return finishPolled(batch.key, with: .failure(.interrupted)) }
-                delay = min(delay * 1.5, settings.maxPollSeconds)
+                guard await pause(seconds: schedule.delay) else {
+                    return finishPolled(batch.key, with: .failure(.interrupted))
+                }
+                schedule.looked()
             }
             do {
                 let state = try await api.refresh(id)
@@ -284,8 +302,7 @@ package actor BatchCoordinator {
                 // goes on with backoff (Ctrl-C leaves it for a rerun).
                 failures += 1
                 if error.isRetryable {
-                    delay = min(
-                        max(delay * 1.5, error.retryAfter ?? 0), max(settings.maxPollSeconds, error.retryAfter ?? 0))
+                    schedule.failed(retryAfter: error.retryAfter)
                     continue
                 }
                 guard !error.stopsRun else {
@@ -341,25 +358,25 @@ package actor BatchCoordinator {
 
     /// Requests not yet submitted when the run stops are never sent.
     private func abandonPending() {
-        let hashes = pending.map(\.hash)
-        pending.removeAll()
+        let hashes = gathering.abandon()
+        for hash in hashes { bodies[hash] = nil }
         finish(hashes, with: .failure(.interrupted))
     }
 
-    /// Sleeps `seconds`, looking at the stop flag four times a second; false when the run stopped.
+    /// Waits `seconds` on the run's clock, looking at the stop flag four times a second; false when the run
+    /// stopped (or its task was cancelled).
     private func pause(seconds: Double) async -> Bool {
-        let end = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < end {
-            if stop.isSet {
+        let end = clock.now + seconds
+        while clock.now < end {
+            if stop.isSet || Task.isCancelled {
                 abandonPending()
                 return false
             }
-            try? await Task.sleep(for: min(.milliseconds(250), end - ContinuousClock.now))
+            await clock.sleep(seconds: min(0.25, end - clock.now))
         }
-        return !stop.isSet
+        return !stop.isSet && !Task.isCancelled
     }
 }
-
 extension BatchRecord {
     /// Takes the provider's word for the batch's state.
     mutating func update(from batch: ProviderBatch) {
