@@ -17,28 +17,31 @@ struct ProgressRenderer: Sendable {
     let style: Style
     let interactive = isatty(STDERR_FILENO) != 0
 
-    /// Runs `body` while rendering `progress` on standard error (JSON events on standard output).
+    /// Runs `body` while rendering `progress` on standard error (JSON events on standard output); the ticker is a
+    /// child task, ended with `body`.
     func whileRunning<Result: Sendable>(
-        _ progress: RunProgress, _ body: @Sendable () async throws -> Result
-    ) async rethrows -> Result {
+        _ progress: RunProgress, _ body: @escaping @Sendable () async throws -> Result
+    ) async throws -> Result {
         guard style != .quiet else { return try await body() }
         let interval: Duration = interactive ? .milliseconds(500) : .seconds(5)
-        let ticker = Task {
-            var lastVersion = -1
-            let started = ContinuousClock.now
-            while !Task.isCancelled {
-                try? await Task.sleep(for: interval)
-                if Task.isCancelled { break }
-                let version = await progress.version
-                guard version != lastVersion else { continue }
-                lastVersion = version
-                render(
-                    await progress.snapshot, batches: await progress.openBatches, elapsed: ContinuousClock.now - started
-                )
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                var lastVersion = -1
+                let started = ContinuousClock.now
+                while true {
+                    do { try await Task.sleep(for: interval) } catch { return nil }
+                    let version = await progress.version
+                    guard version != lastVersion else { continue }
+                    lastVersion = version
+                    render(
+                        await progress.snapshot, batches: await progress.openBatches,
+                        elapsed: ContinuousClock.now - started)
+                }
             }
+            let result = try await body()
+            group.cancelAll()
+            return result
         }
-        defer { ticker.cancel() }
-        return try await body()
     }
 
     private func render(_ reports: [StageReport], batches: [BatchRecord], elapsed: Duration) {

@@ -127,12 +127,12 @@ struct RunCommand: AsyncParsableCommand {
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text)
-        let interrupts = InterruptHandler { engine.stop.set() }
-        defer { interrupts.cancel() }
-        let report = try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
-        renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupts.wasInterrupted)
+        let (report, interrupted) = try await Interrupts.handling(stop: engine.stop) {
+            try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
+        }
+        renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupted)
         try EvalReportWriter.write(report, pipeline: pipeline, directory: reportDirectory, quiet: json)
-        throw ExitCode(Self.exitCode(for: report, interrupted: interrupts.wasInterrupted, allowFailures: allowFailures))
+        throw ExitCode(Self.exitCode(for: report, interrupted: interrupted, allowFailures: allowFailures))
     }
 
     /// Run errors (3) are told apart from quality failures (1): failed items within `max_error_rate` still let
@@ -149,38 +149,4 @@ struct RunCommand: AsyncParsableCommand {
         if !allowFailures, report.thresholds.contains(where: { !$0.passed }) { return KilnExitCode.thresholdFailed }
         return KilnExitCode.success
     }
-}
-
-/// Ctrl-C: the first stops dispatching and lets in-flight calls finish and be checkpointed; the second, or a
-/// grace period running out, exits at once. The checkpoint store stays valid either way (WAL transactions).
-final class InterruptHandler: @unchecked Sendable {
-    // @unchecked Sendable: `count` is only touched on `queue`, a serial queue the signal source delivers on.
-    private let queue = DispatchQueue(label: "kiln-pipe.interrupts")
-    private let source: any DispatchSourceSignal
-    private var count = 0
-    static let graceSeconds = 30.0
-
-    init(onFirst: @escaping @Sendable () async -> Void) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: queue)
-        source.setEventHandler { [unowned self] in
-            count += 1
-            if count > 1 {
-                StandardError.write("interrupted again: exiting now; finished work is in the checkpoint store")
-                exit(KilnExitCode.interrupted)
-            }
-            StandardError.write(
-                "interrupted: no new calls; finishing the ones in flight (Ctrl-C again to quit now). Rerun to resume.")
-            Task { await onFirst() }
-            queue.asyncAfter(deadline: .now() + Self.graceSeconds) {
-                StandardError.write("in-flight calls did not finish within \(Int(Self.graceSeconds)) s: exiting")
-                exit(KilnExitCode.interrupted)
-            }
-        }
-        source.resume()
-    }
-
-    var wasInterrupted: Bool { queue.sync { count > 0 } }
-
-    func cancel() { source.cancel() }
 }

@@ -52,18 +52,32 @@ package final class ManualClock: RunClock {
 
     package var now: Double { state.withLock { $0.now } }
 
+    /// Waits until the clock is advanced past `seconds` from now, or the task is cancelled.
     package func sleep(seconds: Double) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let watcher = state.withLock { state -> CheckedContinuation<Double, Never>? in
-                state.sequence += 1
-                state.due.append((state.now + max(0, seconds), state.sequence, { continuation.resume() }))
-                guard !state.sleepWatchers.isEmpty else {
-                    state.sleeps.append(seconds)
-                    return nil
+        let id = state.withLock { state in
+            state.sequence += 1
+            return state.sequence
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let (watcher, cancelled) = state.withLock { state -> (CheckedContinuation<Double, Never>?, Bool) in
+                    guard !Task.isCancelled else { return (nil, true) }
+                    state.due.append((state.now + max(0, seconds), id, { continuation.resume() }))
+                    guard !state.sleepWatchers.isEmpty else {
+                        state.sleeps.append(seconds)
+                        return (nil, false)
+                    }
+                    return (state.sleepWatchers.removeFirst(), false)
                 }
-                return state.sleepWatchers.removeFirst()
+                if cancelled { return continuation.resume() }
+                watcher?.resume(returning: seconds)
             }
-            watcher?.resume(returning: seconds)
+        } onCancel: {
+            let fire = state.withLock { state -> (@Sendable () -> Void)? in
+                guard let index = state.due.firstIndex(where: { $0.sequence == id }) else { return nil }
+                return state.due.remove(at: index).fire
+            }
+            fire?()
         }
     }
 

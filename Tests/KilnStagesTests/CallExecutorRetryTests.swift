@@ -125,6 +125,17 @@ import Testing
         #expect(harness.transport.requests.count == 1)
     }
 
+    @Test func ctrlCEndsAWaitBetweenAttemptsAtOnce() async throws {
+        let harness = Harness(script: [.success(Self.overloaded)])
+        let call = harness.call()
+        #expect(await harness.clock.nextSleep() == 0.5)
+        // No time passes: the stop flag alone ends the wait, and the unit is left for a rerun.
+        harness.executor.stop.set()
+        await #expect(throws: RunStop.interrupted) { _ = try await call.value }
+        #expect(harness.transport.requests.count == 1)
+        #expect(harness.clock.waiting == 0, "the clock's sleeper was cancelled, not left behind")
+    }
+
     @Test func retriesEndAtMaxRetries() async throws {
         let harness = Harness(maxRetries: 2, script: [.success(Self.overloaded)])
         let call = harness.call()

@@ -179,8 +179,8 @@ package struct CallExecutor: Sendable {
                 break
             }
             waited += delay
-            if stop.isSet { throw .interrupted }
-            await clock.sleep(seconds: delay)
+            // Ctrl-C ends the wait at once: the unit is left for a rerun instead of holding the run up.
+            guard await stop.sleep(seconds: delay, on: clock) else { throw .interrupted }
         }
         return .failed(
             reason: "\(lastError) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))", attempts: attempt, usage: usage
@@ -216,19 +216,6 @@ package struct ValidationFailure: Error, Sendable {
     package var reason: String
 
     package init(_ reason: String) { self.reason = reason }
-}
-
-/// Set on Ctrl-C: nothing new is dispatched after it. Read before every dispatch, so it is a lock, not an actor.
-package final class StopFlag: @unchecked Sendable {
-    // @unchecked Sendable: `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value = false
-
-    package init() {}
-
-    package var isSet: Bool { lock.withLock { value } }
-
-    package func set() { lock.withLock { value = true } }
 }
 
 /// Rough token counts for limiting and cost estimates (about 4 characters per token), corrected by real usage.
