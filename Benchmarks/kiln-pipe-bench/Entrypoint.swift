@@ -134,6 +134,15 @@ struct Entrypoint {
         print(
             "  for scale, as reported for Kiln 1.2.0: ~700 records/s from a project folder, ~830 MB peak for 20k runs")
 
+        // `status` on that finished run: one read of the store, no replay, nothing written.
+        let filesBefore = try files(in: work)
+        let status = try measure(["status", "export.yml", "--state", "export.sqlite"], in: work)
+        let written = try files(in: work).subtracting(filesBefore)
+        print(row("status, 1M finished", status, extra: "exit \(status.status), \(written.count) files written"))
+        print(
+            "  status / run: 1/\(Int(export.wallSeconds / max(status.wallSeconds, 1e-6))) "
+                + "(target ≤ 1/20, no files written)")
+
         // 5. Documents: extraction, index build, query latency.
         try DocumentsBench.run(in: work)
     }
@@ -220,6 +229,19 @@ struct Entrypoint {
         return Measurement(
             wallSeconds: Date().timeIntervalSince(start), cpuSeconds: cpu, peakRSSMB: Double(usage.ru_maxrss) / 1024,
             status: (status >> 8) & 0xff)
+    }
+
+    /// Every file below `folder` with its size and modification time (the store's own WAL files left out).
+    static func files(in folder: URL) throws -> Set<String> {
+        let manager = FileManager.default
+        var found: Set<String> = []
+        for path in try manager.subpathsOfDirectory(atPath: folder.path)
+        where !path.hasSuffix("-wal") && !path.hasSuffix("-shm") {
+            let attributes = try manager.attributesOfItem(atPath: folder.appendingPathComponent(path).path)
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            found.insert("\(path) \(attributes[.size] ?? 0) \(modified)")
+        }
+        return found
     }
 
     static func row(_ label: String, _ measurement: Measurement, extra: String) -> String {

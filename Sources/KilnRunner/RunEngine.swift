@@ -93,9 +93,14 @@ package final class RunEngine: Sendable {
             try await runStages(
                 stages, inbound: inbound, outbound: outbound, progress: progress, store: store, shared: shared)
         }
+        let stop = reports.compactMap(\.2).first
+        // Each stage's line for `status` (not for a replay, nor for one shard's share of the items).
+        if !options.dryRun, options.shard == nil {
+            try await StageLedger.write(
+                reports.map(\.1), stop: stop, pipeline: pipeline, baseDirectory: baseDirectory, to: store)
+        }
         return RunReport(
-            stages: reports.map(\.1) + waitingReports, stop: reports.compactMap(\.2).first,
-            statePath: StoreLocation.describe(options.statePath))
+            stages: reports.map(\.1) + waitingReports, stop: stop, statePath: StoreLocation.describe(options.statePath))
     }
 
     /// Runs every stage as a child task; returns their reports in pipeline order.

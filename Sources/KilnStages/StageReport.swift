@@ -24,6 +24,8 @@ package struct StageReport: Sendable, Hashable {
     /// Provider requests sent, retries included.
     package var requests = 0
     package var usage = Usage()
+    /// What the units served from the store cost when they were computed (in earlier runs).
+    package var storedUsage = Usage()
     /// The first failures and skipped rows, with their reasons.
     package var problems: [String] = []
     /// The file the stage's items were written to.

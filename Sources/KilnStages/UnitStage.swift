@@ -5,6 +5,7 @@ import KilnStore
 
 /// What became of one unit of work: the items it produced (served from the store or computed), or why it failed.
 enum UnitResult: Sendable {
+    /// `usage` is what the unit cost: paid now, or (cached) when it was computed.
     case done([PipelineItem], cached: Bool, usage: Usage, requests: Int)
     case failed(String, usage: Usage, requests: Int)
     case stopped(RunStop)

@@ -110,8 +110,8 @@ import Testing
         #expect(middle.stdout.contains("inputs   inputs   9      0       9"), "\(middle.stdout)")
         _ = try scenario.run()
         let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
-        #expect(status.stdout.contains("topics   topics   4     0       0"), "\(status.stdout)")
-        #expect(status.stdout.contains("inputs   inputs   9     0       0"))
-        #expect(status.stdout.contains("outputs  outputs  18    0       0"))
+        #expect(squeezed(status.stdout).contains("topics topics done 4 0 0"), "\(status.stdout)")
+        #expect(squeezed(status.stdout).contains("inputs inputs done 9 0 0"))
+        #expect(squeezed(status.stdout).contains("outputs outputs done 18 0 0"))
     }
 }

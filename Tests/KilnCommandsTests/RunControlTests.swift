@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnFakeProvider
 import Testing
 
@@ -26,13 +27,31 @@ import Glibc
         let scenario = try RunScenario(rows: 30, faults: [.init(kind: .badRequest, percent: 20, attempts: .max)])
         defer { scenario.finish() }
         let fresh = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
-        #expect(fresh.stdout.contains("answers  outputs  0     0       30"), "\(fresh.stdout)")
+        #expect(fresh.status == 0)
+        #expect(squeezed(fresh.stdout).contains("answers outputs not run 0 0 ?"), "\(fresh.stdout)")
+        #expect(
+            !FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent(".kiln-pipe").path),
+            "status writes nothing")
         _ = try scenario.run()
         let failed = 30 - scenario.outputLines.count
         let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
         #expect(status.status == 0)
-        #expect(status.stdout.contains("answers  outputs  \(30 - failed)    \(failed)"), "\(status.stdout)")
+        #expect(
+            squeezed(status.stdout).contains("answers outputs failed \(30 - failed) \(failed) 0"), "\(status.stdout)")
         #expect(status.stdout.contains("answers: last error: HTTP 400: Invalid value for 'messages'"))
+        let document = try JSONValue(
+            parsing: try KilnPipeBinary.run(["status", "p.yml", "--json"], in: scenario.directory).stdout)
+        let answers = document["stages"]?.arrayValue?.first { $0["id"] == .string("answers") }
+        #expect(answers?["failed"] == .integer(failed) && answers?["pending"] == .integer(0))
+        #expect(answers?["errors"]?.arrayValue?.first?.stringValue?.contains("HTTP 400") == true)
+        // A changed stage is shown as changed, not as the current state.
+        let pipeline = scenario.directory.appendingPathComponent("p.yml")
+        let text = try String(contentsOf: pipeline, encoding: .utf8)
+        #expect(text.contains("samples: 1}"))
+        try text.replacingOccurrences(of: "samples: 1}", with: "samples: 2}").write(
+            to: pipeline, atomically: true, encoding: .utf8)
+        let edited = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
+        #expect(squeezed(edited.stdout).contains("answers outputs changed"), "\(edited.stdout)")
     }
 
     @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
@@ -133,4 +152,11 @@ import Glibc
             outcome.stdout.contains("\r\u{1B}[K["), "the progress line is redrawn with carriage return + erase line")
         #expect(outcome.stdout.contains("answers "), "and names the stages")
     }
+}
+
+/// Text with each run of spaces made one: table columns without their padding.
+func squeezed(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map {
+        $0.split(separator: " ").joined(separator: " ")
+    }.joined(separator: "\n")
 }

@@ -82,7 +82,7 @@ struct OutputsStage: UnitStage {
         let key = key(for: unit)
         let record = mode.useCache ? (try? await store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
-            return .done(items, cached: true, usage: Usage(), requests: 0)
+            return .done(items, cached: true, usage: record.usage, requests: 0)
         }
         let system = ChatMessage.system(TaskPrompt.systemMessage(for: task))
         let input = TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null)

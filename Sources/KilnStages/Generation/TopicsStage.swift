@@ -43,6 +43,8 @@ package struct TopicsStage: Sendable {
         var computed = 0
         var failures: [String] = []
         var usage = Usage()
+        /// What the expansions served from the store cost when they were made.
+        var storedUsage = Usage()
         var requests = 0
         var stop: RunStop?
         /// Offline: expansions the store lacks (their subtrees are not known yet) and what they would cost.
@@ -64,8 +66,13 @@ package struct TopicsStage: Sendable {
                 running -= 1
                 switch result {
                 case .done(let children, let cached, let usage, let requests):
-                    if cached { growth.cached += 1 } else { growth.computed += 1 }
-                    growth.usage += usage
+                    if cached {
+                        growth.cached += 1
+                        growth.storedUsage += usage
+                    } else {
+                        growth.computed += 1
+                        growth.usage += usage
+                    }
                     growth.requests += requests
                     for (index, child) in children.enumerated() {
                         let name = child.fields["topic"]?.stringValue ?? ""
@@ -125,7 +132,7 @@ package struct TopicsStage: Sendable {
         let key = key(for: node, existing: existing, count: count)
         let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let generated = record.item?.arrayValue?.compactMap(\.stringValue) {
-            return .done(children(generated), cached: true, usage: Usage(), requests: 0)
+            return .done(children(generated), cached: true, usage: record.usage, requests: 0)
         }
         let place = ([root] + node.path).joined(separator: " > ")
         let request = ChatRequest(
@@ -217,6 +224,7 @@ extension TopicsStage: Stage {
             $0 + Usage(inputTokens: $1.inputTokens, outputTokens: $1.outputTokens, costUSD: $1.costUSD)
         }
         report.usage = growth.usage
+        report.storedUsage = growth.storedUsage
         report.requests = growth.requests
         for failure in growth.failures { report.note(failure) }
         if growth.stop != nil { run.shared.stop.set() }

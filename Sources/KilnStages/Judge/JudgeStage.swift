@@ -95,7 +95,7 @@ struct JudgeStage: UnitStage {
         let key = key(for: item)
         let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
-            return .done(items, cached: true, usage: Usage(), requests: 0)
+            return .done(items, cached: true, usage: record.usage, requests: 0)
         }
         let request = ChatRequest(
             messages: [

@@ -37,8 +37,13 @@ extension UnitStage {
                 emit: { result in
                     switch result {
                     case .done(let items, let cached, let usage, let requests):
-                        if cached { report.cached += 1 } else { report.computed += 1 }
-                        report.usage += usage
+                        if cached {
+                            report.cached += 1
+                            report.storedUsage += usage
+                        } else {
+                            report.computed += 1
+                            report.usage += usage
+                        }
                         report.requests += requests
                         for item in items {
                             if let reason = filter.rejection(of: item) {
