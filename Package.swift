@@ -223,7 +223,9 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnStagesTests",
-            dependencies: ["KilnStages", "KilnFakeProvider", "KilnProviders", "KilnModel", "KilnBasics"],
+            dependencies: [
+                "KilnStages", "KilnScheduler", "KilnFakeProvider", "KilnProviders", "KilnModel", "KilnBasics",
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

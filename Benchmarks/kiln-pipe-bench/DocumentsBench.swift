@@ -122,7 +122,8 @@ enum DocumentsBench {
             let p50 = latencies[latencies.count / 2]
             let p95 = latencies[latencies.count * 95 / 100]
             print(
-                "    BM25 top-5, \(label): p50 \(Entrypoint.format(p50)) ms  p95 \(Entrypoint.format(p95)) ms\(label == "content words" ? " (target p95 ≤ 20 ms)" : "")"
+                "    BM25 top-5, \(label): p50 \(Entrypoint.format(p50)) ms  p95 \(Entrypoint.format(p95)) "
+                    + "ms\(label == "content words" ? " (target p95 ≤ 20 ms)" : "")"
             )
         }
 
@@ -143,7 +144,8 @@ enum DocumentsBench {
         latencies.sort()
         let median = latencies[latencies.count / 2]
         print(
-            "    vector top-5, exact cosine over \(total) × \(dimensions): p50 \(Entrypoint.format(median)) ms (vectors loaded once; ~\(Entrypoint.format(median * 10 / 1000, 2)) s at 1M)"
+            "    vector top-5, exact cosine over \(total) × \(dimensions): p50 \(Entrypoint.format(median)) ms "
+                + "(vectors loaded once; ~\(Entrypoint.format(median * 10 / 1000, 2)) s at 1M)"
         )
     }
 }
@@ -210,7 +212,8 @@ enum PDFWriter {
             objects.append("<< /Length \(stream.utf8.count) >>\nstream\n\(stream)\nendstream")
             let content = objects.count
             objects.append(
-                "<< /Type /Page /Parent \(pagesID) 0 R /MediaBox [0 0 612 792] /Contents \(content) 0 R /Resources << /Font << /F1 1 0 R >> >> >>"
+                "<< /Type /Page /Parent \(pagesID) 0 R /MediaBox [0 0 612 792] /Contents \(content) 0 R "
+                    + "/Resources << /Font << /F1 1 0 R >> >> >>"
             )
             kids.append(objects.count)
         }

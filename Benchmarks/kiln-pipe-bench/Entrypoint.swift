@@ -79,7 +79,8 @@ struct Entrypoint {
         // The answers file holds the last run's answers (the rerun served them from its store).
         let utilisation = latencies.reduce(0, +) / 1000 / (Double(concurrency) * runs[attempts - 1].wallSeconds)
         print(
-            "  run \(attempts): measured call latency \(format(meanLatency, 1)) ms (nominal \(latencyMS)): slots busy \(format(utilisation, 3)) of the run"
+            "  run \(attempts): measured call latency \(format(meanLatency, 1)) ms (nominal \(latencyMS)): "
+                + "slots busy \(format(utilisation, 3)) of the run"
         )
         print(
             "  scheduler overhead per item: \(format(overheadMS, 2)) ms of a slot beyond the provider's \(latencyMS) ms"
@@ -245,7 +246,8 @@ struct Entrypoint {
     }
 
     static func row(_ label: String, _ measurement: Measurement, extra: String) -> String {
-        "  \(label.padding(toLength: 20, withPad: " ", startingAt: 0)) wall \(format(measurement.wallSeconds)) s  cpu \(format(measurement.cpuSeconds)) s  peak RSS \(format(measurement.peakRSSMB, 1)) MB  \(extra)"
+        "  \(label.padding(toLength: 20, withPad: " ", startingAt: 0)) wall \(format(measurement.wallSeconds)) "
+            + "s  cpu \(format(measurement.cpuSeconds)) s  peak RSS \(format(measurement.peakRSSMB, 1)) MB  \(extra)"
     }
 
     static func format(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }

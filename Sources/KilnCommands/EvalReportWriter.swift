@@ -25,7 +25,8 @@ enum EvalReportWriter {
                 throw ActionableError.io(
                     "write the eval reports to", folder,
                     hint:
-                        "choose a writable --report-dir; the run's results are kept in the checkpoint store, so a rerun "
+                        "choose a writable --report-dir; the run's results are kept in the checkpoint store, "
+                        + "so a rerun "
                         + "writes the reports without a call", cause: error)
             }
             if let stepSummary = ProcessInfo.processInfo.environment["GITHUB_STEP_SUMMARY"], !stepSummary.isEmpty,

@@ -27,8 +27,10 @@ struct ExportCommand: AsyncParsableCommand {
     var part: String?
 
     @Option(
-        help:
-            "openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl or vertex_gemini (default: the target's)."
+        help: ArgumentHelp(
+            "openai_chat_jsonl, openai_chat_json_schema_jsonl, openai_chat_toolcall_jsonl, "
+                + "huggingface_chat_template_jsonl, huggingface_chat_template_toolcall_jsonl or vertex_gemini "
+                + "(default: the target's).")
     )
     var format: String?
 

@@ -55,7 +55,8 @@ enum LoadedPipeline {
 struct StateOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The checkpoint store: an SQLite file (default: .kiln-pipe/state.sqlite beside the pipeline file), or a PostgreSQL database shared by sharded runs.",
+            "The checkpoint store: an SQLite file (default: .kiln-pipe/state.sqlite beside the pipeline file), "
+                + "or a PostgreSQL database shared by sharded runs.",
             valueName: "path|postgres://user@host:5432/db"))
     var state: String?
 }

@@ -13,7 +13,8 @@ struct MCPCommand: AsyncParsableCommand {
         commandName: "mcp",
         abstract: "Serve the pipeline's search index to agents over MCP (stdio).",
         discussion: """
-            Add it to an MCP client as a stdio server, e.g. command "kiln-pipe", args ["mcp", "/path/to/pipeline.yml"]. \
+            Add it to an MCP client as a stdio server, e.g. command "kiln-pipe", \
+            args ["mcp", "/path/to/pipeline.yml"]. \
             The server only reads the index; it exits when its input closes.
             """
     )

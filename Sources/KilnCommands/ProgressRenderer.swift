@@ -67,7 +67,8 @@ struct ProgressRenderer: Sendable {
                     return text
                 }.joined(separator: " | ")
                 + batches.map {
-                    " | batch \($0.providerBatchID ?? "…") \($0.providerStatus ?? $0.state.rawValue) \($0.completed)/\($0.requests)"
+                    " | batch \($0.providerBatchID ?? "…") \($0.providerStatus ?? $0.state.rawValue) "
+                        + "\($0.completed)/\($0.requests)"
                 }.joined()
             let rate = seconds > 0 ? " · \(Int(Double(reports.reduce(0) { $0 + $1.computed }) / seconds))/s" : ""
             if interactive {
@@ -147,11 +148,13 @@ struct ProgressRenderer: Sendable {
                 "interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
         } else if report.failedItems > 0 && report.failuresTolerated {
             StandardError.write(
-                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed, within max_error_rate; the thresholds were judged on the rest"
+                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed, within "
+                    + "max_error_rate; the thresholds were judged on the rest"
             )
         } else if report.failedItems > 0 {
             StandardError.write(
-                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)"
+                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only "
+                    + "those (`kiln-pipe status \(file)` shows why)"
             )
         }
     }

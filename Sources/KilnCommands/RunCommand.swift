@@ -71,14 +71,16 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Run one of COUNT parallel shards (INDEX from 0): only the items whose stable hash falls in it. Use a store every shard shares (--state postgres://…).",
+            "Run one of COUNT parallel shards (INDEX from 0): only the items whose stable hash falls in it. "
+                + "Use a store every shard shares (--state postgres://…).",
             valueName: "INDEX/COUNT"))
     var shard: String?
 
     @Flag(
         name: .customLong("after-shards"),
-        help:
-            "Once every shard finished: serve their work from the shared store and run split, export and index over all items."
+        help: ArgumentHelp(
+            "Once every shard finished: serve their work from the shared store and run split, export and index "
+                + "over all items.")
     )
     var afterShards = false
 

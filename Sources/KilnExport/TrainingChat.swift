@@ -31,11 +31,14 @@ package struct ExportError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Kiln's training chats per strategy (`build_training_chat`).
 package enum TrainingChat {
     package static let thinkingRequired =
-        "Thinking data is required when fine-tuning thinking models. Please ensure your fine-tuning dataset contains reasoning or chain of thought output for every entry."
+        "Thinking data is required when fine-tuning thinking models. Please ensure your fine-tuning dataset "
+        + "contains reasoning or chain of thought output for every entry."
     package static let r1ThinkingRequired =
-        "Thinking data is required when fine-tuning thinking models (R1, QwQ, etc). Please ensure your fine-tuning dataset contains reasoning or chain of thought output for every entry."
+        "Thinking data is required when fine-tuning thinking models (R1, QwQ, etc). Please ensure your "
+        + "fine-tuning dataset contains reasoning or chain of thought output for every entry."
     package static let r1NoInstructions =
-        "Thinking instructions are not supported when fine-tuning thinking models (R1, QwQ, etc). Please remove the thinking instructions."
+        "Thinking instructions are not supported when fine-tuning thinking models (R1, QwQ, etc). Please "
+        + "remove the thinking instructions."
     package static let finalRequest = "Considering the above, return a final result."
     package static let defaultThinkingInstructions = "Think step by step, explaining your reasoning."
 

@@ -62,7 +62,8 @@ struct FakeCompletion {
             message["content"] = .string(
                 breakSchema
                     ? ""
-                    : "Transcribed page \(SHA256.hex(image).prefix(8)): kiln glaze notes (\(image.count) characters of image data)"
+                    : "Transcribed page \(SHA256.hex(image).prefix(8)): kiln glaze notes (\(image.count) "
+                        + "characters of image data)"
             )
         } else {
             let excerpt = lastUserText.split(whereSeparator: \.isWhitespace).prefix(12).joined(separator: " ")

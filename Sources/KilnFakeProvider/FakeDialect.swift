@@ -132,8 +132,8 @@ enum FakeDialect {
                 guard block["type"]?.stringValue == "image", let source = block["source"] else {
                     return .object(JSONObject([("type", .string("text")), ("text", block["text"] ?? .string(""))]))
                 }
-                let url =
-                    "data:\(source["media_type"]?.stringValue ?? "image/png");base64,\(source["data"]?.stringValue ?? "")"
+                let mediaType = source["media_type"]?.stringValue ?? "image/png"
+                let url = "data:\(mediaType);base64,\(source["data"]?.stringValue ?? "")"
                 return .object(
                     JSONObject([
                         ("type", .string("image_url")), ("image_url", .object(JSONObject([("url", .string(url))]))),

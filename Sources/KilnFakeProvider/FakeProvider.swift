@@ -168,7 +168,8 @@ package final class FakeProvider: @unchecked Sendable {
         case .quota:
             let message =
                 dialect == .anthropic
-                ? "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits."
+                ? "Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
+                    + "upgrade or purchase credits."
                 : "You exceeded your current quota, please check your plan and billing details."
             return error(429, message, type: "insufficient_quota", code: "insufficient_quota")
         case .unauthorized:

@@ -124,7 +124,8 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
                 return
             case .truncated(let status, let body):
                 let head =
-                    "HTTP/1.1 \(status) OK\r\nContent-Type: application/json\r\nContent-Length: \(body.count * 2)\r\n\r\n"
+                    "HTTP/1.1 \(status) OK\r\nContent-Type: application/json\r\nContent-Length: "
+                    + "\(body.count * 2)\r\n\r\n"
                 _ = write(connection, Data(head.utf8) + body)
                 return
             }

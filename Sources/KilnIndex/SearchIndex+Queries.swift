@@ -6,7 +6,8 @@ extension SearchIndex {
         guard let match = FTSQuery.match(query), limit > 0 else { return [] }
         var ranked: [(Int64, Double, String)] = []
         try database.forEachRow(
-            "SELECT rowid, rank, snippet(chunks_fts, 0, '**', '**', '…', 24) FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank LIMIT ?",
+            "SELECT rowid, rank, snippet(chunks_fts, 0, '**', '**', '…', 24) FROM chunks_fts WHERE chunks_fts "
+                + "MATCH ? ORDER BY rank LIMIT ?",
             [.text(match), .integer(Int64(limit))]
         ) { row in ranked.append((row.integer(0), -row.real(1), row.text(2) ?? "")) }
         return try ranked.compactMap { rowID, score, snippet in try hit(rowID: rowID, score: score, snippet: snippet) }
@@ -62,7 +63,8 @@ extension SearchIndex {
             throw ActionableError(
                 "the query vector has \(vector.count) dimensions but the index holds \(loaded.dimensions)",
                 hint:
-                    "search with the embedding model the index was built with (\((try? embeddingModel) ?? nil ?? "unknown"))"
+                    "search with the embedding model the index was built with "
+                    + "(\((try? embeddingModel) ?? nil ?? "unknown"))"
             )
         }
         let query = Vectors.normalized(vector)

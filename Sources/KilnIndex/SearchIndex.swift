@@ -69,7 +69,8 @@ package final class SearchIndex {
     package func replace(_ document: IndexedDocument, chunks: [IndexedChunk], maintainText: Bool = true) throws {
         try remove(documentID: document.id, maintainText: maintainText)
         try database.query(
-            "INSERT INTO documents(id, path, name, format, content_hash, config_hash, pages) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO documents(id, path, name, format, content_hash, config_hash, pages) VALUES (?, ?, ?, "
+                + "?, ?, ?, ?)",
             [
                 .text(document.id), .text(document.path), .text(document.name), .text(document.format),
                 .text(document.contentHash), .text(document.configHash),
@@ -78,7 +79,8 @@ package final class SearchIndex {
         for chunk in chunks {
             let headings = JSONValue.array(chunk.headings.map(JSONValue.string)).serialized()
             try database.query(
-                "INSERT INTO chunks(document_id, chunk_idx, text, page, headings, start_offset, end_offset) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO chunks(document_id, chunk_idx, text, page, headings, start_offset, end_offset) "
+                    + "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
                     .text(document.id), .integer(Int64(chunk.index)), .text(chunk.text),
                     chunk.page.map { .integer(Int64($0)) } ?? .null,
@@ -97,7 +99,8 @@ package final class SearchIndex {
     package func remove(documentID: String, maintainText: Bool = true) throws {
         if maintainText {
             try database.query(
-                "INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', rowid, text FROM chunks WHERE document_id = ?",
+                "INSERT INTO chunks_fts(chunks_fts, rowid, text) SELECT 'delete', rowid, text FROM chunks "
+                    + "WHERE document_id = ?",
                 [.text(documentID)])
         }
         try database.query(

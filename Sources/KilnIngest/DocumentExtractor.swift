@@ -13,7 +13,8 @@ package enum DocumentExtractor {
     {
         guard let format = DocumentFormat(path: path) else {
             throw ExtractionError(
-                "unsupported file type (ingest reads .pdf, .html, .docx, .md, .txt, and images with extraction_provider)"
+                "unsupported file type (ingest reads .pdf, .html, .docx, .md, .txt, and images with "
+                    + "extraction_provider)"
             )
         }
         let size: Int
@@ -25,7 +26,8 @@ package enum DocumentExtractor {
         }
         guard size <= limits.maxBytes else {
             throw ExtractionError(
-                "the file has \(size >> 20) MB, more than max_file_mb (\(limits.maxBytes >> 20)); raise max_file_mb to read it"
+                "the file has \(size >> 20) MB, more than max_file_mb (\(limits.maxBytes >> 20)); raise "
+                    + "max_file_mb to read it"
             )
         }
         guard size > 0 else { throw ExtractionError("the file is empty") }

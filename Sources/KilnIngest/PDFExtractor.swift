@@ -28,7 +28,8 @@ enum PDFExtractor {
             warnings.append(
                 empty.count == pageCount
                     ? "no page has text (a scanned PDF? it needs OCR or LLM extraction)"
-                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text (\(ExtractedDocument.describe(pages: empty)))"
+                    : "\(empty.count) page\(empty.count == 1 ? "" : "s") without text "
+                        + "(\(ExtractedDocument.describe(pages: empty)))"
             )
         }
         if pageCount == 0 { throw ExtractionError("the PDF has no pages") }

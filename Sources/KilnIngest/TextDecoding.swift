@@ -25,7 +25,8 @@ enum TextDecoding {
             let offset = firstInvalidUTF8(bytes)
             let byte = String(bytes[bytes.startIndex + offset], radix: 16, uppercase: true)
             throw ExtractionError(
-                "the file is not UTF-8 (byte 0x\(byte) at offset \(offset)); convert it first, e.g. `iconv -f WINDOWS-1252 -t UTF-8`"
+                "the file is not UTF-8 (byte 0x\(byte) at offset \(offset)); convert it first, e.g. `iconv -f "
+                    + "WINDOWS-1252 -t UTF-8`"
             )
         }
         return text

@@ -78,7 +78,8 @@ final class NodeReader {
                 error(
                     at: keyNode, "'\(key)' would put a secret in the pipeline file (\(context))",
                     hint:
-                        "keep keys out of files: export the key as an environment variable and name it, e.g. api_key_env: OPENAI_API_KEY"
+                        "keep keys out of files: export the key as an environment variable and name it, e.g. "
+                        + "api_key_env: OPENAI_API_KEY"
                 )
             } else {
                 error(
@@ -169,7 +170,8 @@ final class NodeReader {
         if let range, !range.contains(number) {
             error(
                 at: node,
-                "'\(name)' must be between \(range.lowerBound.compactDescription) and \(range.upperBound.compactDescription), got \(number.compactDescription)"
+                "'\(name)' must be between \(range.lowerBound.compactDescription) and "
+                    + "\(range.upperBound.compactDescription), got \(number.compactDescription)"
             )
             return nil
         }

@@ -103,7 +103,8 @@ extension PipelineBuilder {
         guard kind != .gemini else {
             reader.error(
                 at: fields["batch"],
-                "provider '\(provider)' is kind gemini: kiln-pipe sends batches through OpenAI's Batch API and Anthropic's Message Batches only",
+                "provider '\(provider)' is kind gemini: kiln-pipe sends batches through OpenAI's Batch API and "
+                    + "Anthropic's Message Batches only",
                 hint: "remove batch: true, or use kind: openai or kind: anthropic")
             return nil
         }

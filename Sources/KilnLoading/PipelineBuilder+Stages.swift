@@ -69,7 +69,8 @@ extension PipelineBuilder {
             reader.error(
                 at: idNode, "invalid stage id '\(id)'",
                 hint:
-                    "start with a letter and use only letters, digits, '_' and '-': ids name checkpoint entries and report files"
+                    "start with a letter and use only letters, digits, '_' and '-': ids name checkpoint "
+                    + "entries and report files"
             )
         }
         let from = (reader.strings(fields?["from"], "from") ?? []).map { (id: $0.value, node: $0.node) }

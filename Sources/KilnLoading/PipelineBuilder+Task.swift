@@ -95,7 +95,8 @@ extension PipelineBuilder {
                 reader.error(
                     at: fields["name"], "duplicate requirement name '\(name)'",
                     hint:
-                        "first used at line \(first.mark?.line ?? 0); scores are reported by name, so names must be unique"
+                        "first used at line \(first.mark?.line ?? 0); scores are reported by name, so names "
+                        + "must be unique"
                 )
                 continue
             }
@@ -120,7 +121,8 @@ extension PipelineBuilder {
             } catch {
                 reader.error(
                     at: node,
-                    "'\(name)' is not valid JSON: \(error.message) (line \(error.line), column \(error.column) of the value)",
+                    "'\(name)' is not valid JSON: \(error.message) (line \(error.line), column \(error.column) "
+                        + "of the value)",
                     hint: "write the schema as YAML, or as one JSON object")
                 return nil
             }

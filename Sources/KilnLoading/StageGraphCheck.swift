@@ -61,7 +61,8 @@ struct StageGraphCheck {
                 let accepted = type.acceptedInputs.map(\.rawValue).joined(separator: " or ")
                 reader.error(
                     at: reference.node,
-                    "stage '\(id)' (type \(type.rawValue)) cannot read from '\(reference.id)' (type \(sourceType.rawValue))",
+                    "stage '\(id)' (type \(type.rawValue)) cannot read from '\(reference.id)' (type "
+                        + "\(sourceType.rawValue))",
                     hint: "\(type.rawValue) reads \(type.acceptedInputs[0].itemNoun), from a stage of type \(accepted)")
             }
         }

@@ -174,7 +174,8 @@ extension StageReader {
                             "'\(condition.metric)' does not apply to '\(name)', a \(type.rawValue) score",
                             hint: type == .fiveStar
                                 ? "use mean, median, min, max or pNN for five_star scores"
-                                : "use pass_rate, fail_rate\(type == .passFailCritical ? ", critical" : ""), mean or min"
+                                : "use pass_rate, fail_rate\(type == .passFailCritical ? ", critical" : ""), "
+                                    + "mean or min"
                         )
                         failed = true
                         continue

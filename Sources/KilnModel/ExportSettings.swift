@@ -144,7 +144,8 @@ extension ExportSettings {
                 ExportSettingsProblem(
                     setting: .strategy,
                     message:
-                        "strategy 'final_and_intermediate_r1_compatible' cannot be used with '\(effectiveFormat.rawValue)'",
+                        "strategy 'final_and_intermediate_r1_compatible' cannot be used with "
+                        + "'\(effectiveFormat.rawValue)'",
                     hint: "R1-style <think> text fits only openai_chat_jsonl or huggingface_chat_template_jsonl"))
         }
         if effectiveFormat?.isStructured == true, structuredTask == false {
@@ -152,7 +153,8 @@ extension ExportSettings {
                 ExportSettingsProblem(
                     setting: format == nil ? .target : .format,
                     message:
-                        "format '\(effectiveFormat?.rawValue ?? "")' needs structured output, but the task has no output_schema",
+                        "format '\(effectiveFormat?.rawValue ?? "")' needs structured output, but the task has "
+                        + "no output_schema",
                     hint: "use openai_chat_jsonl, or add output_schema to the task"))
         }
         return problems

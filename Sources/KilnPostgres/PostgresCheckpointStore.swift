@@ -131,7 +131,8 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                     throwing: ActionableError(
                         "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
                         hint:
-                            "check the host and port, and that the server accepts TCP connections; ?connect_timeout=S waits longer"
+                            "check the host and port, and that the server accepts TCP connections; "
+                            + "?connect_timeout=S waits longer"
                     ))
             }
         }
@@ -239,7 +240,8 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                                 item = EXCLUDED.item, error = EXCLUDED.error, input_tokens = EXCLUDED.input_tokens,
                                 output_tokens = EXCLUDED.output_tokens, cost_usd = EXCLUDED.cost_usd,
                                 latency_ms = EXCLUDED.latency_ms, attempts = EXCLUDED.attempts,
-                                request_hash = EXCLUDED.request_hash, written_at = EXCLUDED.written_at, calls = EXCLUDED.calls
+                                request_hash = EXCLUDED.request_hash, written_at = EXCLUDED.written_at, calls = \
+                                EXCLUDED.calls
                             """, binds: binds), logger: logger)
             }
         }

@@ -124,7 +124,8 @@ struct PostgresLocation: CustomStringConvertible {
         return ActionableError(
             "cannot reach the PostgreSQL store \(self) (\(action)): \(cause)",
             hint:
-                "check that the server runs and accepts TCP connections on \(host):\(port); sslmode=disable if it has no TLS"
+                "check that the server runs and accepts TCP connections on \(host):\(port); sslmode=disable if "
+                + "it has no TLS"
         )
     }
 }

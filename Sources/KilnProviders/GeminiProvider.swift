@@ -166,7 +166,8 @@ package struct GeminiProvider: LLMProvider {
         else {
             throw ProviderError(
                 .invalidResponse,
-                "the embeddings answer has \(vectors.count) vectors for \(expected) inputs, or vectors of unequal length",
+                "the embeddings answer has \(vectors.count) vectors for \(expected) inputs, or vectors of "
+                    + "unequal length",
                 status: response.status)
         }
         // Gemini's embeddings report no usage: estimated at four characters per token.

@@ -25,7 +25,8 @@ extension OpenAICompatibleProvider: BatchAPI {
         var form = ""
         form += "--\(boundary)\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nbatch\r\n"
         form +=
-            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"kiln-pipe-\(key.prefix(16)).jsonl\"\r\n"
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; "
+            + "filename=\"kiln-pipe-\(key.prefix(16)).jsonl\"\r\n"
         form += "Content-Type: application/jsonl\r\n\r\n"
         var body = Data(form.utf8)
         body.append(Data(lines.utf8))

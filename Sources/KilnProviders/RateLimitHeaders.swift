@@ -25,7 +25,8 @@ package enum RateLimitHeaders {
             remainingRequests: (headers["x-ratelimit-remaining-requests"]
                 ?? headers["anthropic-ratelimit-requests-remaining"])
                 .flatMap { Int($0) },
-            remainingTokens: (headers["x-ratelimit-remaining-tokens"] ?? headers["anthropic-ratelimit-tokens-remaining"])
+            remainingTokens: (headers["x-ratelimit-remaining-tokens"]
+                ?? headers["anthropic-ratelimit-tokens-remaining"])
                 .flatMap { Int($0) },
             requestsResetSeconds: headers["x-ratelimit-reset-requests"].flatMap(duration),
             tokensResetSeconds: headers["x-ratelimit-reset-tokens"].flatMap(duration))

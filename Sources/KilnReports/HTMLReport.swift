@@ -11,18 +11,23 @@ package enum HTMLReport {
     package static func write(_ summary: EvalSummary, resultsFile: String, to path: String) throws {
         var html = """
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, \
+            initial-scale=1">
             <title>\(escape("\(summary.pipeline): \(summary.stage)"))</title>
             <style>
             body{font:14px/1.45 system-ui,-apple-system,Segoe UI,sans-serif;margin:24px;color:#1b1f24;max-width:1200px}
             h1{font-size:22px} h2{font-size:17px;margin-top:28px} .pass{color:#1a7f37} .fail{color:#cf222e}
-            table{border-collapse:collapse;margin:8px 0} th,td{border:1px solid #d0d7de;padding:4px 8px;vertical-align:top;text-align:left}
-            th{background:#f6f8fa;cursor:pointer;user-select:none} td.n{text-align:right;font-variant-numeric:tabular-nums}
+            table{border-collapse:collapse;margin:8px 0} th,td{border:1px solid #d0d7de;padding:4px \
+            8px;vertical-align:top;text-align:left}
+            th{background:#f6f8fa;cursor:pointer;user-select:none} \
+            td.n{text-align:right;font-variant-numeric:tabular-nums}
             .charts{display:flex;flex-wrap:wrap;gap:16px} .chart{border:1px solid #d0d7de;border-radius:6px;padding:8px}
             .chart h3{font-size:13px;margin:0 0 4px} td.t{max-width:380px;white-space:pre-wrap;word-break:break-word}
             </style></head><body>
-            <h1><span class="\(summary.passed ? "pass" : "fail")">\(summary.passed ? "✓ passed" : "✗ failed")</span> \(escape(summary.pipeline)) · \(escape(summary.stage))</h1>
-            <p>\(summary.items) items judged · \(summary.usage.inputTokens + summary.usage.outputTokens) tokens · $\(String(format: "%.4f", summary.usage.costUSD))</p>
+            <h1><span class="\(summary.passed ? "pass" : "fail")">\(summary.passed ? "✓ passed" : "✗ failed")</span> \
+            \(escape(summary.pipeline)) · \(escape(summary.stage))</h1>
+            <p>\(summary.items) items judged · \(summary.usage.inputTokens + summary.usage.outputTokens) tokens \
+            · $\(String(format: "%.4f", summary.usage.costUSD))</p>
 
             """
         html += thresholdsSection(summary)
@@ -36,7 +41,8 @@ package enum HTMLReport {
                 var body = header.closest("table").tBodies[0], rows = Array.from(body.rows);
                 var ascending = header.dataset.order !== "asc"; header.dataset.order = ascending ? "asc" : "desc";
                 rows.sort(function (a, b) {
-                  var x = a.cells[column].dataset.v || a.cells[column].textContent, y = b.cells[column].dataset.v || b.cells[column].textContent;
+                  var x = a.cells[column].dataset.v || a.cells[column].textContent, y = \
+                  b.cells[column].dataset.v || b.cells[column].textContent;
                   var p = parseFloat(x), q = parseFloat(y);
                   var order = (!isNaN(p) && !isNaN(q)) ? p - q : x.localeCompare(y);
                   return ascending ? order : -order;
@@ -54,12 +60,15 @@ package enum HTMLReport {
     private static func thresholdsSection(_ summary: EvalSummary) -> String {
         guard !summary.thresholds.isEmpty else { return "" }
         var html =
-            "<h2>Thresholds</h2>\n<table><tr><th></th><th>score</th><th>condition</th><th>model</th><th>actual</th></tr>\n"
+            "<h2>Thresholds</h2>\n<table><tr><th></th><th>score</th><th>condition</th><th>model</th>"
+            + "<th>actual</th></tr>\n"
         for outcome in summary.thresholds {
             html +=
-                "<tr><td class=\"\(outcome.passed ? "pass" : "fail")\">\(outcome.passed ? "✓" : "✗")</td><td>\(escape(outcome.score))</td>"
+                "<tr><td class=\"\(outcome.passed ? "pass" : "fail")\">\(outcome.passed ? "✓" : "✗")</td>"
+                + "<td>\(escape(outcome.score))</td>"
             html +=
-                "<td><code>\(escape(outcome.condition.description))</code></td><td>\(escape(outcome.model ?? "all"))</td>"
+                "<td><code>\(escape(outcome.condition.description))</code></td>"
+                + "<td>\(escape(outcome.model ?? "all"))</td>"
             html += "<td class=\"n\">\(outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores")</td></tr>\n"
         }
         return html + "</table>\n"
@@ -73,7 +82,8 @@ package enum HTMLReport {
             for (name, type) in summary.scoreTypes {
                 guard let bins = summary.histograms[model]?[name] else { continue }
                 html +=
-                    "<div class=\"chart\"><h3>\(escape(name)) · mean \(String(format: "%.2f", summary.stats[model]?[name]?.mean ?? 0))</h3>"
+                    "<div class=\"chart\"><h3>\(escape(name)) · mean "
+                    + "\(String(format: "%.2f", summary.stats[model]?[name]?.mean ?? 0))</h3>"
                 html += barChart(bins, labels: EvalSummary.binLabels(type)) + "</div>\n"
             }
             html += "</div>\n"
@@ -90,11 +100,13 @@ package enum HTMLReport {
             let barHeight = Int(Double(count) / Double(top) * 100)
             let x = 10 + index * 36
             svg +=
-                "<rect x=\"\(x)\" y=\"\(115 - barHeight)\" width=\"28\" height=\"\(barHeight)\" fill=\"#4f8ef7\"><title>\(escape(labels[index])): \(count)</title></rect>"
+                "<rect x=\"\(x)\" y=\"\(115 - barHeight)\" width=\"28\" height=\"\(barHeight)\" "
+                + "fill=\"#4f8ef7\"><title>\(escape(labels[index])): \(count)</title></rect>"
             svg +=
                 "<text x=\"\(x + 14)\" y=\"\(111 - barHeight)\" font-size=\"10\" text-anchor=\"middle\">\(count)</text>"
             svg +=
-                "<text x=\"\(x + 14)\" y=\"130\" font-size=\"10\" text-anchor=\"middle\">\(escape(labels[index]))</text>"
+                "<text x=\"\(x + 14)\" y=\"130\" font-size=\"10\" "
+                + "text-anchor=\"middle\">\(escape(labels[index]))</text>"
         }
         return svg + "</svg>"
     }
@@ -114,11 +126,15 @@ package enum HTMLReport {
             svg += "<line x1=\"20\" y1=\"220\" x2=\"220\" y2=\"20\" stroke=\"#d0d7de\"/>"
             for (judge, human) in zip(pairs.judge, pairs.human) {
                 svg +=
-                    "<circle cx=\"\(String(format: "%.1f", scale(judge)))\" cy=\"\(String(format: "%.1f", 240 - scale(human)))\" r=\"4\" fill=\"#4f8ef7\" fill-opacity=\"0.5\"><title>judge \(judge), human \(human)</title></circle>"
+                    "<circle cx=\"\(String(format: "%.1f", scale(judge)))\" "
+                    + "cy=\"\(String(format: "%.1f", 240 - scale(human)))\" r=\"4\" fill=\"#4f8ef7\" "
+                    + "fill-opacity=\"0.5\"><title>judge \(judge), human \(human)</title></circle>"
             }
             svg += "</svg>"
             html +=
-                "<div class=\"chart\"><h3>\(escape(model.isEmpty ? "all" : model)) · n \(stats.count) · MAE \(String(format: "%.3f", stats.meanAbsoluteError)) · Spearman \(stats.spearman.map { String(format: "%.3f", $0) } ?? "–")</h3>"
+                "<div class=\"chart\"><h3>\(escape(model.isEmpty ? "all" : model)) · n \(stats.count) · MAE "
+                + "\(String(format: "%.3f", stats.meanAbsoluteError)) · Spearman "
+                + "\(stats.spearman.map { String(format: "%.3f", $0) } ?? "–")</h3>"
             html += svg + "<div>x: judge · y: human</div></div>\n"
         }
         return html + "</div>\n"
@@ -127,7 +143,8 @@ package enum HTMLReport {
     private static func itemTable(_ summary: EvalSummary, resultsFile: String) throws -> String {
         let names = summary.scoreTypes.map(\.name)
         var html =
-            "<h2>Items</h2>\n<table class=\"sortable\"><thead><tr><th>item</th><th>model</th><th>input</th><th>output</th>"
+            "<h2>Items</h2>\n<table "
+            + "class=\"sortable\"><thead><tr><th>item</th><th>model</th><th>input</th><th>output</th>"
         html += names.map { "<th>\(escape($0))</th>" }.joined() + "<th>why</th></tr></thead><tbody>\n"
         let reader = try LineReader(path: resultsFile)
         var rows = 0
@@ -136,13 +153,16 @@ package enum HTMLReport {
             guard let item = try? JSONValue(parsing: line) else { continue }
             rows += 1
             html +=
-                "<tr><td>\(escape(item["id"]?.stringValue ?? ""))</td><td>\(escape(item["model"]?.stringValue ?? ""))</td>"
+                "<tr><td>\(escape(item["id"]?.stringValue ?? ""))</td>"
+                + "<td>\(escape(item["model"]?.stringValue ?? ""))</td>"
             html +=
-                "<td class=\"t\">\(escape(EvalSummary.text(item["input"])))</td><td class=\"t\">\(escape(EvalSummary.text(item["output"])))</td>"
+                "<td class=\"t\">\(escape(EvalSummary.text(item["input"])))</td><td "
+                + "class=\"t\">\(escape(EvalSummary.text(item["output"])))</td>"
             for name in names {
                 let value = item["scores"]?[name]?.numberValue
                 html +=
-                    "<td class=\"n\" data-v=\"\(value.map { String($0) } ?? "")\">\(value.map(MarkdownReport.format) ?? "–")</td>"
+                    "<td class=\"n\" "
+                    + "data-v=\"\(value.map { String($0) } ?? "")\">\(value.map(MarkdownReport.format) ?? "–")</td>"
             }
             let failures = item["assertion_failures"]?.objectValue.map {
                 $0.map { "\($0.key): \($0.value.stringValue ?? "")" }.joined(separator: "\n")

@@ -20,13 +20,14 @@ package enum JUnitReport {
                 let type = types[name] ?? .passFail
                 let failed = type == .fiveStar ? number < 3 : number < 0.5
                 var testcase =
-                    "    <testcase classname=\"\(escape("\(summary.stage).\(model)"))\" name=\"\(escape("\(id): \(name)"))\">"
+                    "    <testcase classname=\"\(escape("\(summary.stage).\(model)"))\" "
+                    + "name=\"\(escape("\(id): \(name)"))\">"
                 if failed {
                     failures[model, default: 0] += 1
                     let reason =
                         item["assertion_failures"]?[name]?.stringValue ?? item["judge"]?["reasoning"]?.stringValue ?? ""
-                    testcase +=
-                        "\n      <failure message=\"\(escape("\(name) = \(MarkdownReport.format(number))"))\">\(escape(reason))</failure>\n    "
+                    let message = escape("\(name) = \(MarkdownReport.format(number))")
+                    testcase += "\n      <failure message=\"\(message)\">\(escape(reason))</failure>\n    "
                 }
                 testcase += "</testcase>"
                 cases[model, default: []].append(testcase)
@@ -39,13 +40,15 @@ package enum JUnitReport {
         for model in cases.keys.sorted() {
             let suiteCases = cases[model] ?? []
             xml +=
-                "  <testsuite name=\"\(escape("\(summary.stage) / \(model)"))\" tests=\"\(suiteCases.count)\" failures=\"\(failures[model] ?? 0)\">\n"
+                "  <testsuite name=\"\(escape("\(summary.stage) / \(model)"))\" tests=\"\(suiteCases.count)\" "
+                + "failures=\"\(failures[model] ?? 0)\">\n"
             xml += suiteCases.joined(separator: "\n") + "\n  </testsuite>\n"
         }
         if !summary.thresholds.isEmpty {
             let failed = summary.thresholds.filter { !$0.passed }.count
             xml +=
-                "  <testsuite name=\"\(escape("\(summary.stage) / thresholds"))\" tests=\"\(summary.thresholds.count)\" failures=\"\(failed)\">\n"
+                "  <testsuite name=\"\(escape("\(summary.stage) / thresholds"))\" "
+                + "tests=\"\(summary.thresholds.count)\" failures=\"\(failed)\">\n"
             for outcome in summary.thresholds {
                 let name = "\(outcome.model.map { "\($0): " } ?? "")\(outcome.score) \(outcome.condition)"
                 xml += "    <testcase classname=\"\(escape("\(summary.stage).thresholds"))\" name=\"\(escape(name))\">"

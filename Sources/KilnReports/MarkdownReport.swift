@@ -8,7 +8,8 @@ package enum MarkdownReport {
         text += "\(summary.items) items judged"
         if !summary.failedItems.isEmpty { text += ", \(summary.failedItems.count) failed to run" }
         text +=
-            " · \(summary.usage.inputTokens + summary.usage.outputTokens) tokens · $\(String(format: "%.4f", summary.usage.costUSD))\n\n"
+            " · \(summary.usage.inputTokens + summary.usage.outputTokens) tokens · "
+            + "$\(String(format: "%.4f", summary.usage.costUSD))\n\n"
         let names = summary.scoreTypes.map(\.name)
         text += "| model | " + names.joined(separator: " | ") + " |\n"
         text += "|---|" + names.map { _ in "---:" }.joined(separator: "|") + "|\n"
@@ -25,14 +26,16 @@ package enum MarkdownReport {
             text += "\n| | threshold | model | actual |\n|---|---|---|---:|\n"
             for outcome in summary.thresholds {
                 text +=
-                    "| \(outcome.passed ? "✓" : "✗") | `\(outcome.score): \(outcome.condition)` | \(escape(outcome.model ?? "(all)")) | "
+                    "| \(outcome.passed ? "✓" : "✗") | `\(outcome.score): \(outcome.condition)` | "
+                    + "\(escape(outcome.model ?? "(all)")) | "
                 text += (outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores") + " |\n"
             }
         }
         let agreement = summary.agreement
         if !agreement.isEmpty {
             text +=
-                "\nJudge vs human ratings (overall):\n\n| model | n | MAE | MSE | MAE 0–1 | MSE 0–1 | Spearman | Pearson | Kendall τ |\n"
+                "\nJudge vs human ratings (overall):\n\n| model | n | MAE | MSE | MAE 0–1 | MSE 0–1 | Spearman "
+                + "| Pearson | Kendall τ |\n"
             text += "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
             for model in summary.models {
                 guard let stats = agreement[model] else { continue }
@@ -46,11 +49,13 @@ package enum MarkdownReport {
         }
         if !summary.worst.isEmpty {
             text +=
-                "\n<details><summary>Lowest-scored items</summary>\n\n| item | model | scores | why |\n|---|---|---|---|\n"
+                "\n<details><summary>Lowest-scored items</summary>\n\n| item | model | scores | why "
+                + "|\n|---|---|---|---|\n"
             for item in summary.worst {
                 let scores = item.scores.map { "\($0.name) \(format($0.value))" }.joined(separator: ", ")
                 text +=
-                    "| \(escape(item.id)) | \(escape(item.model)) | \(scores) | \(escape(String((item.reason ?? "").prefix(200)))) |\n"
+                    "| \(escape(item.id)) | \(escape(item.model)) | \(scores) | "
+                    + "\(escape(String((item.reason ?? "").prefix(200)))) |\n"
             }
             text += "\n</details>\n"
         }

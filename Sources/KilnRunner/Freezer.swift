@@ -45,7 +45,8 @@ package struct Freezer: Sendable {
         let pending = report.stages.filter { $0.pending > 0 }
         guard pending.isEmpty else {
             throw ActionableError(
-                "not everything is computed yet: \(pending.map { "\($0.id) has \($0.pending) pending" }.joined(separator: ", "))",
+                "not everything is computed yet: "
+                    + "\(pending.map { "\($0.id) has \($0.pending) pending" }.joined(separator: ", "))",
                 hint: "run the pipeline to completion first (`kiln-pipe run \(pipeline.sourcePath)`), then freeze")
         }
         guard let recording = recorder.get() else { throw ActionableError("the run opened no checkpoint store") }

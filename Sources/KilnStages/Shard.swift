@@ -20,14 +20,16 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
             throw ActionableError(
                 "--shard '\(text)' is not INDEX/COUNT",
                 hint:
-                    "e.g. --shard 0/4 … --shard 3/4 (a GitHub Actions matrix index, or a Kubernetes JOB_COMPLETION_INDEX)"
+                    "e.g. --shard 0/4 … --shard 3/4 (a GitHub Actions matrix index, or a Kubernetes "
+                    + "JOB_COMPLETION_INDEX)"
             )
         }
         guard count >= 1, (0..<count).contains(index) else {
             throw ActionableError(
                 "--shard \(text): the index must be from 0 to \(max(0, count - 1)) and the count at least 1",
                 hint:
-                    "shards of \(max(count, 1)) are --shard 0/\(max(count, 1)) … --shard \(max(count, 1) - 1)/\(max(count, 1))"
+                    "shards of \(max(count, 1)) are --shard 0/\(max(count, 1)) … --shard "
+                    + "\(max(count, 1) - 1)/\(max(count, 1))"
             )
         }
         self.init(index: index, count: count)

@@ -33,7 +33,8 @@ struct Entrypoint {
             case "--fault":
                 guard let rule = FaultRule(parsing: value) else {
                     fail(
-                        "--fault expects KIND[:PERCENT[:ATTEMPTS]] with KIND one of \(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))"
+                        "--fault expects KIND[:PERCENT[:ATTEMPTS]] with KIND one of "
+                            + "\(FaultKind.allCases.map(\.rawValue).joined(separator: ", "))"
                     )
                 }
                 config.faults.append(rule)

@@ -14,7 +14,9 @@ import Testing
         version: 1
         name: scenario
         providers:
-          m: {kind: \(kind), model: fake-model, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6, batch: true, batch_poll_max_s: 1, input_price_per_million: 1000, output_price_per_million: 2000}
+          m: {kind: \(kind), model: fake-model, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: \
+          4, max_retries: 6, batch: true, batch_poll_max_s: 1, input_price_per_million: 1000, \
+          output_price_per_million: 2000}
         task:
           instruction: Answer the customer.
           output_schema: {type: object, properties: {reply: {type: string}}, required: [reply]}

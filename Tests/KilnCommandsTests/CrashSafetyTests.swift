@@ -24,7 +24,9 @@ import Glibc
             let firstDifference = zip(actual, expected).enumerated().first { $0.element.0 != $0.element.1 }
             #expect(
                 actual == expected,
-                "\(stage): \(actual.count) vs \(expected.count) items; first difference at \(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")"
+                Comment(
+                    rawValue: "\(stage): \(actual.count) vs \(expected.count) items; first difference at "
+                        + "\(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
             )
         }
         let statistics = scenario.fake.currentStatistics

@@ -10,11 +10,14 @@ import Testing
     /// Notes a studio might keep, one topic per file.
     static let notes: [String: String] = [
         "kiln-care.md":
-            "# Kiln care\n\nPaint kiln wash on the shelves so glaze drips do not stick.\n\nReplace worn elements when firings get slow.",
+            "# Kiln care\n\nPaint kiln wash on the shelves so glaze drips do not stick.\n\nReplace worn "
+            + "elements when firings get slow.",
         "pricing.md":
-            "# Pricing\n\nPrice each mug by clay, glaze, firing cost and your time.\n\nWholesale buyers pay half the retail price.",
+            "# Pricing\n\nPrice each mug by clay, glaze, firing cost and your time.\n\nWholesale buyers pay "
+            + "half the retail price.",
         "drying.md":
-            "# Drying\n\nDry plates slowly under plastic so they do not warp.\n\nHandles dry faster than the body and can crack off.",
+            "# Drying\n\nDry plates slowly under plastic so they do not warp.\n\nHandles dry faster than the "
+            + "body and can crack off.",
         "reclaim.txt":
             "Reclaiming clay: soak the scraps in water, dry the slurry on plaster bats, then wedge it again.",
     ]

@@ -13,7 +13,8 @@ import Testing
     }
 
     static let judged = """
-          - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, thresholds: {overall: "mean >= 1"}}
+          - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, thresholds: {overall: \
+          "mean >= 1"}}
         """
 
     /// Each unwritable place of `run` and `status`, with the words its message must carry.

@@ -33,13 +33,15 @@ import Testing
         #expect(train.split(separator: "\n").count + test.split(separator: "\n").count == 40)
         #expect(
             train.hasPrefix(
-                #"{"messages": [{"role": "system", "content": "Answer the question.\n\nReturn only JSON. Do not include any non JSON text.\n"}, {"role": "user", "content": "Frage"#
+                #"{"messages": [{"role": "system", "content": "Answer the question.\n\nReturn only JSON. Do "#
+                    + #"not include any non JSON text.\n"}, {"role": "user", "content": "Frage"#
             ))
         #expect(train.contains("«meine»"), "non-ASCII written raw, as Kiln does")
         let vertex = try String(contentsOf: exports.appendingPathComponent("vertex.jsonl"), encoding: .utf8)
         #expect(
             vertex.hasPrefix(
-                #"{"systemInstruction": {"role": "system", "parts": [{"text": "Answer the question."}]}, "contents": [{"role": "user", "parts": [{"text": "Frage"#
+                #"{"systemInstruction": {"role": "system", "parts": [{"text": "Answer the question."}]}, "#
+                    + #""contents": [{"role": "user", "parts": [{"text": "Frage"#
             ))
         #expect(vertex.split(separator: "\n").count == 40)
         // Each file passes its service's published format rules.

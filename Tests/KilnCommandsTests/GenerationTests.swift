@@ -12,14 +12,18 @@ import Testing
         version: 1
         name: scenario
         providers:
-          a: {kind: openai, model: gen-a, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 16, timeout_s: 1, max_retries: 6}
-          b: {kind: openai, model: gen-b, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 16, timeout_s: 1, max_retries: 6}
+          a: {kind: openai, model: gen-a, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 16, \
+          timeout_s: 1, max_retries: 6}
+          b: {kind: openai, model: gen-b, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 16, \
+          timeout_s: 1, max_retries: 6}
         task:
           instruction: Reply to customer support messages for a bookshop.
         \(inputSchema)
-          output_schema: {type: object, properties: {reply: {type: string}, escalate: {type: boolean}}, required: [reply, escalate]}
+          output_schema: {type: object, properties: {reply: {type: string}, escalate: {type: boolean}}, \
+          required: [reply, escalate]}
         stages:
-          - {id: topics, type: topics, provider: a, root: customer support, depth: \(depth), breadth: \(breadth), seed_topics: \(seeds), emit: \(emit)}
+          - {id: topics, type: topics, provider: a, root: customer support, depth: \(depth), breadth: \
+          \(breadth), seed_topics: \(seeds), emit: \(emit)}
           - {id: inputs, type: inputs, from: topics, provider: a, per_topic: \(perTopic), dedup: normalized}
           - {id: outputs, type: outputs, from: inputs, models: \(models)}
         """
@@ -67,7 +71,8 @@ import Testing
 
     @Test func emitAllFlowsEveryNodeAndStructuredInputsMatchTheInputSchema() throws {
         let schema =
-            "  input_schema: {type: object, properties: {message: {type: string}, order_id: {type: integer}}, required: [message, order_id]}"
+            "  input_schema: {type: object, properties: {message: {type: string}, order_id: {type: integer}}, "
+            + "required: [message, order_id]}"
         let scenario = try RunScenario(
             pipeline: Self.pipeline(
                 depth: 2, breadth: 3, perTopic: 2, models: "[a]", emit: "all", inputSchema: schema, seeds: "[]"))

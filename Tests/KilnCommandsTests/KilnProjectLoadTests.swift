@@ -16,7 +16,8 @@ import Testing
              "output": {"v": 1, "output": "answer \(id)", "source": null, "rating": \(ratingJSON)},
              "repair_instructions": \(repaired ? "\"be kinder\"" : "null"), "repaired_output": \(repairedJSON),
              "intermediate_outputs": \(intermediate), "tags": [\(tags.map { "\"\($0)\"" }.joined(separator: ", "))],
-             "parent_task_run_id": \(parent.map { "\"\($0)\"" } ?? "null"), "eval_source": \(evalSource ? "{}" : "null"),
+             "parent_task_run_id": \(parent.map { "\"\($0)\"" } ?? "null"), "eval_source": \
+             \(evalSource ? "{}" : "null"),
              "model_type": "task_run"}
             """
     }
@@ -28,7 +29,8 @@ import Testing
         try #"{"v": 1, "id": "900000000001", "name": "Bookshop", "model_type": "project"}"#.write(
             to: root.appendingPathComponent("project/project.kiln"), atomically: true, encoding: .utf8)
         try
-            #"{"v": 1, "id": "100000000001", "name": "Support", "instruction": "Answer.", "requirements": [], "model_type": "task"}"#
+            (#"{"v": 1, "id": "100000000001", "name": "Support", "instruction": "Answer.", "requirements": [], "#
+            + #""model_type": "task"}"#)
             .write(
                 to: task.appendingPathComponent("task.kiln"), atomically: true, encoding: .utf8)
         let runs: [(String, String)] = [
@@ -54,12 +56,13 @@ import Testing
         version: 1
         name: scenario
         stages:
-          - {id: runs, type: load, kiln_project: project/project.kiln, task_id: "100000000001", filter: "\(filter)", on_error: skip}
+          - {id: runs, type: load, kiln_project: project/project.kiln, task_id: "100000000001", filter: \
+          "\(filter)", on_error: skip}
         """.write(to: root.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet", "--fresh"], in: root)
         let text =
-            (try? String(contentsOf: root.appendingPathComponent(".kiln-pipe/out/scenario/runs.jsonl"), encoding: .utf8))
-            ?? ""
+            (try? String(
+                contentsOf: root.appendingPathComponent(".kiln-pipe/out/scenario/runs.jsonl"), encoding: .utf8)) ?? ""
         let ids = text.split(separator: "\n").compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
         }
@@ -111,8 +114,10 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try """
         {"v": 1, "id": "700000000001", "name": "Nov split", "description": null,
-         "splits": [{"name": "train", "description": null, "percentage": 0.5}, {"name": "test", "description": null, "percentage": 0.5}],
-         "split_contents": {"train": ["r3", "r4"], "test": ["r1", "missing"]}, "filter": "all", "model_type": "dataset_split"}
+         "splits": [{"name": "train", "description": null, "percentage": 0.5}, {"name": "test", "description": \
+         null, "percentage": 0.5}],
+         "split_contents": {"train": ["r3", "r4"], "test": ["r1", "missing"]}, "filter": "all", "model_type": \
+         "dataset_split"}
         """.write(to: folder.appendingPathComponent("dataset_split.kiln"), atomically: true, encoding: .utf8)
         return root
     }
@@ -130,10 +135,10 @@ import Testing
         #expect(outcome.stdout.contains("wrote 2 examples to"))
         let lines = try String(contentsOf: root.appendingPathComponent("train.jsonl"), encoding: .utf8).split(
             separator: "\n")
-        #expect(
-            lines.first
-                == #"{"messages": [{"role": "system", "content": "Answer."}, {"role": "user", "content": "question r3"}, {"role": "assistant", "content": "answer r3"}]}"#
-        )
+        let first =
+            #"{"messages": [{"role": "system", "content": "Answer."}, "#
+            + #"{"role": "user", "content": "question r3"}, {"role": "assistant", "content": "answer r3"}]}"#
+        #expect(lines.first.map(String.init) == first)
         #expect(
             lines.last?.hasSuffix(#"{"role": "assistant", "content": "repaired r4"}]}"#) == true,
             "the repaired output wins")

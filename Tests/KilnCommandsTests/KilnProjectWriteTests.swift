@@ -85,7 +85,10 @@ import Testing
         let evalRuns = files.keys.filter {
             $0.wholeMatch(
                 of:
-                    /tasks\/\d{12} - Support reply\/evals\/\d{12} - judged\/configs\/\d{12} - judge fake-judge\/runs\/\d{12}\/eval_run\.kiln/
+                    #/
+                    tasks \/ \d{12} \x20 - \x20 Support \x20 reply \/ evals \/ \d{12} \x20 - \x20 judged
+                    \/ configs \/ \d{12} \x20 - \x20 judge \x20 fake-judge \/ runs \/ \d{12} \/ eval_run \. kiln
+                    /#
             ) != nil
         }
         #expect(evalRuns.count == 10, "\(files.keys.sorted())")

@@ -18,8 +18,8 @@ import Testing
     static func lines(_ directory: URL, _ stage: String = "data") -> [String] {
         let text =
             (try? String(
-                contentsOf: directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl"), encoding: .utf8))
-            ?? ""
+                contentsOf: directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl"),
+                encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
     }
 
@@ -32,7 +32,8 @@ import Testing
         #expect(outcome.status == 2)
         #expect(
             outcome.stderr.contains(
-                "error: rows.jsonl:3: invalid JSON: unexpected end of JSON, expected '}' at column 10 (fix the row, or add on_error: skip to stage 'data' to skip and report bad rows)"
+                "error: rows.jsonl:3: invalid JSON: unexpected end of JSON, expected '}' at column 10 (fix the "
+                    + "row, or add on_error: skip to stage 'data' to skip and report bad rows)"
             ),
             "\(outcome.stderr)")
     }
@@ -73,11 +74,13 @@ import Testing
         let directory = try Self.scenario(
             [
                 "rows.json":
-                    #"[{"id": "x1", "msg": {"text": "nested"}, "labels": ["a"]}, {"id": "x2", "msg": {"text": "two"}}]"#,
+                    #"[{"id": "x1", "msg": {"text": "nested"}, "labels": ["a"]}, {"id": "x2", "msg": {"text": "#
+                    + #""two"}}]"#,
                 "docs/a.md": "# A", "docs/b.txt": "B",
             ],
             stage:
-                "{id: data, type: load, path: rows.json, fields: {input: msg.text, tags: labels}}\n  - {id: files, type: load, path: docs}"
+                "{id: data, type: load, path: rows.json, fields: {input: msg.text, tags: labels}}\n  - {id: "
+                + "files, type: load, path: docs}"
         )
         defer { try? FileManager.default.removeItem(at: directory) }
         let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet"], in: directory)

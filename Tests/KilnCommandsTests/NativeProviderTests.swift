@@ -10,15 +10,18 @@ import Testing
     static let providers: [(kind: String, line: String)] = [
         (
             "openai",
-            #"m: {kind: openai, model: fake-gpt, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#
+            #"m: {kind: openai, model: fake-gpt, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: "#
+                + #"4, max_retries: 6}"#
         ),
         (
             "anthropic",
-            #"m: {kind: anthropic, model: claude-fake, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#
+            #"m: {kind: anthropic, model: claude-fake, base_url: "BASE_URL", api_key_env: FAKE_KEY, "#
+                + #"max_concurrency: 4, max_retries: 6}"#
         ),
         (
             "gemini",
-            #"m: {kind: gemini, model: gemini-fake, base_url: "BASE_URLbeta", api_key_env: FAKE_KEY, max_concurrency: 4, max_retries: 6}"#
+            #"m: {kind: gemini, model: gemini-fake, base_url: "BASE_URLbeta", api_key_env: FAKE_KEY, "#
+                + #"max_concurrency: 4, max_retries: 6}"#
         ),
     ]
 
@@ -30,7 +33,8 @@ import Testing
           \(provider)
         task:
           instruction: Answer the customer.
-          output_schema: {type: object, properties: {reply: {type: string}, priority: {type: integer}}, required: [reply, priority]}
+          output_schema: {type: object, properties: {reply: {type: string}, priority: {type: integer}}, \
+          required: [reply, priority]}
         stages:
           - {id: golden, type: load, path: golden.jsonl, fields: {input: question}}
           - {id: answers, type: outputs, from: golden, models: [m]}

@@ -86,7 +86,8 @@ import Testing
     }
 
     @Test func theBudgetStopsNewCallsWithinOneConcurrencyWindow() throws {
-        // Each call costs about (12 * 1000 + 512 * 2000) / 1e6 ≈ $1.04 reserved, ~$0.03 real: a $0.5 budget stops at once,
+        // Each call costs about (12 * 1000 + 512 * 2000) / 1e6 ≈ $1.04 reserved, ~$0.03 real: a $0.5 budget stops at
+        // once,
         // a $3 budget after a few calls, never more than the budget plus one window of calls. The fake's latency
         // keeps the first calls in flight while the window fills, so the stop point does not depend on load.
         let scenario = try RunScenario(rows: 100, latencyMS: 300, maxConcurrency: 4, maxCost: 3)

@@ -25,7 +25,10 @@ struct RunScenario {
         }
         try lines.write(to: directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
         let providers = models.map {
-            "  \($0): {kind: openai, model: model-\($0), base_url: \"\(fake.baseURL)\", api_key_env: FAKE_KEY, max_concurrency: \(maxConcurrency), max_retries: \(maxRetries), timeout_s: 1,\(rpm.map { " rpm: \($0)," } ?? "") input_price_per_million: 1000, output_price_per_million: 2000}"
+            "  \($0): {kind: openai, model: model-\($0), base_url: \"\(fake.baseURL)\", api_key_env: FAKE_KEY, "
+                + "max_concurrency: \(maxConcurrency), max_retries: \(maxRetries), timeout_s: "
+                + "1,\(rpm.map { " rpm: \($0)," } ?? "") input_price_per_million: 1000, "
+                + "output_price_per_million: 2000}"
         }.joined(separator: "\n")
         let pipeline = """
             version: 1
@@ -39,7 +42,8 @@ struct RunScenario {
             \(schema ? "  output_schema: {type: object, properties: {reply: {type: string}}, required: [reply]}" : "")
             stages:
               - {id: golden, type: load, path: golden.jsonl, fields: {input: question, expected: answer}}
-              - {id: answers, type: outputs, from: golden, models: [\(models.joined(separator: ", "))], samples: \(samples)}
+              - {id: answers, type: outputs, from: golden, models: [\(models.joined(separator: ", "))], \
+              samples: \(samples)}
             \(extraStages)
             """
         try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)

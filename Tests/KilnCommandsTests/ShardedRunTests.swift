@@ -18,7 +18,8 @@ import Testing
         stages:
           - {id: golden, type: load, path: golden.jsonl}
           - {id: answers, type: outputs, from: golden, models: [a], samples: 2}
-          - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, thresholds: {overall: "mean >= 1"}}
+          - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, thresholds: {overall: \
+          "mean >= 1"}}
           - {id: split, type: split, from: judged, preset: train_test, seed: s1}
           - {id: together, type: export, from: split, target: together, out: exports/together}
         """

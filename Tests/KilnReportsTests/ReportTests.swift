@@ -15,12 +15,21 @@ import FoundationXML
     /// Six judged items from two models, one with a failed assertion and a `<`, `&` and a pipe in its reason.
     static func resultsFile() throws -> String {
         let lines = [
-            #"{"id":"q1","model":"a","input":"Where is my order?","output":"Shipped.","scores":{"overall":5,"polite":1,"contains":1},"judge":{"reasoning":"Clear.","input_tokens":100,"output_tokens":10,"cost_usd":0.001},"provenance":{"input_tokens":50,"output_tokens":5,"cost_usd":0.0005}}"#,
-            #"{"id":"q2","model":"a","input":"Refund?","output":"No.","scores":{"overall":2,"polite":0,"contains":0},"assertion_failures":{"contains":"does not contain 'refund'"},"judge":{"reasoning":"Curt & unhelpful <rude> | short.","input_tokens":100,"output_tokens":10,"cost_usd":0.001},"provenance":{"input_tokens":50,"output_tokens":5,"cost_usd":0.0005}}"#,
-            #"{"id":"q3","model":"a","input":"Gift wrap?","output":"Yes, 3 EUR.","scores":{"overall":4.2,"polite":0.9,"contains":1},"judge":{"reasoning":"Fine."}}"#,
-            #"{"id":"q1","model":"b","rating":4,"input":"Where is my order?","output":"Soon.","scores":{"overall":3,"polite":1,"contains":1},"judge":{"reasoning":"Vague."}}"#,
-            #"{"id":"q2","model":"b","rating":5,"input":"Refund?","output":"A refund is on its way.","scores":{"overall":5,"polite":1,"contains":1},"judge":{"reasoning":"Good."}}"#,
-            #"{"id":"q3","model":"b","rating":3,"input":"Gift wrap?","output":"Yes.","scores":{"overall":4,"polite":1,"contains":1},"judge":{"reasoning":"Ok."}}"#,
+            #"{"id":"q1","model":"a","input":"Where is my order?","output":"Shipped.","scores":{"overall":5,"#
+                + #""polite":1,"contains":1},"judge":{"reasoning":"Clear.","input_tokens":100,"output_tokens":10,"#
+                + #""cost_usd":0.001},"provenance":{"input_tokens":50,"output_tokens":5,"cost_usd":0.0005}}"#,
+            #"{"id":"q2","model":"a","input":"Refund?","output":"No.","scores":{"overall":2,"polite":0,"#
+                + #""contains":0},"assertion_failures":{"contains":"does not contain 'refund'"},"#
+                + #""judge":{"reasoning":"Curt & unhelpful <rude> | short.","input_tokens":100,"output_tokens":10,"#
+                + #""cost_usd":0.001},"provenance":{"input_tokens":50,"output_tokens":5,"cost_usd":0.0005}}"#,
+            #"{"id":"q3","model":"a","input":"Gift wrap?","output":"Yes, 3 "#
+                + #"EUR.","scores":{"overall":4.2,"polite":0.9,"contains":1},"judge":{"reasoning":"Fine."}}"#,
+            #"{"id":"q1","model":"b","rating":4,"input":"Where is my order?","output":"Soon.","#
+                + #""scores":{"overall":3,"polite":1,"contains":1},"judge":{"reasoning":"Vague."}}"#,
+            #"{"id":"q2","model":"b","rating":5,"input":"Refund?","output":"A refund is on its "#
+                + #"way.","scores":{"overall":5,"polite":1,"contains":1},"judge":{"reasoning":"Good."}}"#,
+            #"{"id":"q3","model":"b","rating":3,"input":"Gift wrap?","output":"Yes.","scores":{"overall":4,"#
+                + #""polite":1,"contains":1},"judge":{"reasoning":"Ok."}}"#,
         ]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("results-\(UUID().uuidString).jsonl")
             .path

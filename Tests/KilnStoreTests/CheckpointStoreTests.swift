@@ -129,11 +129,15 @@ enum StoreKind: String, CaseIterable, Sendable {
                 CREATE TABLE results(
                     key TEXT PRIMARY KEY, stage TEXT NOT NULL, status TEXT NOT NULL, item TEXT, error TEXT,
                     input_tokens INTEGER NOT NULL, output_tokens INTEGER NOT NULL, cost_usd REAL NOT NULL,
-                    latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, request_hash TEXT, written_at REAL NOT NULL);
+                    latency_ms INTEGER NOT NULL, attempts INTEGER NOT NULL, request_hash TEXT, written_at REAL \
+                    NOT NULL);
                 CREATE TABLE calls(
-                    request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL);
-                INSERT INTO results VALUES ('old', 'answers', 'done', '{"output":"o"}', NULL, 1, 2, 0.5, 3, 1, 'h1,h2', 0);
-                INSERT INTO calls VALUES ('h1', 'p', '{"model":"m"}', '{"id":"1"}'), ('h2', 'p', '{"model":"n"}', '{"id":"2"}');
+                    request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT \
+                    NOT NULL);
+                INSERT INTO results VALUES ('old', 'answers', 'done', '{"output":"o"}', NULL, 1, 2, 0.5, 3, 1, \
+                'h1,h2', 0);
+                INSERT INTO calls VALUES ('h1', 'p', '{"model":"m"}', '{"id":"1"}'), ('h2', 'p', \
+                '{"model":"n"}', '{"id":"2"}');
                 """)
         }
         let store = try SQLiteCheckpointStore(path: path)

@@ -29,7 +29,8 @@ package enum AnswerValidation {
     static func notJSON(_ what: String, text: String, finishReason: String?) -> String {
         if finishReason == "length" {
             return
-                "\(what) was cut off at max_tokens before its JSON was complete (raise max_tokens of the provider): \(text.prefix(60))…"
+                "\(what) was cut off at max_tokens before its JSON was complete (raise max_tokens of the "
+                + "provider): \(text.prefix(60))…"
         }
         return "\(what) is not a JSON object: \(text.prefix(80))"
     }

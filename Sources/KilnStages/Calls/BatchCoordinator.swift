@@ -243,7 +243,8 @@ package actor BatchCoordinator {
                     await observe(batch)
                     let hint =
                         error.status == 404 || error.status == 405
-                        ? " (does this server have a batch API? set batch: false on provider '\(provider.name)' to call it live)"
+                        ? " (does this server have a batch API? set batch: false on provider "
+                            + "'\(provider.name)' to call it live)"
                         : ""
                     return finish(
                         hashes,

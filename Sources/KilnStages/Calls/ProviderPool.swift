@@ -53,7 +53,8 @@ package final class ProviderPool: Sendable {
                     guard let fakeModel else {
                         throw abandon(
                             RunSetupError(
-                                "provider '\(name)' is kind: fake without a base_url, and this program has no fake model",
+                                "provider '\(name)' is kind: fake without a base_url, and this program has no "
+                                    + "fake model",
                                 hint: "give it the base_url of a running kiln-pipe-fake-provider"))
                     }
                     if openPorts {

@@ -26,10 +26,12 @@ extension RunStop: CustomStringConvertible {
         case .keyRejected(let message): "the provider rejected the API key: \(message)"
         case .quotaExhausted(let message): "the provider account is out of quota: \(message)"
         case .budgetReached(let spent, let limit):
-            "budget reached: $\(String(format: "%.4f", spent)) spent of $\(String(format: "%.4f", limit)); raise --max-cost or max_cost_usd to continue"
+            "budget reached: $\(String(format: "%.4f", spent)) spent of $\(String(format: "%.4f", limit)); "
+                + "raise --max-cost or max_cost_usd to continue"
         case .interrupted: "interrupted"
         case .storeUnwritable(let message):
-            "the checkpoint store cannot be written, so the run stopped before paying for answers it could not keep: \(message); fix the store and rerun (what was saved is kept)"
+            "the checkpoint store cannot be written, so the run stopped before paying for answers it could not "
+                + "keep: \(message); fix the store and rerun (what was saved is kept)"
         }
     }
 }

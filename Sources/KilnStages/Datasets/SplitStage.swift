@@ -13,11 +13,13 @@ struct SplitStage: Sendable {
         for condition in settings.conditions {
             guard let value = item.fields["scores"]?[condition.score]?.numberValue else {
                 return
-                    "no '\(condition.score)' score for where: \(condition.score) \(condition.comparison.rawValue) \(condition.value.compactDescription)"
+                    "no '\(condition.score)' score for where: \(condition.score) "
+                    + "\(condition.comparison.rawValue) \(condition.value.compactDescription)"
             }
             if !condition.comparison.holds(value, condition.value) {
                 return
-                    "where: \(condition.score) \(condition.comparison.rawValue) \(condition.value.compactDescription) (it is \(value.compactDescription))"
+                    "where: \(condition.score) \(condition.comparison.rawValue) "
+                    + "\(condition.value.compactDescription) (it is \(value.compactDescription))"
             }
         }
         return nil

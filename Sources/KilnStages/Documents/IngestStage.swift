@@ -117,7 +117,8 @@ struct IngestStage: Sendable {
                 return .failed(
                     path: path,
                     reason:
-                        "an image has no text layer: set extraction_provider on stage '\(stageID)' to a vision model's provider to transcribe it",
+                        "an image has no text layer: set extraction_provider on stage '\(stageID)' to a vision "
+                        + "model's provider to transcribe it",
                     usage: Usage(), requests: 0)
             }
         }
@@ -205,7 +206,9 @@ struct IngestStage: Sendable {
         document.warnings = [
             document.format == .image
                 ? "transcribed by provider '\(transcriber.provider?.name ?? "")'"
-                : "\(count) page\(count == 1 ? "" : "s") without text transcribed by provider '\(transcriber.provider?.name ?? "")' (\(ExtractedDocument.describe(pages: document.pagesWithoutText)))"
+                : "\(count) page\(count == 1 ? "" : "s") without text transcribed by provider "
+                    + "'\(transcriber.provider?.name ?? "")' "
+                    + "(\(ExtractedDocument.describe(pages: document.pagesWithoutText)))"
         ]
         return .success(spent)
     }
