@@ -50,6 +50,7 @@ let package = Package(
                 "KilnStages", "KilnScheduler", "KilnProviders", "KilnStore", "KilnPostgres", "KilnIndex", "KilnModel",
                 "KilnBasics",
             ],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         // The stage types, each running its own loop, and the call layer and streaming helpers they share
@@ -115,6 +116,7 @@ let package = Package(
         .target(
             name: "KilnScheduler",
             dependencies: [],
+            exclude: ["README.md"],
             swiftSettings: strictSettings
         ),
         // Model endpoints behind one protocol: OpenAI-compatible today; an HTTP transport seam for tests.

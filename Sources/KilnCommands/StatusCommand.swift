@@ -44,8 +44,8 @@ struct StatusCommand: AsyncParsableCommand {
         let store = try Self.existingStore(statePath)
         var entries: [String: StageLedgerEntry] = [:]
         if let store { entries = try await StageLedger.read(pipeline, from: store) }
-        let fingerprints = StageLedger.fingerprints(
-            of: pipeline, baseDirectory: LoadedPipeline.directory(of: pipeline).path)
+        let base = LoadedPipeline.directory(of: pipeline).path
+        let fingerprints = StageLedger.fingerprints(of: pipeline, baseDirectory: base)
         let lines = pipeline.stages.map { stage in
             Self.line(for: stage, entry: entries[stage.id], fingerprint: fingerprints[stage.id])
         }
@@ -84,6 +84,13 @@ struct StatusCommand: AsyncParsableCommand {
             if let note = line.note, line.state != "changed" { print("\(line.stage.id): \(note)") }
             for problem in line.entry?.problems ?? [] where (line.entry?.failed ?? 0) > 0 {
                 print("\(line.stage.id): last error: \(problem)")
+            }
+        }
+        if let store, let shards = try await StageLedger.shardProgress(of: pipeline, baseDirectory: base, in: store) {
+            print("\nshards: last run as \(shards.count) shards; \(shards.finished) of \(shards.count) finished")
+            for problem in shards.problems.prefix(10) { print("  \(problem)") }
+            if shards.finished == shards.count {
+                print("  every shard finished: `kiln-pipe run \(file) --after-shards` writes the split and exports")
             }
         }
         printBatches(batches)

@@ -58,9 +58,9 @@ package final class RunEngine: Sendable {
             selected.removeAll { later.contains($0.id) }
         }
         let (stages, waitingReports) = (selected, waiting)
-        if options.afterShards { try await checkShardsFinished() }
         let store = storeWrapper(try StoreLocation.open(options.statePath))
         try await store.waitUntilReady()
+        if options.afterShards { try await checkShardsFinished(store) }
         if let cassette = options.cassettePath { _ = try await Cassette.load(cassette, into: store) }
         let providerNames = Set(stages.filter { !servedFromStore($0) }.flatMap { $0.settings.providerNames })
         let pool = try ProviderPool(
@@ -94,10 +94,11 @@ package final class RunEngine: Sendable {
                 stages, inbound: inbound, outbound: outbound, progress: progress, store: store, shared: shared)
         }
         let stop = reports.compactMap(\.2).first
-        // Each stage's line for `status` (not for a replay, nor for one shard's share of the items).
-        if !options.dryRun, options.shard == nil {
+        // Each stage's line for `status` (a shard's for `--after-shards`); a replay leaves none.
+        if !options.dryRun {
             try await StageLedger.write(
-                reports.map(\.1), stop: stop, pipeline: pipeline, baseDirectory: baseDirectory, to: store)
+                reports.map(\.1), stop: stop, pipeline: pipeline, baseDirectory: baseDirectory, shard: options.shard,
+                to: store)
         }
         return RunReport(
             stages: reports.map(\.1) + waitingReports, stop: stop, statePath: StoreLocation.describe(options.statePath))
@@ -132,27 +133,17 @@ package final class RunEngine: Sendable {
         }
     }
 
-    /// Before `--after-shards` writes anything: every per-item unit must be in the store (done or failed), or a
-    /// shard has not finished and the split and exports would silently miss its items.
-    private func checkShardsFinished() async throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "kiln-pipe-shards-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        var replay = options
-        replay.afterShards = false
-        replay.offline = true
-        replay.dryRun = true
-        replay.outputDirectory = scratch.path
-        let report = try await RunEngine(pipeline: pipeline, options: replay, storeWrapper: storeWrapper)
-            .run(progress: RunProgress(stages: []))
-        let unfinished = report.stages.filter { !Shard.needsWholeInput($0.type) && $0.pending > 0 }
-        guard unfinished.isEmpty else {
+    /// Before `--after-shards` writes anything: every shard must have finished every stage it runs (its lines in
+    /// the store say so), or the split and exports would silently miss its items.
+    private func checkShardsFinished(_ store: any CheckpointStore) async throws {
+        let problems = try await StageLedger.unfinishedShards(
+            of: pipeline, stages: StageLedger.stagesOfShards(pipeline), baseDirectory: baseDirectory, in: store
+        ).map(\.problem)
+        guard problems.isEmpty else {
             throw RunSetupError(
-                "a shard has not finished: "
-                    + unfinished.map {
-                        "stage '\($0.id)' lacks \($0.pending) of \($0.pending + $0.cached + $0.failed) units"
-                    }
-                    .joined(separator: ", ") + " in \(StoreLocation.describe(options.statePath)); nothing was written",
+                "a shard has not finished: \(problems.prefix(5).joined(separator: "; "))"
+                    + (problems.count > 5 ? " (and \(problems.count - 5) more)" : "")
+                    + " in \(StoreLocation.describe(options.statePath)); nothing was written",
                 hint: "rerun the shards that failed or were stopped; a rerun resumes. Then run --after-shards again")
         }
     }

@@ -28,8 +28,13 @@ package struct StageLedgerEntry: Sendable, Hashable {
     package var problems: [String]
     package var files: [String]
 
-    /// The store key of a stage's line.
-    static func key(pipeline: String, stage: String) -> String { "ledger:\(pipeline):\(stage)" }
+    /// The store key of a stage's line (of one shard's run, for a shard).
+    static func key(pipeline: String, stage: String, shard: Shard? = nil) -> String {
+        "ledger:\(pipeline):\(stage)" + (shard.map { ":shard-\($0.index)-of-\($0.count)" } ?? "")
+    }
+
+    /// The store key of the shard count the shards of a pipeline were last run with.
+    static func shardCountKey(pipeline: String) -> String { "ledger:\(pipeline):shards" }
 
     /// The stage name under which ledger lines are stored (kept apart from the stages' own results).
     static let storeStage = "_ledger"
@@ -102,21 +107,87 @@ package enum StageLedger {
         return entries
     }
 
-    /// Saves the lines of the stages a run ran.
+    /// Saves the lines of the stages a run ran (a shard's lines are its own, beside the shard count).
     static func write(
-        _ reports: [StageReport], stop: RunStop?, pipeline: Pipeline, baseDirectory: String,
+        _ reports: [StageReport], stop: RunStop?, pipeline: Pipeline, baseDirectory: String, shard: Shard?,
         to store: any CheckpointStore
     ) async throws {
         let fingerprints = fingerprints(of: pipeline, baseDirectory: baseDirectory)
         let now = Date().timeIntervalSince1970
-        let records = reports.compactMap { report -> CheckpointRecord? in
+        var records = reports.compactMap { report -> CheckpointRecord? in
             guard let fingerprint = fingerprints[report.id] else { return nil }
             let entry = StageLedgerEntry(report: report, fingerprint: fingerprint, stop: stop, now: now)
             return CheckpointRecord(
-                key: StageLedgerEntry.key(pipeline: pipeline.name, stage: report.id),
+                key: StageLedgerEntry.key(pipeline: pipeline.name, stage: report.id, shard: shard),
                 stage: StageLedgerEntry.storeStage, status: .done, item: entry.json)
         }
+        if let shard {
+            records.append(
+                CheckpointRecord(
+                    key: StageLedgerEntry.shardCountKey(pipeline: pipeline.name), stage: StageLedgerEntry.storeStage,
+                    status: .done, item: .integer(shard.count)))
+        }
         try await store.write(records)
+    }
+
+    /// How the last sharded run of `pipeline` stands: its shard count, how many shards finished every stage they
+    /// run, and what the others lack; nil when the pipeline was never run in shards.
+    package static func shardProgress(
+        of pipeline: Pipeline, baseDirectory: String, in store: any CheckpointStore
+    ) async throws -> (count: Int, finished: Int, problems: [String])? {
+        let countKey = StageLedgerEntry.shardCountKey(pipeline: pipeline.name)
+        guard let count = try await store.records(forKeys: [countKey])[countKey]?.item?.numberValue.map({ Int($0) })
+        else { return nil }
+        let problems = try await unfinishedShards(
+            of: pipeline, stages: stagesOfShards(pipeline), baseDirectory: baseDirectory, in: store)
+        let unfinished = Set(problems.map(\.shard))
+        return (count, count - unfinished.count, problems.map(\.problem))
+    }
+
+    /// The stages a shard runs: all but those that need every item, and what reads from them.
+    package static func stagesOfShards(_ pipeline: Pipeline) -> [StageSpec] {
+        let later = RunEngine.downstreamClosure(
+            of: Set(pipeline.stages.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
+        return pipeline.stages.filter { !later.contains($0.id) }
+    }
+
+    /// Before `--after-shards`: what keeps the shards' work from being complete — a shard with no finished run of
+    /// a stage, a run that stopped or left units pending, or one made before the pipeline or its data changed.
+    /// Empty when every shard finished every stage it runs.
+    static func unfinishedShards(
+        of pipeline: Pipeline, stages: [StageSpec], baseDirectory: String, in store: any CheckpointStore
+    ) async throws -> [(shard: Shard?, problem: String)] {
+        let countKey = StageLedgerEntry.shardCountKey(pipeline: pipeline.name)
+        guard let count = try await store.records(forKeys: [countKey])[countKey]?.item?.numberValue.map({ Int($0) }),
+            count > 0
+        else { return [(nil, "no shard has run this pipeline yet")] }
+        let fingerprints = fingerprints(of: pipeline, baseDirectory: baseDirectory)
+        let shards = (0..<count).map { Shard(index: $0, count: count) }
+        var keys: [String] = []
+        for shard in shards {
+            keys += stages.map { StageLedgerEntry.key(pipeline: pipeline.name, stage: $0.id, shard: shard) }
+        }
+        let records = try await store.records(forKeys: keys)
+        var problems: [(shard: Shard?, problem: String)] = []
+        for shard in shards {
+            for stage in stages {
+                let key = StageLedgerEntry.key(pipeline: pipeline.name, stage: stage.id, shard: shard)
+                guard let entry = records[key]?.item.flatMap(StageLedgerEntry.init(json:)) else {
+                    problems.append((shard, "shard \(shard) has not finished stage '\(stage.id)'"))
+                    continue
+                }
+                if entry.fingerprint != fingerprints[stage.id] {
+                    problems.append(
+                        (shard, "shard \(shard) ran stage '\(stage.id)' before the pipeline or its data changed"))
+                } else if let stop = entry.stoppedBy {
+                    problems.append((shard, "shard \(shard) stopped in stage '\(stage.id)' (\(stop))"))
+                } else if entry.pending > 0 {
+                    problems.append(
+                        (shard, "shard \(shard) left \(entry.pending) units of stage '\(stage.id)' pending"))
+                }
+            }
+        }
+        return problems
     }
 
     /// Each stage's fingerprint: what it is (settings, providers, task) and what it reads (its input files, and the
