@@ -5,6 +5,7 @@ import KilnLoading
 import KilnModel
 import KilnRunner
 import KilnStages
+import KilnStore
 
 /// Loads a pipeline for a command that acts on it: every diagnostic goes to standard error, and an invalid file
 /// ends the command with exit code 2 before anything runs.
@@ -24,15 +25,23 @@ enum LoadedPipeline {
         return pipeline
     }
 
-    /// The pipeline, its store and what a run of it would do now (shared by `plan` and `status`).
-    static func planned(
-        _ file: String, options: PipelineOptions, state: StateOptions
-    ) async throws
-        -> (pipeline: Pipeline, statePath: String, plans: [StagePlan])
-    {
-        let pipeline = try load(file, options: options)
-        let statePath = statePath(for: pipeline, override: state.state)
-        return (pipeline, statePath, try await Planner(pipeline: pipeline, statePath: statePath).plan())
+    /// The store, or nil when a local one does not exist yet (nothing has run: `status` and `plan` create no
+    /// file). A place that could never hold one is an error, as for `run`.
+    static func existingStore(_ statePath: String) throws -> (any CheckpointStore)? {
+        guard !StatePlace.isDatabase(statePath), !FileManager.default.fileExists(atPath: statePath) else {
+            return try StoreLocation.open(statePath)
+        }
+        var folder = URL(fileURLWithPath: statePath).deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), folder.path != "/" {
+            folder.deleteLastPathComponent()
+        }
+        guard isFolder.boolValue else {
+            throw ActionableError(
+                "cannot open the checkpoint store \(statePath): Not a directory (\(folder.path) is a file)",
+                hint: "choose a writable place with --state (a file path, or postgres://… for a shared store)")
+        }
+        return nil
     }
 
     /// `.kiln-pipe/state.sqlite` beside the pipeline file, unless `--state` moves it.

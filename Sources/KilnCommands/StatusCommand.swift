@@ -41,7 +41,7 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let statePath = LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)
-        let store = try Self.existingStore(statePath)
+        let store = try LoadedPipeline.existingStore(statePath)
         var entries: [String: StageLedgerEntry] = [:]
         if let store { entries = try await StageLedger.read(pipeline, from: store) }
         let base = LoadedPipeline.directory(of: pipeline).path
@@ -158,25 +158,6 @@ struct StatusCommand: AsyncParsableCommand {
                 ("state", .string(state)), ("cost_usd", .double(cost)), ("stages", .array(stages)),
                 ("batches", .array(batchValues)),
             ]))
-    }
-
-    /// The store, or nil when a local one does not exist yet (nothing has run; `status` creates no file). A place
-    /// that could never hold one is an error, as for `run`.
-    static func existingStore(_ statePath: String) throws -> (any CheckpointStore)? {
-        guard !StatePlace.isDatabase(statePath), !FileManager.default.fileExists(atPath: statePath) else {
-            return try StoreLocation.open(statePath)
-        }
-        var folder = URL(fileURLWithPath: statePath).deletingLastPathComponent()
-        var isFolder: ObjCBool = false
-        while !FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), folder.path != "/" {
-            folder.deleteLastPathComponent()
-        }
-        guard isFolder.boolValue else {
-            throw ActionableError(
-                "cannot open the checkpoint store \(statePath): Not a directory (\(folder.path) is a file)",
-                hint: "choose a writable place with --state (a file path, or postgres://… for a shared store)")
-        }
-        return nil
     }
 
     /// The newest provider batch submissions, and what to do about those still with their provider.

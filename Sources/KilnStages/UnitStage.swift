@@ -21,15 +21,34 @@ extension CheckpointStore {
     }
 }
 
-/// What a unit's calls would cost if made now.
+/// What a unit's calls would cost if made now: the requests' input tokens, and their output as typically long
+/// (`outputTokens`, at most `assumedOutputTokens` a choice) and as long as `max_tokens` allows (`maxOutputTokens`).
 package struct CallEstimate: Sendable {
     /// Output tokens assumed per call when the provider sets no `max_tokens`.
     package static let assumedOutputTokens = 256
 
-    var calls: Int
-    var inputTokens: Int
-    var outputTokens: Int
-    var costUSD: Double
+    package var calls: Int
+    package var inputTokens: Int
+    package var outputTokens: Int
+    package var costUSD: Double
+    /// The most the calls could write and cost: every answer as long as `max_tokens` allows.
+    package var maxOutputTokens = 0
+    package var maxCostUSD = 0.0
+    /// The part of `costUSD` paid for input tokens.
+    package var inputCostUSD = 0.0
+
+    package init(
+        calls: Int, inputTokens: Int, outputTokens: Int, costUSD: Double, maxOutputTokens: Int = 0,
+        maxCostUSD: Double = 0, inputCostUSD: Double = 0
+    ) {
+        self.calls = calls
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.costUSD = costUSD
+        self.maxOutputTokens = maxOutputTokens
+        self.maxCostUSD = maxCostUSD
+        self.inputCostUSD = inputCostUSD
+    }
 
     static func of(_ requests: [ChatRequest], provider: ProviderConfig?) -> CallEstimate {
         var estimate = CallEstimate(calls: requests.count, inputTokens: 0, outputTokens: 0, costUSD: 0)
@@ -39,11 +58,14 @@ package struct CallEstimate: Sendable {
             let output = min(tokens.output, CallEstimate.assumedOutputTokens * max(1, request.choices))
             estimate.inputTokens += tokens.input
             estimate.outputTokens += output
+            estimate.maxOutputTokens += tokens.output
             // A provider with `batch: true` is paid at its batch price (the retries that go live are not foreseen).
-            estimate.costUSD +=
-                (provider.batch?.priceFactor ?? 1)
-                * (Double(tokens.input) * (provider.inputPricePerMillion ?? 0)
-                    + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
+            let factor = provider.batch?.priceFactor ?? 1
+            let input = Double(tokens.input) * (provider.inputPricePerMillion ?? 0)
+            estimate.inputCostUSD += factor * input / 1_000_000
+            estimate.costUSD += factor * (input + Double(output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
+            estimate.maxCostUSD +=
+                factor * (input + Double(tokens.output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
         }
         return estimate
     }

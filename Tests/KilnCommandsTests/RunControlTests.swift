@@ -14,13 +14,31 @@ import Glibc
         defer { scenario.finish() }
         let before = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
         #expect(before.status == 0, "\(before.stderr)")
-        #expect(before.stdout.contains("answers  outputs  50     0       50"), "\(before.stdout)")
+        #expect(squeezed(before.stdout).contains("answers outputs 50 0 50"), "\(before.stdout)")
         #expect(before.stdout.contains("estimated cost of the new calls: $"))
         #expect(scenario.fake.currentStatistics.requests == 0)
+        #expect(
+            !FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent(".kiln-pipe").path),
+            "plan writes nothing")
         _ = try scenario.run()
         let after = try KilnPipeBinary.run(["plan", "p.yml"], in: scenario.directory)
-        #expect(after.stdout.contains("answers  outputs  50     50      0"), "\(after.stdout)")
+        #expect(squeezed(after.stdout).contains("answers outputs 50 50 0"), "\(after.stdout)")
         #expect(after.stdout.contains("estimated cost of the new calls: $0.0000"))
+    }
+
+    @Test func planCountsWhatFailedLastTimeAsCallsARerunMakes() throws {
+        let scenario = try RunScenario(rows: 30, faults: [.init(kind: .badRequest, percent: 20, attempts: .max)])
+        defer { scenario.finish() }
+        _ = try scenario.run()
+        let failed = 30 - scenario.outputLines.count
+        #expect(failed > 0)
+        let plan = try KilnPipeBinary.run(["plan", "p.yml", "--json"], in: scenario.directory)
+        let answers = try JSONValue(parsing: plan.stdout)["stages"]?.arrayValue?.first {
+            $0["id"] == .string("answers")
+        }
+        #expect(answers?["cached"] == .integer(30 - failed), "\(plan.stdout)")
+        #expect(answers?["failed_last_run"] == .integer(failed))
+        #expect(answers?["calls"]?["low"] == .integer(failed), "a rerun calls again for every failed unit")
     }
 
     @Test func statusShowsDoneFailedPendingAndTheLastErrors() throws {

@@ -112,6 +112,12 @@ package struct TopicsStage: Sendable {
         }
     }
 
+    /// What expanding the node at `path` would cost (offline: nothing is called); nil when it needs no call.
+    func estimateExpansion(path: [String]) async -> CallEstimate? {
+        if case .missing(let estimate) = await expand(Node(path: path, position: [])) { return estimate }
+        return nil
+    }
+
     package func key(for node: Node, existing: [String], count: Int) -> String {
         CheckpointKey.make(
             JSONObject([
