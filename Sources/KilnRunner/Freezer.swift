@@ -3,6 +3,7 @@ package import KilnBasics
 package import KilnModel
 import KilnStages
 import KilnStore
+import Synchronization
 
 /// `freeze`: replays a finished pipeline from the checkpoint store (no call), rewriting its outputs, and writes
 /// the lock (pipeline hash, per-stage unit hashes, models and parameters, counts, sha256 of every output file)
@@ -112,13 +113,11 @@ package struct Freezer: Sendable {
 }
 
 /// Hands the recording store out of the engine's store factory.
-private final class SharedRecorder: @unchecked Sendable {
-    // @unchecked Sendable: `store` is only touched under `lock`.
-    private let lock = NSLock()
-    private var store: RecordingCheckpointStore?
+private final class SharedRecorder: Sendable {
+    private let store = Mutex<RecordingCheckpointStore?>(nil)
 
-    func set(_ store: RecordingCheckpointStore) { lock.withLock { self.store = store } }
-    func get() -> RecordingCheckpointStore? { lock.withLock { store } }
+    func set(_ store: RecordingCheckpointStore) { self.store.withLock { $0 = store } }
+    func get() -> RecordingCheckpointStore? { store.withLock { $0 } }
 }
 
 /// `verify`: each file a lock lists, hashed again and compared.

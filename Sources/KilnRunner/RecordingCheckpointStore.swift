@@ -2,20 +2,19 @@ import Foundation
 import KilnBasics
 import KilnStages
 import KilnStore
+import Synchronization
 
 /// Passes everything to a store and notes every record it served: the records a run's outputs depend on, which
 /// is what `freeze` puts in the cassette.
-final class RecordingCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `served` is only touched under `lock`.
+final class RecordingCheckpointStore: CheckpointStore {
     private let base: any CheckpointStore
-    private let lock = NSLock()
-    private var served: [String: CheckpointRecord] = [:]
+    private let served = Mutex<[String: CheckpointRecord]>([:])
 
     init(_ base: any CheckpointStore) { self.base = base }
 
     func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
         let found = try await base.records(forKeys: keys)
-        lock.withLock { served.merge(found) { $1 } }
+        served.withLock { $0.merge(found) { $1 } }
         return found
     }
 
@@ -37,7 +36,7 @@ final class RecordingCheckpointStore: CheckpointStore, @unchecked Sendable {
 
     /// The records served so far, with their calls.
     func servedRecords() async throws -> [CheckpointRecord] {
-        let records = lock.withLock { Array(served.values) }
+        let records = served.withLock { Array($0.values) }
         let calls = try await base.calls(forKeys: records.map(\.key))
         return records.map { record in
             var record = record

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// One provider's limiter: requests wait here for a concurrency slot, their share of the request and token
 /// budgets, and the end of any pause a 429 or the rate-limit headers imposed.
@@ -6,53 +6,55 @@ import Foundation
 /// A waiting request is a closure, not a suspended task: when a slot frees, `release` starts the next request
 /// right there (on the thread that freed it) instead of waking a task that would then have to be scheduled
 /// before it could send. Requests go in arrival order.
-package final class ProviderLimiter: @unchecked Sendable {
-    // @unchecked Sendable: `state`, `waiting`, `head` and `timerDue` are only touched under `lock`.
-    private let lock = NSLock()
-    private var state: RateLimiterState
-    private let clock: any RunClock
-    private var waiting: [Waiter] = []
-    private var head = 0
-    /// When the pending re-check for a bucket or a pause will run, if one is scheduled.
-    private var timerDue: Double?
-
+package final class ProviderLimiter: Sendable {
     private struct Waiter {
         var estimatedTokens: Int
         var grant: @Sendable (Double) -> Void
     }
 
+    private struct State {
+        var limits: RateLimiterState
+        var waiting: [Waiter] = []
+        var head = 0
+        /// When the pending re-check for a bucket or a pause will run, if one is scheduled.
+        var timerDue: Double?
+    }
+
+    private let clock: any RunClock
+    private let state: Mutex<State>
+
     package init(
         maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, clock: any RunClock = SystemClock()
     ) {
         self.clock = clock
-        state = RateLimiterState(
-            maxConcurrency: maxConcurrency, requestsPerMinute: requestsPerMinute, tokensPerMinute: tokensPerMinute,
-            now: clock.now)
+        state = Mutex(
+            State(
+                limits: RateLimiterState(
+                    maxConcurrency: maxConcurrency, requestsPerMinute: requestsPerMinute,
+                    tokensPerMinute: tokensPerMinute, now: clock.now)))
     }
-
-    /// Seconds on the limiter's clock.
-    private var now: Double { clock.now }
 
     /// Calls `grant(grantedAt)` once a request estimated at `estimatedTokens` may go: at once on this thread when
     /// it may, else on the thread that frees a slot or from a timer. `grantedAt` goes back to `release`. The
     /// closure must be quick (start the request, nothing more).
     package func enqueue(estimatedTokens: Int, grant: @escaping @Sendable (Double) -> Void) {
-        let ready = lock.withLock {
-            waiting.append(Waiter(estimatedTokens: estimatedTokens, grant: grant))
-            return takeReady()
+        let now = clock.now
+        let (ready, recheck) = state.withLock { state in
+            state.waiting.append(Waiter(estimatedTokens: estimatedTokens, grant: grant))
+            return Self.takeReady(&state, now: now)
         }
-        for (waiter, time) in ready { waiter.grant(time) }
+        carryOut(ready, recheck: recheck, now: now)
     }
 
     /// Reports how a granted request ended and starts whoever may go next.
     package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome, grantedAt: Double? = nil) {
-        let ready = lock.withLock {
-            let now = self.now
-            state.release(
+        let now = clock.now
+        let (ready, recheck) = state.withLock { state in
+            state.limits.release(
                 now: now, estimatedTokens: estimatedTokens, outcome: outcome, latency: grantedAt.map { now - $0 })
-            return takeReady()
+            return Self.takeReady(&state, now: now)
         }
-        for (waiter, time) in ready { waiter.grant(time) }
+        carryOut(ready, recheck: recheck, now: now)
     }
 
     /// Hands back a slot that was granted but not used (the run stopped before the request went out).
@@ -60,49 +62,52 @@ package final class ProviderLimiter: @unchecked Sendable {
         release(estimatedTokens: estimatedTokens, outcome: .otherFailure)
     }
 
-    /// The waiters that may go now, in order, granted; schedules a re-check when a bucket or a pause holds the
-    /// first one. Called under `lock`.
-    private func takeReady() -> [(Waiter, Double)] {
+    /// Grants the ready waiters (outside the lock) and arms the re-check timer when one is due.
+    private func carryOut(_ ready: [(Waiter, Double)], recheck: Double?, now: Double) {
+        if let recheck {
+            clock.schedule(after: recheck - now) { [self] in
+                let now = clock.now
+                let (ready, recheck) = state.withLock { state in
+                    state.timerDue = nil
+                    return Self.takeReady(&state, now: now)
+                }
+                carryOut(ready, recheck: recheck, now: now)
+            }
+        }
+        for (waiter, time) in ready { waiter.grant(time) }
+    }
+
+    /// The waiters that may go now, in order, granted; and the time of a re-check to schedule when a bucket or a
+    /// pause holds the first one (unless an earlier one is already due). Called under the lock.
+    private static func takeReady(_ state: inout State, now: Double) -> (ready: [(Waiter, Double)], recheck: Double?) {
         var ready: [(Waiter, Double)] = []
-        let now = self.now
-        while head < waiting.count {
-            switch state.acquire(now: now, estimatedTokens: waiting[head].estimatedTokens) {
+        var recheck: Double?
+        loop: while state.head < state.waiting.count {
+            switch state.limits.acquire(now: now, estimatedTokens: state.waiting[state.head].estimatedTokens) {
             case .granted:
-                ready.append((waiting[head], now))
-                head += 1
+                ready.append((state.waiting[state.head], now))
+                state.head += 1
             case .waitForSlot:
-                compact()
-                return ready
+                break loop
             case .waitUntil(let time):
-                schedule(at: time, now: now)
-                compact()
-                return ready
+                if state.timerDue.map({ $0 > time }) ?? true {
+                    state.timerDue = time
+                    recheck = time
+                }
+                break loop
             }
         }
-        compact()
-        return ready
+        compact(&state)
+        return (ready, recheck)
     }
 
-    private func compact() {
-        if head == waiting.count {
-            waiting.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head > 1024, head * 2 > waiting.count {
-            waiting.removeFirst(head)
-            head = 0
-        }
-    }
-
-    /// Runs `takeReady` again at `time` (limiter seconds), unless an earlier re-check is already due.
-    private func schedule(at time: Double, now: Double) {
-        if let due = timerDue, due <= time { return }
-        timerDue = time
-        clock.schedule(after: time - now) { [self] in
-            let ready = lock.withLock {
-                timerDue = nil
-                return takeReady()
-            }
-            for (waiter, time) in ready { waiter.grant(time) }
+    private static func compact(_ state: inout State) {
+        if state.head == state.waiting.count {
+            state.waiting.removeAll(keepingCapacity: true)
+            state.head = 0
+        } else if state.head > 1024, state.head * 2 > state.waiting.count {
+            state.waiting.removeFirst(state.head)
+            state.head = 0
         }
     }
 }

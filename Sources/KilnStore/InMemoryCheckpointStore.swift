@@ -1,38 +1,40 @@
 import Foundation
 import KilnModel
+import Synchronization
 
 /// A checkpoint store in memory: for tests and for commands that keep no state between runs.
-package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `records` and `calls` are only touched under `lock`.
-    private let lock = NSLock()
-    private var records: [String: CheckpointRecord] = [:]
-    private var calls: [String: [RecordedCall]] = [:]
-    private var batches: [String: BatchRecord] = [:]
-    private var batchesByRequest: [String: [String]] = [:]
+package final class InMemoryCheckpointStore: CheckpointStore {
+    private struct State {
+        var records: [String: CheckpointRecord] = [:]
+        var calls: [String: [RecordedCall]] = [:]
+        var batches: [String: BatchRecord] = [:]
+        var batchesByRequest: [String: [String]] = [:]
+    }
+    private let state = Mutex(State())
 
     package init() {}
 
     package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
-        lock.withLock {
+        state.withLock { state in
             var found: [String: CheckpointRecord] = [:]
-            for key in keys { found[key] = records[key] }
+            for key in keys { found[key] = state.records[key] }
             return found
         }
     }
 
     package func write(_ records: [CheckpointRecord]) async throws {
-        lock.withLock {
+        state.withLock { state in
             for record in records {
                 var stored = record
-                calls[record.key] = record.calls
+                state.calls[record.key] = record.calls
                 stored.calls = []
-                self.records[record.key] = stored
+                state.records[record.key] = stored
             }
         }
     }
 
     package func tallies() async throws -> [StageTally] {
-        let records = lock.withLock { self.records }
+        let records = state.withLock { $0.records }
         var tallies: [String: StageTally] = [:]
         for record in records.values {
             var tally = tallies[record.stage] ?? StageTally(stage: record.stage)
@@ -44,30 +46,30 @@ package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendabl
     }
 
     package func calls(forKeys keys: [String]) async throws -> [String: [RecordedCall]] {
-        lock.withLock {
+        state.withLock { state in
             var found: [String: [RecordedCall]] = [:]
-            for key in keys where records[key] != nil { found[key] = calls[key] ?? [] }
+            for key in keys where state.records[key] != nil { found[key] = state.calls[key] ?? [] }
             return found
         }
     }
 
     package func saveBatch(_ batch: BatchRecord) async throws {
-        lock.withLock {
-            for hash in batch.requestHashes where !(batchesByRequest[hash] ?? []).contains(batch.key) {
-                batchesByRequest[hash, default: []].append(batch.key)
+        state.withLock { state in
+            for hash in batch.requestHashes where !(state.batchesByRequest[hash] ?? []).contains(batch.key) {
+                state.batchesByRequest[hash, default: []].append(batch.key)
             }
             var stored = batch
             stored.requestHashes = []
-            batches[batch.key] = stored
+            state.batches[batch.key] = stored
         }
     }
 
     package func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord] {
         let since = Date().timeIntervalSince1970 - BatchRecord.resultsLifetimeSeconds
-        return lock.withLock {
+        return state.withLock { state in
             var found: [String: BatchRecord] = [:]
             for hash in requestHashes {
-                found[hash] = (batchesByRequest[hash] ?? []).compactMap { batches[$0] }
+                found[hash] = (state.batchesByRequest[hash] ?? []).compactMap { state.batches[$0] }
                     .filter { $0.state != .refused && $0.createdAt > since }.max { $0.createdAt < $1.createdAt }
             }
             return found
@@ -75,6 +77,6 @@ package final class InMemoryCheckpointStore: CheckpointStore, @unchecked Sendabl
     }
 
     package func recentBatches(limit: Int) async throws -> [BatchRecord] {
-        lock.withLock { Array(batches.values.sorted { $0.createdAt > $1.createdAt }.prefix(limit)) }
+        state.withLock { Array($0.batches.values.sorted { $0.createdAt > $1.createdAt }.prefix(limit)) }
     }
 }

@@ -109,6 +109,18 @@ package final class ProviderPool: Sendable {
         self.transports = transports
     }
 
+    /// Runs `body` with the pool; its HTTP clients and fake servers are shut down when `body` returns or throws.
+    package static func with<Result>(
+        pipeline: Pipeline, names: Set<String>, environment: [String: String], concurrencyOverride: Int?,
+        fakeModel: (any FakeModelHost)?, _ body: (ProviderPool) async throws -> Result
+    ) async throws -> Result {
+        let pool = try ProviderPool(
+            pipeline: pipeline, names: names, environment: environment, concurrencyOverride: concurrencyOverride,
+            fakeModel: fakeModel)
+        defer { pool.shutdown() }
+        return try await body(pool)
+    }
+
     package subscript(name: String) -> Entry? { entries[name] }
 
     /// Ends the HTTP clients' event loops and stops the in-process fake servers.

@@ -1,28 +1,26 @@
-import Foundation
 package import KilnStore
+import Synchronization
 
 /// A unit stage's view of the store: the engine looks up the keys of the next units in one query (`prefetch`),
 /// and each unit's own lookup is then answered from memory instead of costing a trip to the store's queue.
 /// Every prefetched answer is served once and forgotten, so memory stays bounded by the window.
-package final class PrefetchingCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: `prefetched` is only touched under `lock`.
+package final class PrefetchingCheckpointStore: CheckpointStore {
     private let base: any CheckpointStore
-    private let lock = NSLock()
     /// Looked-up keys: the record found, or nil when the store has none.
-    private var prefetched: [String: CheckpointRecord?] = [:]
+    private let prefetched = Mutex<[String: CheckpointRecord?]>([:])
 
     package init(_ base: any CheckpointStore) { self.base = base }
 
     /// Looks up `keys` in one query and keeps the answers (absent ones too) for the units that will ask.
     func prefetch(_ keys: [String]) async {
         guard !keys.isEmpty, let found = try? await base.records(forKeys: keys) else { return }
-        lock.withLock {
+        prefetched.withLock { prefetched in
             for key in keys { prefetched[key] = .some(found[key]) }
         }
     }
 
     package func records(forKeys keys: [String]) async throws -> [String: CheckpointRecord] {
-        let served = lock.withLock { () -> [String: CheckpointRecord]? in
+        let served = prefetched.withLock { prefetched -> [String: CheckpointRecord]? in
             guard keys.allSatisfy({ prefetched[$0] != nil }) else { return nil }
             var found: [String: CheckpointRecord] = [:]
             for key in keys { found[key] = prefetched.removeValue(forKey: key) ?? nil }
