@@ -82,7 +82,7 @@ struct ExportCommand: AsyncParsableCommand {
             thinkingInstructions: thinkingInstructions)
         let export = KilnSplitExport(
             projectFile: kilnProject, taskID: task, split: split, part: part, settings: settings, force: force)
-        let store = try StoreLocation.open(state)
-        for (path, count) in try await export.run(store: store) { print("wrote \(count) examples to \(path)") }
+        let written = try await StoreLocation.with(state) { try await export.run(store: $0) }
+        for (path, count) in written { print("wrote \(count) examples to \(path)") }
     }
 }

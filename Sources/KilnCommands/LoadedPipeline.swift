@@ -25,11 +25,13 @@ enum LoadedPipeline {
         return pipeline
     }
 
-    /// The store, or nil when a local one does not exist yet (nothing has run: `status` and `plan` create no
-    /// file). A place that could never hold one is an error, as for `run`.
-    static func existingStore(_ statePath: String) throws -> (any CheckpointStore)? {
+    /// Runs `body` with the store, or with nil when a local one does not exist yet (nothing has run: `status` and
+    /// `plan` create no file). A place that could never hold one is an error, as for `run`.
+    static func withExistingStore<Result: Sendable>(
+        _ statePath: String, _ body: ((any CheckpointStore)?) async throws -> Result
+    ) async throws -> Result {
         guard !StatePlace.isDatabase(statePath), !FileManager.default.fileExists(atPath: statePath) else {
-            return try StoreLocation.open(statePath)
+            return try await StoreLocation.with(statePath) { try await body($0) }
         }
         var folder = URL(fileURLWithPath: statePath).deletingLastPathComponent()
         var isFolder: ObjCBool = false
@@ -41,7 +43,7 @@ enum LoadedPipeline {
                 "cannot open the checkpoint store \(statePath): Not a directory (\(folder.path) is a file)",
                 hint: "choose a writable place with --state (a file path, or postgres://… for a shared store)")
         }
-        return nil
+        return try await body(nil)
     }
 
     /// `.kiln-pipe/state.sqlite` beside the pipeline file, unless `--state` moves it.

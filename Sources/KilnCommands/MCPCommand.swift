@@ -36,15 +36,21 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let search = try DocumentSearch(
+        let defaultK = k
+        // The search (its index, embedding provider and store) lives as long as the server.
+        try await DocumentSearch.with(
             pipeline: pipeline, stageID: index,
             statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-            environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel())
+            environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel()
+        ) { search in try await Self.serve(search, pipeline: pipeline, defaultK: defaultK) }
+    }
+
+    /// Answers MCP requests on standard input and output until the client closes them.
+    static func serve(_ search: DocumentSearch, pipeline: Pipeline, defaultK: Int) async throws {
         let server = Server(
             name: "kiln-pipe", version: KilnPipeCommand.version,
             instructions: "Search the documents of \(pipeline.name) indexed by stage '\(search.stageID)'.",
             capabilities: .init(tools: .init(listChanged: false)))
-        let defaultK = k
         await server.withMethodHandler(ListTools.self) { _ in
             .init(tools: [Self.tool(pipelineName: pipeline.name, defaultK: defaultK)])
         }

@@ -31,8 +31,9 @@ struct PlanCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let statePath = LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)
-        let store = try LoadedPipeline.existingStore(statePath)
-        let forecasts = try await Forecaster(pipeline: pipeline).forecast(store: store)
+        let forecasts = try await LoadedPipeline.withExistingStore(statePath) { store in
+            try await Forecaster(pipeline: pipeline).forecast(store: store)
+        }
         let total = forecasts.reduce(Estimate<Double>.zero) { $0 + $1.costUSD }
         if json {
             print(Self.document(forecasts, total: total, budget: pipeline.maxCostUSD).serialized())

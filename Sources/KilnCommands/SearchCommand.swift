@@ -44,11 +44,12 @@ struct SearchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        let search = try DocumentSearch(
+        let (query, k, mode) = (query, k, mode)
+        let hits = try await DocumentSearch.with(
             pipeline: pipeline, stageID: index,
             statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
-            environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel())
-        let hits = try await search.search(query, limit: k, mode: mode)
+            environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel()
+        ) { search in try await search.search(query, limit: k, mode: mode) }
         if json {
             print(JSONValue.array(hits.enumerated().map { Self.json($1, rank: $0 + 1) }).serialized())
             return

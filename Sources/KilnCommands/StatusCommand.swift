@@ -27,6 +27,8 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON document instead of the table.")
     var json = false
 
+    typealias ShardProgress = (count: Int, finished: Int, problems: [String])
+
     /// One stage's line, as shown.
     struct Line {
         var stage: StageSpec
@@ -41,15 +43,19 @@ struct StatusCommand: AsyncParsableCommand {
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let statePath = LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)
-        let store = try LoadedPipeline.existingStore(statePath)
-        var entries: [String: StageLedgerEntry] = [:]
-        if let store { entries = try await StageLedger.read(pipeline, from: store) }
         let base = LoadedPipeline.directory(of: pipeline).path
+        // Everything from the store in one scope: the stage lines, the batches, the shards' progress.
+        let (entries, batches, shards) = try await LoadedPipeline.withExistingStore(statePath) { store in
+            guard let store else { return ([String: StageLedgerEntry](), [BatchRecord](), ShardProgress?.none) }
+            return (
+                try await StageLedger.read(pipeline, from: store), try await store.recentBatches(limit: 10),
+                try await StageLedger.shardProgress(of: pipeline, baseDirectory: base, in: store)
+            )
+        }
         let fingerprints = StageLedger.fingerprints(of: pipeline, baseDirectory: base)
         let lines = pipeline.stages.map { stage in
             Self.line(for: stage, entry: entries[stage.id], fingerprint: fingerprints[stage.id])
         }
-        let batches = try await store?.recentBatches(limit: 10) ?? []
         if json {
             print(Self.document(lines, batches: batches, state: StoreLocation.describe(statePath)).serialized())
             return
@@ -86,7 +92,7 @@ struct StatusCommand: AsyncParsableCommand {
                 print("\(line.stage.id): last error: \(problem)")
             }
         }
-        if let store, let shards = try await StageLedger.shardProgress(of: pipeline, baseDirectory: base, in: store) {
+        if let shards {
             print("\nshards: last run as \(shards.count) shards; \(shards.finished) of \(shards.count) finished")
             for problem in shards.problems.prefix(10) { print("  \(problem)") }
             if shards.finished == shards.count {

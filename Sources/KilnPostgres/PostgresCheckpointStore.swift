@@ -9,47 +9,52 @@ import Synchronization
 /// The checkpoint store in a PostgreSQL database (`--state postgres://…`), so that the shards of a run on several
 /// machines, and the stages run after them, share one store. Same records and semantics as the SQLite store: a
 /// write is durable (committed) when it returns, and writes arriving together share one transaction.
-package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendable {
-    // @unchecked Sendable: every property is set once; the client and `writes` are thread-safe.
+package final class PostgresCheckpointStore: CheckpointStore, Sendable {
     private let client: PostgresClient
-    private let runner: Task<Void, Never>
     private let location: PostgresLocation
     private let writes = GroupCommit()
 
     /// 1: the layout of the SQLite store's version 2, in `kiln_pipe_*` tables.
     static let schemaVersion = 1
 
-    /// Connects to the database `url` names (in the background: the first operation waits for it, and throws
-    /// when the database cannot be reached) and creates the store's tables when they are missing.
-    package init(url: String) throws {
+    /// A store for the database `url` names; throws when the URL cannot name one. It works inside `with` only.
+    init(url: String) throws {
         location = try PostgresLocation(url: url)
+        client = PostgresClient(configuration: location.configuration, backgroundLogger: Self.quiet)
+    }
+
+    /// Runs `body` with the store of the database `url` names: its connection pool runs as a child task of this
+    /// scope and ends with it. Before `body`, the database is reached (or a clear error thrown: nothing was paid
+    /// for yet) and the store's tables are created when missing.
+    package static func with<Result: Sendable>(
+        url: String, _ body: (PostgresCheckpointStore) async throws -> Result
+    ) async throws -> Result {
+        let store = try PostgresCheckpointStore(url: url)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await store.client.run() }
+            defer { group.cancelAll() }
+            try await store.prepare()
+            return try await body(store)
+        }
+    }
+
+    /// Reaches the database within connect_timeout and creates the tables.
+    private func prepare() async throws {
         let location = location
-        let client = PostgresClient(
-            configuration: location.configuration,
-            backgroundLogger: Self.quiet)
-        self.client = client
-        runner = Task { await client.run() }
-        ready = Task {
-            do {
-                try await Self.withDeadline(seconds: location.connectTimeoutSeconds, location: location) {
-                    let probe = try await PostgresConnection.connect(
-                        configuration: try location.connectionConfiguration(), id: 0, logger: Self.quiet)
-                    try await probe.close()
-                }
-                try await Self.createSchema(client)
-            } catch {
-                throw location.error(error, while: "opening the store")
+        do {
+            try await Self.withDeadline(seconds: location.connectTimeoutSeconds, location: location) {
+                let probe = try await PostgresConnection.connect(
+                    configuration: try location.connectionConfiguration(), id: 0, logger: Self.quiet)
+                try await probe.close()
             }
+            try await Self.createSchema(client)
+        } catch {
+            throw location.error(error, while: "opening the store")
         }
     }
 
     /// kiln-pipe reports errors itself; the client's own logging stays off.
     static let quiet = Logger(label: "kiln-pipe.postgres", factory: { _ in SwiftLogNoOpLogHandler() })
-
-    /// Creating the schema, which every operation waits for.
-    private let ready: Task<Void, any Error>
-
-    deinit { close() }
 
     /// Creates the tables once, under an advisory lock: shards starting together must not race on CREATE TABLE.
     private static func createSchema(_ client: PostgresClient) async throws {
@@ -114,7 +119,9 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                 return !done
             }
         }
+        let timer = TimerSlot()
         return try await withCheckedThrowingContinuation { continuation in
+            // Unstructured on purpose: a task group would wait for ever for work the pool never gives up.
             let work = Task {
                 do {
                     let value = try await body()
@@ -122,34 +129,32 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
                 } catch {
                     if first() { continuation.resume(throwing: error) }
                 }
+                // Answered in time: the timer has nothing left to do.
+                timer.task.withLock { $0?.cancel() }
             }
-            Task {
-                try? await Task.sleep(for: .seconds(seconds))
-                guard first() else { return }
-                work.cancel()
-                continuation.resume(
-                    throwing: ActionableError(
-                        "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
-                        hint:
-                            "check the host and port, and that the server accepts TCP connections; "
-                            + "?connect_timeout=S waits longer"
-                    ))
+            timer.task.withLock { slot in
+                slot = Task {
+                    do { try await Task.sleep(for: .seconds(seconds)) } catch { return }
+                    guard first() else { return }
+                    work.cancel()
+                    continuation.resume(
+                        throwing: ActionableError(
+                            "no answer from the PostgreSQL store \(location) within \(seconds.compactDescription) s",
+                            hint:
+                                "check the host and port, and that the server accepts TCP connections; "
+                                + "?connect_timeout=S waits longer"))
+                }
             }
         }
     }
 
-    package func waitUntilReady() async throws {
-        try await ready.value
-    }
-
-    /// Runs `body` once the store is ready, for at most 4 × connect_timeout (a database gone away must not leave
+    /// Runs `body` for at most 4 × connect_timeout (a database gone away must not leave
     /// the run waiting on it for ever); errors say which store and what was being done.
     private func bounded<Value: Sendable>(
         _ action: String, _ body: @escaping @Sendable () async throws -> Value
     )
         async throws -> Value
     {
-        try await ready.value
         do {
             return try await Self.withDeadline(seconds: 4 * location.connectTimeoutSeconds, location: location, body)
         } catch {
@@ -182,18 +187,12 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
     /// Durable when it returns; writes that arrive while a transaction commits share the next one.
     package func write(_ records: [CheckpointRecord]) async throws {
         guard !records.isEmpty else { return }
-        // `bounded` waits for the store to be ready (and reports why it is not) before the commit.
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            guard writes.add((records, continuation)).startDraining else { return }
-            Task {
-                await writes.drain { records in
-                    do {
-                        try await bounded("writing results") { try await self.commit(records) }
-                        return .success(())
-                    } catch {
-                        return .failure(error)
-                    }
-                }
+        try await writes.write(records) { records in
+            do {
+                try await bounded("writing results") { try await self.commit(records) }
+                return .success(())
+            } catch {
+                return .failure(error)
             }
         }
     }
@@ -376,10 +375,9 @@ package final class PostgresCheckpointStore: CheckpointStore, @unchecked Sendabl
 
     /// `url` without its password, for messages.
     package static func redacted(_ url: String) -> String { PostgresLocation.redacted(url) }
+}
 
-    /// Closes the connections (the store is unusable afterwards): ending the client's run task closes its pool.
-    package func close() {
-        ready.cancel()
-        runner.cancel()
-    }
+/// The deadline's timer, cancelled once the work it guards has answered.
+private final class TimerSlot: Sendable {
+    let task = Mutex<Task<Void, Never>?>(nil)
 }

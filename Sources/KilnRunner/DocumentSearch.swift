@@ -13,14 +13,56 @@ package final class DocumentSearch: Sendable {
     package let indexPath: String
     private let index: SerialConfined<SearchIndex>
     private let embedder: EmbeddingClient?
-    private let pool: ProviderPool?
 
-    /// Opens the index of `stageID` (or the pipeline's only index stage); throws `RunSetupError` with what to do
-    /// when there is none or it was not built yet.
-    package init(
+    private init(stageID: String, indexPath: String, index: SerialConfined<SearchIndex>, embedder: EmbeddingClient?) {
+        self.stageID = stageID
+        self.indexPath = indexPath
+        self.index = index
+        self.embedder = embedder
+    }
+
+    /// Runs `body` with a search of the index of `stageID` (or the pipeline's only index stage); its embedding
+    /// provider and the store that caches query vectors live as long as this scope. Throws `RunSetupError` with
+    /// what to do when there is no such index or it was not built yet.
+    package static func with<Result: Sendable>(
         pipeline: Pipeline, stageID: String?, statePath: String, environment: [String: String],
-        fakeModel: (any FakeModelHost)?
-    ) throws {
+        fakeModel: (any FakeModelHost)?, _ body: (DocumentSearch) async throws -> Result
+    ) async throws -> Result {
+        let (stage, settings) = try indexStage(stageID, in: pipeline)
+        let base = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
+        let path = IndexStage.path(for: stage.id, settings: settings, baseDirectory: base, statePath: statePath)
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RunSetupError(
+                "index '\(stage.id)' has not been built yet (no \(path))",
+                hint: "build it with `kiln-pipe index \(pipeline.sourcePath)` or `kiln-pipe run \(pipeline.sourcePath)`"
+            )
+        }
+        let index = SerialConfined(try SearchIndex(path: path), label: "kiln-pipe.search")
+        guard let embeddings = settings.embeddings else {
+            return try await body(DocumentSearch(stageID: stage.id, indexPath: path, index: index, embedder: nil))
+        }
+        // No port is opened for a fake embedder: `mcp` promises none.
+        return try await ProviderPool.with(
+            pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil,
+            fakeModel: fakeModel, openPorts: false
+        ) { pool in
+            try await StoreLocation.with(statePath) { store in
+                let embedder = EmbeddingClient(
+                    settings: embeddings,
+                    access: CallAccess(
+                        provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
+                        executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store,
+                        stageID: stage.id, mode: CacheMode(useCache: true, offline: false)))
+                return try await body(
+                    DocumentSearch(stageID: stage.id, indexPath: path, index: index, embedder: embedder))
+            }
+        }
+    }
+
+    /// The index stage named, or the pipeline's only one.
+    private static func indexStage(
+        _ stageID: String?, in pipeline: Pipeline
+    ) throws -> (StageSpec, IndexSettings) {
         let indexStages = pipeline.stages.filter { $0.type == .index }
         let stage: StageSpec
         if let stageID {
@@ -48,38 +90,8 @@ package final class DocumentSearch: Sendable {
         guard case .index(let settings) = stage.settings else {
             throw RunSetupError("'\(stage.id)' is not an index stage")
         }
-        let base = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
-        let path = IndexStage.path(for: stage.id, settings: settings, baseDirectory: base, statePath: statePath)
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw RunSetupError(
-                "index '\(stage.id)' has not been built yet (no \(path))",
-                hint: "build it with `kiln-pipe index \(pipeline.sourcePath)` or `kiln-pipe run \(pipeline.sourcePath)`"
-            )
-        }
-        self.stageID = stage.id
-        indexPath = path
-        index = SerialConfined(try SearchIndex(path: path), label: "kiln-pipe.search")
-        if let embeddings = settings.embeddings {
-            // No port is opened for a fake embedder: `mcp` promises none.
-            let pool = try ProviderPool(
-                pipeline: pipeline, names: [embeddings.provider], environment: environment, concurrencyOverride: nil,
-                fakeModel: fakeModel, openPorts: false)
-            let store = try StoreLocation.open(statePath)
-            self.pool = pool
-            embedder = EmbeddingClient(
-                settings: embeddings,
-                access: CallAccess(
-                    provider: pipeline.provider(named: embeddings.provider), entry: pool[embeddings.provider],
-                    executor: CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag()), store: store,
-                    stageID: stage.id,
-                    mode: CacheMode(useCache: true, offline: false)))
-        } else {
-            pool = nil
-            embedder = nil
-        }
+        return (stage, settings)
     }
-
-    deinit { pool?.shutdown() }
 
     /// Hybrid when the index has embeddings, BM25 otherwise.
     package var defaultMode: SearchMode { embedder == nil ? .bm25 : .hybrid }

@@ -58,51 +58,53 @@ package final class RunEngine: Sendable {
             selected.removeAll { later.contains($0.id) }
         }
         let (stages, waitingReports) = (selected, waiting)
-        let store = storeWrapper(try StoreLocation.open(options.statePath))
-        try await store.waitUntilReady()
-        if options.afterShards { try await checkShardsFinished(store) }
-        if let cassette = options.cassettePath { _ = try await Cassette.load(cassette, into: store) }
-        let providerNames = Set(stages.filter { !servedFromStore($0) }.flatMap { $0.settings.providerNames })
-        return try await ProviderPool.with(
-            pipeline: pipeline, names: providerNames, environment: options.environment,
-            concurrencyOverride: options.concurrency, fakeModel: options.fakeModel
-        ) { pool in
-            try Folder.create(
-                options.outputDirectory, as: "the output folder",
-                hint: "choose a writable folder with --out; nothing was run")
-            let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
-            let batches = BatchCoordinator.forBatchedProviders(
-                in: pool, names: providerNames, store: store, stop: stop, progress: progress)
-            let executor = CallExecutor(budget: budget, stop: stop, batches: batches)
+        return try await StoreLocation.with(options.statePath) { base in
+            let store = storeWrapper(base)
+            try await store.waitUntilReady()
+            if options.afterShards { try await checkShardsFinished(store) }
+            if let cassette = options.cassettePath { _ = try await Cassette.load(cassette, into: store) }
+            let providerNames = Set(stages.filter { !servedFromStore($0) }.flatMap { $0.settings.providerNames })
+            return try await ProviderPool.with(
+                pipeline: pipeline, names: providerNames, environment: options.environment,
+                concurrencyOverride: options.concurrency, fakeModel: options.fakeModel
+            ) { pool in
+                try Folder.create(
+                    options.outputDirectory, as: "the output folder",
+                    hint: "choose a writable folder with --out; nothing was run")
+                let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
+                let batches = BatchCoordinator.forBatchedProviders(
+                    in: pool, names: providerNames, store: store, stop: stop, progress: progress)
+                let executor = CallExecutor(budget: budget, stop: stop, batches: batches)
 
-            // One bounded channel per (producer, consumer) edge.
-            var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
-            var outbound: [String: [BoundedChannel<PipelineItem>]] = [:]
-            for stage in stages {
-                for source in stage.from {
-                    let channel = BoundedChannel<PipelineItem>(capacity: 256)
-                    inbound[stage.id, default: []].append(channel)
-                    outbound[source, default: []].append(channel)
+                // One bounded channel per (producer, consumer) edge.
+                var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
+                var outbound: [String: [BoundedChannel<PipelineItem>]] = [:]
+                for stage in stages {
+                    for source in stage.from {
+                        let channel = BoundedChannel<PipelineItem>(capacity: 256)
+                        inbound[stage.id, default: []].append(channel)
+                        outbound[source, default: []].append(channel)
+                    }
                 }
+                let shared = RunServices(
+                    pipeline: pipeline, options: options, baseDirectory: baseDirectory, store: store, pool: pool,
+                    executor: executor, stop: stop)
+                // The batch coordinators' submissions, polls and timers live inside this scope, as child tasks.
+                let reports = try await BatchCoordinator.running(Array(batches.values)) {
+                    try await runStages(
+                        stages, inbound: inbound, outbound: outbound, progress: progress, store: store, shared: shared)
+                }
+                let stopReason = reports.compactMap(\.2).first
+                // Each stage's line for `status` (a shard's for `--after-shards`); a replay leaves none.
+                if !options.dryRun {
+                    try await StageLedger.write(
+                        reports.map(\.1), stop: stopReason, pipeline: pipeline, baseDirectory: baseDirectory,
+                        shard: options.shard, to: store)
+                }
+                return RunReport(
+                    stages: reports.map(\.1) + waitingReports, stop: stopReason,
+                    statePath: StoreLocation.describe(options.statePath))
             }
-            let shared = RunServices(
-                pipeline: pipeline, options: options, baseDirectory: baseDirectory, store: store, pool: pool,
-                executor: executor, stop: stop)
-            // The batch coordinators' submissions, polls and timers live inside this scope, as child tasks.
-            let reports = try await BatchCoordinator.running(Array(batches.values)) {
-                try await runStages(
-                    stages, inbound: inbound, outbound: outbound, progress: progress, store: store, shared: shared)
-            }
-            let stopReason = reports.compactMap(\.2).first
-            // Each stage's line for `status` (a shard's for `--after-shards`); a replay leaves none.
-            if !options.dryRun {
-                try await StageLedger.write(
-                    reports.map(\.1), stop: stopReason, pipeline: pipeline, baseDirectory: baseDirectory,
-                    shard: options.shard, to: store)
-            }
-            return RunReport(
-                stages: reports.map(\.1) + waitingReports, stop: stopReason,
-                statePath: StoreLocation.describe(options.statePath))
         }
     }
 

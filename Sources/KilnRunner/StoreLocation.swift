@@ -1,5 +1,5 @@
 import Foundation
-package import KilnBasics
+import KilnBasics
 import KilnPostgres
 import KilnStages
 package import KilnStore
@@ -7,16 +7,24 @@ package import KilnStore
 /// Where the checkpoint store is: an SQLite file (the default, `.kiln-pipe/state.sqlite`), or a PostgreSQL
 /// database when `--state` is a `postgres://` URL, shared by the shards of a run on several machines.
 package enum StoreLocation {
-    /// Opens the store `state` names.
-    package static func open(_ state: String) throws(ActionableError) -> any CheckpointStore {
+    /// Runs `body` with the store `state` names: an SQLite file, or a PostgreSQL database whose connections live
+    /// as long as this scope.
+    package static func with<Result: Sendable>(
+        _ state: String, _ body: (any CheckpointStore) async throws -> Result
+    ) async throws -> Result {
+        guard StatePlace.isDatabase(state) else { return try await body(try openFile(state)) }
+        return try await PostgresCheckpointStore.with(url: state) { try await body($0) }
+    }
+
+    /// Opens the SQLite store at `path`.
+    private static func openFile(_ path: String) throws(ActionableError) -> any CheckpointStore {
         do {
-            return StatePlace.isDatabase(state)
-                ? try PostgresCheckpointStore(url: state) : try SQLiteCheckpointStore(path: state)
+            return try SQLiteCheckpointStore(path: path)
         } catch let error as ActionableError {
             throw error
         } catch {
             throw ActionableError(
-                "cannot open the checkpoint store \(describe(state)): \(SystemErrorText.line(of: error))",
+                "cannot open the checkpoint store \(path): \(SystemErrorText.line(of: error))",
                 hint: "choose a writable place with --state (a file path, or postgres://… for a shared store)",
                 cause: error)
         }

@@ -6,9 +6,21 @@ import Synchronization
 package final class GroupCommit: Sendable {
     package typealias Write = (records: [CheckpointRecord], done: CheckedContinuation<Void, any Error>)
     private struct State {
-        var pending: [Write] = []
+        var pending: [(id: Int, records: [CheckpointRecord])] = []
         var draining = false
         var lastCommit: Double
+        var nextID = 0
+        /// Writers waiting for their transaction's outcome, by write id.
+        var waiting: [Int: CheckedContinuation<Void, any Error>] = [:]
+        /// Outcomes that came before their writer asked (`write`'s own drainer), by write id.
+        var outcomes: [Int: Result<Void, any Error>] = [:]
+
+        mutating func enqueue(_ records: [CheckpointRecord]) -> (id: Int, startDraining: Bool) {
+            nextID += 1
+            pending.append((nextID, records))
+            defer { draining = true }
+            return (nextID, !draining)
+        }
     }
     private let clock: any RunClock
     private let state: Mutex<State>
@@ -23,14 +35,32 @@ package final class GroupCommit: Sendable {
     package func add(_ write: Write) -> (startDraining: Bool, sinceLastCommit: Duration) {
         let now = clock.now
         return state.withLock { state in
-            state.pending.append(write)
-            defer { state.draining = true }
-            return (!state.draining, .seconds(now - state.lastCommit))
+            let (id, startDraining) = state.enqueue(write.records)
+            state.waiting[id] = write.done
+            return (startDraining, .seconds(now - state.lastCommit))
         }
     }
 
-    /// Commits everything pending with `commit`, one transaction per turn, until nothing is left; each write's
-    /// continuation gets its transaction's outcome.
+    /// Writes `records` in the next commit and returns once it is durable (or throws its error). The writer that
+    /// finds no commit under way runs the commits itself, in its own task, until nothing is pending: no task of
+    /// the store's own outlives a write.
+    package func write(
+        _ records: [CheckpointRecord], commit: ([CheckpointRecord]) async -> Result<Void, any Error>
+    ) async throws {
+        let (id, startDraining) = state.withLock { $0.enqueue(records) }
+        if startDraining { await drain(commit) }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let outcome = state.withLock { state -> Result<Void, any Error>? in
+                if let outcome = state.outcomes.removeValue(forKey: id) { return outcome }
+                state.waiting[id] = continuation
+                return nil
+            }
+            if let outcome { continuation.resume(with: outcome) }
+        }
+    }
+
+    /// Commits everything pending with `commit`, one transaction per turn, until nothing is left; each write
+    /// learns its transaction's outcome.
     package func drain(_ commit: ([CheckpointRecord]) async -> Result<Void, any Error>) async {
         while let batch = take() {
             finish(batch, with: await commit(batch.flatMap(\.records)))
@@ -44,14 +74,26 @@ package final class GroupCommit: Sendable {
         }
     }
 
-    private func finish(_ batch: [Write], with result: Result<Void, any Error>) {
+    private func finish(_ batch: [(id: Int, records: [CheckpointRecord])], with result: Result<Void, any Error>) {
         let now = clock.now
-        state.withLock { $0.lastCommit = now }
-        for write in batch { write.done.resume(with: result) }
+        let waiters = state.withLock { state in
+            state.lastCommit = now
+            return batch.compactMap { write -> CheckedContinuation<Void, any Error>? in
+                guard let waiter = state.waiting.removeValue(forKey: write.id) else {
+                    state.outcomes[write.id] = result
+                    return nil
+                }
+                return waiter
+            }
+        }
+        for waiter in waiters { waiter.resume(with: result) }
     }
 
+    /// Writes waiting for the next commit (for tests and progress).
+    package var queuedWrites: Int { state.withLock { $0.pending.count } }
+
     /// Everything pending, or nil (and draining ends) when nothing is.
-    private func take() -> [Write]? {
+    private func take() -> [(id: Int, records: [CheckpointRecord])]? {
         state.withLock { state in
             defer { state.pending.removeAll() }
             if state.pending.isEmpty { state.draining = false }

@@ -15,9 +15,9 @@ import Testing
     ]
 
     @Test(arguments: badURLs)
-    func aBadURLIsRejectedWithoutItsPassword(url: String, says: String) {
-        #expect {
-            _ = try PostgresCheckpointStore(url: url)
+    func aBadURLIsRejectedWithoutItsPassword(url: String, says: String) async {
+        await #expect {
+            try await PostgresCheckpointStore.with(url: url) { _ in Issue.record("no store for \(url)") }
         } throws: { error in
             let text = "\(error)"
             return text.contains(says) && !text.contains("hunter2")
@@ -26,21 +26,20 @@ import Testing
 
     @Test func anUnreachableServerIsAClearErrorWithoutThePassword() async throws {
         let server = try PostgresServer.shared.get()
-        // Nothing listens on port 1; a wrong database on the real server is the server's own message.
-        let unreachable = try PostgresCheckpointStore(
-            url: "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=3")
-        defer { unreachable.close() }
+        // Nothing listens on port 1; a wrong database on the real server is the server's own message. Either stops
+        // the scope before its body: nothing can be paid for without a store.
         await #expect {
-            _ = try await unreachable.tallies()
+            try await PostgresCheckpointStore.with(
+                url: "postgres://kiln:hunter2@127.0.0.1:1/db?sslmode=disable&connect_timeout=3"
+            ) { _ in Issue.record("the store opened") }
         } throws: { error in
             let text = "\(error)"
             return text.contains("127.0.0.1:1") && !text.contains("hunter2")
         }
-        let missing = try PostgresCheckpointStore(
-            url: "postgres://kiln@127.0.0.1:\(server.port)/no_such_db?sslmode=disable")
-        defer { missing.close() }
         await #expect {
-            _ = try await missing.records(forKeys: ["k"])
+            try await PostgresCheckpointStore.with(
+                url: "postgres://kiln@127.0.0.1:\(server.port)/no_such_db?sslmode=disable"
+            ) { _ in Issue.record("the store opened") }
         } throws: { error in
             "\(error)".contains("no_such_db") && "\(error)".contains("createdb")
         }

@@ -21,11 +21,25 @@ enum StoreKind: String, CaseIterable, Sendable {
         }
     }
 
-    func open(_ location: String) throws -> any CheckpointStore {
+    /// Runs `body` with a store of this kind at `location` (a PostgreSQL store lives as long as the scope).
+    func with<Result: Sendable>(
+        _ location: String, _ body: (any CheckpointStore) async throws -> Result
+    ) async throws -> Result {
         switch self {
-        case .sqlite: try SQLiteCheckpointStore(path: location)
-        case .postgres: try PostgresCheckpointStore(url: location)
+        case .sqlite: try await body(try SQLiteCheckpointStore(path: location))
+        case .postgres: try await PostgresCheckpointStore.with(url: location) { try await body($0) }
         }
+    }
+
+    /// Runs `body` with `count` stores at one location, as if `count` processes had opened it.
+    func with(
+        _ count: Int, storesAt location: String, _ body: ([any CheckpointStore]) async throws -> Void
+    ) async throws {
+        func open(_ stores: [any CheckpointStore]) async throws {
+            guard stores.count < count else { return try await body(stores) }
+            try await with(location) { try await open(stores + [$0]) }
+        }
+        try await open([])
     }
 }
 
@@ -47,14 +61,16 @@ enum StoreKind: String, CaseIterable, Sendable {
     @Test(arguments: StoreKind.allCases)
     func keepsRecordsAcrossReopening(kind: StoreKind) async throws {
         let location = try kind.newLocation()
-        do {
-            let store = try kind.open(location)
+        try await kind.with(location) { store in
             try await store.write([
                 Self.done,
                 CheckpointRecord(key: "k2", stage: "answers", status: .failed, error: "HTTP 400: bad request"),
             ])
         }
-        let reopened = try kind.open(location)
+        try await kind.with(location) { reopened in try await Self.expectTheRecords(in: reopened) }
+    }
+
+    static func expectTheRecords(in reopened: any CheckpointStore) async throws {
         let found = try await reopened.records(forKeys: ["k1", "k2", "missing"])
         var expected = Self.done
         expected.calls = []  // records are read without their calls; `calls(forKeys:)` brings them
@@ -77,8 +93,7 @@ enum StoreKind: String, CaseIterable, Sendable {
     func keepsBatchSubmissionsFindableByTheirRequests(kind: StoreKind) async throws {
         let location = try kind.newLocation()
         let now = Date().timeIntervalSince1970
-        do {
-            let store = try kind.open(location)
+        try await kind.with(location) { store in
             try await store.saveBatch(
                 BatchRecord(
                     key: "b1", provider: "p", state: .submitting, requests: 2, createdAt: now - 10,
@@ -102,7 +117,10 @@ enum StoreKind: String, CaseIterable, Sendable {
                     key: "b2", provider: "p", state: .ended, providerBatchID: "batch_2", requests: 1,
                     createdAt: now - 5, requestHashes: ["h2"]))
         }
-        let reopened = try kind.open(location)
+        try await kind.with(location) { reopened in try await Self.expectTheBatches(in: reopened) }
+    }
+
+    static func expectTheBatches(in reopened: any CheckpointStore) async throws {
         let found = try await reopened.batches(carrying: ["h1", "h2", "h3", "h4", "h5"])
         #expect(found["h1"]?.key == "b1" && found["h1"]?.providerBatchID == "batch_1" && found["h1"]?.completed == 1)
         #expect(found["h1"]?.state == .submitted && found["h1"]?.providerStatus == "in_progress")
@@ -153,20 +171,24 @@ enum StoreKind: String, CaseIterable, Sendable {
 
     @Test(arguments: StoreKind.allCases)
     func aRetriedItemReplacesItsFailureEvenInOneBatch(kind: StoreKind) async throws {
-        let store = try kind.open(try kind.newLocation())
-        try await store.write([CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "timeout")])
-        try await store.write([
-            CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "again"), Self.done,
-        ])
-        #expect(try await store.records(forKeys: ["k1"])["k1"]?.status == .done)
-        #expect(try await store.tallies().first?.failed == 0)
+        try await kind.with(try kind.newLocation()) { store in
+            try await store.write([CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "timeout")])
+            try await store.write([
+                CheckpointRecord(key: "k1", stage: "answers", status: .failed, error: "again"), Self.done,
+            ])
+            #expect(try await store.records(forKeys: ["k1"])["k1"]?.status == .done)
+            #expect(try await store.tallies().first?.failed == 0)
+        }
     }
 
     @Test(arguments: StoreKind.allCases)
     func concurrentWritersFromSeveralConnectionsNeverLoseARecord(kind: StoreKind) async throws {
         let location = try kind.newLocation()
         // Four stores on one location stand for four shards (or processes) writing at once.
-        let stores = try (0..<4).map { _ in try kind.open(location) }
+        try await kind.with(4, storesAt: location) { stores in try await Self.writeConcurrently(to: stores) }
+    }
+
+    static func writeConcurrently(to stores: [any CheckpointStore]) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<200 {
                 let store = stores[index % 4]

@@ -55,6 +55,40 @@ import Testing
         #expect(outcomes == ["a": true, "b": false, "c": false, "d": false, "drain": true])
     }
 
+    @Test func theWriterThatFindsNoCommitUnderWayRunsTheCommitsInItsOwnTask() async {
+        let commits = GroupCommit(clock: ManualClock())
+        let transactions = Shared<[[String]]>([])
+        let (gate, opener) = AsyncStream.makeStream(of: Void.self)
+        @Sendable func commit(_ records: [CheckpointRecord]) async -> Result<Void, any Error> {
+            let keys = records.map(\.key)
+            transactions.value.withLock { $0.append(keys) }
+            if keys == ["a"] { for await _ in gate { break } }
+            return keys.contains("c") ? .failure(Failed()) : .success(())
+        }
+        let outcomes = await withTaskGroup(of: (String, Bool).self) { group in
+            for key in ["a", "b", "c", "d"] {
+                group.addTask {
+                    do {
+                        try await commits.write([Self.record(key)], commit: commit)
+                        return (key, true)
+                    } catch {
+                        return (key, false)
+                    }
+                }
+                // "a" commits (and holds its transaction open) before the others write.
+                if key == "a" { while transactions.value.withLock({ $0.isEmpty }) { await Task.yield() } }
+            }
+            // b, c and d queue behind the open transaction; then it ends.
+            while commits.queuedWrites < 3 { await Task.yield() }
+            opener.yield()
+            var outcomes: [String: Bool] = [:]
+            for await (key, committed) in group { outcomes[key] = committed }
+            return outcomes
+        }
+        #expect(transactions.value.withLock { $0 } == [["a"], ["b", "c", "d"]])
+        #expect(outcomes == ["a": true, "b": false, "c": false, "d": false])
+    }
+
     @Test func sinceLastCommitIsMeasuredOnTheClock() async throws {
         let clock = ManualClock()
         let commits = GroupCommit(clock: clock)

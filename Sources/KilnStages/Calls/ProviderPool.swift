@@ -112,11 +112,11 @@ package final class ProviderPool: Sendable {
     /// Runs `body` with the pool; its HTTP clients and fake servers are shut down when `body` returns or throws.
     package static func with<Result>(
         pipeline: Pipeline, names: Set<String>, environment: [String: String], concurrencyOverride: Int?,
-        fakeModel: (any FakeModelHost)?, _ body: (ProviderPool) async throws -> Result
+        fakeModel: (any FakeModelHost)?, openPorts: Bool = true, _ body: (ProviderPool) async throws -> Result
     ) async throws -> Result {
         let pool = try ProviderPool(
             pipeline: pipeline, names: names, environment: environment, concurrencyOverride: concurrencyOverride,
-            fakeModel: fakeModel)
+            fakeModel: fakeModel, openPorts: openPorts)
         defer { pool.shutdown() }
         return try await body(pool)
     }
