@@ -372,9 +372,6 @@ package final class PostgresCheckpointStore: CheckpointStore, Sendable {
             providerStatus: status, requests: Int(requests), completed: Int(completed), failed: Int(failed), note: note,
             createdAt: created, updatedAt: updated)
     }
-
-    /// `url` without its password, for messages.
-    package static func redacted(_ url: String) -> String { PostgresLocation.redacted(url) }
 }
 
 /// The deadline's timer, cancelled once the work it guards has answered.

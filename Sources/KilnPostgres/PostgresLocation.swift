@@ -22,7 +22,7 @@ struct PostgresLocation: CustomStringConvertible {
         guard let components = URLComponents(string: url), ["postgres", "postgresql"].contains(components.scheme ?? "")
         else {
             throw ActionableError(
-                "'\(Self.redacted(url))' is not a PostgreSQL URL",
+                "'\(RedactedURL.of(url))' is not a PostgreSQL URL",
                 hint: "write it as postgres://USER@HOST:5432/DATABASE (the password in PGPASSWORD)")
         }
         guard let host = components.host, !host.isEmpty else {
@@ -59,10 +59,6 @@ struct PostgresLocation: CustomStringConvertible {
     var description: String { "postgres://\(user)@\(host):\(port)/\(database)" }
 
     /// `url` with any password replaced, for messages about a URL that did not parse.
-    static func redacted(_ url: String) -> String {
-        url.replacing(#/:[^:@/]*@/#, with: ":***@")
-    }
-
     /// The TLS settings `sslmode` asks for (nil: no TLS), and whether TLS is required rather than preferred.
     private var tls: (configuration: TLSConfiguration, required: Bool)? {
         var configuration = TLSConfiguration.makeClientConfiguration()

@@ -1,11 +1,15 @@
 import Foundation
 import KilnBasics
-import KilnPostgres
 import KilnStages
 package import KilnStore
 
+#if PostgreSQL
+import KilnPostgres
+#endif
+
 /// Where the checkpoint store is: an SQLite file (the default, `.kiln-pipe/state.sqlite`), or a PostgreSQL
-/// database when `--state` is a `postgres://` URL, shared by the shards of a run on several machines.
+/// database when `--state` is a `postgres://` URL, shared by the shards of a run on several machines (in a build
+/// with the `PostgreSQL` package trait, on by default).
 package enum StoreLocation {
     /// Runs `body` with the store `state` names: an SQLite file, or a PostgreSQL database whose connections live
     /// as long as this scope.
@@ -13,7 +17,13 @@ package enum StoreLocation {
         _ state: String, _ body: (any CheckpointStore) async throws -> Result
     ) async throws -> Result {
         guard StatePlace.isDatabase(state) else { return try await body(try openFile(state)) }
+        #if PostgreSQL
         return try await PostgresCheckpointStore.with(url: state) { try await body($0) }
+        #else
+        throw ActionableError(
+            "this kiln-pipe was built without PostgreSQL support, so it cannot open \(describe(state))",
+            hint: "build it with its default traits (make build, make release), or use an SQLite file with --state")
+        #endif
     }
 
     /// Opens the SQLite store at `path`.
@@ -32,6 +42,6 @@ package enum StoreLocation {
 
     /// `state` as messages show it: a database URL without its password.
     package static func describe(_ state: String) -> String {
-        StatePlace.isDatabase(state) ? PostgresCheckpointStore.redacted(state) : state
+        StatePlace.isDatabase(state) ? RedactedURL.of(state) : state
     }
 }
