@@ -100,9 +100,12 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
-        for stage in only + freshStages where pipeline.stage(withID: stage) == nil {
-            throw ValidationError(
-                "unknown stage '\(stage)'; stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
+        for (flag, names) in [("--only", only), ("--fresh-stage", freshStages)] {
+            for stage in names where pipeline.stage(withID: stage) == nil {
+                throw ActionableError(
+                    "\(flag) names unknown stage '\(stage)'",
+                    hint: NearMiss.hint(for: stage, among: pipeline.stages.map(\.id), listing: "the stages are"))
+            }
         }
         let shard = try shard.map(Shard.init(parsing:))
         // Shards started on one machine share the default folders: each writes its own subfolder of them.

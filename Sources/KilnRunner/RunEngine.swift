@@ -35,7 +35,7 @@ package final class RunEngine: Sendable {
         if let only = options.onlyStages, let unknown = only.first(where: { pipeline.stage(withID: $0) == nil }) {
             throw RunSetupError(
                 "--only names unknown stage '\(unknown)'",
-                hint: "stages: \(pipeline.stages.map(\.id).joined(separator: ", "))")
+                hint: NearMiss.hint(for: unknown, among: pipeline.stages.map(\.id), listing: "the stages are"))
         }
         // --only: the named stages run with the stages that feed them (which compute only what the store lacks);
         // stages downstream of them are skipped.

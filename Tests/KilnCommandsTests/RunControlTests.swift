@@ -72,6 +72,20 @@ import Glibc
         #expect(squeezed(edited.stdout).contains("answers outputs changed"), "\(edited.stdout)")
     }
 
+    @Test(arguments: [
+        (["--only", "answrs"], "error: --only names unknown stage 'answrs' (did you mean 'answers'?)"),
+        (["--fresh-stage", "goldn"], "error: --fresh-stage names unknown stage 'goldn' (did you mean 'golden'?)"),
+        (["--only", "zzz"], "error: --only names unknown stage 'zzz' (the stages are: 'golden', 'answers')"),
+    ])
+    func aMisspelledStageIsNamedWithTheNearestOne(arguments: [String], says: String) throws {
+        let scenario = try RunScenario(rows: 3)
+        defer { scenario.finish() }
+        let outcome = try scenario.run(arguments)
+        #expect(outcome.status == 2)
+        #expect(outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines) == says, "\(outcome.stderr)")
+        #expect(scenario.fake.currentStatistics.requests == 0)
+    }
+
     @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
         let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: ingest, paths: [golden.jsonl]}")
         defer { scenario.finish() }
