@@ -107,9 +107,17 @@ extension StageReader {
             )
             return nil
         }
-        return LoadSettings(
+        let settings = LoadSettings(
             path: path, format: format, filter: filter ?? .all, fields: mapping, onError: onError ?? .fail, limit: limit
         )
+        // A mapping to a column the file lacks would load rows without the field: named here, with the columns.
+        if format != .folder, !mapping.isEmpty, let first = FirstRecord.of(builder.resolve(path), format: format) {
+            for (field, column) in settings.unmappedFields(in: first) {
+                let (message, hint) = LoadSettings.unmappedMessage(field: field, column: column, file: path, row: first)
+                reader.error(at: fields["fields"]?[field] ?? fields["fields"], message, hint: hint)
+            }
+        }
+        return settings
     }
 
     private func inferredFormat(of path: String, at node: Node?) -> LoadFormat? {

@@ -1,3 +1,5 @@
+package import KilnBasics
+
 /// A JSON path in the simple dotted form `$.a.b[0]["c d"]`, resolved against a JSON value.
 package struct JSONPath: Sendable, Hashable, CustomStringConvertible {
     package var components: [JSONPathComponent]
@@ -40,5 +42,23 @@ package struct JSONPath: Sendable, Hashable, CustomStringConvertible {
         guard !components.isEmpty else { return nil }
         self.components = components
         self.description = text
+    }
+}
+
+extension JSONPath {
+    /// A field of `row` by column name, or by JSON path (`$.a.b`, `a.b`, `list[0]`).
+    package static func lookup(_ source: String, in row: JSONValue) -> JSONValue? {
+        if let direct = row[source] { return direct }
+        guard source.contains(".") || source.contains("["), let path = JSONPath(parsing: source) else { return nil }
+        var current: JSONValue? = row
+        for component in path.components {
+            switch component {
+            case .key(let key): current = current?[key]
+            case .index(let index):
+                guard let array = current?.arrayValue, index < array.count else { return nil }
+                current = array[index]
+            }
+        }
+        return current
     }
 }

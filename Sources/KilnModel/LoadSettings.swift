@@ -1,3 +1,5 @@
+package import KilnBasics
+
 /// The file formats `load` reads.
 package enum LoadFormat: String, Sendable, Hashable, CaseIterable {
     case jsonl
@@ -45,5 +47,28 @@ package struct LoadSettings: Sendable, Hashable {
         self.fields = fields
         self.onError = onError
         self.limit = limit
+    }
+}
+
+extension LoadSettings {
+    /// The `fields:` mappings whose column (or JSON path) `row` lacks, as (item field, column), by field name.
+    package func unmappedFields(in row: JSONValue) -> [(field: String, column: String)] {
+        fields.sorted { $0.key < $1.key }.compactMap { field, column in
+            JSONPath.lookup(column, in: row) == nil ? (field, column) : nil
+        }
+    }
+
+    /// What to say about a mapping to a column the data does not have: the message and a hint naming the nearest
+    /// column, or listing them all.
+    package static func unmappedMessage(
+        field: String, column: String, file: String, row: JSONValue
+    ) -> (message: String, hint: String) {
+        let columns = row.objectValue?.keys.map { $0 } ?? []
+        return (
+            "fields: \(field) maps to column '\(column)', which \(file) does not have",
+            columns.isEmpty
+                ? "its rows are not JSON objects or CSV rows with a header"
+                : NearMiss.hint(for: column, among: columns, listing: "its columns are")
+        )
     }
 }

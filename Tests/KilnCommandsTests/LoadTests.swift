@@ -23,6 +23,25 @@ import Testing
         return text.split(separator: "\n").map(String.init)
     }
 
+    /// A misspelled column is an error naming it and the columns the file has, from `validate` and from `run`
+    /// (before anything runs), never rows loaded without the field.
+    @Test(arguments: ["validate", "run"])
+    func aMappingToAColumnTheFileLacksIsNamed(command: String) throws {
+        let directory = try Self.scenario(
+            ["rows.jsonl": "{\"q\": \"a\", \"reference\": \"r\"}\n"],
+            stage: "{id: data, type: load, path: rows.jsonl, fields: {input: q, expected: referense}}")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outcome = try KilnPipeBinary.run([command, "p.yml"], in: directory)
+        #expect(outcome.status == 2)
+        // `validate` reports on standard output, `run` on standard error.
+        #expect(
+            (outcome.stdout + outcome.stderr).contains(
+                "fields: expected maps to column 'referense', which rows.jsonl does not have "
+                    + "(did you mean 'reference'?)"),
+            "\(outcome.stdout)\(outcome.stderr)")
+        #expect(Self.lines(directory).isEmpty)
+    }
+
     @Test func aMalformedJSONLRowStopsTheRunAtItsLine() throws {
         let directory = try Self.scenario(
             ["rows.jsonl": "{\"q\": \"a\"}\n\n{\"q\": \"b\"\n{\"q\": \"c\"}\n"],

@@ -28,7 +28,7 @@ struct LoadStage: Sendable {
             var fields = JSONObject()
             for name in ["input", "output", "expected", "tags", "rating"] {
                 let source = settings.fields[name] ?? name
-                if let value = Self.lookup(source, in: row) { fields[name] = value }
+                if let value = JSONPath.lookup(source, in: row) { fields[name] = value }
             }
             if fields["input"] == nil {
                 guard settings.fields["input"] == nil else {
@@ -40,14 +40,26 @@ struct LoadStage: Sendable {
             // Identity is the row's content: identical rows are one item identity (so a split never puts a row in
             // train and its twin in test), and no table of seen rows grows with the file.
             let id =
-                (settings.fields["id"].flatMap { Self.lookup($0, in: row) } ?? row["id"])
+                (settings.fields["id"].flatMap { JSONPath.lookup($0, in: row) } ?? row["id"])
                 .map { $0.stringValue ?? $0.serialized() }
                 ?? String(SHA256.hex(row.serialized(sortedKeys: true)).prefix(16))
             return PipelineItem(id: id, fields: fields)
         }
+        // The first row shows whether every `fields:` mapping names a column the data has: a misspelled one is an
+        // error before any item goes on (so before any call), never rows silently without the field.
+        var checkedColumns = settings.fields.isEmpty
         func handle(_ row: () throws -> JSONValue, location: String) async throws {
             do {
-                try await emit(try item(from: try row(), location: location))
+                let value = try row()
+                if !checkedColumns {
+                    checkedColumns = true
+                    if let (field, column) = settings.unmappedFields(in: value).first {
+                        let (message, hint) = LoadSettings.unmappedMessage(
+                            field: field, column: column, file: settings.path ?? path, row: value)
+                        throw RunSetupError("stage '\(stageID)': \(message)", hint: hint)
+                    }
+                }
+                try await emit(try item(from: value, location: location))
             } catch let error as BadRow {
                 guard settings.onError == .skip else { throw error }
                 await skipped(error)
@@ -143,72 +155,6 @@ struct LoadStage: Sendable {
                     try await emit(item)
                 }, unreadable: { location, reason in await skipped(BadRow(location: location, reason: reason)) })
         }
-    }
-
-    /// A field by column name, or by JSON path (`$.a.b`, `a.b`, `list[0]`).
-    static func lookup(_ source: String, in row: JSONValue) -> JSONValue? {
-        if let direct = row[source] { return direct }
-        guard source.contains(".") || source.contains("["), let path = JSONPath(parsing: source) else { return nil }
-        var current: JSONValue? = row
-        for component in path.components {
-            switch component {
-            case .key(let key): current = current?[key]
-            case .index(let index):
-                guard let array = current?.arrayValue, index < array.count else { return nil }
-                current = array[index]
-            }
-        }
-        return current
-    }
-}
-
-/// RFC 4180 records from a CSV file, read line by line: quoted fields may hold commas, quotes and newlines.
-final class CSVRecords {
-    private let lines: LineReader
-    /// The line a returned record started on.
-    private(set) var firstLine = 0
-
-    init(path: String) throws {
-        lines = try LineReader(path: path)
-    }
-
-    func next() -> [String]? {
-        guard var line = lines.next() else { return nil }
-        firstLine = lines.lineNumber
-        while Self.openQuote(line), let more = lines.next() { line += "\n" + more }
-        return Self.fields(line)
-    }
-
-    static func openQuote(_ line: String) -> Bool { line.filter { $0 == "\"" }.count % 2 == 1 }
-
-    static func fields(_ line: String) -> [String] {
-        var fields: [String] = []
-        var current = ""
-        var quoted = false
-        var characters = Array(line)[...]
-        while let character = characters.popFirst() {
-            if quoted {
-                if character == "\"" {
-                    if characters.first == "\"" {
-                        characters.removeFirst()
-                        current.append("\"")
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    current.append(character)
-                }
-            } else if character == "\"" {
-                quoted = true
-            } else if character == "," {
-                fields.append(current)
-                current = ""
-            } else if character != "\r" {
-                current.append(character)
-            }
-        }
-        fields.append(current)
-        return fields
     }
 }
 

@@ -60,7 +60,7 @@ enum AssertionCheck {
             guard let value, let path = assertion.path.flatMap(JSONPath.init(parsing:)) else {
                 return Outcome(passed: false, reason: "the output is not JSON")
             }
-            let found = LoadStage.lookup(path.description, in: value)
+            let found = JSONPath.lookup(path.description, in: value)
             let foundText = found.map { $0.stringValue ?? $0.serialized() }
             guard let foundText else { return Outcome(passed: false, reason: "\(path.description) is missing") }
             return compare(foundText, assertion.value ?? "")
