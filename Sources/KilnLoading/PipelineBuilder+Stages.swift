@@ -14,7 +14,7 @@ extension PipelineBuilder {
         case .outputs: ["models", "samples", "thinking", "dedup", "min_chars", "max_chars"]
         case .judge:
             ["provider", "method", "score", "rubric", "chain_of_thought", "assertions", "thresholds", "max_error_rate"]
-        case .split: ["filter", "where", "preset", "splits", "seed"]
+        case .split: ["filter", "where", "preset", "splits", "seed", "group_by"]
         case .export:
             ["format", "strategy", "target", "out", "parts", "system_message", "thinking_instructions", "kiln_project"]
         case .ingest: ["paths", "max_file_mb", "max_pages", "chunker", "extraction_provider"]

@@ -22,7 +22,7 @@ extension StageReader {
         guard fields.has("preset") == (preset != nil), let conditions else { return nil }
         return SplitSettings(
             filter: filter ?? .all, conditions: conditions, parts: parts ?? SplitPreset.trainTest.parts,
-            seed: seed ?? SplitSettings.defaultSeed)
+            seed: seed ?? SplitSettings.defaultSeed, groupBy: reader.string(fields["group_by"], "group_by"))
     }
 
     private func readParts(_ node: Node) -> [SplitPart]? {

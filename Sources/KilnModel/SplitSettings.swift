@@ -56,17 +56,21 @@ package struct SplitSettings: Sendable, Hashable {
     package var parts: [SplitPart]
     /// Key of the assignment hash; the same seed always gives the same split.
     package var seed: String
+    /// The item field (or JSON path) whose value keeps items together in one part; nil: the input an item came
+    /// from (`source_id`: every model's and sample's answer to one input), else the item itself.
+    package var groupBy: String?
 
     package static let defaultSeed = "kiln-pipe"
 
     package init(
         filter: DatasetFilter = .all, conditions: [ScoreCondition] = [],
         parts: [SplitPart] = SplitPreset.trainTest.parts,
-        seed: String = defaultSeed
+        seed: String = defaultSeed, groupBy: String? = nil
     ) {
         self.filter = filter
         self.conditions = conditions
         self.parts = parts
         self.seed = seed
+        self.groupBy = groupBy
     }
 }

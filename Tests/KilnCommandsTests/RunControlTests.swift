@@ -86,6 +86,27 @@ import Glibc
         #expect(scenario.fake.currentStatistics.requests == 0)
     }
 
+    /// Two models, two samples: the four answers to one input land in one part, so the test set holds no input the
+    /// training set has (by default; `group_by:` changes what stays together).
+    @Test func aSplitNeverPutsOneInputsAnswersInTwoParts() throws {
+        let scenario = try RunScenario(
+            rows: 60, models: ["a", "b"], samples: 2,
+            extraStages: "  - {id: split, type: split, from: answers, preset: train_test}")
+        defer { scenario.finish() }
+        #expect(try scenario.run().status == 0)
+        let text = try String(
+            contentsOf: scenario.directory.appendingPathComponent(".kiln-pipe/out/scenario/split.jsonl"),
+            encoding: .utf8)
+        var parts: [String: Set<String>] = [:]
+        for line in text.split(separator: "\n") {
+            let item = try JSONValue(parsing: String(line))
+            parts[item["input"]?.stringValue ?? "", default: []].insert(item["split"]?.stringValue ?? "")
+        }
+        #expect(parts.count == 60)
+        #expect(parts.values.allSatisfy { $0.count == 1 }, "\(parts.filter { $0.value.count > 1 }.count) inputs leak")
+        #expect(Set(parts.values.flatMap { $0 }) == ["train", "test"])
+    }
+
     @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
         let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: ingest, paths: [golden.jsonl]}")
         defer { scenario.finish() }

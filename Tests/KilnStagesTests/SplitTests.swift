@@ -33,6 +33,39 @@ import Testing
         #expect(items.map(one.part) != items.map(other.part), "another seed gives another split")
     }
 
+    /// Property: over random pipelines (1–4 models, 1–3 samples, 1–300 inputs, any preset and seed), no input
+    /// has answers in two parts; with `group_by: topic` no topic does.
+    @Test func anInputsAnswersNeverStraddleTwoParts() {
+        var random = SplitMix64(seed: 20_261_206)
+        for round in 0..<50 {
+            let models = Int(random.next() % 4) + 1
+            let samples = Int(random.next() % 3) + 1
+            let inputs = Int(random.next() % 300) + 1
+            let presets = SplitPreset.allCases
+            let preset = presets[Int(random.next() % UInt64(presets.count))]
+            let byTopic = round % 5 == 0
+            let stage = SplitStage(
+                settings: SplitSettings(
+                    parts: preset.parts, seed: "seed-\(random.next())", groupBy: byTopic ? "topic" : nil))
+            var partsOfGroup: [String: Set<String>] = [:]
+            for input in 0..<inputs {
+                for model in 0..<models {
+                    for sample in 0..<samples {
+                        let source = "input-\(input)"
+                        let item = PipelineItem(
+                            id: "\(source)/m\(model)/s\(sample)",
+                            fields: JSONObject([
+                                ("source_id", .string(source)), ("topic", .string("topic-\(input % 7)")),
+                            ]))
+                        partsOfGroup[byTopic ? "topic-\(input % 7)" : source, default: []].insert(stage.part(of: item))
+                    }
+                }
+            }
+            let straddling = partsOfGroup.filter { $0.value.count > 1 }
+            #expect(straddling.isEmpty, "round \(round): \(straddling.count) groups in two parts")
+        }
+    }
+
     static func item(_ fields: [(String, JSONValue)]) -> PipelineItem {
         PipelineItem(id: "x", fields: JSONObject(fields))
     }

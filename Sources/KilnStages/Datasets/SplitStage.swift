@@ -2,7 +2,7 @@ import KilnBasics
 import KilnModel
 
 /// `split`: keeps the items that pass the filter and the `where:` conditions, and assigns each to a part by a
-/// keyed hash of its identity. The same items and seed always give the same split, adding items never moves an
+/// keyed hash of its group (by default the input it answers, so an input's answers never straddle two parts). The same items and seed always give the same split, adding items never moves an
 /// existing one, and assignment needs no barrier: items stream through.
 struct SplitStage: Sendable {
     let settings: SplitSettings
@@ -25,9 +25,18 @@ struct SplitStage: Sendable {
         return nil
     }
 
-    /// The part an item belongs to: its hash mapped to [0, 1) against the cumulative fractions.
+    /// What keeps items together: the `group_by` field, or by default the input an item answers (`source_id`), so
+    /// that no input has answers in two parts (a test set whose inputs the model trained on measures nothing).
+    func group(of item: PipelineItem) -> String {
+        if let field = settings.groupBy {
+            return JSONPath.lookup(field, in: .object(item.fields)).map { $0.stringValue ?? $0.serialized() } ?? item.id
+        }
+        return item.fields["source_id"]?.stringValue ?? item.id
+    }
+
+    /// The part an item belongs to: its group's hash mapped to [0, 1) against the cumulative fractions.
     func part(of item: PipelineItem) -> String {
-        let digest = SHA256.hex(settings.seed + "\u{1F}" + item.id)
+        let digest = SHA256.hex(settings.seed + "\u{1F}" + group(of: item))
         let position = Double(UInt64(digest.prefix(16), radix: 16) ?? 0) / 18_446_744_073_709_551_616.0
         var cumulative = 0.0
         for part in settings.parts {
