@@ -2,8 +2,9 @@ import KilnBasics
 import KilnModel
 
 /// `split`: keeps the items that pass the filter and the `where:` conditions, and assigns each to a part by a
-/// keyed hash of its group (by default the input it answers, so an input's answers never straddle two parts). The same items and seed always give the same split, adding items never moves an
-/// existing one, and assignment needs no barrier: items stream through.
+/// keyed hash of its group (by default the input it answers, so an input's answers never straddle two parts). The
+/// same items and seed always give the same split, adding items never moves an existing one, and assignment needs
+/// no barrier: items stream through.
 struct SplitStage: Sendable {
     let settings: SplitSettings
 
