@@ -7,16 +7,20 @@ import KilnStages
 
 /// After a run: the reports of every judge stage that ran, and GitHub's step summary when it is there.
 enum EvalReportWriter {
-    static func write(_ report: RunReport, pipeline: Pipeline, directory: String, quiet: Bool) throws {
+    /// `stoppedBy` says why the run stopped early, if it did: the reports then say they are partial.
+    static func write(
+        _ report: RunReport, pipeline: Pipeline, directory: String, quiet: Bool, stoppedBy: String?
+    ) throws {
         let judged = report.stages.filter { $0.type == .judge && $0.outputFile != nil }
         for stage in judged {
             guard let spec = pipeline.stage(withID: stage.id), case .judge(let settings) = spec.settings,
                 let resultsFile = stage.outputFile
             else { continue }
-            let summary = try EvalSummary(
+            var summary = try EvalSummary(
                 pipeline: pipeline.name, stage: stage.id, resultsFile: resultsFile,
                 scoreTypes: JudgeScores.names(of: settings, task: pipeline.task), thresholds: stage.thresholds,
                 failedItems: stage.failed > 0 ? stage.problems : [])
+            summary.partial = stoppedBy
             let folder =
                 judged.count == 1 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
             do {

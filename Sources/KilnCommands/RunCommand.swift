@@ -136,7 +136,11 @@ struct RunCommand: AsyncParsableCommand {
             try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
         }
         renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupted)
-        try EvalReportWriter.write(report, pipeline: pipeline, directory: reportDirectory, quiet: json)
+        let stoppedBy =
+            report.stop.map { $0 == .interrupted ? "interrupted (Ctrl-C)" : "\($0)" }
+            ?? (interrupted ? "interrupted (Ctrl-C)" : nil)
+        try EvalReportWriter.write(
+            report, pipeline: pipeline, directory: reportDirectory, quiet: json, stoppedBy: stoppedBy)
         throw ExitCode(Self.exitCode(for: report, interrupted: interrupted, allowFailures: allowFailures))
     }
 

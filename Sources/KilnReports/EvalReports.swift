@@ -63,7 +63,7 @@ package enum EvalReports {
         return .object(
             JSONObject([
                 ("pipeline", .string(summary.pipeline)), ("stage", .string(summary.stage)),
-                ("passed", .bool(summary.passed)),
+                ("passed", .bool(summary.passed)), ("partial", summary.partial.map(JSONValue.string) ?? .null),
                 ("judge_vs_human", .object(agreement)),
                 ("items", .integer(summary.items)), ("failed_items", .integer(summary.failedItems.count)),
                 ("models", .object(models)), ("thresholds", .array(thresholds)),

@@ -71,7 +71,11 @@ package struct EvalSummary: Sendable {
     package var worst: [Item] = []
     package static let worstLimit = 5
 
-    package var passed: Bool { thresholds.allSatisfy(\.passed) }
+    /// Why the run stopped before every item was judged (Ctrl-C, a budget, a quota…), when it did: the results are
+    /// then partial, and nothing is reported as passed.
+    package var partial: String?
+
+    package var passed: Bool { partial == nil && thresholds.allSatisfy(\.passed) }
 
     /// Reads a judge stage's JSONL results; memory holds the aggregates and the few worst items, not the file.
     package init(

@@ -8,6 +8,12 @@ package enum HTMLReport {
     /// Rows of the item table at most; a larger run says so and keeps the worst items in the Markdown summary.
     package static let maxRows = 2000
 
+    /// The headline's verdict: passed, failed, or partial with why.
+    static func verdict(_ summary: EvalSummary) -> String {
+        if let partial = summary.partial { return "⚠ partial: \(escape(partial))" }
+        return summary.passed ? "✓ passed" : "✗ failed"
+    }
+
     package static func write(_ summary: EvalSummary, resultsFile: String, to path: String) throws {
         var html = """
             <!doctype html>
@@ -24,7 +30,7 @@ package enum HTMLReport {
             .charts{display:flex;flex-wrap:wrap;gap:16px} .chart{border:1px solid #d0d7de;border-radius:6px;padding:8px}
             .chart h3{font-size:13px;margin:0 0 4px} td.t{max-width:380px;white-space:pre-wrap;word-break:break-word}
             </style></head><body>
-            <h1><span class="\(summary.passed ? "pass" : "fail")">\(summary.passed ? "✓ passed" : "✗ failed")</span> \
+            <h1><span class="\(summary.passed ? "pass" : "fail")">\(verdict(summary))</span> \
             \(escape(summary.pipeline)) · \(escape(summary.stage))</h1>
             <p>\(summary.items) items judged · \(summary.usage.inputTokens + summary.usage.outputTokens) tokens \
             · $\(String(format: "%.4f", summary.usage.costUSD))</p>

@@ -34,8 +34,9 @@ package enum JUnitReport {
             }
         }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        let total = cases.values.reduce(0) { $0 + $1.count } + summary.thresholds.count
-        let totalFailures = failures.values.reduce(0, +) + summary.thresholds.filter { !$0.passed }.count
+        let stopped = summary.partial == nil ? 0 : 1
+        let total = cases.values.reduce(0) { $0 + $1.count } + summary.thresholds.count + stopped
+        let totalFailures = failures.values.reduce(0, +) + summary.thresholds.filter { !$0.passed }.count + stopped
         xml += "<testsuites name=\"\(escape(summary.pipeline))\" tests=\"\(total)\" failures=\"\(totalFailures)\">\n"
         for model in cases.keys.sorted() {
             let suiteCases = cases[model] ?? []
@@ -59,6 +60,13 @@ package enum JUnitReport {
                 xml += "</testcase>\n"
             }
             xml += "  </testsuite>\n"
+        }
+        if let partial = summary.partial {
+            // A stopped run fails its own test case: CI never reads a partial report as a pass.
+            xml +=
+                "  <testsuite name=\"\(escape("\(summary.stage) / run"))\" tests=\"1\" failures=\"1\">\n"
+                + "    <testcase classname=\"\(escape("\(summary.stage).run"))\" name=\"every item judged\">"
+                + "<failure message=\"\(escape("partial: \(partial)"))\"/></testcase>\n  </testsuite>\n"
         }
         xml += "</testsuites>\n"
         try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)

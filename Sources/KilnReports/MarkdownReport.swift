@@ -4,7 +4,13 @@ import KilnModel
 /// The Markdown summary a reviewer reads in ten seconds (also appended to GitHub's step summary).
 package enum MarkdownReport {
     package static func render(_ summary: EvalSummary) -> String {
-        var text = "## \(summary.passed ? "✅" : "❌") \(summary.pipeline): \(summary.stage)\n\n"
+        let mark = summary.partial.map { "⚠️ partial: \($0) —" } ?? (summary.passed ? "✅" : "❌")
+        var text = "## \(mark) \(summary.pipeline): \(summary.stage)\n\n"
+        if summary.partial != nil {
+            text +=
+                "The run stopped before every item was judged: these figures cover only the items judged so far. "
+                + "A rerun resumes (finished work is kept) and writes the full report.\n\n"
+        }
         text += "\(summary.items) items judged"
         if !summary.failedItems.isEmpty { text += ", \(summary.failedItems.count) failed to run" }
         text +=

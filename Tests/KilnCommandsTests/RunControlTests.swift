@@ -164,7 +164,14 @@ import Glibc
     }
 
     @Test func ctrlCFinishesInFlightCallsAndExits130ThenARerunResumes() throws {
-        let scenario = try RunScenario(rows: 400, latencyMS: 40, maxConcurrency: 4)
+        let scenario = try RunScenario(
+            rows: 400, latencyMS: 40, maxConcurrency: 4,
+            extraStages: """
+                  - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, \
+                thresholds: {overall: "mean >= 1"}}
+                  - {id: split, type: split, from: judged}
+                  - {id: finetune, type: export, from: split, out: exports/ft}
+                """)
         defer { scenario.finish() }
         let process = Process()
         process.executableURL = KilnPipeBinary.url
@@ -183,10 +190,24 @@ import Glibc
         #expect(message.contains("interrupted: no new calls"))
         #expect(message.contains("rerun `kiln-pipe run p.yml` to resume"))
         let paid = scenario.fake.currentStatistics.succeeded
-        #expect(paid > 0 && paid < 400)
+        #expect(paid > 0 && paid < 800)
+        // Nothing partial looks final: no export file under its name, and the reports say partial.
+        let exports = scenario.directory.appendingPathComponent("exports/ft")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).isEmpty)
+        let reports = scenario.directory.appendingPathComponent("reports")
+        let summary = try String(contentsOf: reports.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(summary.hasPrefix("## ⚠️ partial: interrupted (Ctrl-C) — scenario: judged"), "\(summary)")
+        let junit = try String(contentsOf: reports.appendingPathComponent("junit.xml"), encoding: .utf8)
+        #expect(junit.contains("<failure message=\"partial: interrupted (Ctrl-C)\"/>"))
+        let json = try JSONValue(
+            parsing: String(contentsOf: reports.appendingPathComponent("summary.json"), encoding: .utf8))
+        #expect(json["passed"] == .bool(false) && json["partial"] == .string("interrupted (Ctrl-C)"))
         let resumed = try scenario.run()
         #expect(resumed.status == 0)
         #expect(scenario.outputLines.count == 400)
+        #expect(FileManager.default.fileExists(atPath: exports.appendingPathComponent("train.jsonl").path))
+        let whole = try String(contentsOf: reports.appendingPathComponent("summary.md"), encoding: .utf8)
+        #expect(whole.hasPrefix("## ✅ scenario: judged"), "\(whole)")
         #expect(
             scenario.fake.currentStatistics.duplicateSuccesses == 0, "calls finished before Ctrl-C were checkpointed")
     }

@@ -55,6 +55,13 @@ struct ExportStage: Stage {
             files.discard()
             throw error
         }
+        // The run stopped (Ctrl-C, a budget, a quota, a rejected key): the inputs ended early, so the files would
+        // hold only part of the data under their final names. They are dropped; a rerun writes them whole.
+        if run.shared.stop.isSet {
+            files.discard()
+            report.note("not written: the run stopped before every item arrived; a rerun writes the files whole")
+            return nil
+        }
         if let project {
             let upstream = run.spec.from.first.flatMap { run.pipeline.stage(withID: $0) }
             var split: SplitSettings?
