@@ -93,14 +93,19 @@ struct ProgressRenderer: Sendable {
             print(JSONValue.object(object).serialized())
             return
         }
-        let header = ["stage", "type", "items", "cached", "computed", "failed", "requests", "tokens in/out", "cost"]
+        // Offline, units the store lacks are their own column: they did not fail, they were not computed.
+        let missing = report.stages.reduce(0) { $0 + $1.pending }
+        var header = ["stage", "type", "items", "cached", "computed", "failed", "requests", "tokens in/out", "cost"]
+        if missing > 0 { header.insert("not in store", at: 6) }
         var rows = [header]
         for stage in report.stages {
-            rows.append([
+            var row = [
                 stage.id, stage.type.rawValue, String(stage.items), String(stage.cached), String(stage.computed),
                 String(stage.failed), String(stage.requests), "\(stage.usage.inputTokens)/\(stage.usage.outputTokens)",
                 "$" + Self.money(stage.usage.costUSD),
-            ])
+            ]
+            if missing > 0 { row.insert(String(stage.pending), at: 6) }
+            rows.append(row)
         }
         Table.print(rows)
         for stage in report.stages where !stage.problems.isEmpty {
@@ -146,16 +151,21 @@ struct ProgressRenderer: Sendable {
         } else if interrupted || report.stop == .interrupted {
             StandardError.write(
                 "interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")
-        } else if report.failedItems > 0 && report.failuresTolerated {
-            StandardError.write(
-                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed, within "
-                    + "max_error_rate; the thresholds were judged on the rest"
-            )
-        } else if report.failedItems > 0 {
-            StandardError.write(
-                "\(report.failedItems) item\(report.failedItems == 1 ? "" : "s") failed; rerun to retry only "
-                    + "those (`kiln-pipe status \(file)` shows why)"
-            )
+        } else {
+            let failed = report.failedItems - missing
+            let items = { (count: Int) in "\(count) item\(count == 1 ? "" : "s")" }
+            if missing > 0 {
+                StandardError.write(
+                    "\(items(missing)) not in the checkpoint store, and --offline makes no call: run without "
+                        + "--offline to compute \(missing == 1 ? "it" : "them")")
+            }
+            if failed > 0, report.failuresTolerated {
+                StandardError.write(
+                    "\(items(failed)) failed, within max_error_rate; the thresholds were judged on the rest")
+            } else if failed > 0 {
+                StandardError.write(
+                    "\(items(failed)) failed; rerun to retry only those (`kiln-pipe status \(file)` shows why)")
+            }
         }
     }
 

@@ -108,4 +108,32 @@ import Testing
         #expect(scenario.items(of: "judged").count == 120)
         #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0)
     }
+
+    /// Nothing listens at a provider's base_url: the run stops within seconds (not after every item's retries),
+    /// naming the provider, its URL and where the pipeline declares it; exit 2.
+    @Test func anUnreachableProviderStopsTheRunAtOnce() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-down-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rows = (0..<40).map { #"{"question": "q\#($0)"}"# }.joined(separator: "\n")
+        try rows.write(to: directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
+        try """
+        version: 1
+        name: down
+        providers:
+          gone: {kind: openai, model: m, base_url: "http://127.0.0.1:1/v1", api_key_env: FAKE_KEY, max_retries: 5}
+        task:
+          instruction: Answer.
+        stages:
+          - {id: golden, type: load, path: golden.jsonl, fields: {input: question}}
+          - {id: answers, type: outputs, from: golden, models: [gone]}
+        """.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        let started = Date()
+        let outcome = try KilnPipeBinary.run(
+            ["run", "p.yml", "--quiet"], in: directory, environment: ["FAKE_KEY": "k"])
+        #expect(Date().timeIntervalSince(started) < 5, "stops within seconds")
+        #expect(outcome.status == 2, "\(outcome.stdout)\(outcome.stderr)")
+        let text = outcome.stdout + outcome.stderr
+        #expect(text.contains("provider 'gone' cannot be reached at http://127.0.0.1:1/v1 (p.yml line 4)"), "\(text)")
+    }
 }

@@ -107,6 +107,20 @@ import Glibc
         #expect(Set(parts.values.flatMap { $0 }) == ["train", "test"])
     }
 
+    /// Offline with an empty store: the table and the text agree — the answers are not in the store, none failed,
+    /// and the load stage read its rows (it is not "cached" on a first run).
+    @Test func offlineCountsWhatTheStoreLacksApartFromFailures() throws {
+        let scenario = try RunScenario(rows: 5)
+        defer { scenario.finish() }
+        let outcome = try scenario.run(["--offline"])
+        #expect(outcome.status == 3)
+        #expect(squeezed(outcome.stdout).contains("golden load 5 0 5 0 0"), "\(outcome.stdout)")
+        #expect(squeezed(outcome.stdout).contains("answers outputs 0 0 0 0 5"), "\(outcome.stdout)")
+        #expect(outcome.stderr.contains("5 items not in the checkpoint store, and --offline makes no call"))
+        #expect(!outcome.stderr.contains("failed"), "\(outcome.stderr)")
+        #expect(scenario.fake.currentStatistics.requests == 0)
+    }
+
     @Test func onlyRunsTheNamedStagesAndWhatFeedsThem() throws {
         let scenario = try RunScenario(rows: 10, extraStages: "  - {id: later, type: ingest, paths: [golden.jsonl]}")
         defer { scenario.finish() }

@@ -136,6 +136,36 @@ import Testing
         #expect(harness.clock.waiting == 0, "the clock's sleeper was cancelled, not left behind")
     }
 
+    @Test func aProviderThatNeverAnsweredAndRefusesConnectionsStopsTheRunAtOnce() async throws {
+        let harness = Harness(script: [.failure(ProviderError(.connection, "Connection refused"))])
+        await #expect {
+            _ = try await harness.call().value
+        } throws: { error in
+            guard case .unreachable(let message) = error as? RunStop else { return false }
+            return message.contains("provider 'p' cannot be reached at http://127.0.0.1:9/v1")
+                && message.contains("Connection refused")
+        }
+        #expect(harness.clock.waiting == 0, "no retry wait")
+    }
+
+    @Test func aProviderThatAnsweredBeforeGetsTheRetryPolicyWhenItGoesAway() async throws {
+        let harness = Harness(script: [
+            .success(Self.answer), .failure(ProviderError(.connection, "Connection refused")), .success(Self.answer),
+        ])
+        guard case .succeeded = try await harness.call().value else {
+            Issue.record("the first call should succeed")
+            return
+        }
+        let second = harness.call()
+        #expect(await harness.clock.nextSleep() == 0.5, "retried like any network error")
+        harness.clock.advance(by: 0.5)
+        guard case .succeeded(_, _, _, let attempts, _, _) = try await second.value else {
+            Issue.record("expected an answer")
+            return
+        }
+        #expect(attempts == 2)
+    }
+
     @Test func retriesEndAtMaxRetries() async throws {
         let harness = Harness(maxRetries: 2, script: [.success(Self.overloaded)])
         let call = harness.call()

@@ -122,6 +122,7 @@ package struct CallExecutor: Sendable {
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
                 throw .interrupted
             }
+            if case .success = http { entry.reached.set() }
             let retryAfter: Double?
             do {
                 let response = try decode(try http.get())
@@ -165,6 +166,9 @@ package struct CallExecutor: Sendable {
                         grantedAt: grantedAt)
                 }
                 if error.kind == .unauthorized { throw .keyRejected(error.message) }
+                if error.kind == .connection, batched == nil, !entry.reached.isSet {
+                    throw .unreachable(Self.unreachable(provider.config, error))
+                }
                 if error.kind == .quotaExhausted { throw .quotaExhausted(error.message) }
                 lastError = error.description
                 guard error.isRetryable else { return .failed(reason: lastError, attempts: attempt, usage: usage) }
@@ -185,6 +189,14 @@ package struct CallExecutor: Sendable {
         return .failed(
             reason: "\(lastError) (after \(attempt) attempt\(attempt == 1 ? "" : "s"))", attempts: attempt, usage: usage
         )
+    }
+
+    /// What to say of a provider that cannot be reached: its name, URL and where the pipeline declares it.
+    static func unreachable(_ config: ProviderConfig, _ error: ProviderError) -> String {
+        let place = config.location.line > 0 ? " (\(config.location.file) line \(config.location.line))" : ""
+        return "provider '\(config.name)' cannot be reached at \(config.baseURL ?? "its default URL")\(place): "
+            + "\(error.message); nothing was answered, so the run stopped instead of retrying every item. Check "
+            + "that the server runs and that base_url is right"
     }
 
     /// One live attempt: the limiter starts the request itself when a slot is free (here, or on the thread that

@@ -3,6 +3,7 @@ import KilnBasics
 package import KilnModel
 package import KilnProviders
 package import KilnScheduler
+import Synchronization
 
 /// A pipeline's providers, ready to call: each with its limiter. `kind: fake` without a `base_url` gets an
 /// in-process fake server on loopback, so the no-key demo exercises the same HTTP path as a real provider.
@@ -13,10 +14,20 @@ package final class ProviderPool: Sendable {
         package let limiter: ProviderLimiter
         /// Where the units calling this provider run best: its HTTP client's event loop, when it is one.
         package let executor: (any TaskExecutor)?
+        /// Set once the provider has answered anything in this run (even an error status).
+        package let reached = ReachedFlag()
 
         /// How many units calling this provider may be under way at once: its concurrency, or for a provider with
         /// `batch: true` a whole batch's worth (they wait for the batch together).
         package var unitConcurrency: Int { provider.config.batch?.maxRequests ?? provider.config.maxConcurrency }
+    }
+
+    /// Whether a provider has answered yet: one that never has and refuses connections stops the run at once.
+    package final class ReachedFlag: Sendable {
+        private let value = Atomic(false)
+        package init() {}
+        package var isSet: Bool { value.load(ordering: .relaxed) }
+        package func set() { value.store(true, ordering: .relaxed) }
     }
 
     private let entries: [String: Entry]

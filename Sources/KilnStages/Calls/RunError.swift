@@ -14,6 +14,9 @@ package enum RunStop: Error, Sendable, Equatable {
     /// A validated result could not be checkpointed (a full disk, a database gone): calls made now would be paid
     /// for and lost.
     case storeUnwritable(String)
+    /// A provider that never answered in this run cannot be reached at all (connection refused, unknown host):
+    /// retrying every item for minutes would only delay the same error.
+    case unreachable(String)
 }
 
 /// A problem that prevents a run from starting (exit 2): missing key, unreadable input, a search with no index.
@@ -29,6 +32,7 @@ extension RunStop: CustomStringConvertible {
             "budget reached: $\(String(format: "%.4f", spent)) spent of $\(String(format: "%.4f", limit)); "
                 + "raise --max-cost or max_cost_usd to continue"
         case .interrupted: "interrupted"
+        case .unreachable(let message): message
         case .storeUnwritable(let message):
             "the checkpoint store cannot be written, so the run stopped before paying for answers it could not "
                 + "keep: \(message); fix the store and rerun (what was saved is kept)"

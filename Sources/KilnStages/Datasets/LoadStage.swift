@@ -188,7 +188,8 @@ extension LoadStage: Stage {
                 hint: "fix the row, or add on_error: skip to stage '\(run.id)' to skip and report bad rows")
         }
         report.noteShare(of: shard, unit: "rows")
-        report.cached = report.items
+        // Rows read from the source: computed in every run, never "cached" (nothing was in the store).
+        report.computed = report.items
         return nil
     }
 }
