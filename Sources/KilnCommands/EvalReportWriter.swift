@@ -7,10 +7,12 @@ import KilnStages
 
 /// After a run: the reports of every judge stage that ran, and GitHub's step summary when it is there.
 enum EvalReportWriter {
-    /// `stoppedBy` says why the run stopped early, if it did: the reports then say they are partial.
+    /// `stoppedBy` says why the run stopped early, if it did: the reports then say they are partial. Returns the
+    /// folders written, by judge stage.
     static func write(
-        _ report: RunReport, pipeline: Pipeline, directory: String, quiet: Bool, stoppedBy: String?
-    ) throws {
+        _ report: RunReport, pipeline: Pipeline, directory: String, stoppedBy: String?
+    ) throws -> [(stage: String, folder: String)] {
+        var written: [(stage: String, folder: String)] = []
         let judged = report.stages.filter { $0.type == .judge && $0.outputFile != nil }
         for stage in judged {
             guard let spec = pipeline.stage(withID: stage.id), case .judge(let settings) = spec.settings,
@@ -40,7 +42,8 @@ enum EvalReportWriter {
                 handle.write(Data((MarkdownReport.render(summary) + "\n").utf8))
                 handle.closeFile()
             }
-            if !quiet { print("reports: \(folder)/ (summary.md, summary.json, junit.xml, report.html, results.jsonl)") }
+            written.append((stage.id, folder))
         }
+        return written
     }
 }

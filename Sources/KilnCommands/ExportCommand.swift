@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import KilnBasics
 import KilnModel
 import KilnRunner
 import KilnStages
@@ -83,6 +84,6 @@ struct ExportCommand: AsyncParsableCommand {
         let export = KilnSplitExport(
             projectFile: kilnProject, taskID: task, split: split, part: part, settings: settings, force: force)
         let written = try await StoreLocation.with(state) { try await export.run(store: $0) }
-        for (path, count) in written { print("wrote \(count) examples to \(path)") }
+        for (path, count) in written { print("wrote \(counted(count, "example")) to \(path)") }
     }
 }

@@ -82,14 +82,36 @@ struct ProgressRenderer: Sendable {
     }
 
     /// The final summary: a table on standard output (or a `run_finished` event), and what to do next.
-    func finish(_ report: RunReport, pipeline: Pipeline, file: String, interrupted: Bool) {
+    func finish(
+        _ report: RunReport, pipeline: Pipeline, file: String, interrupted: Bool,
+        reports: [(stage: String, folder: String)], exit: (code: Int32, reason: String)
+    ) {
         if style == .text, interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if style == .json {
             for stage in report.stages { print(Self.event("stage_finished", stage).serialized()) }
+            // Each threshold's outcome and where the reports are: exit 1 is explained in the stream itself.
+            for outcome in report.thresholds {
+                let event = JSONObject([
+                    ("event", .string("threshold")), ("stage", .string(outcome.stage)),
+                    ("model", outcome.model.map(JSONValue.string) ?? .null), ("score", .string(outcome.score)),
+                    ("condition", .string(outcome.condition.description)),
+                    ("actual", outcome.actual.map(JSONValue.double) ?? .null), ("passed", .bool(outcome.passed)),
+                ])
+                print(JSONValue.object(event).serialized())
+            }
+            for (stage, folder) in reports {
+                let event = JSONObject([
+                    ("event", .string("reports")), ("stage", .string(stage)), ("folder", .string(folder)),
+                    ("files", .array(Self.reportFiles.map(JSONValue.string))),
+                ])
+                print(JSONValue.object(event).serialized())
+            }
             var object = JSONObject([("event", .string("run_finished"))])
             object["failed_items"] = .integer(report.failedItems)
             object["cost_usd"] = .double(report.usage.costUSD)
             object["stopped"] = report.stop.map { .string($0.description) } ?? .null
+            object["exit_code"] = .integer(Int(exit.code))
+            object["reason"] = .string(exit.reason)
             print(JSONValue.object(object).serialized())
             return
         }
@@ -139,6 +161,9 @@ struct ProgressRenderer: Sendable {
         if let outputs = report.stages.last?.outputFile {
             print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/")
         }
+        for (_, folder) in reports {
+            print("reports: \(folder)/ (\(Self.reportFiles.joined(separator: ", ")))")
+        }
         let failedThresholds = report.thresholds.filter { !$0.passed }.count
         if failedThresholds > 0 {
             StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
@@ -168,6 +193,9 @@ struct ProgressRenderer: Sendable {
             }
         }
     }
+
+    /// The files every judge stage's report folder holds.
+    static let reportFiles = ["summary.md", "summary.json", "junit.xml", "report.html", "results.jsonl"]
 
     static func event(_ name: String, _ report: StageReport) -> JSONValue {
         var object = JSONObject([

@@ -135,13 +135,44 @@ struct RunCommand: AsyncParsableCommand {
         let (report, interrupted) = try await Interrupts.handling(stop: engine.stop) {
             try await renderer.whileRunning(progress) { try await engine.run(progress: progress) }
         }
-        renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupted)
         let stoppedBy =
             report.stop.map { $0 == .interrupted ? "interrupted (Ctrl-C)" : "\($0)" }
             ?? (interrupted ? "interrupted (Ctrl-C)" : nil)
-        try EvalReportWriter.write(
-            report, pipeline: pipeline, directory: reportDirectory, quiet: json, stoppedBy: stoppedBy)
-        throw ExitCode(Self.exitCode(for: report, interrupted: interrupted, allowFailures: allowFailures))
+        let exit = Self.exit(for: report, interrupted: interrupted, allowFailures: allowFailures)
+        let reports: [(stage: String, folder: String)]
+        do {
+            reports = try EvalReportWriter.write(
+                report, pipeline: pipeline, directory: reportDirectory, stoppedBy: stoppedBy)
+        } catch {
+            // The run's own summary still shows; then the one error line (exit 2).
+            renderer.finish(
+                report, pipeline: pipeline, file: file, interrupted: interrupted, reports: [],
+                exit: (KilnExitCode.invalidInput, "\(error)"))
+            throw error
+        }
+        renderer.finish(
+            report, pipeline: pipeline, file: file, interrupted: interrupted, reports: reports, exit: exit)
+        throw ExitCode(exit.code)
+    }
+
+    /// The exit code and why, in words (the last `--json` event carries both).
+    static func exit(
+        for report: RunReport, interrupted: Bool, allowFailures: Bool
+    ) -> (code: Int32, reason: String) {
+        let code = exitCode(for: report, interrupted: interrupted, allowFailures: allowFailures)
+        let failedThresholds = report.thresholds.filter { !$0.passed }.count
+        let reason: String
+        switch code {
+        case KilnExitCode.success:
+            reason =
+                failedThresholds > 0
+                ? "done; \(counted(failedThresholds, "threshold condition")) failed (--allow-failures)" : "done"
+        case KilnExitCode.thresholdFailed: reason = "\(counted(failedThresholds, "threshold condition")) failed"
+        case KilnExitCode.failedItems: reason = "\(counted(report.failedItems, "item")) failed, beyond max_error_rate"
+        case KilnExitCode.interrupted: reason = "interrupted (Ctrl-C): rerun to resume"
+        default: reason = report.stop.map { "stopped: \($0)" } ?? "stopped"
+        }
+        return (code, reason)
     }
 
     /// Run errors (3) are told apart from quality failures (1): failed items within `max_error_rate` still let

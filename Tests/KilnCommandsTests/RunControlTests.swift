@@ -151,6 +151,30 @@ import Glibc
                 $0["event"] as? String == "stage_finished" && $0["stage"] as? String == "answers"
                     && $0["computed"] as? Int == 5
             })
+        #expect(finished["exit_code"] as? Int == 0 && finished["reason"] as? String == "done")
+    }
+
+    /// A failed threshold is explained in the event stream: each threshold's outcome, where the reports are, and
+    /// the exit code with its reason.
+    @Test func jsonEventsExplainAThresholdFailure() throws {
+        let scenario = try RunScenario(
+            rows: 5,
+            extraStages: """
+                  - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, \
+                thresholds: {overall: "mean >= 6"}}
+                """)
+        defer { scenario.finish() }
+        let outcome = try KilnPipeBinary.run(
+            ["run", "p.yml", "--json"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        #expect(outcome.status == 1)
+        let events = try outcome.stdout.split(separator: "\n").map { try JSONValue(parsing: String($0)) }
+        let threshold = try #require(events.first { $0["event"] == .string("threshold") })
+        #expect(threshold["passed"] == .bool(false) && threshold["score"] == .string("overall"))
+        let reports = try #require(events.first { $0["event"] == .string("reports") })
+        #expect(reports["stage"] == .string("judged") && reports["folder"]?.stringValue?.hasSuffix("reports") == true)
+        let finished = try #require(events.last)
+        #expect(finished["event"] == .string("run_finished") && finished["exit_code"] == .integer(1))
+        #expect(finished["reason"] == .string("1 threshold condition failed"), "\(finished)")
     }
 
     @Test func changingOneModelsParametersRecomputesOnlyThatModel() throws {

@@ -68,15 +68,15 @@ struct ExportStage: Stage {
             if case .split(let settings) = upstream?.settings { split = settings }
             let splitFile = try project.finish(split: split)
             let runs = project.written.values.reduce(0) { $0 + $1.count }
-            let evalRuns = project.evalRuns > 0 ? " and \(project.evalRuns) eval runs" : ""
+            let evalRuns = project.evalRuns > 0 ? " and \(counted(project.evalRuns, "eval run"))" : ""
             let skipped = project.skipped > 0 ? "; \(project.skipped) items without an output skipped" : ""
             report.note(
-                "wrote \(runs) task runs\(evalRuns) to \(project.taskDirectory.path)"
+                "wrote \(counted(runs, "task run"))\(evalRuns) to \(project.taskDirectory.path)"
                     + (splitFile.map { " and the dataset split \($0)" } ?? "") + skipped)
         }
         for (path, count) in try await files.finish() {
             report.files.append(path)
-            report.note("wrote \(count) examples to \(path)")
+            report.note("wrote \(counted(count, "example")) to \(path)")
         }
         let parts = writesFiles ? files.counts : order.map { ($0, kept[$0] ?? 0) }
         report.parts = parts.map { ($0.isEmpty ? "all" : $0, $1) }
