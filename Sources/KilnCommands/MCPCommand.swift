@@ -49,7 +49,8 @@ struct MCPCommand: AsyncParsableCommand {
     static func serve(_ search: DocumentSearch, pipeline: Pipeline, defaultK: Int) async throws {
         let server = Server(
             name: "kiln-pipe", version: KilnPipeCommand.version,
-            instructions: "Search the documents of \(pipeline.name) indexed by stage '\(search.stageID)'.",
+            instructions: "Search the documents of \(pipeline.name) indexed by stage '\(search.stageID)'."
+                + (search.embeddingsUnavailable.map { " BM25 only: \($0)." } ?? ""),
             capabilities: .init(tools: .init(listChanged: false)))
         await server.withMethodHandler(ListTools.self) { _ in
             .init(tools: [Self.tool(pipelineName: pipeline.name, defaultK: defaultK)])

@@ -49,7 +49,12 @@ struct SearchCommand: AsyncParsableCommand {
             pipeline: pipeline, stageID: index,
             statePath: LoadedPipeline.statePath(for: pipeline, override: stateOptions.state),
             environment: ProcessInfo.processInfo.environment, fakeModel: FakeModel()
-        ) { search in try await search.search(query, limit: k, mode: mode) }
+        ) { search in
+            if let reason = search.embeddingsUnavailable, mode != .vector {
+                StandardError.write("note: \(reason); searching with BM25 only")
+            }
+            return try await search.search(query, limit: k, mode: mode)
+        }
         if json {
             print(JSONValue.array(hits.enumerated().map { Self.json($1, rank: $0 + 1) }).serialized())
             return

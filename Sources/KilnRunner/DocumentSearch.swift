@@ -13,12 +13,18 @@ package final class DocumentSearch: Sendable {
     package let indexPath: String
     private let index: SerialConfined<SearchIndex>
     private let embedder: EmbeddingClient?
+    /// Why the index's embedding provider cannot be used here (its key is not set): BM25 still works.
+    package let embeddingsUnavailable: String?
 
-    private init(stageID: String, indexPath: String, index: SerialConfined<SearchIndex>, embedder: EmbeddingClient?) {
+    private init(
+        stageID: String, indexPath: String, index: SerialConfined<SearchIndex>, embedder: EmbeddingClient?,
+        embeddingsUnavailable: String? = nil
+    ) {
         self.stageID = stageID
         self.indexPath = indexPath
         self.index = index
         self.embedder = embedder
+        self.embeddingsUnavailable = embeddingsUnavailable
     }
 
     /// Runs `body` with a search of the index of `stageID` (or the pipeline's only index stage); its embedding
@@ -40,6 +46,16 @@ package final class DocumentSearch: Sendable {
         let index = SerialConfined(try SearchIndex(path: path), label: "kiln-pipe.search")
         guard let embeddings = settings.embeddings else {
             return try await body(DocumentSearch(stageID: stage.id, indexPath: path, index: index, embedder: nil))
+        }
+        // BM25 needs no model: without the embedding provider's key, search (and the MCP server) still works, on
+        // BM25 alone.
+        if let variable = pipeline.provider(named: embeddings.provider)?.apiKeyEnv,
+            (environment[variable] ?? "").isEmpty
+        {
+            let reason = "\(variable) is not set, so the embedding provider '\(embeddings.provider)' cannot be used"
+            return try await body(
+                DocumentSearch(
+                    stageID: stage.id, indexPath: path, index: index, embedder: nil, embeddingsUnavailable: reason))
         }
         // No port is opened for a fake embedder: `mcp` promises none.
         return try await ProviderPool.with(
@@ -93,11 +109,12 @@ package final class DocumentSearch: Sendable {
         return (stage, settings)
     }
 
-    /// Hybrid when the index has embeddings, BM25 otherwise.
+    /// Hybrid when the index has embeddings that can be used, BM25 otherwise.
     package var defaultMode: SearchMode { embedder == nil ? .bm25 : .hybrid }
 
     package func search(_ query: String, limit: Int, mode: SearchMode? = nil) async throws -> [SearchHit] {
-        let mode = mode ?? defaultMode
+        let requested = mode ?? defaultMode
+        let mode = requested == .hybrid && embedder == nil && embeddingsUnavailable != nil ? .bm25 : requested
         guard mode == .bm25 else {
             let vector = try await queryVector(query, mode: mode)
             return try await index.perform { index in
@@ -110,6 +127,11 @@ package final class DocumentSearch: Sendable {
     }
 
     private func queryVector(_ query: String, mode: SearchMode) async throws -> [Float] {
+        if embedder == nil, let embeddingsUnavailable {
+            throw RunSetupError(
+                "--mode \(mode.rawValue) needs query embeddings: \(embeddingsUnavailable)",
+                hint: "export the key, or search with --mode bm25 (no model needed)")
+        }
         guard let embedder else {
             throw RunSetupError(
                 "index '\(stageID)' has no embeddings, so --mode \(mode.rawValue) cannot work",

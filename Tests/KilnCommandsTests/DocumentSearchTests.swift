@@ -120,6 +120,27 @@ import Testing
                 == "corpus/notes/pricing.md")
     }
 
+    /// BM25 needs no model: without the embedding provider's key, search still answers (hybrid falls back to BM25
+    /// with a note), and only --mode vector refuses, naming the variable.
+    @Test func searchWithoutTheEmbeddingKeyFallsBackToBM25() throws {
+        let directory = try Self.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.pipeline.replacingOccurrences(
+            of: "{kind: fake, model: fake-embedding}",
+            with: "{kind: fake, model: fake-embedding, api_key_env: EMBED_KEY}"
+        ).write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        _ = try KilnPipeBinary.run(["index", "p.yml"], in: directory, environment: ["EMBED_KEY": "k"])
+        let hybrid = try KilnPipeBinary.run(["search", "p.yml", "tenmoku iron rich", "--json"], in: directory)
+        #expect(hybrid.status == 0, "\(hybrid.stderr)")
+        #expect(hybrid.stderr.contains("note: EMBED_KEY is not set"), "\(hybrid.stderr)")
+        let hits = try #require(try JSONSerialization.jsonObject(with: Data(hybrid.stdout.utf8)) as? [[String: Any]])
+        #expect(hits.first?["document_id"] as? String == "corpus/messy.html")
+        let vector = try KilnPipeBinary.run(["search", "p.yml", "tenmoku", "--mode", "vector"], in: directory)
+        #expect(vector.status == 2)
+        #expect(
+            vector.stderr.contains("--mode vector needs query embeddings: EMBED_KEY is not set"), "\(vector.stderr)")
+    }
+
     @Test func theDemoCorpusAnswersItsQuestions() throws {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-docs-demo-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: state) }
