@@ -8,6 +8,8 @@ import KilnFakeProvider
 @main
 struct Entrypoint {
     static func main() {
+        // A server started by a parent that ignores SIGTERM (test runners do) must still stop when asked.
+        signal(SIGTERM, SIG_DFL)
         var config = FakeProviderConfig()
         var port = 8089
         var arguments = Array(CommandLine.arguments.dropFirst())
@@ -17,6 +19,10 @@ struct Entrypoint {
         }
         while !arguments.isEmpty {
             let flag = arguments.removeFirst()
+            if flag == "--help" || flag == "-h" {
+                print(Self.usage)
+                exit(0)
+            }
             guard let value = arguments.first else { fail("\(flag) needs a value") }
             arguments.removeFirst()
             switch flag {
@@ -38,7 +44,7 @@ struct Entrypoint {
                     )
                 }
                 config.faults.append(rule)
-            default: fail("unknown option \(flag)")
+            default: fail("unknown option \(flag) (--help lists them)")
             }
         }
         let provider = FakeProvider(config: config)
@@ -47,7 +53,24 @@ struct Entrypoint {
         } catch {
             fail("cannot listen on 127.0.0.1:\(port): \(error)")
         }
-        print("fake provider listening: BASE_URL=\(provider.baseURL)")
+        // Flushed at once: with --port 0 a caller reading a pipe learns the chosen port now, not at exit.
+        FileHandle.standardOutput.write(Data("fake provider listening: BASE_URL=\(provider.baseURL)\n".utf8))
         while true { sleep(3600) }
     }
+
+    static let usage = """
+        kiln-pipe-fake-provider: a deterministic OpenAI-compatible (and Anthropic / Gemini) model server on
+        127.0.0.1, for trying a pipeline's error handling without a key or a network.
+
+        Usage: kiln-pipe-fake-provider [options]
+          --port N                       listen on 127.0.0.1:N (0: any free port; the chosen one is printed)
+          --latency-ms N                 answer after N ms
+          --fault KIND[:PERCENT[:ATTEMPTS]]
+                                         inject a fault (repeatable); KIND one of \(FaultKind.allCases.map(\.rawValue)
+                                         .joined(separator: ", "))
+          --hidden-rps N                 answer 429 above N requests a second (a hidden rate limit)
+          --batch-seconds S              a batch ends S seconds after it is submitted
+          --batch-expired-percent P      P% of batched requests expire unanswered
+          --help                         show this help
+        """
 }

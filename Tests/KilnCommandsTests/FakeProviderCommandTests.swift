@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+
+/// `kiln-pipe-fake-provider` as users start it to try a pipeline's error handling.
+@Suite struct FakeProviderCommand {
+    static let url = KilnPipeBinary.url.deletingLastPathComponent().appendingPathComponent("kiln-pipe-fake-provider")
+
+    @Test func helpListsTheOptions() throws {
+        let outcome = try KilnPipeBinary.run(
+            ["--help"], in: FileManager.default.temporaryDirectory, executable: Self.url)
+        #expect(outcome.status == 0, "\(outcome.stderr)")
+        for option in ["--port N", "--latency-ms N", "--fault KIND", "--hidden-rps N", "--batch-seconds S"] {
+            #expect(outcome.stdout.contains(option), "\(outcome.stdout)")
+        }
+    }
+
+    /// With `--port 0` the chosen port is printed at once, even when standard output is a pipe (read by `head`,
+    /// while `timeout` ends the server, which never exits on its own).
+    @Test func aFreePortIsPrintedAtOnceThroughAPipe() throws {
+        let outcome = try KilnPipeBinary.run(
+            ["-c", "timeout -s KILL 2 '\(Self.url.path)' --port 0 | head -1"],
+            in: FileManager.default.temporaryDirectory,
+            executable: URL(fileURLWithPath: "/bin/sh"))
+        #expect(outcome.stdout.hasPrefix("fake provider listening: BASE_URL=http://127.0.0.1:"), "\(outcome.stdout)")
+        #expect(!outcome.stdout.contains("127.0.0.1:0/"), "the real port, not 0: \(outcome.stdout)")
+    }
+}
