@@ -70,9 +70,17 @@ struct MCPCommand: AsyncParsableCommand {
                         .text(text: "the search tool needs a non-empty 'query' string", annotations: nil, _meta: nil)
                     ], isError: true)
             }
-            let limit = params.arguments?["k"]?.intValue ?? defaultK
+            if query.utf8.count > Self.maximumQueryBytes {
+                return Self.refusal(
+                    "the query is \(query.utf8.count) bytes; search takes at most \(Self.maximumQueryBytes)")
+            }
+            let limit = params.arguments?["k"].map { $0.intValue } ?? defaultK
+            guard let limit, Self.kRange.contains(limit) else {
+                return Self.refusal(
+                    "k must be a whole number from \(Self.kRange.lowerBound) to \(Self.kRange.upperBound)")
+            }
             do {
-                let hits = try await search.search(query, limit: max(1, min(limit, 50)))
+                let hits = try await search.search(query, limit: limit)
                 return .init(content: [.text(text: Self.render(hits), annotations: nil, _meta: nil)], isError: false)
             } catch {
                 return .init(
@@ -81,6 +89,15 @@ struct MCPCommand: AsyncParsableCommand {
         }
         try await server.start(transport: StdioTransport())
         await server.waitUntilCompleted()
+    }
+
+    /// The longest query searched (bytes): a longer one is refused, not searched for seconds.
+    static let maximumQueryBytes = 4096
+    /// What `k` may be.
+    static let kRange = 1...50
+
+    static func refusal(_ message: String) -> CallTool.Result {
+        .init(content: [.text(text: message, annotations: nil, _meta: nil)], isError: true)
     }
 
     static func tool(pipelineName: String, defaultK: Int) -> Tool {
@@ -93,11 +110,16 @@ struct MCPCommand: AsyncParsableCommand {
                 "properties": .object([
                     "query": .object([
                         "type": .string("string"),
-                        "description": .string("What to look for, in natural language or keywords."),
+                        "description": .string(
+                            "What to look for, in natural language or keywords (at most \(maximumQueryBytes) bytes)."),
+                        "maxLength": .int(maximumQueryBytes),
                     ]),
                     "k": .object([
                         "type": .string("integer"),
-                        "description": .string("How many chunks to return (default \(defaultK))."),
+                        "description": .string(
+                            "How many chunks to return, \(kRange.lowerBound) to \(kRange.upperBound) "
+                                + "(default \(defaultK))."),
+                        "minimum": .int(kRange.lowerBound), "maximum": .int(kRange.upperBound),
                     ]),
                 ]),
                 "required": .array([.string("query")]),

@@ -122,6 +122,23 @@ import Testing
         ])
         let missing = try #require((try session.reply(to: 4))["result"] as? [String: Any])
         #expect(missing["isError"] as? Bool == true)
+
+        // Out of range is refused, not clamped; an oversized query is refused at once.
+        let refusals: [(Int, [String: Any], String)] = [
+            (5, ["query": "glaze", "k": 0], "k must be a whole number from 1 to 50"),
+            (6, ["query": "glaze", "k": 500], "k must be a whole number from 1 to 50"),
+            (7, ["query": String(repeating: "glaze ", count: 1000)], "search takes at most 4096"),
+        ]
+        for (id, arguments, message) in refusals {
+            try session.send([
+                "jsonrpc": "2.0", "id": id, "method": "tools/call",
+                "params": ["name": "search", "arguments": arguments],
+            ])
+            let refused = try #require((try session.reply(to: id))["result"] as? [String: Any])
+            #expect(refused["isError"] as? Bool == true)
+            let text = (refused["content"] as? [[String: Any]])?.first?["text"] as? String ?? ""
+            #expect(text.contains(message), "\(text)")
+        }
         #expect(session.close() == 0)
     }
 }
