@@ -37,6 +37,11 @@ import Testing
                     + #"not include any non JSON text.\n"}, {"role": "user", "content": "Frage"#
             ))
         #expect(train.contains("«meine»"), "non-ASCII written raw, as Kiln does")
+        // After a finished run, status shows every stage done — the split and the exports too — nothing pending.
+        let status = try KilnPipeBinary.run(["status", "p.yml"], in: scenario.directory)
+        for stage in ["golden load", "answers outputs", "split split", "together export", "vertex export"] {
+            #expect(squeezed(status.stdout).contains("\(stage) done 40 0 0"), "\(stage): \(status.stdout)")
+        }
         let vertex = try String(contentsOf: exports.appendingPathComponent("vertex.jsonl"), encoding: .utf8)
         #expect(
             vertex.hasPrefix(
