@@ -8,8 +8,13 @@ import KilnFakeProvider
 @main
 struct Entrypoint {
     static func main() {
-        // A server started by a parent that ignores SIGTERM (test runners do) must still stop when asked.
+        // A server started by a parent that ignores or blocks SIGTERM (test runners do: both are inherited) must
+        // still stop when asked.
         signal(SIGTERM, SIG_DFL)
+        var terminate = sigset_t()
+        sigemptyset(&terminate)
+        sigaddset(&terminate, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &terminate, nil)
         var config = FakeProviderConfig()
         var port = 8089
         var arguments = Array(CommandLine.arguments.dropFirst())
