@@ -1,8 +1,7 @@
 package import KilnBasics
 
-/// A request body serialized once, its keys in the order they were written (a structured-output schema's
-/// properties go out as declared: strict decoders write them in that order, so a judge's `reasoning` comes before
-/// its scores): the same bytes are sent, hashed for the call cache and stored for replay.
+/// A request body serialized once (keys sorted): the same bytes are sent, hashed for the call cache and stored
+/// for replay.
 package struct RequestBody: Sendable {
     package let json: JSONValue
     package let text: String
@@ -10,7 +9,7 @@ package struct RequestBody: Sendable {
 
     package init(_ json: JSONValue) {
         self.json = json
-        text = json.serialized()
+        text = json.serialized(sortedKeys: true)
         hash = SHA256.hex(text)
     }
 }
