@@ -44,12 +44,13 @@ demo: build-demo
 	$(BIN) search pipelines/docs.yml "how long do returns take"
 
 # kiln-ai 1.2.0 from PyPI in a venv, as the reference reader of the Kiln projects kiln-pipe writes (its data model
-# only: pydantic and a few libraries, not the LLM stack). Tests that need it are skipped without it.
+# only: pydantic and a few libraries, not the LLM stack), and the official openai and mcp clients as peers of the fake
+# provider and of `kiln-pipe mcp`. Tests that need it are skipped without it.
 KILN_REFERENCE := .build-kiln-reference
 kiln-reference:
-	@test -x $(KILN_REFERENCE)/bin/python && $(KILN_REFERENCE)/bin/python -c "import kiln_ai.datamodel" 2>/dev/null || { \
+	@test -x $(KILN_REFERENCE)/bin/python && $(KILN_REFERENCE)/bin/python -c "import kiln_ai.datamodel, openai, mcp" 2>/dev/null || { \
 	  python3 -m venv $(KILN_REFERENCE) && \
-	  $(KILN_REFERENCE)/bin/pip install -q pydantic jsonschema pyyaml anyio openai && \
+	  $(KILN_REFERENCE)/bin/pip install -q pydantic jsonschema pyyaml anyio openai mcp && \
 	  $(KILN_REFERENCE)/bin/pip install -q --no-deps kiln-ai==1.2.0; } || { \
 	  rm -rf $(KILN_REFERENCE); if [ -n "$$CI" ]; then echo "cannot install the kiln-ai reference reader"; exit 1; fi; \
 	  echo "kiln-ai reference reader not installed (no PyPI?): its checks are skipped"; }

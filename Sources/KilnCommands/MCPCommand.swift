@@ -56,13 +56,9 @@ struct MCPCommand: AsyncParsableCommand {
             .init(tools: [Self.tool(pipelineName: pipeline.name, defaultK: defaultK)])
         }
         await server.withMethodHandler(CallTool.self) { params in
+            // An unknown tool is a protocol error; a bad argument value is the tool's error (the model can fix it).
             guard params.name == "search" else {
-                return .init(
-                    content: [
-                        .text(
-                            text: "unknown tool '\(params.name)'; this server has: search", annotations: nil, _meta: nil
-                        )
-                    ], isError: true)
+                throw MCPError.invalidParams("Unknown tool: '\(params.name)'; this server has: search")
             }
             guard let query = params.arguments?["query"]?.stringValue, !query.allSatisfy(\.isWhitespace) else {
                 return .init(
@@ -87,7 +83,7 @@ struct MCPCommand: AsyncParsableCommand {
                     content: [.text(text: "search failed: \(error)", annotations: nil, _meta: nil)], isError: true)
             }
         }
-        try await server.start(transport: StdioTransport())
+        try await server.start(transport: JSONRPCGate(StdioTransport()))
         await server.waitUntilCompleted()
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import KilnBasics
 
 /// The fake model's answer to one chat-completions request, derived only from the request's content.
@@ -78,24 +79,28 @@ struct FakeCompletion {
         return .object(choice)
     }
 
-    /// Token logprobs in OpenAI's chat shape; each token is a word or a run of punctuation.
+    /// Token logprobs in OpenAI's chat shape: the tokens concatenate to the answer (spaces kept), and the chosen
+    /// token and its alternatives are one probability distribution (they sum to less than 1).
     private func logprobs(for message: JSONObject, generator: inout SchemaValueGenerator) -> JSONValue {
         let text = message["content"]?.stringValue ?? ""
         let alternatives = max(0, body["top_logprobs"]?.numberValue.map { Int($0) } ?? 0)
         var tokens: [JSONValue] = []
-        for token in FakeTokenizer.tokens(text) {
-            let logprob = -Double(generator.pick(50)) / 100
+        for token in FakeTokenizer.pieces(text) {
+            // The chosen token has 50–99 %; each alternative half of what the one before it left.
+            let probability = Double(50 + generator.pick(50)) / 100
             var top: [JSONValue] = []
             if alternatives > 0 {
-                top.append(Self.logprobEntry(token, logprob))
+                top.append(Self.logprobEntry(token, log(probability)))
+                let space = String(token.prefix { $0.isWhitespace })
+                let word = token.dropFirst(space.count)
                 for alternative in 1..<max(alternatives, 1) {
                     let other =
-                        token.allSatisfy(\.isNumber)
-                        ? String((Int(token) ?? 0) + alternative) : "\(token)_\(alternative)"
-                    top.append(Self.logprobEntry(other, logprob - 1 - Double(alternative)))
+                        word.allSatisfy(\.isNumber) ? String((Int(word) ?? 0) + alternative) : "\(word)_\(alternative)"
+                    let share = (1 - probability) * pow(0.5, Double(alternative))
+                    top.append(Self.logprobEntry(space + other, log(share)))
                 }
             }
-            var entry = Self.logprobEntry(token, logprob).objectValue ?? JSONObject()
+            var entry = Self.logprobEntry(token, log(probability)).objectValue ?? JSONObject()
             entry["top_logprobs"] = .array(top)
             tokens.append(.object(entry))
         }

@@ -58,6 +58,11 @@ package final class FakeProvider: @unchecked Sendable {
         case ("POST", "/v1/chat/completions"):
             return answer(request, make: FakeDialect.openAI.completion)
         case ("POST", "/v1/embeddings"):
+            if let body = try? JSONValue(parsing: String(decoding: request.body, as: UTF8.self)),
+                let problem = FakeEmbedding.problem(in: body)
+            {
+                return record(.json(400, Self.error(problem, type: "invalid_request_error")), hash: nil)
+            }
             return answer(request) { body, _, breakSchema in
                 breakSchema
                     ? .object(JSONObject([("object", .string("list")), ("data", .array([]))]))
@@ -98,7 +103,11 @@ package final class FakeProvider: @unchecked Sendable {
                         status: 400, message: "invalid JSON body: \(error)", openAIType: "invalid_request_error")),
                 hash: nil)
         }
-        let hash = SHA256.hex(body.serialized(sortedKeys: true))
+        // Streamed or not, the same request gets the same answer.
+        var content = body.objectValue ?? JSONObject()
+        content["stream"] = nil
+        content["stream_options"] = nil
+        let hash = SHA256.hex(JSONValue.object(content).serialized(sortedKeys: true))
         let (attempt, overLimit) = lock.withLock { () -> (Int, Bool) in
             statistics.requests += 1
             inFlight += 1
@@ -126,7 +135,9 @@ package final class FakeProvider: @unchecked Sendable {
             // A faulty answer is never a success, even when it is a 200 (schema-invalid, or sent after a timeout).
             return record(reply(for: fault.kind, dialect: dialect, answer: { make(body, hash, $0) }), hash: nil)
         }
-        let reply = HTTPReply.json(200, make(body, hash, false).serialized())
+        let answer = make(body, hash, false)
+        let streams = request.path == "/v1/chat/completions" && body["stream"] == .bool(true)
+        let reply = streams ? FakeStream.reply(answer, request: body) : HTTPReply.json(200, answer.serialized())
         Thread.sleep(until: due)
         return record(reply, hash: hash)
     }

@@ -7,7 +7,7 @@ package enum DocumentExtractor {
     package static let version = "extract-1"
 
     package static func extract(
-        path: String, limits: ExtractionLimits = ExtractionLimits()
+        path: String, options: ExtractionOptions = ExtractionOptions()
     ) throws(ExtractionError)
         -> ExtractedDocument
     {
@@ -24,15 +24,15 @@ package enum DocumentExtractor {
         } catch {
             throw ExtractionError("cannot read the file: \(error.localizedDescription)")
         }
-        guard size <= limits.maxBytes else {
+        guard size <= options.maxBytes else {
             throw ExtractionError(
-                "the file has \(size >> 20) MB, more than max_file_mb (\(limits.maxBytes >> 20)); raise "
+                "the file has \(size >> 20) MB, more than max_file_mb (\(options.maxBytes >> 20)); raise "
                     + "max_file_mb to read it"
             )
         }
         guard size > 0 else { throw ExtractionError("the file is empty") }
         switch format {
-        case .pdf: return try PDFExtractor.extract(path: path, maxPages: limits.maxPages)
+        case .pdf: return try PDFExtractor.extract(path: path, maxPages: options.maxPages)
         case .image: return ExtractedDocument(format: .image, sections: [], pagesWithoutText: [1])
         case .docx: return try DOCXExtractor.extract(path: path)
         case .html, .markdown, .text:
@@ -43,7 +43,7 @@ package enum DocumentExtractor {
                 throw ExtractionError("cannot read the file: \(error.localizedDescription)")
             }
             if format == .html { return try HTMLExtractor.extract(data) }
-            let (text, warnings) = try TextDecoding.decode(data)
+            let (text, warnings) = try TextDecoding.decode(data, as: options.encoding)
             let sections = format == .markdown ? MarkdownSections.split(text) : [DocumentSection(text: text)]
             return ExtractedDocument(format: format, sections: sections, warnings: warnings)
         }

@@ -1,4 +1,5 @@
 import Foundation
+package import KilnModel
 
 /// The file formats `ingest` reads.
 package enum DocumentFormat: String, Sendable, Hashable, CaseIterable {
@@ -91,13 +92,15 @@ package struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertib
     package var description: String { message }
 }
 
-/// Limits on what one document may cost to read.
-package struct ExtractionLimits: Sendable, Hashable {
+/// How one document is read: limits on what it may cost, and the encoding of text files.
+package struct ExtractionOptions: Sendable, Hashable {
     package var maxBytes: Int
     package var maxPages: Int
+    package var encoding: TextEncoding
 
-    package init(maxBytes: Int = 50 << 20, maxPages: Int = 2000) {
+    package init(maxBytes: Int = 50 << 20, maxPages: Int = 2000, encoding: TextEncoding = .auto) {
         self.maxBytes = maxBytes
         self.maxPages = maxPages
+        self.encoding = encoding
     }
 }

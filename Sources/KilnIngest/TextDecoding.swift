@@ -1,36 +1,91 @@
 import Foundation
+import KilnModel
 
-/// Text files are UTF-8; UTF-16 with a byte-order mark is detected; anything else is a clear error.
+/// The bytes of a text document as text, in the stage's `encoding:`. `auto` reads UTF-8 (skipping a byte-order
+/// mark), UTF-16 by its byte-order mark, and anything else as Windows-1252 with a warning naming the first byte
+/// that is not UTF-8 — so a Latin-1 file is searchable, and the warning says how to be explicit.
 enum TextDecoding {
-    static func decode(_ data: Data) throws(ExtractionError) -> (String, [String]) {
+    static func decode(_ data: Data, as encoding: TextEncoding = .auto) throws(ExtractionError) -> (String, [String]) {
         let bytes = [UInt8](data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
-            return (try utf8(bytes.dropFirst(3)), [])
-        }
-        if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
-            let encoding: String.Encoding = bytes[0] == 0xFF ? .utf16LittleEndian : .utf16BigEndian
-            guard let text = String(data: Data(bytes.dropFirst(2)), encoding: encoding) else {
-                throw ExtractionError("the file starts with a UTF-16 byte-order mark but is not valid UTF-16")
+        switch encoding {
+        case .auto:
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return (try utf8(bytes.dropFirst(3)), []) }
+            if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
+                return (try utf16(bytes), ["decoded as UTF-16 (byte-order mark)"])
             }
-            return (text, ["decoded as UTF-16 (byte-order mark)"])
+            try refuseBinary(bytes[...])
+            if let text = String(validating: bytes, as: UTF8.self) { return (text, []) }
+            let offset = firstInvalidUTF8(bytes[...])
+            return (
+                windows1252(bytes[...]),
+                [
+                    "not UTF-8 (byte 0x\(hex(bytes[offset])) at offset \(offset)): decoded as Windows-1252; set "
+                        + "`encoding:` on the ingest stage (utf-8, utf-16, windows-1252, latin-1) if that is wrong"
+                ]
+            )
+        case .utf8:
+            return (try utf8(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]), [])
+        case .utf16:
+            return (try utf16(bytes), [])
+        case .windows1252:
+            try refuseBinary(bytes[...])
+            return (windows1252(bytes[...]), [])
+        case .latin1:
+            try refuseBinary(bytes[...])
+            return (String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })), [])
         }
-        return (try utf8(bytes[...]), [])
     }
 
     private static func utf8(_ bytes: ArraySlice<UInt8>) throws(ExtractionError) -> String {
-        if let nul = bytes.firstIndex(of: 0) {
-            throw ExtractionError("the file looks binary (a NUL byte at offset \(nul - bytes.startIndex)), not text")
-        }
+        try refuseBinary(bytes)
         guard let text = String(validating: bytes, as: UTF8.self) else {
             let offset = firstInvalidUTF8(bytes)
-            let byte = String(bytes[bytes.startIndex + offset], radix: 16, uppercase: true)
             throw ExtractionError(
-                "the file is not UTF-8 (byte 0x\(byte) at offset \(offset)); convert it first, e.g. `iconv -f "
-                    + "WINDOWS-1252 -t UTF-8`"
+                "the file is not UTF-8 (byte 0x\(hex(bytes[bytes.startIndex + offset])) at offset \(offset)); set "
+                    + "`encoding: windows-1252` (or latin-1, utf-16) on the ingest stage, or leave `encoding` out "
+                    + "to detect it"
             )
         }
         return text
     }
+
+    /// UTF-16 by its byte-order mark, little-endian without one (as Windows writes it).
+    private static func utf16(_ bytes: [UInt8]) throws(ExtractionError) -> String {
+        let bigEndian = bytes.starts(with: [0xFE, 0xFF])
+        let body = bytes.starts(with: [0xFF, 0xFE]) || bigEndian ? bytes.dropFirst(2) : bytes[...]
+        guard body.count.isMultiple(of: 2),
+            let text = String(data: Data(body), encoding: bigEndian ? .utf16BigEndian : .utf16LittleEndian)
+        else {
+            throw ExtractionError("the file is not valid UTF-16 (an odd number of bytes or a broken surrogate pair)")
+        }
+        return text
+    }
+
+    private static func refuseBinary(_ bytes: ArraySlice<UInt8>) throws(ExtractionError) {
+        if let nul = bytes.firstIndex(of: 0) {
+            throw ExtractionError("the file looks binary (a NUL byte at offset \(nul - bytes.startIndex)), not text")
+        }
+    }
+
+    /// Windows-1252: Latin-1 except 0x80–0x9F, which hold typographic marks; the five bytes it leaves undefined
+    /// map to the C1 controls of the same value, as browsers do.
+    static func windows1252(_ bytes: ArraySlice<UInt8>) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.reserveCapacity(bytes.count)
+        for byte in bytes {
+            let value = (0x80...0x9F).contains(byte) ? cp1252High[Int(byte) - 0x80] : UInt32(byte)
+            scalars.append(Unicode.Scalar(value) ?? Unicode.Scalar(byte))
+        }
+        return String(scalars)
+    }
+
+    private static let cp1252High: [UInt32] = [
+        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,
+        0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+        0x0153, 0x9D, 0x017E, 0x0178,
+    ]
+
+    private static func hex(_ byte: UInt8) -> String { String(byte, radix: 16, uppercase: true) }
 
     /// Offset of the first byte that does not start or continue a well-formed UTF-8 sequence.
     private static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {

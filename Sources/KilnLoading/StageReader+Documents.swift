@@ -18,10 +18,11 @@ extension StageReader {
         let maxPages = reader.int(fields["max_pages"], "max_pages", in: 1...Int.max)
         let chunker = readChunker(fields["chunker"])
         let extraction = provider(fields["extraction_provider"], "extraction_provider")
+        let encoding: TextEncoding? = fields["encoding"].flatMap { reader.choice($0, "encoding") }
         guard !paths.isEmpty, let chunker else { return nil }
         return IngestSettings(
             paths: paths.map(\.value), maxFileMB: maxFileMB ?? 50, maxPages: maxPages ?? 2000, chunker: chunker,
-            extractionProvider: extraction)
+            extractionProvider: extraction, encoding: encoding ?? .auto)
     }
 
     private func readChunker(_ node: Node?) -> ChunkerSettings? {

@@ -20,6 +20,17 @@ package struct ChunkerSettings: Sendable, Hashable {
     }
 }
 
+/// How the bytes of a text document (`.txt`, `.md`) become text.
+package enum TextEncoding: String, Sendable, Hashable, CaseIterable {
+    /// UTF-8 (a byte-order mark is skipped), UTF-16 by its byte-order mark, else Windows-1252 with a warning.
+    case auto
+    case utf8 = "utf-8"
+    /// Little-endian unless a byte-order mark says otherwise.
+    case utf16 = "utf-16"
+    case windows1252 = "windows-1252"
+    case latin1 = "latin-1"
+}
+
 /// `ingest`: documents extracted and chunked.
 package struct IngestSettings: Sendable, Hashable {
     /// Globs and folders, relative to the pipeline file.
@@ -29,16 +40,19 @@ package struct IngestSettings: Sendable, Hashable {
     package var chunker: ChunkerSettings
     /// Provider for LLM extraction of scanned pages; off when nil.
     package var extractionProvider: String?
+    /// Encoding of text documents.
+    package var encoding: TextEncoding
 
     package init(
         paths: [String], maxFileMB: Double = 50, maxPages: Int = 2000, chunker: ChunkerSettings = .init(),
-        extractionProvider: String? = nil
+        extractionProvider: String? = nil, encoding: TextEncoding = .auto
     ) {
         self.paths = paths
         self.maxFileMB = maxFileMB
         self.maxPages = maxPages
         self.chunker = chunker
         self.extractionProvider = extractionProvider
+        self.encoding = encoding
     }
 }
 

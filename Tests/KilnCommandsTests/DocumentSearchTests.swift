@@ -120,6 +120,37 @@ import Testing
                 == "corpus/notes/pricing.md")
     }
 
+    /// A Latin-1 note (what old Windows tools write) is searchable: read as Windows-1252 with a warning naming the
+    /// file; `encoding: utf-8` refuses it instead, and `encoding: latin-1` reads it without a warning.
+    @Test(arguments: [("", 0, true), (", encoding: latin-1", 0, false), (", encoding: utf-8", 3, false)])
+    func textThatIsNotUTF8IsDecoded(_ setting: String, _ status: Int32, _ warns: Bool) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-enc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("corpus"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("Crème brûlée glaze: fire to cone six, café au lait colour.".data(using: .isoLatin1)!).write(
+            to: directory.appendingPathComponent("corpus/old-notes.txt"))
+        try """
+        version: 1
+        stages:
+          - {id: docs, type: ingest, paths: ["corpus/"]\(setting)}
+          - {id: idx, type: index, from: docs}
+        """.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        let run = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(run.status == status, "\(run.stdout)\(run.stderr)")
+        #expect(
+            run.stdout.contains(
+                "corpus/old-notes.txt: warning: not UTF-8 (byte 0xE8 at offset 2): decoded as "
+                    + "Windows-1252") == warns, "\(run.stdout)")
+        guard status == 0 else {
+            #expect(run.stdout.contains("corpus/old-notes.txt: the file is not UTF-8"), "\(run.stdout)")
+            return
+        }
+        let hit = try #require(try Self.top("brûlée café", mode: "bm25", in: directory).first)
+        #expect(hit["document_id"] as? String == "corpus/old-notes.txt")
+        #expect((hit["snippet"] as? String)?.contains("Crème") == true, "\(hit)")
+    }
+
     /// BM25 needs no model: without the embedding provider's key, search still answers (hybrid falls back to BM25
     /// with a note), and only --mode vector refuses, naming the variable.
     @Test func searchWithoutTheEmbeddingKeyFallsBackToBM25() throws {

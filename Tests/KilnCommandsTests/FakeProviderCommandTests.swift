@@ -1,4 +1,5 @@
 import Foundation
+import KilnFakeProvider
 import Testing
 
 /// `kiln-pipe-fake-provider` as users start it to try a pipeline's error handling.
@@ -24,5 +25,28 @@ import Testing
         #expect(outcome.stdout.hasPrefix("fake provider listening: BASE_URL=http://127.0.0.1:"), "\(outcome.stdout)")
         #expect(!outcome.stdout.contains("127.0.0.1:0/"), "the real port, not 0: \(outcome.stdout)")
         #expect(Date().timeIntervalSince(started) < 6, "SIGTERM after 2 s stopped it (SIGKILL would come at 10 s)")
+    }
+}
+
+/// The fake as the official OpenAI Python SDK sees it: streamed chunks, logprobs whose tokens keep their spaces
+/// and whose alternatives are one distribution, streamed tool calls, and embeddings in base64 (the SDK's default),
+/// floats and cut to `dimensions`.
+@Suite struct FakeProviderThroughTheOpenAISDK {
+    @Test func theSDKGetsWhatOpenAIWouldSend() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
+        let fake = FakeProvider(config: FakeProviderConfig())
+        try fake.start()
+        defer { fake.stop() }
+        let check = try KilnPipeBinary.run(
+            [
+                KilnPipeBinary.repositoryRoot.appendingPathComponent(
+                    "Tests/KilnCommandsTests/Support/openai_sdk_check.py"
+                ).path, fake.baseURL,
+            ],
+            in: FileManager.default.temporaryDirectory, executable: URL(fileURLWithPath: python))
+        #expect(check.status == 0, "\(check.stderr)")
+        let findings = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
+        #expect((findings["stream_chunks"] as? Int ?? 0) > 3)
+        #expect(findings["too_many_dimensions"] as? Int == 400)
     }
 }

@@ -34,11 +34,18 @@ import Testing
         /// The next message with this id (notifications and other replies are skipped).
         func reply(to id: Int) throws -> [String: Any] {
             while true {
+                let message = try nextMessage()
+                if message["id"] as? Int == id { return message }
+            }
+        }
+
+        /// The next message the server sends.
+        func nextMessage() throws -> [String: Any] {
+            while true {
                 while let newline = buffer.firstIndex(of: 0x0A) {
                     let line = buffer[buffer.startIndex..<newline]
                     buffer = Data(buffer[(newline + 1)...])
-                    guard let message = try JSONSerialization.jsonObject(with: line) as? [String: Any] else { continue }
-                    if message["id"] as? Int == id { return message }
+                    if let message = try JSONSerialization.jsonObject(with: line) as? [String: Any] { return message }
                 }
                 let chunk = output.fileHandleForReading.availableData
                 guard !chunk.isEmpty else { throw CocoaError(.fileReadUnknown) }
@@ -76,6 +83,77 @@ import Testing
             process.waitUntilExit()
             return process.terminationStatus
         }
+    }
+
+    /// What JSON-RPC 2.0 and MCP require of the protocol edges: a line that is not JSON gets a parse error with
+    /// id null; a request before `initialize` is refused (not dropped); a `tools/call` without a tool name or with
+    /// an unknown tool is -32602; a bad argument value is the tool's own error, so the model can correct it.
+    @Test func protocolErrorsAreAnsweredAsTheSpecificationsSay() throws {
+        let directory = try DocumentSearch.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)
+        let session = try Session(arguments: ["mcp", "p.yml"], directory: directory)
+        try session.send([
+            "jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": ["name": "search", "arguments": ["query": "glaze"]],
+        ])
+        let early = try session.reply(to: 1)
+        #expect((early["error"] as? [String: Any])?["code"] as? Int == -32600, "\(early)")
+        session.input.fileHandleForWriting.write(Data("this is not json\n".utf8))
+        let parse = try session.nextMessage()
+        #expect(parse["id"] is NSNull, "\(parse)")
+        #expect((parse["error"] as? [String: Any])?["code"] as? Int == -32700, "\(parse)")
+        try session.send([
+            "jsonrpc": "2.0", "id": 2, "method": "initialize",
+            "params": [
+                "protocolVersion": "2025-03-26", "capabilities": [:] as [String: Any],
+                "clientInfo": ["name": "test", "version": "1"],
+            ],
+        ])
+        _ = try session.reply(to: 2)
+        try session.send(["jsonrpc": "2.0", "method": "notifications/initialized"])
+        let badParams: [(Int, [String: Any])] = [
+            (3, ["nme": "search"]), (4, ["name": "search", "arguments": "glaze"]),
+            (5, ["name": "serch", "arguments": ["query": "glaze"]]),
+        ]
+        for (id, params) in badParams {
+            try session.send(["jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params])
+            let answer = try session.reply(to: id)
+            #expect((answer["error"] as? [String: Any])?["code"] as? Int == -32602, "\(answer)")
+        }
+        try session.send([
+            "jsonrpc": "2.0", "id": 6, "method": "tools/call",
+            "params": ["name": "search", "arguments": ["query": 5]],
+        ])
+        #expect(((try session.reply(to: 6))["result"] as? [String: Any])?["isError"] as? Bool == true)
+        #expect(session.close() == 0)
+    }
+
+    /// The official Python MCP SDK's stdio client (a peer nobody here wrote) initializes, lists, searches, and
+    /// sees refusals the way the protocol says.
+    @Test func theOfficialPythonClientSearches() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
+        let directory = try DocumentSearch.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)
+        let check = try KilnPipeBinary.run(
+            [
+                KilnPipeBinary.repositoryRoot.appendingPathComponent(
+                    "Tests/KilnCommandsTests/Support/mcp_client_check.py"
+                ).path, KilnPipeBinary.url.path, "p.yml", "kiln wash on shelves",
+            ],
+            in: directory, executable: URL(fileURLWithPath: python))
+        #expect(check.status == 0, "\(check.stderr)")
+        let seen = try #require(try JSONSerialization.jsonObject(with: Data(check.stdout.utf8)) as? [String: Any])
+        #expect(seen["server"] as? String == "kiln-pipe")
+        #expect(seen["tools"] as? [String] == ["search"])
+        let search = try #require(seen["search"] as? [String: Any])
+        #expect(search["is_error"] as? Bool == false)
+        #expect(
+            (search["text"] as? String)?.hasPrefix("[document_id: corpus/notes/kiln-care.md, chunk_idx: ") == true,
+            "\(search)")
+        #expect((seen["k_0"] as? [String: Any])?["is_error"] as? Bool == true)
+        #expect(seen["unknown_tool"] as? Int == -32602)
     }
 
     @Test func listsTheSearchToolAndAnswersLikeKilnsSearchTool() throws {

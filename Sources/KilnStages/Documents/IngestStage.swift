@@ -75,6 +75,7 @@ struct IngestStage: Sendable {
             ("max_file_mb", .double(settings.maxFileMB)), ("max_pages", .integer(settings.maxPages)),
         ])
         if let transcriber { components["transcription"] = transcriber.fingerprint }
+        if settings.encoding != .auto { components["encoding"] = .string(settings.encoding.rawValue) }
         return CheckpointKey.make(components)
     }
 
@@ -90,10 +91,11 @@ struct IngestStage: Sendable {
             }
         }
         if mode.offline { return .missing(path: path) }
-        let limits = ExtractionLimits(maxBytes: Int(settings.maxFileMB * 1_048_576), maxPages: settings.maxPages)
+        let options = ExtractionOptions(
+            maxBytes: Int(settings.maxFileMB * 1_048_576), maxPages: settings.maxPages, encoding: settings.encoding)
         let extraction = await BlockingWork.run { () -> Result<ExtractedDocument, ExtractionError> in
             Result { () throws(ExtractionError) -> ExtractedDocument in
-                try DocumentExtractor.extract(path: path, limits: limits)
+                try DocumentExtractor.extract(path: path, options: options)
             }
         }
         var document: ExtractedDocument
