@@ -7,10 +7,11 @@ import KilnStages
 
 /// After a run: the reports of every judge stage that ran, and GitHub's step summary when it is there.
 enum EvalReportWriter {
-    /// `stoppedBy` says why the run stopped early, if it did: the reports then say they are partial. Returns the
-    /// folders written, by judge stage.
+    /// `stoppedBy` says why the run stopped early, if it did: the reports then say they are partial. Each stage
+    /// writes to `directory/<stage>` when `folderPerStage` is set or several judge stages ran, else to `directory`.
+    /// Returns the folders written, by judge stage.
     static func write(
-        _ report: RunReport, pipeline: Pipeline, directory: String, stoppedBy: String?
+        _ report: RunReport, pipeline: Pipeline, directory: String, folderPerStage: Bool, stoppedBy: String?
     ) throws -> [(stage: String, folder: String)] {
         var written: [(stage: String, folder: String)] = []
         let judged = report.stages.filter { $0.type == .judge && $0.outputFile != nil }
@@ -24,7 +25,8 @@ enum EvalReportWriter {
                 failedItems: stage.failed > 0 ? stage.problems : [])
             summary.partial = stoppedBy
             let folder =
-                judged.count == 1 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
+                judged.count == 1 && !folderPerStage
+                ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
             do {
                 try EvalReports.write(summary, resultsFile: resultsFile, to: folder)
             } catch {

@@ -57,6 +57,11 @@ enum LoadedPipeline {
         directory(of: pipeline).appendingPathComponent(".kiln-pipe/out/\(pipeline.name)").path
     }
 
+    /// `.kiln-pipe/reports/<name>` beside the pipeline file: the judge stages' reports, a folder per stage.
+    static func reportsDirectory(for pipeline: Pipeline) -> String {
+        directory(of: pipeline).appendingPathComponent(".kiln-pipe/reports/\(pipeline.name)").path
+    }
+
     static func directory(of pipeline: Pipeline) -> URL {
         URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent()
     }

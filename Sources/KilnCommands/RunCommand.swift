@@ -66,8 +66,13 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Report failed eval thresholds without failing (exit 0 instead of 1).")
     var allowFailures = false
 
-    @Option(help: "Where judge stages write summary.md, summary.json, junit.xml, report.html and results.jsonl.")
-    var reportDir = "reports"
+    @Option(
+        help: ArgumentHelp(
+            "Where judge stages write summary.md, summary.json, junit.xml, report.html and results.jsonl (default "
+                + ".kiln-pipe/reports/<pipeline>/<stage>/ beside the pipeline file; with several judge stages, a "
+                + "subfolder per stage of DIR).",
+            valueName: "DIR"))
+    var reportDir: String?
 
     @Option(
         help: ArgumentHelp(
@@ -112,7 +117,10 @@ struct RunCommand: AsyncParsableCommand {
         let shardFolder = shard.map { "shard-\($0.index)-of-\($0.count)" }
         let outputDirectory =
             out ?? LoadedPipeline.outputDirectory(for: pipeline) + (shardFolder.map { "/\($0)" } ?? "")
-        let reportDirectory = reportDir + (shardFolder.map { "/\($0)" } ?? "")
+        // By default beside the state, a folder per pipeline and stage: two pipelines run from one folder never
+        // overwrite each other's reports.
+        let reportDirectory =
+            (reportDir ?? LoadedPipeline.reportsDirectory(for: pipeline)) + (shardFolder.map { "/\($0)" } ?? "")
         if pipeline.stages.contains(where: { $0.type == .judge }) {
             // Before any call: a report folder that cannot be written would otherwise fail the run at its end.
             try Folder.create(
@@ -142,7 +150,8 @@ struct RunCommand: AsyncParsableCommand {
         let reports: [(stage: String, folder: String)]
         do {
             reports = try EvalReportWriter.write(
-                report, pipeline: pipeline, directory: reportDirectory, stoppedBy: stoppedBy)
+                report, pipeline: pipeline, directory: reportDirectory, folderPerStage: reportDir == nil,
+                stoppedBy: stoppedBy)
         } catch {
             // The run's own summary still shows; then the one error line (exit 2).
             renderer.finish(

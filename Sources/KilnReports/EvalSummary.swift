@@ -1,5 +1,5 @@
 import Foundation
-import KilnBasics
+package import KilnBasics
 package import KilnModel
 
 /// Everything an eval report shows about one judge stage, gathered by streaming its results file once.
@@ -14,10 +14,13 @@ package struct EvalSummary: Sendable {
 
     /// An item worth a reviewer's look: its lowest score and why.
     package struct Item: Sendable, Hashable {
-        package var id: String
+        /// How the user knows the item: see `label(of:)`.
+        package var label: String
         package var model: String
         package var input: String
         package var output: String
+        /// The reference answer, when the data has one.
+        package var expected: String?
         package var scores: [(name: String, value: Double)] {
             zip(scoreNames, scoreValues).map { ($0, $1) }
         }
@@ -131,11 +134,20 @@ package struct EvalSummary: Sendable {
         let reason = [reasoning, failures].compactMap { $0 }.joined(separator: " | ")
         worst.append(
             Item(
-                id: item["id"]?.stringValue ?? "", model: model, input: Self.text(item["input"]),
-                output: Self.text(item["output"]),
+                label: Self.label(of: item), model: model, input: Self.text(item["input"]),
+                output: Self.text(item["output"]), expected: item["expected"].map(Self.text),
                 scoreNames: names, scoreValues: values, reason: reason.isEmpty ? nil : reason, rank: rank))
         worst.sort { $0.rank < $1.rank }
         if worst.count > Self.worstLimit { worst.removeLast() }
+    }
+
+    /// How a user finds an item in their data: the id their row had, else the file and line it was read from,
+    /// else (generated inputs) the item's own id; with the sample number when a model answered several times.
+    package static func label(of item: JSONValue) -> String {
+        let name =
+            item["source_row"]?.stringValue ?? item["source_id"]?.stringValue ?? item["id"]?.stringValue ?? ""
+        guard let sample = item["sample"]?.numberValue, sample > 0 else { return name }
+        return "\(name) #\(Int(sample) + 1)"
     }
 
     static func text(_ value: JSONValue?) -> String {

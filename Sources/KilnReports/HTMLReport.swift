@@ -150,7 +150,7 @@ package enum HTMLReport {
         let names = summary.scoreTypes.map(\.name)
         var html =
             "<h2>Items</h2>\n<table "
-            + "class=\"sortable\"><thead><tr><th>item</th><th>model</th><th>input</th><th>output</th>"
+            + "class=\"sortable\"><thead><tr><th>item</th><th>model</th><th>input</th><th>output</th><th>expected</th>"
         html += names.map { "<th>\(escape($0))</th>" }.joined() + "<th>why</th></tr></thead><tbody>\n"
         let reader = try LineReader(path: resultsFile)
         var rows = 0
@@ -159,11 +159,12 @@ package enum HTMLReport {
             guard let item = try? JSONValue(parsing: line) else { continue }
             rows += 1
             html +=
-                "<tr><td>\(escape(item["id"]?.stringValue ?? ""))</td>"
+                "<tr><td>\(escape(EvalSummary.label(of: item)))</td>"
                 + "<td>\(escape(item["model"]?.stringValue ?? ""))</td>"
             html +=
                 "<td class=\"t\">\(escape(EvalSummary.text(item["input"])))</td><td "
                 + "class=\"t\">\(escape(EvalSummary.text(item["output"])))</td>"
+                + "<td class=\"t\">\(escape(item["expected"].map(EvalSummary.text) ?? "–"))</td>"
             for name in names {
                 let value = item["scores"]?[name]?.numberValue
                 html +=

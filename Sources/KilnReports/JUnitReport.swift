@@ -1,9 +1,12 @@
 import Foundation
 import KilnBasics
-import KilnModel
+package import KilnModel
 
-/// JUnit XML: one test suite per model with one test case per item × score (a pass/fail score that failed, or a
-/// five_star score below 3, fails with the judge's reason), and a suite for the thresholds themselves.
+/// JUnit XML: one test suite per model with one test case per item × score, named by the item's label (the user's
+/// id, else file:line), and a suite for the thresholds themselves. The cut-offs: a five_star score fails below 3
+/// (`< 3`, so 3 passes); a pass_fail or pass_fail_critical score fails below 0.5 (fail = 0, critical = -1; a
+/// g_eval probability under 0.5). A failure carries the judge's reason, the output and the expected answer. The
+/// thresholds — not these cases — decide the exit code.
 package enum JUnitReport {
     /// Streams the results file into `path`.
     package static func write(_ summary: EvalSummary, resultsFile: String, to path: String) throws {
@@ -14,18 +17,20 @@ package enum JUnitReport {
         while let line = reader.next() {
             guard let item = try? JSONValue(parsing: line) else { continue }
             let model = item["model"]?.stringValue ?? "all"
-            let id = item["id"]?.stringValue ?? ""
+            let id = EvalSummary.label(of: item)
             for (name, value) in item["scores"]?.objectValue ?? JSONObject() {
                 guard let number = value.numberValue else { continue }
                 let type = types[name] ?? .passFail
-                let failed = type == .fiveStar ? number < 3 : number < 0.5
+                let failed = number < cutOff(type)
                 var testcase =
                     "    <testcase classname=\"\(escape("\(summary.stage).\(model)"))\" "
                     + "name=\"\(escape("\(id): \(name)"))\">"
                 if failed {
                     failures[model, default: 0] += 1
-                    let reason =
+                    var reason =
                         item["assertion_failures"]?[name]?.stringValue ?? item["judge"]?["reasoning"]?.stringValue ?? ""
+                    reason += "\noutput: \(EvalSummary.text(item["output"]))"
+                    if let expected = item["expected"] { reason += "\nexpected: \(EvalSummary.text(expected))" }
                     let message = escape("\(name) = \(MarkdownReport.format(number))")
                     testcase += "\n      <failure message=\"\(message)\">\(escape(reason))</failure>\n    "
                 }
@@ -71,6 +76,9 @@ package enum JUnitReport {
         xml += "</testsuites>\n"
         try Data(xml.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
+
+    /// A score below this fails its test case.
+    package static func cutOff(_ type: ScoreType) -> Double { type == .fiveStar ? 3 : 0.5 }
 
     /// XML text and attribute escaping; characters XML 1.0 forbids are dropped.
     static func escape(_ text: String) -> String {

@@ -55,13 +55,16 @@ package enum MarkdownReport {
         }
         if !summary.worst.isEmpty {
             text +=
-                "\n<details><summary>Lowest-scored items</summary>\n\n| item | model | scores | why "
-                + "|\n|---|---|---|---|\n"
+                "\n<details><summary>Lowest-scored items</summary>\n\n"
+                + "| item | model | scores | output | expected | why |\n|---|---|---|---|---|---|\n"
             for item in summary.worst {
                 let scores = item.scores.map { "\($0.name) \(format($0.value))" }.joined(separator: ", ")
+                let cells = [item.output, item.expected ?? "–", item.reason ?? ""].map {
+                    escape(String($0.prefix(200)))
+                }
                 text +=
-                    "| \(escape(item.id)) | \(escape(item.model)) | \(scores) | "
-                    + "\(escape(String((item.reason ?? "").prefix(200)))) |\n"
+                    "| \(escape(item.label)) | \(escape(item.model)) | \(scores) | "
+                    + cells.joined(separator: " | ") + " |\n"
             }
             text += "\n</details>\n"
         }

@@ -109,4 +109,35 @@ import Testing
         let again = try names.map { try Data(contentsOf: reports.appendingPathComponent($0)) }
         #expect(again == contents, "byte-identical reports from the rerun")
     }
+
+    /// Two pipelines run from one folder keep their reports apart (beside the state, a folder per pipeline and
+    /// stage), and the reports name items as the user knows them — rows without an id by file and line — with the
+    /// expected answer beside the output.
+    @Test func reportsGoBesideTheStateAndNameItemsAsTheUserKnowsThem() throws {
+        let judge = """
+              - {id: judged, type: judge, from: answers, provider: a, method: llm_as_judge, \
+            thresholds: {overall: "mean >= 1"}}
+            """
+        let scenario = try RunScenario(rows: 3, extraStages: judge)
+        defer { scenario.finish() }
+        let pipeline = try String(contentsOf: scenario.directory.appendingPathComponent("p.yml"), encoding: .utf8)
+        try pipeline.replacingOccurrences(of: "name: scenario", with: "name: other").write(
+            to: scenario.directory.appendingPathComponent("q.yml"), atomically: true, encoding: .utf8)
+        for file in ["p.yml", "q.yml"] {
+            let outcome = try KilnPipeBinary.run(
+                ["run", file, "--quiet"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+            #expect(outcome.status == 0, "\(outcome.stdout)\(outcome.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: scenario.directory.appendingPathComponent("reports").path))
+        for name in ["scenario", "other"] {
+            let folder = scenario.directory.appendingPathComponent(".kiln-pipe/reports/\(name)/judged")
+            let summary = try String(contentsOf: folder.appendingPathComponent("summary.md"), encoding: .utf8)
+            #expect(summary.contains("\(name): judged"), "\(summary)")
+            let junit = try String(contentsOf: folder.appendingPathComponent("junit.xml"), encoding: .utf8)
+            for line in 1...3 { #expect(junit.contains("name=\"golden.jsonl:\(line): overall\""), "\(junit)") }
+            let html = try String(contentsOf: folder.appendingPathComponent("report.html"), encoding: .utf8)
+            #expect(html.contains("<th>expected</th>") && html.contains("<td class=\"t\">day 1</td>"))
+            #expect(summary.contains("| golden.jsonl:"), "\(summary)")
+        }
+    }
 }

@@ -171,7 +171,8 @@ import Glibc
         let threshold = try #require(events.first { $0["event"] == .string("threshold") })
         #expect(threshold["passed"] == .bool(false) && threshold["score"] == .string("overall"))
         let reports = try #require(events.first { $0["event"] == .string("reports") })
-        #expect(reports["stage"] == .string("judged") && reports["folder"]?.stringValue?.hasSuffix("reports") == true)
+        #expect(reports["stage"] == .string("judged"))
+        #expect(reports["folder"]?.stringValue?.hasSuffix(".kiln-pipe/reports/scenario/judged") == true, "\(reports)")
         let finished = try #require(events.last)
         #expect(finished["event"] == .string("run_finished") && finished["exit_code"] == .integer(1))
         #expect(finished["reason"] == .string("1 threshold condition failed"), "\(finished)")
@@ -232,7 +233,7 @@ import Glibc
         // Nothing partial looks final: no export file under its name, and the reports say partial.
         let exports = scenario.directory.appendingPathComponent("exports/ft")
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).isEmpty)
-        let reports = scenario.directory.appendingPathComponent("reports")
+        let reports = scenario.directory.appendingPathComponent(".kiln-pipe/reports/scenario/judged")
         let summary = try String(contentsOf: reports.appendingPathComponent("summary.md"), encoding: .utf8)
         #expect(summary.hasPrefix("## ⚠️ partial: interrupted (Ctrl-C) — scenario: judged"), "\(summary)")
         let junit = try String(contentsOf: reports.appendingPathComponent("junit.xml"), encoding: .utf8)

@@ -12,17 +12,19 @@ import FoundationXML
 @Suite struct EvalReportFiles {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
-    /// Six judged items from two models, one with a failed assertion and a `<`, `&` and a pipe in its reason.
+    /// Six judged items from two models, one with a failed assertion, a `<`, `&` and a pipe in its reason and an
+    /// expected answer, one without an id of the user's (named by its file and line).
     static func resultsFile() throws -> String {
         let lines = [
             #"{"id":"q1","model":"a","input":"Where is my order?","output":"Shipped.","scores":{"overall":5,"#
                 + #""polite":1,"contains":1},"judge":{"reasoning":"Clear.","input_tokens":100,"output_tokens":10,"#
                 + #""cost_usd":0.001},"provenance":{"input_tokens":50,"output_tokens":5,"cost_usd":0.0005}}"#,
-            #"{"id":"q2","model":"a","input":"Refund?","output":"No.","scores":{"overall":2,"polite":0,"#
+            #"{"id":"q2","model":"a","input":"Refund?","output":"No.","expected":"Yes, within 5 days.","#
+                + #""scores":{"overall":2,"polite":0,"#
                 + #""contains":0},"assertion_failures":{"contains":"does not contain 'refund'"},"#
                 + #""judge":{"reasoning":"Curt & unhelpful <rude> | short.","input_tokens":100,"output_tokens":10,"#
                 + #""cost_usd":0.001},"provenance":{"input_tokens":50,"output_tokens":5,"cost_usd":0.0005}}"#,
-            #"{"id":"q3","model":"a","input":"Gift wrap?","output":"Yes, 3 "#
+            #"{"id":"h3","source_row":"golden.jsonl:3","model":"a","input":"Gift wrap?","output":"Yes, 3 "#
                 + #"EUR.","scores":{"overall":4.2,"polite":0.9,"contains":1},"judge":{"reasoning":"Fine."}}"#,
             #"{"id":"q1","model":"b","rating":4,"input":"Where is my order?","output":"Soon.","#
                 + #""scores":{"overall":3,"polite":1,"contains":1},"judge":{"reasoning":"Vague."}}"#,
@@ -84,10 +86,12 @@ import FoundationXML
         #expect(suites == ["judged / a", "judged / b", "judged / thresholds"])
         let failure = try #require(try root.nodes(forXPath: "testsuite/testcase[@name='q2: overall']/failure").first)
         #expect(
-            failure.stringValue == "Curt & unhelpful <rude> | short.",
-            "the judge's reason, escaped and read back intact")
+            failure.stringValue == "Curt & unhelpful <rude> | short.\noutput: No.\nexpected: Yes, within 5 days.",
+            "the judge's reason, escaped and read back intact, with the output and the reference answer")
         let assertion = try #require(try root.nodes(forXPath: "testsuite/testcase[@name='q2: contains']/failure").first)
-        #expect(assertion.stringValue == "does not contain 'refund'")
+        #expect(assertion.stringValue?.hasPrefix("does not contain 'refund'\noutput: No.") == true)
+        // An item without the user's id is named by where it was read.
+        #expect(try root.nodes(forXPath: "testsuite/testcase[@name='golden.jsonl:3: overall']").count == 1)
     }
 
     @Test func summaryJSONSaysWhetherTheGatePassedAndWhatTheResultsCost() throws {

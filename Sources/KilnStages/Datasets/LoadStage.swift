@@ -39,10 +39,11 @@ struct LoadStage: Sendable {
             }
             // Identity is the row's content: identical rows are one item identity (so a split never puts a row in
             // train and its twin in test), and no table of seen rows grows with the file.
-            let id =
-                (settings.fields["id"].flatMap { JSONPath.lookup($0, in: row) } ?? row["id"])
+            let userID = (settings.fields["id"].flatMap { JSONPath.lookup($0, in: row) } ?? row["id"])
                 .map { $0.stringValue ?? $0.serialized() }
-                ?? String(SHA256.hex(row.serialized(sortedKeys: true)).prefix(16))
+            // Without an id of the user's, reports name the item by where it was read (`golden.jsonl:12`).
+            if userID == nil { fields["source_row"] = .string(location) }
+            let id = userID ?? String(SHA256.hex(row.serialized(sortedKeys: true)).prefix(16))
             return PipelineItem(id: id, fields: fields)
         }
         // The first row shows whether every `fields:` mapping names a column the data has: a misspelled one is an

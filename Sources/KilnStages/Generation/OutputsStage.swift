@@ -177,7 +177,7 @@ struct OutputsStage: UnitStage {
         var fields = JSONObject()
         fields["input"] = unit.item.fields["input"] ?? .null
         fields["output"] = output
-        for passthrough in ["expected", "tags", "rating", "topic_path"] {
+        for passthrough in ["expected", "tags", "rating", "topic_path", "source_row"] {
             fields[passthrough] = unit.item.fields[passthrough]
         }
         if let reasoning { fields["reasoning"] = .string(reasoning) }
