@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnFakeProvider
 import Testing
 
@@ -85,22 +86,40 @@ import Testing
         #expect(outcome.stderr.contains("out of quota"))
     }
 
-    @Test func theBudgetStopsNewCallsWithinOneConcurrencyWindow() throws {
-        // Each call costs about (12 * 1000 + 512 * 2000) / 1e6 ≈ $1.04 reserved, ~$0.03 real: a $0.5 budget stops at
-        // once,
-        // a $3 budget after a few calls, never more than the budget plus one window of calls. The fake's latency
-        // keeps the first calls in flight while the window fills, so the stop point does not depend on load.
-        let scenario = try RunScenario(rows: 100, latencyMS: 300, maxConcurrency: 4, maxCost: 3)
+    /// `--max-cost` spends the budget, not a fraction of it: the first call reserves its worst case (512 output
+    /// tokens ≈ $1.04 at the scenario's prices), later ones what calls were seen to cost (≈ $0.03), and a call that
+    /// does not fit waits for those in flight to settle. The run stops with 90–100 % of the budget spent, says
+    /// what it spent and how to continue, and a rerun with more budget pays for nothing twice.
+    @Test(arguments: [2.0, 5.0])
+    func theBudgetIsSpentUpToItsLimitAndNeverPast(_ budget: Double) throws {
+        let scenario = try RunScenario(rows: 400, latencyMS: 20, maxConcurrency: 8, maxCost: budget)
         defer { scenario.finish() }
         let outcome = try scenario.run()
         #expect(outcome.status == 4, "\(outcome.stdout)\(outcome.stderr)")
-        #expect(outcome.stderr.contains("budget reached"))
-        let calls = scenario.fake.currentStatistics.requests
-        #expect(calls > 0 && calls <= 4, "stopped within one window: \(calls) calls")
+        let message = try #require(
+            outcome.stderr.split(separator: "\n").first { $0.contains("budget reached: $") }, "\(outcome.stderr)")
+        #expect(message.contains("raise --max-cost or max_cost_usd to continue"))
+        let spent = try #require(
+            Double(message.split(separator: "$")[1].prefix { $0 == "." || $0.isNumber }), "\(message)")
+        #expect(spent >= 0.9 * budget && spent <= budget, "spent \(spent) of \(budget)")
+        // What the message says was spent is what the kept answers cost.
+        let status = try KilnPipeBinary.run(["status", "p.yml", "--json"], in: scenario.directory)
+        let stages = try JSONValue(parsing: status.stdout)["stages"]?.arrayValue ?? []
+        let cost = stages.compactMap { $0["cost_usd"]?.numberValue }.reduce(0, +)
+        #expect(abs(cost - spent) < 0.0001, "status says $\(cost), the run said $\(spent)")
         let more = try scenario.run(["--max-cost", "1000"])
         #expect(more.status == 0, "raising the budget continues the run")
-        #expect(scenario.outputLines.count == 100)
+        #expect(scenario.outputLines.count == 400)
         #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0)
+    }
+
+    @Test func aBudgetSmallerThanOneCallStopsBeforeAnyCall() throws {
+        let scenario = try RunScenario(rows: 10, maxCost: 0.5)
+        defer { scenario.finish() }
+        let outcome = try scenario.run()
+        #expect(outcome.status == 4, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stderr.contains("budget reached: $0.0000 spent of $0.5000"), "\(outcome.stderr)")
+        #expect(scenario.fake.currentStatistics.requests == 0)
     }
 
     @Test func offlineServesTheStoreAndReportsMisses() throws {

@@ -135,14 +135,38 @@ import Testing
 }
 
 @Suite struct Budget {
-    @Test func refusesCallsThatWouldPassTheLimitAndStaysShut() async {
+    /// A call that does not fit waits for calls in flight to settle, and goes out once their real cost leaves room.
+    @Test func aCallThatDoesNotFitWaitsForCallsInFlightToSettle() async {
         let budget = BudgetTracker(limitUSD: 1.0)
         #expect(await budget.reserve(0.4))
         #expect(await budget.reserve(0.4))
-        #expect(await !budget.reserve(0.4), "0.4 + 0.4 in flight + 0.4 > 1")
+        let third = Task { await budget.reserve(0.4) }
         await budget.settle(reserved: 0.4, actualUSD: 0.1)
-        #expect(await !budget.reserve(0.1), "once exhausted, nothing new starts")
+        #expect(await third.value, "0.1 spent + 0.4 in flight + 0.4 fits")
         #expect(await budget.spentUSD == 0.1)
+    }
+
+    /// With nothing in flight, a call that does not fit exhausts the budget, and nothing starts after that.
+    @Test func withNothingInFlightAReservationThatDoesNotFitExhaustsIt() async {
+        let budget = BudgetTracker(limitUSD: 1.0)
+        #expect(await budget.reserve(0.5))
+        await budget.settle(reserved: 0.5, actualUSD: 0.7)
+        #expect(await !budget.reserve(0.4), "0.7 + 0.4 > 1 with nothing in flight")
+        #expect(await budget.exhausted)
+        #expect(await !budget.reserve(0.01), "once exhausted, nothing new starts")
+    }
+
+    /// The worst case until a call of that kind was answered; then its largest output with a margin, and the
+    /// input as the provider counted it.
+    @Test func reservationsLearnFromAnsweredCallsOfTheirKind() async {
+        let budget = BudgetTracker(limitUSD: 1.0)
+        #expect(await budget.expected(kind: "a", estimate: (100, 512)) == (100, 512))
+        #expect(await budget.reserve(0.1))
+        await budget.settle(
+            reserved: 0.1, actualUSD: 0.01, used: (kind: "a", estimatedInput: 100, inputTokens: 120, outputTokens: 40))
+        #expect(await budget.expected(kind: "a", estimate: (100, 512)) == (120, 50))
+        #expect(await budget.expected(kind: "a", estimate: (100, 30)) == (120, 30), "never above the worst case")
+        #expect(await budget.expected(kind: "b", estimate: (100, 512)) == (100, 512), "another kind starts over")
     }
 
     @Test func noLimitMeansNoRefusal() async {

@@ -90,6 +90,8 @@ package struct CallExecutor: Sendable {
         let provider = entry.provider
         let limiter = entry.limiter
         let tokens = estimate.input + estimate.output
+        // Calls of one kind (provider, endpoint, worst-case output) teach the budget what the next will cost.
+        let kind = "\(provider.config.name) \(endpoint) \(estimate.output)"
         let policy = RetryPolicy(maxRetries: provider.config.maxRetries)
         var usage = Usage()
         var waited = 0.0
@@ -100,9 +102,11 @@ package struct CallExecutor: Sendable {
             let batched = attempt == 1 ? batch : nil
             let priceFactor = batched?.coordinator.priceFactor ?? 1
             // Without a budget there is nothing to reserve: no hop to the budget actor at all.
-            let reservation =
-                budget.limitUSD == nil
-                ? 0 : priceFactor * provider.cost(inputTokens: estimate.input, outputTokens: estimate.output)
+            var reservation = 0.0
+            if budget.limitUSD != nil {
+                let expected = await budget.expected(kind: kind, estimate: estimate)
+                reservation = priceFactor * provider.cost(inputTokens: expected.input, outputTokens: expected.output)
+            }
             if let limit = budget.limitUSD, !(await budget.reserve(reservation)) {
                 throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit)
             }
@@ -130,7 +134,11 @@ package struct CallExecutor: Sendable {
                     inputTokens: response.usage.inputTokens, outputTokens: response.usage.outputTokens,
                     costUSD: priceFactor * response.usage.costUSD)
                 usage += paid
-                if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: paid.costUSD) }
+                if budget.limitUSD != nil {
+                    await budget.settle(
+                        reserved: reservation, actualUSD: paid.costUSD,
+                        used: (kind, estimate.input, response.usage.inputTokens, response.usage.outputTokens))
+                }
                 if let grantedAt {
                     limiter.release(
                         estimatedTokens: tokens,
