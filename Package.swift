@@ -259,7 +259,9 @@ let package = Package(
         .testTarget(
             name: "KilnCommandsTests",
             // kiln-pipe: the binary the end-to-end tests run.
-            dependencies: ["kiln-pipe", "KilnFakeProvider", "KilnTesting", "KilnBasics"],
+            dependencies: [
+                "kiln-pipe", "KilnCommands", "KilnStages", "KilnModel", "KilnFakeProvider", "KilnTesting", "KilnBasics",
+            ],
             exclude: ["Support"],
             swiftSettings: strictSettings
         ),

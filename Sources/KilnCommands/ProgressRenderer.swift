@@ -16,26 +16,38 @@ struct ProgressRenderer: Sendable {
 
     let style: Style
     let interactive = isatty(STDERR_FILENO) != 0
+    /// Seconds between progress lines; nil for the default (0.5 s on a terminal, 5 s otherwise).
+    var interval: Double?
 
     /// Runs `body` while rendering `progress` on standard error (JSON events on standard output); the ticker is a
-    /// child task, ended with `body`.
+    /// child task, ended with `body`. `totals` (the forecast's units per stage) is computed beside the run, so the
+    /// first calls do not wait for it.
     func whileRunning<Result: Sendable>(
-        _ progress: RunProgress, _ body: @escaping @Sendable () async throws -> Result
+        _ progress: RunProgress, totals: @escaping @Sendable () async -> [String: Int] = { [:] },
+        _ body: @escaping @Sendable () async throws -> Result
     ) async throws -> Result {
         guard style != .quiet else { return try await body() }
-        let interval: Duration = interactive ? .milliseconds(500) : .seconds(5)
+        let interval: Duration = .milliseconds(Int((self.interval ?? (interactive ? 0.5 : 5)) * 1000))
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
+                await progress.setTotals(await totals())
+                return nil
+            }
+            group.addTask {
                 var lastVersion = -1
+                var pace = PaceTracker()
                 let started = ContinuousClock.now
                 while true {
                     do { try await Task.sleep(for: interval) } catch { return nil }
                     let version = await progress.version
                     guard version != lastVersion else { continue }
                     lastVersion = version
-                    render(
-                        await progress.snapshot, batches: await progress.openBatches,
-                        elapsed: ContinuousClock.now - started)
+                    let elapsed = ContinuousClock.now - started
+                    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                    let totals = await progress.totals
+                    let reports = await progress.snapshot
+                    let stages = reports.map { pace.progress(of: $0, total: totals[$0.id], now: seconds) }
+                    render(reports, stages, batches: await progress.openBatches, seconds: seconds)
                 }
             }
             let result = try await body()
@@ -44,10 +56,18 @@ struct ProgressRenderer: Sendable {
         }
     }
 
-    private func render(_ reports: [StageReport], batches: [BatchRecord], elapsed: Duration) {
+    private func render(
+        _ reports: [StageReport], _ stages: [StageProgress], batches: [BatchRecord], seconds: Double
+    ) {
         switch style {
         case .json:
-            for report in reports { print(Self.event("progress", report).serialized()) }
+            for (report, stage) in zip(reports, stages) {
+                var event = Self.event("progress", report).objectValue ?? JSONObject()
+                event["total"] = stage.total.map(JSONValue.integer) ?? .null
+                event["percent"] = stage.percent.map(JSONValue.integer) ?? .null
+                event["eta_s"] = stage.etaSeconds.map { .double(($0 * 10).rounded() / 10) } ?? .null
+                print(JSONValue.object(event).serialized())
+            }
             for batch in batches {
                 var object = JSONObject([("event", .string("batch")), ("provider", .string(batch.provider))])
                 object["batch"] = batch.providerBatchID.map(JSONValue.string) ?? .null
@@ -58,10 +78,9 @@ struct ProgressRenderer: Sendable {
                 print(JSONValue.object(object).serialized())
             }
         case .text:
-            let seconds = Double(elapsed.components.seconds)
             let line =
-                reports.map { report in
-                    var text = "\(report.id) \(report.items)"
+                zip(reports, stages).map { report, stage in
+                    var text = "\(report.id) \(stage.text)"
                     if report.failed > 0 { text += " (\(report.failed) failed)" }
                     if report.usage.costUSD > 0 { text += " $\(Self.money(report.usage.costUSD))" }
                     return text

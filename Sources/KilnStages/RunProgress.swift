@@ -6,6 +6,8 @@ package actor RunProgress {
     private var reports: [String: StageReport] = [:]
     private var order: [String] = []
     package private(set) var version = 0
+    /// Units each stage is expected to process (the plan's forecast), where known.
+    package private(set) var totals: [String: Int] = [:]
     /// The provider batch submissions of this run, by key, as last seen.
     private var batches: [String: BatchRecord] = [:]
 
@@ -24,6 +26,11 @@ package actor RunProgress {
     }
 
     package var snapshot: [StageReport] { order.compactMap { reports[$0] } }
+
+    package func setTotals(_ totals: [String: Int]) {
+        self.totals = totals
+        version += 1
+    }
 
     func batchChanged(_ batch: BatchRecord) {
         batches[batch.key] = batch
