@@ -32,7 +32,7 @@ struct PlanCommand: AsyncParsableCommand {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let statePath = LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)
         let forecasts = try await LoadedPipeline.withExistingStore(statePath) { store in
-            try await Forecaster(pipeline: pipeline).forecast(store: store)
+            try await Forecaster(pipeline: pipeline, fakeModel: FakeModel()).forecast(store: store)
         }
         let total = forecasts.reduce(Estimate<Double>.zero) { $0 + $1.costUSD }
         if json {

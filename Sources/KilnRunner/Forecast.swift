@@ -1,7 +1,8 @@
 import Foundation
 import KilnBasics
 package import KilnModel
-import KilnStages
+import KilnScheduler
+package import KilnStages
 package import KilnStore
 
 /// A low–high range of a forecast figure.
@@ -46,8 +47,12 @@ package struct Forecaster: Sendable {
     let pipeline: Pipeline
     let baseDirectory: String
 
-    package init(pipeline: Pipeline) {
+    /// Serves `kind: fake` providers without a base_url in process, so their stages are measured, not guessed.
+    let fakeModel: (any FakeModelHost)?
+
+    package init(pipeline: Pipeline, fakeModel: (any FakeModelHost)? = nil) {
         self.pipeline = pipeline
+        self.fakeModel = fakeModel
         baseDirectory = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
     }
 
@@ -59,10 +64,24 @@ package struct Forecaster: Sendable {
 
     /// The forecast of every stage, in pipeline order; `store` is nil before the first run.
     package func forecast(store: (any CheckpointStore)?) async throws -> [StageForecast] {
+        let trialProviders = UnitEstimator.trialProviders(of: pipeline)
+        guard let fakeModel, !trialProviders.isEmpty else {
+            return try await forecast(store: store, estimator: UnitEstimator(pipeline: pipeline))
+        }
+        return try await ProviderPool.with(
+            pipeline: pipeline, names: trialProviders, environment: [:], concurrencyOverride: nil,
+            fakeModel: fakeModel, openPorts: false
+        ) { pool in
+            let executor = CallExecutor(budget: BudgetTracker(limitUSD: nil), stop: StopFlag())
+            return try await forecast(
+                store: store, estimator: UnitEstimator(pipeline: pipeline, trial: (pool, executor)))
+        }
+    }
+
+    private func forecast(store: (any CheckpointStore)?, estimator: UnitEstimator) async throws -> [StageForecast] {
         var ledger: [String: StageLedgerEntry] = [:]
         if let store { ledger = try await StageLedger.read(pipeline, from: store) }
         let fingerprints = StageLedger.fingerprints(of: pipeline, baseDirectory: baseDirectory)
-        let estimator = UnitEstimator(pipeline: pipeline)
         var flows: [String: Flow] = [:]
         var forecasts: [String: StageForecast] = [:]
         for stage in Self.topologicalOrder(pipeline) {
@@ -94,7 +113,10 @@ package struct Forecaster: Sendable {
                     "changed since its last run: units the change leaves alone are served from the store, so this may "
                         + "be high")
             }
-            await price(stage, upstream: upstream, ledger: entry, estimator: estimator, into: &forecast)
+            let produced = await price(
+                stage, upstream: upstream, ledger: entry, estimator: estimator, into: &forecast)
+            // A measured stage's real answers are better samples for the stages after it than typical ones.
+            if !produced.isEmpty { flow.samples = Array(produced.prefix(8)) }
             flows[stage.id] = flow
             forecasts[stage.id] = forecast
         }
@@ -149,11 +171,13 @@ package struct Forecaster: Sendable {
             forecast.units = upstream.items
             forecast.items = upstream.items
         case .ingest:
-            let documents = SourceSample.documents(stage, baseDirectory: baseDirectory)
+            let documents = await SourceSample.documents(stage, baseDirectory: baseDirectory)
             forecast.units = documents?.count
-            forecast.items = nil
-            forecast.notes.append("chunks are known once the documents are read")
-            flow = Flow(items: nil, samples: [])
+            forecast.items = documents?.chunks
+            if let documents, documents.chunks != nil, documents.samples.count < documents.count {
+                forecast.notes.append("chunks counted from a sample of the documents, in proportion to their size")
+            }
+            flow = Flow(items: documents?.chunks, samples: documents?.samples ?? [])
         case .index(let settings):
             forecast.units = upstream.items
             forecast.items = upstream.items
@@ -167,8 +191,9 @@ package struct Forecaster: Sendable {
     private func price(
         _ stage: StageSpec, upstream: Flow, ledger entry: StageLedgerEntry?, estimator: UnitEstimator,
         into forecast: inout StageForecast
-    ) async {
-        guard let newUnits = forecast.newUnits, newUnits > 0 else { return }
+    ) async -> [PipelineItem] {
+        var produced: [PipelineItem] = []
+        guard let newUnits = forecast.newUnits, newUnits > 0 else { return produced }
         var perUnit: CallEstimate?
         switch stage.settings {
         case .topics:
@@ -177,41 +202,47 @@ package struct Forecaster: Sendable {
         case .inputs, .outputs, .judge:
             let samples =
                 upstream.samples.isEmpty ? [Self.synthetic(input: 200)] : Array(upstream.samples.prefix(8))
-            var total = CallEstimate(calls: 0, inputTokens: 0, outputTokens: 0, costUSD: 0)
+            var total: CallEstimate?
             var units = 0
             for sample in samples {
-                for estimate in await estimator.estimates(for: stage, item: sample) {
-                    total.calls += estimate.calls
-                    total.inputTokens += estimate.inputTokens
-                    total.outputTokens += estimate.outputTokens
-                    total.costUSD += estimate.costUSD
-                    total.maxOutputTokens += estimate.maxOutputTokens
-                    total.maxCostUSD += estimate.maxCostUSD
-                    total.inputCostUSD += estimate.inputCostUSD
+                let measured = await estimator.units(of: stage, item: sample)
+                produced += measured.produced
+                for estimate in measured.estimates {
+                    total = total.map { $0 + estimate } ?? estimate
                     units += 1
                 }
             }
-            guard units > 0 else { return }
-            perUnit = CallEstimate(
-                calls: total.calls / units, inputTokens: total.inputTokens / units,
-                outputTokens: total.outputTokens / units, costUSD: total.costUSD / Double(units),
-                maxOutputTokens: total.maxOutputTokens / units, maxCostUSD: total.maxCostUSD / Double(units),
-                inputCostUSD: total.inputCostUSD / Double(units))
+            perUnit = total.map { $0 / units }
         case .index(let settings):
-            guard let embeddings = settings.embeddings, let chunks = forecast.newUnits else { return }
+            guard let embeddings = settings.embeddings, let chunks = forecast.newUnits else { return produced }
             let provider = pipeline.provider(named: embeddings.provider)
             let calls = (chunks + embeddings.batchSize - 1) / max(1, embeddings.batchSize)
-            let tokens = chunks * 120
-            let cost = Double(tokens) * (provider?.inputPricePerMillion ?? 0) / 1_000_000
+            let texts = upstream.samples.compactMap { $0.fields["text"]?.stringValue }
+            let perChunk: Double
+            var spread = (low: 0.5, high: 2.0)
+            if let measured = await estimator.embeddingTokens(texts, provider: embeddings.provider) {
+                perChunk = measured
+                spread = (0.75, 1.3)
+                forecast.notes.append("embedding tokens measured on sample chunks with the in-process fake model")
+            } else if !texts.isEmpty {
+                // About four characters a token, as the providers' tokenizers count English.
+                perChunk = Double(texts.reduce(0) { $0 + $1.utf8.count }) / Double(texts.count) / 4
+                spread = (0.6, 1.6)
+                forecast.notes.append("embedding tokens estimated from sample chunks at ~4 characters a token")
+            } else {
+                perChunk = 120
+                forecast.notes.append("embedding tokens estimated at ~120 a chunk")
+            }
+            let tokens = Double(chunks) * perChunk
+            let cost = tokens * (provider?.inputPricePerMillion ?? 0) / 1_000_000
             forecast.calls = Estimate(low: calls, high: calls)
-            forecast.inputTokens = Estimate(low: tokens / 2, high: tokens * 2)
-            forecast.costUSD = Estimate(low: cost / 2, high: cost * 2)
-            forecast.notes.append("embedding tokens estimated at ~120 a chunk")
-            return
+            forecast.inputTokens = Estimate(low: Int(tokens * spread.low), high: Int(tokens * spread.high))
+            forecast.costUSD = Estimate(low: cost * spread.low, high: cost * spread.high)
+            return produced
         default:
-            return
+            return produced
         }
-        guard let perUnit, perUnit.calls > 0 else { return }
+        guard let perUnit, perUnit.calls > 0 else { return produced }
         let calls = newUnits * perUnit.calls
         forecast.calls = Estimate(low: calls, high: calls)
         forecast.inputTokens = Estimate(low: newUnits * perUnit.inputTokens, high: newUnits * perUnit.inputTokens)
@@ -228,6 +259,15 @@ package struct Forecaster: Sendable {
             forecast.costUSD = Estimate(
                 low: observedCost * 0.8 * Double(newUnits), high: observedCost * 1.25 * Double(newUnits))
             forecast.notes.append("tokens and cost from what its units cost in the last run")
+        } else if perUnit.measured {
+            // Measured on the in-process fake: exact for the samples; other items' answers vary around them.
+            let tokensIn = Double(perUnit.inputTokens * newUnits)
+            let tokensOut = Double(perUnit.outputTokens * newUnits)
+            let cost = perUnit.costUSD * Double(newUnits)
+            forecast.inputTokens = Estimate(low: Int(tokensIn * 0.9), high: Int(tokensIn * 1.1))
+            forecast.outputTokens = Estimate(low: Int(tokensOut * 0.75), high: Int(tokensOut * 1.3))
+            forecast.costUSD = Estimate(low: cost * 0.75, high: cost * 1.3)
+            forecast.notes.append("tokens and cost measured on sample items with the in-process fake model")
         } else {
             forecast.notes.append("output tokens are a guess until the stage has run once")
             // Unseen: answers of any length from none up to twice the typical one (or what max_tokens allows).
@@ -240,6 +280,7 @@ package struct Forecaster: Sendable {
                 low: Double(newUnits) * (inputCost + perToken * Double(low)),
                 high: Double(newUnits) * (inputCost + perToken * Double(high)))
         }
+        return produced
     }
 
     /// A topic tree's expansions (one call each) and the items it yields.

@@ -36,6 +36,8 @@ package struct CallEstimate: Sendable {
     package var maxCostUSD = 0.0
     /// The part of `costUSD` paid for input tokens.
     package var inputCostUSD = 0.0
+    /// Tokens and cost come from a real call (to the in-process fake), not from the request's size.
+    package var measured = false
 
     package init(
         calls: Int, inputTokens: Int, outputTokens: Int, costUSD: Double, maxOutputTokens: Int = 0,
@@ -68,6 +70,49 @@ package struct CallEstimate: Sendable {
                 factor * (input + Double(tokens.output) * (provider.outputPricePerMillion ?? 0)) / 1_000_000
         }
         return estimate
+    }
+}
+
+extension CallEstimate {
+    /// Two units' calls together (measured only when both were).
+    package static func + (left: CallEstimate, right: CallEstimate) -> CallEstimate {
+        var sum = CallEstimate(
+            calls: left.calls + right.calls, inputTokens: left.inputTokens + right.inputTokens,
+            outputTokens: left.outputTokens + right.outputTokens, costUSD: left.costUSD + right.costUSD,
+            maxOutputTokens: left.maxOutputTokens + right.maxOutputTokens,
+            maxCostUSD: left.maxCostUSD + right.maxCostUSD,
+            inputCostUSD: left.inputCostUSD + right.inputCostUSD)
+        sum.measured = left.measured && right.measured
+        return sum
+    }
+
+    /// The mean of `count` units' calls.
+    package static func / (total: CallEstimate, count: Int) -> CallEstimate {
+        let units = max(1, count)
+        var mean = CallEstimate(
+            calls: total.calls / units, inputTokens: total.inputTokens / units,
+            outputTokens: total.outputTokens / units,
+            costUSD: total.costUSD / Double(units), maxOutputTokens: total.maxOutputTokens / units,
+            maxCostUSD: total.maxCostUSD / Double(units), inputCostUSD: total.inputCostUSD / Double(units))
+        mean.measured = total.measured
+        return mean
+    }
+
+    /// What a unit cost or would cost: estimated when it was missing offline, measured when it was computed (then
+    /// `measured` is set); nil when it called nothing.
+    init?(_ result: UnitResult) {
+        switch result {
+        case .missing(let estimate):
+            self = estimate
+        case .done(_, cached: false, let usage, let requests) where requests > 0:
+            self.init(
+                calls: requests, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens,
+                costUSD: usage.costUSD,
+                maxOutputTokens: usage.outputTokens, maxCostUSD: usage.costUSD)
+            measured = true
+        default:
+            return nil
+        }
     }
 }
 

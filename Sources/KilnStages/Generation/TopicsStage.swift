@@ -112,10 +112,10 @@ package struct TopicsStage: Sendable {
         }
     }
 
-    /// What expanding the node at `path` would cost (offline: nothing is called); nil when it needs no call.
+    /// What expanding the node at `path` would cost (offline: estimated; with a provider: measured); nil when it
+    /// needs no call.
     func estimateExpansion(path: [String]) async -> CallEstimate? {
-        if case .missing(let estimate) = await expand(Node(path: path, position: [])) { return estimate }
-        return nil
+        CallEstimate(await expand(Node(path: path, position: [])))
     }
 
     package func key(for node: Node, existing: [String], count: Int) -> String {

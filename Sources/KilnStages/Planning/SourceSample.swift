@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnIngest
 package import KilnModel
 import KilnStore
 
@@ -11,6 +12,8 @@ package struct SourceSample: Sendable {
     package var samples: [PipelineItem]
     /// Rows `on_error: skip` would leave out.
     package var skipped: Int
+    /// For documents: the chunks they make (counted, or extrapolated from the ones read).
+    package var chunks: Int?
 
     /// Reads a `load` stage's source to its end (every row is counted; the first `keep` are kept).
     package static func load(
@@ -31,18 +34,46 @@ package struct SourceSample: Sendable {
         return sample
     }
 
-    /// The documents an `ingest` stage would read (their paths, as samples' ids).
-    package static func documents(_ spec: StageSpec, baseDirectory: String) -> SourceSample? {
+    /// The documents an `ingest` stage would read (`count`), and the chunks they make (`chunks`, `samples`: a few
+    /// chunks' texts as items). Reading documents costs no call, so up to `keep` of them are extracted and chunked
+    /// for real — all of them when there are no more — and the rest counted in proportion to their bytes.
+    package static func documents(_ spec: StageSpec, baseDirectory: String, keep: Int = 8) async -> SourceSample? {
         guard case .ingest(let settings) = spec.settings else { return nil }
         let stage = IngestStage(
             stageID: spec.id, settings: settings, baseDirectory: baseDirectory, store: InMemoryCheckpointStore(),
             mode: CacheMode(useCache: false, offline: true), transcriber: nil)
         let files = stage.files()
-        let bytes = files.reduce(0) { total, path in
-            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        func size(_ path: String) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         }
-        return SourceSample(
-            count: files.count,
-            samples: [PipelineItem(id: "documents", fields: JSONObject([("bytes", .integer(bytes))]))], skipped: 0)
+        let stride = max(1, files.count / max(1, keep))
+        let read = Swift.stride(from: 0, to: files.count, by: stride).prefix(keep).map { files[$0] }
+        let options = ExtractionOptions(
+            maxBytes: Int(settings.maxFileMB * 1_048_576), maxPages: settings.maxPages, encoding: settings.encoding)
+        let chunker = Chunker(settings: settings.chunker)
+        var chunks = 0
+        var readBytes = 0
+        var samples: [PipelineItem] = []
+        for path in read {
+            let document = await BlockingWork.run { () -> ExtractedDocument? in
+                try? DocumentExtractor.extract(path: path, options: options)
+            }
+            guard let document else { continue }
+            let pieces = chunker.chunks(of: document)
+            chunks += pieces.count
+            readBytes += size(path)
+            for piece in pieces.prefix(2) where samples.count < keep {
+                samples.append(
+                    PipelineItem(id: "\(path)#\(piece.index)", fields: JSONObject([("text", .string(piece.text))])))
+            }
+        }
+        var sample = SourceSample(count: files.count, samples: samples, skipped: 0)
+        if read.count == files.count {
+            sample.chunks = chunks
+        } else if readBytes > 0 {
+            let bytes = files.reduce(0) { $0 + size($1) }
+            sample.chunks = Int((Double(chunks) * Double(bytes) / Double(readBytes)).rounded())
+        }
+        return sample
     }
 }
