@@ -7,23 +7,17 @@ import KilnModel
 enum FirstRecord {
     static func of(_ path: String, format: LoadFormat) -> JSONValue? {
         switch format {
-        case .jsonl:
-            guard let lines = try? LineReader(path: path) else { return nil }
-            while let line = lines.next() {
-                if line.allSatisfy(\.isWhitespace) { continue }
-                return try? JSONValue(parsing: line)
+        case .jsonl, .csv, .json:
+            // Only JSON files small enough to read whole for a check: a large one is checked by `run` on its first
+            // row.
+            if format == .json {
+                guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size < 8 << 20
+                else { return nil }
             }
-            return nil
-        case .csv:
-            guard let records = try? CSVRecords(path: path), let header = records.next() else { return nil }
-            let row = records.next() ?? header.map { _ in "" }
-            return .object(JSONObject(zip(header, row.map(JSONValue.string)).map { ($0, $1) }))
-        case .json:
-            // Only files small enough to read for a check: a large one is checked by `run` on its first row.
-            guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int, size < 8 << 20,
-                let text = try? String(contentsOfFile: path, encoding: .utf8)
-            else { return nil }
-            return (try? JSONValue(parsing: text))?.arrayValue?.first
+            guard let rows = try? DataFileRows(path: path, format: format, shownPath: path) else { return nil }
+            if let first = rows.next() { return try? first.value.get() }
+            // A CSV file with a header and no rows still names its columns.
+            return rows.header.map { .object(JSONObject($0.map { ($0, JSONValue.string("")) })) }
         case .folder, .kiln:
             return nil
         }

@@ -47,15 +47,14 @@ package final class RunEngine: Sendable {
         // A shard leaves the stages that need every item, and what reads from them, to `--after-shards`.
         var waiting: [StageReport] = []
         if options.shard != nil {
-            let later = Self.downstreamClosure(
-                of: Set(selected.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
-            for stage in selected where later.contains(stage.id) {
+            let ran = Set(StageLedger.stagesOfShards(pipeline, among: selected).map(\.id))
+            for stage in selected where !ran.contains(stage.id) {
                 var report = StageReport(id: stage.id, type: stage.type)
                 report.note(
                     "needs every shard's items: runs with `kiln-pipe run --after-shards` once all shards finished")
                 waiting.append(report)
             }
-            selected.removeAll { later.contains($0.id) }
+            selected.removeAll { !ran.contains($0.id) }
         }
         let (stages, waitingReports) = (selected, waiting)
         return try await StoreLocation.with(options.statePath) { base in

@@ -144,11 +144,13 @@ package enum StageLedger {
         return (count, count - unfinished.count, problems.map(\.problem))
     }
 
-    /// The stages a shard runs: all but those that need every item, and what reads from them.
-    package static func stagesOfShards(_ pipeline: Pipeline) -> [StageSpec] {
+    /// The stages a shard runs, of `stages` (default: all): all but those that need every item, and what reads from
+    /// them.
+    package static func stagesOfShards(_ pipeline: Pipeline, among stages: [StageSpec]? = nil) -> [StageSpec] {
+        let stages = stages ?? pipeline.stages
         let later = RunEngine.downstreamClosure(
-            of: Set(pipeline.stages.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
-        return pipeline.stages.filter { !later.contains($0.id) }
+            of: Set(stages.filter { Shard.needsWholeInput($0.type) }.map(\.id)), in: pipeline)
+        return stages.filter { !later.contains($0.id) }
     }
 
     /// Before `--after-shards`: what keeps the shards' work from being complete — a shard with no finished run of

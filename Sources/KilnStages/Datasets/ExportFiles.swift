@@ -27,7 +27,7 @@ package struct ExportFiles {
     let thinkingInstructions: String?
     private var writers: [String: (path: String, writer: JSONLinesWriter)] = [:]
     /// Items written per part, in the order the parts first came.
-    package private(set) var counts: [(part: String, count: Int)] = []
+    package private(set) var counts = PartCounts()
 
     /// Together wants structured tasks told to answer only JSON.
     static let togetherJSONSuffix = "\n\nReturn only JSON. Do not include any non JSON text.\n"
@@ -92,17 +92,16 @@ package struct ExportFiles {
                 URL(fileURLWithPath: path).deletingLastPathComponent().path, as: "the export folder",
                 hint: "choose a writable \(outSetting)")
             writers[name] = (path, try JSONLinesWriter(path: path))
-            counts.append((name, 0))
         }
         try writers[name]?.writer.write(line: line)
-        if let index = counts.lastIndex(where: { $0.part == name }) { counts[index].count += 1 }
+        counts.add(name)
         return nil
     }
 
     /// Renames every file to its final name and records its hash; returns each path with its example count.
     package func finish() async throws -> [(path: String, count: Int)] {
         var written: [(String, Int)] = []
-        for (name, count) in counts {
+        for (name, count) in counts.parts {
             guard let (path, writer) = writers[name] else { continue }
             try writer.close()
             try await recordWritten(path)

@@ -20,8 +20,7 @@ struct ExportStage: Stage {
         -> RunStop?
     {
         var files = files()
-        var kept: [String: Int] = [:]
-        var order: [String] = []
+        var kept = PartCounts()
         // `kiln_project:` writes task runs into a Kiln project; files too when `out:` is given.
         var project = try settings.kilnProject.flatMap { path -> KilnProjectWriter? in
             run.options.dryRun
@@ -42,10 +41,7 @@ struct ExportStage: Stage {
                         report.note("\(item.id): \(problem)")
                         continue
                     }
-                    if !writesFiles {
-                        kept[part ?? "", default: 0] += 1
-                        if kept[part ?? ""] == 1 { order.append(part ?? "") }
-                    }
+                    if !writesFiles { kept.add(part ?? "") }
                     report.items += 1
                     report.computed += 1
                 }
@@ -78,7 +74,7 @@ struct ExportStage: Stage {
             report.files.append(path)
             report.note("wrote \(counted(count, "example")) to \(path)")
         }
-        let parts = writesFiles ? files.counts : order.map { ($0, kept[$0] ?? 0) }
+        let parts = (writesFiles ? files.counts : kept).parts
         report.parts = parts.map { ($0.isEmpty ? "all" : $0, $1) }
         return nil
     }

@@ -76,50 +76,22 @@ struct LoadStage: Sendable {
             return settings.limit.map { count > $0 } ?? false
         }
         switch settings.format {
-        case .jsonl:
-            let reader = try LineReader(path: path)
-            while let line = reader.next() {
-                if line.allSatisfy(\.isWhitespace) { continue }
-                if reachedLimit() { break }
-                try await handle(
-                    { try JSONValue(parsing: line) }, location: "\(settings.path ?? path):\(reader.lineNumber)")
-            }
-        case .json:
-            let text = try String(contentsOfFile: path, encoding: .utf8)
-            let document: JSONValue
+        case .jsonl, .json, .csv:
+            let rows: DataFileRows
             do {
-                document = try JSONValue(parsing: text)
-            } catch {
-                throw BadRow(
-                    location: "\(settings.path ?? path):\(error.line)", reason: "invalid JSON: \(error.message)")
+                rows = try DataFileRows(path: path, format: settings.format, shownPath: settings.path ?? path)
+            } catch let problem as DataFileRows.Problem {
+                throw BadRow(location: problem.location, reason: problem.reason)
             }
-            guard let rows = document.arrayValue else {
-                throw BadRow(location: settings.path ?? path, reason: "expected a JSON array of records")
-            }
-            for (index, row) in rows.enumerated() {
-                if reachedLimit() { break }
-                try await handle({ row }, location: "\(settings.path ?? path)[\(index)]")
-            }
-        case .csv:
-            var header: [String]?
-            let records = try CSVRecords(path: path)
-            while let record = records.next() {
-                let number = records.firstLine
-                guard let columns = header else {
-                    header = record
-                    continue
-                }
-                if record == [""] { continue }
+            while let row = rows.next() {
                 if reachedLimit() { break }
                 try await handle(
                     {
-                        guard record.count == columns.count else {
-                            throw BadRow(
-                                location: "\(settings.path ?? path):\(number)",
-                                reason: "expected \(columns.count) columns, found \(record.count)")
+                        switch row.value {
+                        case .success(let value): return value
+                        case .failure(let problem): throw BadRow(location: problem.location, reason: problem.reason)
                         }
-                        return .object(JSONObject(zip(columns, record.map(JSONValue.string)).map { ($0, $1) }))
-                    }, location: "\(settings.path ?? path):\(number)")
+                    }, location: row.location)
             }
         case .folder:
             let files = GlobMatcher.files(matching: path, base: baseDirectory)

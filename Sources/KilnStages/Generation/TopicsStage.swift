@@ -36,24 +36,16 @@ package struct TopicsStage: Sendable {
         }
     }
 
-    /// The outcome of growing the tree.
+    /// The outcome of growing the tree: its nodes, and its expansions counted as a stage counts its units.
     struct Growth {
         var nodes: [Node] = []
-        var cached = 0
-        var computed = 0
-        var failures: [String] = []
-        var usage = Usage()
-        /// What the expansions served from the store cost when they were made.
-        var storedUsage = Usage()
-        var requests = 0
+        var tally: StageReport
         var stop: RunStop?
-        /// Offline: expansions the store lacks (their subtrees are not known yet) and what they would cost.
-        var missing: [CallEstimate] = []
     }
 
-    /// Grows the whole tree with at most `concurrency` expansions at once.
-    func grow(concurrency: Int, shouldStop: @Sendable () -> Bool) async -> Growth {
-        var growth = Growth()
+    /// Grows the whole tree with at most `concurrency` expansions at once, counting them on top of `report`.
+    func grow(concurrency: Int, counting report: StageReport, shouldStop: @Sendable () -> Bool) async -> Growth {
+        var growth = Growth(tally: report)
         var pending = [Node(path: [], position: [])]
         await withTaskGroup(of: (Node, UnitResult).self) { group in
             var running = 0
@@ -64,30 +56,12 @@ package struct TopicsStage: Sendable {
                 }
                 guard running > 0, let (parent, result) = await group.next() else { break }
                 running -= 1
-                switch result {
-                case .done(let children, let cached, let usage, let requests):
-                    if cached {
-                        growth.cached += 1
-                        growth.storedUsage += usage
-                    } else {
-                        growth.computed += 1
-                        growth.usage += usage
-                    }
-                    growth.requests += requests
-                    for (index, child) in children.enumerated() {
-                        let name = child.fields["topic"]?.stringValue ?? ""
-                        let node = Node(path: parent.path + [name], position: parent.position + [index])
-                        growth.nodes.append(node)
-                        if node.path.count < settings.depth { pending.append(node) }
-                    }
-                case .failed(let reason, let usage, let requests):
-                    growth.failures.append(reason)
-                    growth.usage += usage
-                    growth.requests += requests
-                case .stopped(let reason):
-                    growth.stop = growth.stop ?? reason
-                case .missing(let estimate):
-                    growth.missing.append(estimate)
+                if case .stopped(let reason) = result { growth.stop = growth.stop ?? reason }
+                for (index, child) in growth.tally.count(result).enumerated() {
+                    let name = child.fields["topic"]?.stringValue ?? ""
+                    let node = Node(path: parent.path + [name], position: parent.position + [index])
+                    growth.nodes.append(node)
+                    if node.path.count < settings.depth { pending.append(node) }
                 }
             }
         }
@@ -220,22 +194,12 @@ extension TopicsStage: Stage {
         -> RunStop?
     {
         let growth = await grow(
-            concurrency: run.shared.pool[settings.provider]?.unitConcurrency ?? 1, shouldStop: run.shouldStop)
-        report.cached = growth.cached
-        report.computed = growth.computed
-        report.failed = growth.failures.count
-        report.pending = growth.missing.count
-        report.pendingCalls = growth.missing.reduce(0) { $0 + $1.calls }
-        report.pendingUsage = growth.missing.reduce(Usage()) {
-            $0 + Usage(inputTokens: $1.inputTokens, outputTokens: $1.outputTokens, costUSD: $1.costUSD)
-        }
-        report.usage = growth.usage
-        report.storedUsage = growth.storedUsage
-        report.requests = growth.requests
-        for failure in growth.failures { report.note(failure) }
+            concurrency: run.shared.pool[settings.provider]?.unitConcurrency ?? 1, counting: report,
+            shouldStop: run.shouldStop)
+        report = growth.tally
         if growth.stop != nil { run.shared.stop.set() }
         let shard = run.options.shard
-        if let shard, !growth.missing.isEmpty {
+        if let shard, growth.tally.pending > 0 {
             throw RunSetupError(
                 "shard \(shard): the topic tree of stage '\(run.id)' is not complete in the store",
                 hint: "grow it once before the shards: kiln-pipe run \(run.pipeline.sourcePath) --only \(run.id) "

@@ -35,42 +35,18 @@ extension UnitStage {
                 // checkpoints, so the providers' limiters (which bound the calls in flight) never wait on that work.
                 concurrency: 2 * max(1, concurrency), transform: { unit in await self.run(unit) },
                 emit: { result in
-                    switch result {
-                    case .done(let items, let cached, let usage, let requests):
-                        if cached {
-                            report.cached += 1
-                            report.storedUsage += usage
-                        } else {
-                            report.computed += 1
-                            report.usage += usage
-                        }
-                        report.requests += requests
-                        for item in items {
-                            if let reason = filter.rejection(of: item) {
-                                report.filtered += 1
-                                report.note("\(item.id): filtered, \(reason)")
-                            } else {
-                                try await emit(item)
-                                report.items += 1
-                            }
-                        }
-                    case .failed(let reason, let usage, let requests):
-                        report.failed += 1
-                        report.usage += usage
-                        report.requests += requests
-                        report.note(reason)
-                    case .stopped(let reason):
+                    if case .stopped(let reason) = result {
                         if stopReason == nil { stopReason = reason }
                         run.shared.stop.set()
-                    case .missing(let estimate):
-                        if report.pending == 0 {
-                            report.note("not in the checkpoint store, and --offline makes no call")
+                    }
+                    for item in report.count(result) {
+                        if let reason = filter.rejection(of: item) {
+                            report.filtered += 1
+                            report.note("\(item.id): filtered, \(reason)")
+                        } else {
+                            try await emit(item)
+                            report.items += 1
                         }
-                        report.pending += 1
-                        report.pendingCalls += estimate.calls
-                        report.pendingUsage += Usage(
-                            inputTokens: estimate.inputTokens, outputTokens: estimate.outputTokens,
-                            costUSD: estimate.costUSD)
                     }
                     // Progress is for people: publishing every 16th result is plenty and saves an actor hop per call.
                     if (report.computed + report.cached + report.failed) % 16 == 0 { await run.publish(report) }

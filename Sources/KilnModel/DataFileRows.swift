@@ -1,0 +1,92 @@
+import Foundation
+package import KilnBasics
+
+/// The rows of a JSONL, CSV or JSON-array data file, one at a time, as `load` reads them: a JSON object per
+/// non-blank JSONL line, a CSV row keyed by the header, each element of a JSON array. Each row comes with where it
+/// was read (`file:line`, `file[index]`) and either its value or why it cannot be read. `load` and `validate` both
+/// read through it, so a check on a file's first row sees exactly what a run will.
+package final class DataFileRows {
+    /// A row that cannot be read: where, and why.
+    package struct Problem: Error, Sendable {
+        package var location: String
+        package var reason: String
+    }
+
+    private enum Source {
+        case lines(LineReader)
+        case csv(CSVRecords)
+        case array([JSONValue], next: Int)
+    }
+
+    private var source: Source
+    /// How rows name the file in their locations (the path as the pipeline wrote it).
+    private let shownPath: String
+    /// The CSV header, once read.
+    package private(set) var header: [String]?
+
+    /// Opens `path`; a JSON file is parsed whole, so one that is not an array of records fails here.
+    package init(path: String, format: LoadFormat, shownPath: String) throws {
+        self.shownPath = shownPath
+        switch format {
+        case .jsonl:
+            source = .lines(try LineReader(path: path))
+        case .csv:
+            source = .csv(try CSVRecords(path: path))
+        case .json, .folder, .kiln:
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let document: JSONValue
+            do {
+                document = try JSONValue(parsing: text)
+            } catch {
+                throw Problem(location: "\(shownPath):\(error.line)", reason: "invalid JSON: \(error.message)")
+            }
+            guard let rows = document.arrayValue else {
+                throw Problem(location: shownPath, reason: "expected a JSON array of records")
+            }
+            source = .array(rows, next: 0)
+        }
+    }
+
+    /// The next row, or nil at the end of the file.
+    package func next() -> (location: String, value: Result<JSONValue, Problem>)? {
+        switch source {
+        case .lines(let reader):
+            while let line = reader.next() {
+                if line.allSatisfy(\.isWhitespace) { continue }
+                let location = "\(shownPath):\(reader.lineNumber)"
+                do {
+                    return (location, .success(try JSONValue(parsing: line)))
+                } catch {
+                    return (
+                        location,
+                        .failure(
+                            Problem(
+                                location: location, reason: "invalid JSON: \(error.message) at column \(error.column)"))
+                    )
+                }
+            }
+            return nil
+        case .csv(let records):
+            while let record = records.next() {
+                let location = "\(shownPath):\(records.firstLine)"
+                guard let columns = header else {
+                    header = record
+                    continue
+                }
+                if record == [""] { continue }
+                guard record.count == columns.count else {
+                    let reason = "expected \(columns.count) columns, found \(record.count)"
+                    return (location, .failure(Problem(location: location, reason: reason)))
+                }
+                return (
+                    location, .success(.object(JSONObject(zip(columns, record.map(JSONValue.string)).map { ($0, $1) })))
+                )
+            }
+            return nil
+        case .array(let rows, let next):
+            guard next < rows.count else { return nil }
+            source = .array(rows, next: next + 1)
+            return ("\(shownPath)[\(next)]", .success(rows[next]))
+        }
+    }
+}
