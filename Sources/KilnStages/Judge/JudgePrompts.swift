@@ -5,7 +5,12 @@ import KilnModel
 /// (when present) the reference answer; the answer is a JSON object with the reasoning first, then one score per
 /// rubric item, then the overall score.
 enum JudgePrompts {
-    static let version = "judge/v1"
+    static let version = "judge/v2"
+
+    /// The longest reasoning the judge's schema allows (characters): the reasoning comes first, and a decoder that
+    /// enforces the schema (llama.cpp's grammars) must not let a model ramble in it until `max_tokens` cuts the
+    /// scores off.
+    static let maximumReasoningLength = 1000
 
     static let system = """
         You are an expert evaluator. You judge how well a model's output performs a task, item by item against a \
@@ -37,13 +42,16 @@ enum JudgePrompts {
                 "\"overall\": ..."
             ]
         text += "\nAnswer with a JSON object {\(keys.joined(separator: ", "))}"
-        text += chainOfThought ? ", reasoning briefly before giving the scores." : "."
+        text += chainOfThought ? ", reasoning briefly (a few sentences) before giving the scores." : "."
         return text
     }
 
     static func schema(rubric: [TaskRequirement], overall: ScoreType, chainOfThought: Bool) -> JSONValue {
         var properties = JSONObject()
-        if chainOfThought { properties["reasoning"] = .object(JSONObject([("type", .string("string"))])) }
+        if chainOfThought {
+            properties["reasoning"] = .object(
+                JSONObject([("type", .string("string")), ("maxLength", .integer(maximumReasoningLength))]))
+        }
         for item in rubric { properties[item.name] = scoreSchema(item.type) }
         properties["overall"] = scoreSchema(overall)
         return .object(
