@@ -69,6 +69,12 @@ struct RunCommand: AsyncParsableCommand {
             valueName: "SECONDS"))
     var progressInterval: Double?
 
+    @Option(
+        help: ArgumentHelp(
+            "Seconds in-flight calls get to finish after Ctrl-C, SIGTERM or SIGHUP before the run exits anyway.",
+            valueName: "SECONDS"))
+    var grace = Interrupts.defaultGraceSeconds
+
     @Flag(help: "Report failed eval thresholds without failing (exit 0 instead of 1).")
     var allowFailures = false
 
@@ -98,6 +104,7 @@ struct RunCommand: AsyncParsableCommand {
     func validate() throws {
         if let concurrency, concurrency < 1 { throw ValidationError("--concurrency must be at least 1") }
         if let maxCost, maxCost <= 0 { throw ValidationError("--max-cost must be greater than 0") }
+        if !(grace >= 0) { throw ValidationError("--grace must be 0 seconds or more") }
         if let progressInterval, !(progressInterval >= 0.05) {
             throw ValidationError("--progress-interval must be at least 0.05 seconds")
         }
@@ -149,7 +156,7 @@ struct RunCommand: AsyncParsableCommand {
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text, interval: progressInterval)
-        let (report, interrupted) = try await Interrupts.handling(stop: engine.stop) {
+        let (report, interruption) = try await Interrupts.handling(stop: engine.stop, graceSeconds: grace) {
             try await renderer.whileRunning(
                 progress,
                 totals: {
@@ -161,9 +168,10 @@ struct RunCommand: AsyncParsableCommand {
             ) { try await engine.run(progress: progress) }
         }
         let stoppedBy =
-            report.stop.map { $0 == .interrupted ? "interrupted (Ctrl-C)" : "\($0)" }
-            ?? (interrupted ? "interrupted (Ctrl-C)" : nil)
-        let exit = Self.exit(for: report, interrupted: interrupted, allowFailures: allowFailures)
+            report.stop.map { $0 == .interrupted ? "interrupted (\(interruption ?? "Ctrl-C"))" : "\($0)" }
+            ?? interruption.map { "interrupted (\($0))" }
+        let interrupted = interruption != nil
+        let exit = Self.exit(for: report, interruption: interruption, allowFailures: allowFailures)
         let reports: [(stage: String, folder: String)]
         do {
             reports = try EvalReportWriter.write(
@@ -183,9 +191,9 @@ struct RunCommand: AsyncParsableCommand {
 
     /// The exit code and why, in words (the last `--json` event carries both).
     static func exit(
-        for report: RunReport, interrupted: Bool, allowFailures: Bool
+        for report: RunReport, interruption: String?, allowFailures: Bool
     ) -> (code: Int32, reason: String) {
-        let code = exitCode(for: report, interrupted: interrupted, allowFailures: allowFailures)
+        let code = exitCode(for: report, interrupted: interruption != nil, allowFailures: allowFailures)
         let failedThresholds = report.thresholds.filter { !$0.passed }.count
         let reason: String
         switch code {
@@ -195,7 +203,7 @@ struct RunCommand: AsyncParsableCommand {
                 ? "done; \(counted(failedThresholds, "threshold condition")) failed (--allow-failures)" : "done"
         case KilnExitCode.thresholdFailed: reason = "\(counted(failedThresholds, "threshold condition")) failed"
         case KilnExitCode.failedItems: reason = "\(counted(report.failedItems, "item")) failed, beyond max_error_rate"
-        case KilnExitCode.interrupted: reason = "interrupted (Ctrl-C): rerun to resume"
+        case KilnExitCode.interrupted: reason = "interrupted (\(interruption ?? "Ctrl-C")): rerun to resume"
         default: reason = report.stop.map { "stopped: \($0)" } ?? "stopped"
         }
         return (code, reason)

@@ -3,6 +3,7 @@ import KilnCommands
 @main
 struct Entrypoint {
     static func main() async {
+        Interrupts.receiveStopSignals()
         await KilnPipeMain.main()
     }
 }

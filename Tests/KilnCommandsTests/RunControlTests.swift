@@ -202,7 +202,11 @@ import Glibc
         #expect(scenario.fake.currentStatistics.requests == 60, "an edited prompt recomputes every unit that uses it")
     }
 
-    @Test func ctrlCFinishesInFlightCallsAndExits130ThenARerunResumes() throws {
+    /// Ctrl-C, and SIGTERM as CI cancellations and Kubernetes send it (even to a process whose parent blocked it):
+    /// in-flight calls finish and are checkpointed, the summary and partial reports are written, exit 130, and
+    /// the rerun pays for nothing twice.
+    @Test(arguments: [(SIGINT, "Ctrl-C"), (SIGTERM, "SIGTERM")])
+    func aStopSignalFinishesInFlightCallsAndExits130ThenARerunResumes(_ signal: Int32, _ name: String) throws {
         let scenario = try RunScenario(
             rows: 400, latencyMS: 40, maxConcurrency: 4,
             extraStages: """
@@ -222,11 +226,11 @@ import Glibc
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         Thread.sleep(forTimeInterval: 0.8)
-        kill(process.processIdentifier, SIGINT)
+        kill(process.processIdentifier, signal)
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(message)")
-        #expect(message.contains("interrupted: no new calls"))
+        #expect(message.contains("interrupted (\(name)): no new calls"), "\(message)")
         #expect(message.contains("rerun `kiln-pipe run p.yml` to resume"))
         let paid = scenario.fake.currentStatistics.succeeded
         #expect(paid > 0 && paid < 800)
@@ -235,12 +239,12 @@ import Glibc
         #expect(((try? FileManager.default.contentsOfDirectory(atPath: exports.path)) ?? []).isEmpty)
         let reports = scenario.directory.appendingPathComponent(".kiln-pipe/reports/scenario/judged")
         let summary = try String(contentsOf: reports.appendingPathComponent("summary.md"), encoding: .utf8)
-        #expect(summary.hasPrefix("## ⚠️ partial: interrupted (Ctrl-C) — scenario: judged"), "\(summary)")
+        #expect(summary.hasPrefix("## ⚠️ partial: interrupted (\(name)) — scenario: judged"), "\(summary)")
         let junit = try String(contentsOf: reports.appendingPathComponent("junit.xml"), encoding: .utf8)
-        #expect(junit.contains("<failure message=\"partial: interrupted (Ctrl-C)\"/>"))
+        #expect(junit.contains("<failure message=\"partial: interrupted (\(name))\"/>"))
         let json = try JSONValue(
             parsing: String(contentsOf: reports.appendingPathComponent("summary.json"), encoding: .utf8))
-        #expect(json["passed"] == .bool(false) && json["partial"] == .string("interrupted (Ctrl-C)"))
+        #expect(json["passed"] == .bool(false) && json["partial"] == .string("interrupted (\(name))"))
         let resumed = try scenario.run()
         #expect(resumed.status == 0)
         #expect(scenario.outputLines.count == 400)
