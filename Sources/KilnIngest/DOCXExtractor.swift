@@ -7,16 +7,33 @@ import ZIPFoundation
 enum DOCXExtractor {
     static let wordNamespace = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
-    static func extract(path: String) throws(ExtractionError) -> ExtractedDocument {
-        let xml = try documentXML(path: path)
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_HUGE.rawValue)
+    /// The most `word/document.xml` may unzip to, and the most it may grow over its compressed size: a deflate
+    /// bomb stops at the cap, not at the machine's memory.
+    static let maximumXMLBytes = 256 << 20
+    static let maximumRatio = 200
+
+    /// `size` is the DOCX file's size in bytes.
+    static func extract(path: String, size: Int) throws(ExtractionError) -> ExtractedDocument {
+        let xml = try documentXML(path: path, size: size)
+        // Word never writes a DTD: one in a DOCX can only declare entities (an "entity bomb" or an external
+        // reference), so it is refused before parsing.
+        if xml.range(of: Data("<!DOCTYPE".utf8)) != nil || xml.range(of: Data("<!ENTITY".utf8)) != nil {
+            throw ExtractionError(
+                "the DOCX file's word/document.xml declares a DTD or entities, which Word never writes")
+        }
+        // libxml2's default limits (no XML_PARSE_HUGE: nesting depth, text sizes), no network, and its messages kept
+        // off standard error: the reason goes into the document's failure instead.
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+        xmlResetLastError()
         let document = xml.withUnsafeBytes { buffer -> xmlDocPtr? in
             guard let base = buffer.baseAddress else { return nil }
             return xmlReadMemory(
                 base.assumingMemoryBound(to: CChar.self), Int32(buffer.count), "document.xml", nil, options)
         }
         guard let document, let root = xmlDocGetRootElement(document) else {
-            throw ExtractionError("the DOCX file's word/document.xml is not well-formed XML")
+            throw ExtractionError(
+                "the DOCX file's word/document.xml is not well-formed XML"
+                    + (LibXML2Error.last.map { " (\($0))" } ?? ""))
         }
         defer { xmlFreeDoc(document) }
         var builder = SectionBuilder()
@@ -24,7 +41,7 @@ enum DOCXExtractor {
         return ExtractedDocument(format: .docx, sections: builder.finish())
     }
 
-    private static func documentXML(path: String) throws(ExtractionError) -> Data {
+    private static func documentXML(path: String, size: Int) throws(ExtractionError) -> Data {
         let archive: Archive
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
@@ -34,14 +51,23 @@ enum DOCXExtractor {
         guard let entry = archive["word/document.xml"] else {
             throw ExtractionError("not a Word document: the zip has no word/document.xml")
         }
+        let limit = min(maximumXMLBytes, max(16 << 20, maximumRatio * max(size, Int(entry.compressedSize))))
         var data = Data()
         do {
-            _ = try archive.extract(entry) { data.append($0) }
+            _ = try archive.extract(entry) { chunk in
+                guard data.count + chunk.count <= limit else { throw DecompressionLimit() }
+                data.append(chunk)
+            }
+        } catch is DecompressionLimit {
+            throw ExtractionError(
+                "the DOCX file's word/document.xml unzips to more than \(limit >> 20) MB (a zip bomb?): not read")
         } catch {
             throw ExtractionError("the DOCX file is damaged: word/document.xml cannot be unzipped (\(error))")
         }
         return data
     }
+
+    private struct DecompressionLimit: Error {}
 
     private static func isWord(_ node: xmlNodePtr, _ name: String) -> Bool {
         guard node.pointee.type == XML_ELEMENT_NODE, String(cString: node.pointee.name) == name,

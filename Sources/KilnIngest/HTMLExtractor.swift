@@ -20,6 +20,7 @@ enum HTMLExtractor {
         let options = Int32(
             HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
                 | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOBLANKS.rawValue)
+        xmlResetLastError()
         let document = data.withUnsafeBytes { buffer -> htmlDocPtr? in
             guard let base = buffer.baseAddress else { return nil }
             return htmlReadMemory(
@@ -29,7 +30,12 @@ enum HTMLExtractor {
         defer { xmlFreeDoc(document) }
         var builder = SectionBuilder()
         if let root = xmlDocGetRootElement(document) { walk(root, into: &builder, preformatted: false) }
-        return ExtractedDocument(format: .html, sections: builder.finish())
+        // Recover mode repairs what real pages get wrong, quietly; what it had to drop is said.
+        var warnings: [String] = []
+        if let problem = LibXML2Error.last, problem.lowercased().contains("depth") {
+            warnings.append("text nested deeper than the parser's limit was dropped (\(problem))")
+        }
+        return ExtractedDocument(format: .html, sections: builder.finish(), warnings: warnings)
     }
 
     private static func walk(_ node: xmlNodePtr, into builder: inout SectionBuilder, preformatted: Bool) {

@@ -17,7 +17,8 @@ extension PipelineBuilder {
         case .split: ["filter", "where", "preset", "splits", "seed", "group_by"]
         case .export:
             ["format", "strategy", "target", "out", "parts", "system_message", "thinking_instructions", "kiln_project"]
-        case .ingest: ["paths", "max_file_mb", "max_pages", "chunker", "extraction_provider", "encoding"]
+        case .ingest:
+            ["paths", "max_file_mb", "max_pages", "chunker", "extraction_provider", "encoding", "follow_symlinks"]
         case .index: ["path", "embeddings"]
         }
     }

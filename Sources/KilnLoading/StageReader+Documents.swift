@@ -19,10 +19,11 @@ extension StageReader {
         let chunker = readChunker(fields["chunker"])
         let extraction = provider(fields["extraction_provider"], "extraction_provider")
         let encoding: TextEncoding? = fields["encoding"].flatMap { reader.choice($0, "encoding") }
+        let followSymlinks = reader.bool(fields["follow_symlinks"], "follow_symlinks")
         guard !paths.isEmpty, let chunker else { return nil }
         return IngestSettings(
             paths: paths.map(\.value), maxFileMB: maxFileMB ?? 50, maxPages: maxPages ?? 2000, chunker: chunker,
-            extractionProvider: extraction, encoding: encoding ?? .auto)
+            extractionProvider: extraction, encoding: encoding ?? .auto, followSymlinks: followSymlinks ?? false)
     }
 
     private func readChunker(_ node: Node?) -> ChunkerSettings? {

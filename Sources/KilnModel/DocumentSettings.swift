@@ -42,10 +42,13 @@ package struct IngestSettings: Sendable, Hashable {
     package var extractionProvider: String?
     /// Encoding of text documents.
     package var encoding: TextEncoding
+    /// Read files through symbolic links that lead outside the folders the paths name (off: such a link could
+    /// put any file of the machine into the index).
+    package var followSymlinks: Bool
 
     package init(
         paths: [String], maxFileMB: Double = 50, maxPages: Int = 2000, chunker: ChunkerSettings = .init(),
-        extractionProvider: String? = nil, encoding: TextEncoding = .auto
+        extractionProvider: String? = nil, encoding: TextEncoding = .auto, followSymlinks: Bool = false
     ) {
         self.paths = paths
         self.maxFileMB = maxFileMB
@@ -53,6 +56,7 @@ package struct IngestSettings: Sendable, Hashable {
         self.chunker = chunker
         self.extractionProvider = extractionProvider
         self.encoding = encoding
+        self.followSymlinks = followSymlinks
     }
 }
 

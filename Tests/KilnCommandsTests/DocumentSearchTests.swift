@@ -270,3 +270,95 @@ import Testing
         #expect(outcome.stderr.contains("kiln-pipe index p.yml"), "\(outcome.stderr)")
     }
 }
+
+/// Hostile documents (issue 23): each is one failed item with its reason — never a crash, a hang, a flood of
+/// memory, or a file from outside the corpus in the index — and the rest of the folder is indexed.
+@Suite(.serialized) struct HostileDocuments {
+    /// Writes the hostile corpus with Python's zipfile (a DOCX is a zip).
+    static let generator = #"""
+        import os, sys, zipfile
+        corpus = sys.argv[1]
+        def docx(name, xml, compress=zipfile.ZIP_DEFLATED):
+            with zipfile.ZipFile(os.path.join(corpus, name), "w", compress) as z:
+                z.writestr("[Content_Types].xml", "<Types/>")
+                if callable(xml):
+                    with z.open("word/document.xml", "w", force_zip64=True) as f:
+                        xml(f)
+                else:
+                    z.writestr("word/document.xml", xml)
+        w = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+        bomb = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa">' + "".join(
+            f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9)) + "]>"
+        body = "<w:p><w:r><w:t>&j;</w:t></w:r></w:p>"
+        docx("entities.docx", bomb + f"<w:document {w}><w:body>{body}</w:body></w:document>")
+        nested = "<w:sdt>" * 100000 + "</w:sdt>" * 100000
+        docx("deep.docx", f"<w:document {w}><w:body>{nested}</w:body></w:document>")
+        def zeros(f):
+            head = f"<w:document {w}><w:body><w:p><w:r><w:t>".encode()
+            f.write(head)
+            block = b" " * (1 << 20)
+            for _ in range(100):
+                f.write(block)
+            f.write(b"</w:t></w:r></w:p></w:body></w:document>")
+        docx("deflate-bomb.docx", zeros)
+        open(os.path.join(corpus, "z-deep.html"), "w").write(
+            "<html><body><p>Visible start.</p>" + "<div>" * 100000 + "buried text" + "</div>" * 100000
+            + "</body></html>")
+        os.mkfifo(os.path.join(corpus, "pipe.txt"))
+        os.symlink("/etc/passwd", os.path.join(corpus, "passwd.txt"))
+        same = "# Glazes\n\nCobalt gives a deep blue in reduction firings."
+        open(os.path.join(corpus, "same.md"), "w").write(same)
+        open(os.path.join(corpus, "same.txt"), "w").write(same)
+        """#
+
+    @Test(arguments: [false, true])
+    func eachHostileDocumentIsAFailedItemWithAReason(_ followSymlinks: Bool) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kiln-hostile-\(UUID().uuidString)")
+        let corpus = directory.appendingPathComponent("corpus")
+        try FileManager.default.createDirectory(at: corpus, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made = try KilnPipeBinary.run(
+            ["-c", Self.generator, corpus.path], in: directory, executable: URL(fileURLWithPath: "/usr/bin/python3"))
+        #expect(made.status == 0, "\(made.stderr)")
+        try """
+        version: 1
+        stages:
+          - {id: docs, type: ingest, paths: ["corpus/"], follow_symlinks: \(followSymlinks)}
+          - {id: idx, type: index, from: docs}
+        """.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        let started = Date()
+        let run = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: directory)
+        #expect(Date().timeIntervalSince(started) < 60, "no hang")
+        #expect(run.status == 3, "\(run.stdout)\(run.stderr)")
+        var usage = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &usage)
+        #expect(usage.ru_maxrss < 500 * 1024, "peak RSS \(usage.ru_maxrss / 1024) MB")
+        let status = try KilnPipeBinary.run(["status", "p.yml", "--json"], in: directory)
+        let reasons = status.stdout
+        for expected in [
+            "corpus/entities.docx", "declares a DTD or entities",
+            "corpus/deep.docx", "not well-formed XML (libxml2",
+            "corpus/deflate-bomb.docx", "unzips to more than",
+            "corpus/pipe.txt", "not a regular file (a FIFO): never opened",
+        ] {
+            #expect(reasons.contains(expected), "\(expected): \(reasons)")
+        }
+        #expect(reasons.contains("outside the folders the stage reads") == !followSymlinks, "\(reasons)")
+        // The same bytes under two formats are two documents, each read as its own format.
+        let items = try String(
+            contentsOf: directory.appendingPathComponent(".kiln-pipe/out/p/docs.jsonl"), encoding: .utf8)
+        #expect(items.contains("\"format\":\"markdown\"") && items.contains("\"format\":\"text\""), "\(items)")
+        #expect(items.contains("Visible start."), "the text above the cut is kept")
+        if followSymlinks {  // Otherwise the five failures fill the first notes.
+            #expect(
+                reasons.contains("corpus/z-deep.html: warning: text nested deeper than the parser's limit was dropped"),
+                "\(reasons)")
+        }
+        let passwd = try KilnPipeBinary.run(["search", "p.yml", "root", "--mode", "bm25", "--json"], in: directory)
+        #expect(passwd.stdout.contains("passwd.txt") == followSymlinks, "\(passwd.stdout)")
+        // The same result on a rerun: nothing crashed, so nothing is different.
+        let again = try KilnPipeBinary.run(["run", "p.yml", "--json"], in: directory)
+        #expect(again.status == 3)
+    }
+}

@@ -79,11 +79,55 @@ struct IngestStage: Sendable {
         return CheckpointKey.make(components)
     }
 
-    func process(_ path: String) async -> Outcome {
+    /// How a document is read: its limits and its text encoding.
+    var options: ExtractionOptions {
+        ExtractionOptions(
+            maxBytes: Int(settings.maxFileMB * 1_048_576), maxPages: settings.maxPages, encoding: settings.encoding)
+    }
+
+    /// The real folders the stage's paths name (their part before the first wildcard), or the named file itself:
+    /// a symbolic link that resolves outside all of them is refused unless `follow_symlinks` is set.
+    var roots: [String] {
+        settings.paths.map { pattern in
+            let absolute = pattern.hasPrefix("/") ? pattern : baseDirectory + "/" + pattern
+            let literal = absolute.split(separator: "/", omittingEmptySubsequences: false).prefix {
+                !$0.contains { "*?[".contains($0) }
+            }.joined(separator: "/")
+            return URL(fileURLWithPath: literal.isEmpty ? "/" : literal).resolvingSymlinksInPath().path
+        }
+    }
+
+    /// Why a file is not read at all, before a byte of it is: a link out of the ingest folders, a special file,
+    /// a file over `max_file_mb`.
+    func refusal(of path: String, roots: [String]) -> String? {
+        if !settings.followSymlinks {
+            let real = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            if !roots.contains(where: { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }) {
+                return "a symbolic link to \(real), outside the folders the stage reads: refused (set "
+                    + "follow_symlinks: true on stage '\(stageID)' to read it)"
+            }
+        }
+        do {
+            _ = try DocumentExtractor.admit(path: path, options: options)
+        } catch {
+            return error.message
+        }
+        return nil
+    }
+
+    func process(_ path: String, roots: [String]) async -> Outcome {
+        if let refusal = refusal(of: path, roots: roots) {
+            return .failed(path: path, reason: refusal, usage: Usage(), requests: 0)
+        }
         guard let contentHash = await BlockingWork.run({ SHA256.hex(ofFileAt: path) }) else {
             return .failed(path: path, reason: "cannot read the file", usage: Usage(), requests: 0)
         }
-        let key = CheckpointKey.make(JSONObject([("config", .string(configHash)), ("content", .string(contentHash))]))
+        // The format is part of the key: the same bytes named a.pdf and b.docx are two documents.
+        let key = CheckpointKey.make(
+            JSONObject([
+                ("config", .string(configHash)), ("content", .string(contentHash)),
+                ("format", .string(DocumentFormat(path: path)?.rawValue ?? "")),
+            ]))
         if mode.useCache || mode.offline, let record = try? await store.records(forKeys: [key])[key] {
             if record.status == .done, let item = record.item, let extracted = Self.decode(item) {
                 return .document(
@@ -91,8 +135,7 @@ struct IngestStage: Sendable {
             }
         }
         if mode.offline { return .missing(path: path) }
-        let options = ExtractionOptions(
-            maxBytes: Int(settings.maxFileMB * 1_048_576), maxPages: settings.maxPages, encoding: settings.encoding)
+        let options = options
         let extraction = await BlockingWork.run { () -> Result<ExtractedDocument, ExtractionError> in
             Result { () throws(ExtractionError) -> ExtractedDocument in
                 try DocumentExtractor.extract(path: path, options: options)
@@ -303,11 +346,13 @@ extension IngestStage: Stage {
             report.note("no file matches \(settings.paths.joined(separator: ", ")) below \(baseDirectory)")
         }
         var next = 0
+        let roots = roots
         try await forEachOrdered(
             {
                 defer { next += 1 }
                 return next < files.count ? files[next] : nil
-            }, concurrency: ProcessInfo.processInfo.activeProcessorCount, transform: { await process($0) },
+            }, concurrency: ProcessInfo.processInfo.activeProcessorCount,
+            transform: { await process($0, roots: roots) },
             emit: { outcome in
                 switch outcome {
                 case .document(let path, let contentHash, let extracted, let cached, let usage, let requests):
