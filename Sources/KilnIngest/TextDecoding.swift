@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnModel
 
 /// The bytes of a text document as text, in the stage's `encoding:`. `auto` reads UTF-8 (skipping a byte-order
@@ -87,19 +88,7 @@ enum TextDecoding {
 
     private static func hex(_ byte: UInt8) -> String { String(byte, radix: 16, uppercase: true) }
 
-    /// Offset of the first byte that does not start or continue a well-formed UTF-8 sequence.
     private static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {
-        let bytes = Array(bytes)
-        var index = 0
-        while index < bytes.count {
-            let lead = bytes[index]
-            let length =
-                lead < 0x80 ? 1 : lead >> 5 == 0b110 ? 2 : lead >> 4 == 0b1110 ? 3 : lead >> 3 == 0b11110 ? 4 : 0
-            guard length > 0, index + length <= bytes.count,
-                bytes[(index + 1)..<(index + length)].allSatisfy({ $0 >> 6 == 0b10 })
-            else { return index }
-            index += length
-        }
-        return max(0, bytes.count - 1)
+        TextPosition.firstInvalidUTF8(bytes) ?? max(0, bytes.count - 1)
     }
 }

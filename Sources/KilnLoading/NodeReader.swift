@@ -58,6 +58,34 @@ final class NodeReader {
     // MARK: Structure
 
     /// Reads a mapping, reporting unknown keys (with "did you mean") and missing required keys.
+    /// A mapping's entries with YAML merge keys applied: `<<: *defaults` (or a list of anchors) adds the keys the
+    /// mapping does not set itself; earlier mappings in the list win over later ones.
+    func merged(_ mapping: Node.Mapping, context: String) -> [(Node, Node)] {
+        var explicit: [(Node, Node)] = []
+        var inherited: [(Node, Node)] = []
+        for (key, value) in mapping {
+            guard key.string == "<<" else {
+                explicit.append((key, value))
+                continue
+            }
+            let sources = value.sequence.map(Array.init) ?? [value]
+            for source in sources {
+                guard case .mapping(let inner) = source else {
+                    error(
+                        at: source, "'<<' merges a mapping into \(context), got \(describe(source))",
+                        hint: "write '<<: *anchor' where the anchor names a mapping, or a list of them")
+                    continue
+                }
+                inherited += merged(inner, context: context)
+            }
+        }
+        var seen = Set(explicit.compactMap { $0.0.string })
+        for (key, value) in inherited where seen.insert(key.string ?? "").inserted {
+            explicit.append((key, value))
+        }
+        return explicit
+    }
+
     func fields(_ node: Node, context: String, allowed: [String], required: [String] = []) -> Fields? {
         guard case .mapping(let mapping) = node else {
             error(
@@ -66,7 +94,8 @@ final class NodeReader {
             return nil
         }
         var entries: [(String, Node, Node)] = []
-        for (keyNode, value) in mapping {
+        let pairs = merged(mapping, context: context)
+        for (keyNode, value) in pairs {
             guard case .scalar(let scalar) = keyNode, !isNull(keyNode) else {
                 error(at: keyNode, "expected a plain name as key in \(context), got \(describe(keyNode))")
                 continue
@@ -88,7 +117,7 @@ final class NodeReader {
             }
         }
         let fields = Fields(node: node, context: context, entries: entries)
-        for key in required where !fields.has(key) && mapping.keys.allSatisfy({ $0.string != key }) {
+        for key in required where !fields.has(key) && pairs.allSatisfy({ $0.0.string != key }) {
             error(at: node, "\(context) is missing required key '\(key)'")
         }
         return fields

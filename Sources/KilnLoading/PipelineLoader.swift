@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 package import KilnBasics
 package import KilnModel
 import Yams
@@ -50,13 +50,24 @@ package enum PipelineLoader {
                         : "check the path; it is relative to \(FileManager.default.currentDirectoryPath)")
             ])
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        return load(data: data, file: path, baseDirectory: directory, options: options)
+    }
+
+    /// Loads pipeline bytes: text that is not UTF-8 is a located error.
+    package static func load(data: Data, file path: String, baseDirectory: String, options: LoadOptions) -> LoadResult {
+        if let offset = TextPosition.firstInvalidUTF8(data) {
+            let (line, column) = TextPosition.of(offset: offset, in: data)
+            let byte = String(data[data.startIndex + offset], radix: 16, uppercase: true)
             return LoadResult(diagnostics: [
-                Diagnostic(.error, at: SourceLocation(file: path), "file is not valid UTF-8", hint: "save it as UTF-8")
+                Diagnostic(
+                    .error, at: SourceLocation(file: path, line: line, column: column),
+                    "the file is not valid UTF-8: byte 0x\(byte) at offset \(offset)",
+                    hint: "save it as UTF-8 (e.g. iconv -f WINDOWS-1252 -t UTF-8)")
             ])
         }
-        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return load(yaml: text, file: path, baseDirectory: directory, options: options)
+        let text = String(decoding: data, as: UTF8.self)
+        return load(yaml: text, file: path, baseDirectory: baseDirectory, options: options)
     }
 
     /// Loads pipeline text; relative paths inside it resolve against `baseDirectory`.
@@ -73,6 +84,9 @@ package enum PipelineLoader {
             root = node
         } catch {
             return LoadResult(diagnostics: [syntaxDiagnostic(for: error, file: file)])
+        }
+        if let overflow = NodeBudget.overflow(of: root) {
+            return LoadResult(diagnostics: [NodeBudget.diagnostic(at: overflow, file: file)])
         }
         let reader = NodeReader(
             file: file,
@@ -100,9 +114,15 @@ package enum PipelineLoader {
             return Diagnostic(
                 .error, at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
                 "duplicate key \(names) in a mapping", hint: "each key may appear once; merge or remove the repeats")
-        case .reader(let problem, _, _, _):
+        case .reader(let problem, let offset, _, let yaml):
+            var location = SourceLocation(file: file)
+            if let offset {
+                let (line, column) = TextPosition.of(offset: offset, in: Array(yaml.utf8))
+                location = SourceLocation(file: file, line: line, column: column)
+            }
             return Diagnostic(
-                .error, at: SourceLocation(file: file), "cannot read YAML: \(problem)", hint: "save the file as UTF-8")
+                .error, at: location, "cannot read YAML: \(problem)\(offset.map { " at byte offset \($0)" } ?? "")",
+                hint: "remove the control character (NUL bytes and the like are not text)")
         default:
             return Diagnostic(.error, at: SourceLocation(file: file), "invalid YAML: \(error)", hint: hint)
         }

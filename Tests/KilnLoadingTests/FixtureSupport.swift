@@ -20,8 +20,8 @@ enum Fixtures {
         -> LoadResult
     {
         let directory = root.appendingPathComponent(folder)
-        let text = (try? String(contentsOf: directory.appendingPathComponent(name + ".yml"), encoding: .utf8)) ?? ""
-        return PipelineLoader.load(yaml: text, file: name + ".yml", baseDirectory: directory.path, options: options)
+        let data = (try? Data(contentsOf: directory.appendingPathComponent(name + ".yml"))) ?? Data()
+        return PipelineLoader.load(data: data, file: name + ".yml", baseDirectory: directory.path, options: options)
     }
 
     /// Diagnostics as `validate` prints them, with the machine's fixture folder replaced by `<fixtures>`.

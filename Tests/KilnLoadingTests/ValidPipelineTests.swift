@@ -17,6 +17,14 @@ import Testing
         #expect(Set(types) == Set(StageType.allCases))
     }
 
+    /// `<<: *anchor` merges the anchored mapping's keys; the mapping's own keys win.
+    @Test func mergeKeysInheritSettings() throws {
+        let pipeline = try #require(Fixtures.load("valid", "merge-keys").pipeline)
+        let other = try #require(pipeline.provider(named: "other"))
+        #expect(other.kind == .fake && other.model == "fake-b" && other.maxConcurrency == 2)
+        #expect(other.params.temperature == 0)
+    }
+
     @Test func readsProvidersWithTheirLimitsAndDefaults() throws {
         let pipeline = try #require(Fixtures.load("valid", "generation").pipeline)
         let a = try #require(pipeline.provider(named: "a"))
