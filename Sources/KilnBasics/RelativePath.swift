@@ -12,4 +12,18 @@ package enum RelativePath {
         let parts = Array(repeating: "..", count: origin.count - shared) + target[shared...]
         return parts.isEmpty ? "." : parts.joined(separator: "/")
     }
+
+    /// Whether a relative path leaves the folder it starts in (`../x`, `a/../../x`).
+    package static func climbsOut(_ path: String) -> Bool {
+        var depth = 0
+        for component in path.split(separator: "/") {
+            if component == ".." {
+                depth -= 1
+                if depth < 0 { return true }
+            } else if component != "." {
+                depth += 1
+            }
+        }
+        return false
+    }
 }

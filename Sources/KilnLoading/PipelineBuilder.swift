@@ -65,6 +65,18 @@ struct PipelineBuilder {
                     hint: "use letters, digits and '_', not starting with a digit")
                 continue
             }
+            if SecretPatterns.secretKeyNames.contains(name.lowercased()), let literal = value.string,
+                !literal.hasPrefix("${"),
+                SecretPatterns.looksLikeSecret(literal) || (literal.count >= 16 && !literal.contains(" "))
+            {
+                // Refused here as everywhere else: a variable is no place for a key either (a long token-like
+                // value under a secret's name; `${ENV_VAR}` references are fine).
+                reader.error(
+                    at: key, "'\(name)' would put a secret in the pipeline file (vars)",
+                    hint: "keep keys out of files: export the key as an environment variable and name it, e.g. "
+                        + "api_key_env: OPENAI_API_KEY")
+                continue
+            }
             if case .scalar = value, !reader.isNull(value), let text = reader.text(value, name) {
                 vars[name] = text
             } else if case .scalar = value {

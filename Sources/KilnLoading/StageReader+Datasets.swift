@@ -84,6 +84,12 @@ extension StageReader {
         let strategy: ChatStrategy? = reader.choice(strategyNode, "strategy")
         let target: ExportTarget? = reader.choice(fields["target"], "export target")
         let out = reader.string(fields["out"], "out")
+        if let out, !out.hasPrefix("/"), RelativePath.climbsOut(out) {
+            // Written paths stay below the pipeline's folder unless the user wrote an absolute one.
+            reader.warning(
+                at: fields["out"], "out '\(out)' climbs out of the pipeline's folder",
+                hint: "write an absolute path if the files belong there, or a path below the pipeline file")
+        }
         let parts = (reader.strings(fields["parts"], "parts") ?? []).map(\.value)
         let kilnProject = reader.string(fields["kiln_project"], "kiln_project")
         if let kilnProject { builder.requireFile(kilnProject, at: fields["kiln_project"], what: "Kiln project file") }

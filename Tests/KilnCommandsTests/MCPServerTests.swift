@@ -85,14 +85,19 @@ import Testing
         }
     }
 
+    /// The test corpus indexed in a temporary folder, and `kiln-pipe mcp` serving it.
+    static func servedCorpus() throws -> (session: Session, directory: URL) {
+        let directory = try DocumentSearch.makeCorpus()
+        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)
+        return (try Session(arguments: ["mcp", "p.yml"], directory: directory), directory)
+    }
+
     /// What JSON-RPC 2.0 and MCP require of the protocol edges: a line that is not JSON gets a parse error with
     /// id null; a request before `initialize` is refused (not dropped); a `tools/call` without a tool name or with
     /// an unknown tool is -32602; a bad argument value is the tool's own error, so the model can correct it.
     @Test func protocolErrorsAreAnsweredAsTheSpecificationsSay() throws {
-        let directory = try DocumentSearch.makeCorpus()
+        let (session, directory) = try Self.servedCorpus()
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)
-        let session = try Session(arguments: ["mcp", "p.yml"], directory: directory)
         try session.send([
             "jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": ["name": "search", "arguments": ["query": "glaze"]],
@@ -157,10 +162,8 @@ import Testing
     }
 
     @Test func listsTheSearchToolAndAnswersLikeKilnsSearchTool() throws {
-        let directory = try DocumentSearch.makeCorpus()
+        let (session, directory) = try Self.servedCorpus()
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)
-        let session = try Session(arguments: ["mcp", "p.yml"], directory: directory)
         try session.send([
             "jsonrpc": "2.0", "id": 1, "method": "initialize",
             "params": [

@@ -1,3 +1,4 @@
+import Foundation
 import KilnBasics
 import KilnLoading
 import KilnModel
@@ -15,6 +16,22 @@ import Testing
         let types = Fixtures.names(in: "valid").flatMap { Fixtures.load("valid", $0).pipeline?.stages ?? [] }.map(
             \.type)
         #expect(Set(types) == Set(StageType.allCases))
+    }
+
+    /// An export written above the pipeline's folder (`../..`) is a warning; an absolute path the user wrote is not.
+    @Test(arguments: [("../../exports", true), ("exports/../../x", true), ("exports/../x", false), ("/tmp/x", false)])
+    func writingOutsideThePipelineFolderIsAWarning(_ out: String, _ warns: Bool) {
+        let yaml = """
+            version: 1
+            stages:
+              - {id: l, type: load, path: ../project/data.jsonl}
+              - {id: e, type: export, from: l, out: "\(out)"}
+            """
+        let result = PipelineLoader.load(
+            yaml: yaml, file: "p.yml", baseDirectory: Fixtures.root.appendingPathComponent("valid").path,
+            options: LoadOptions(environment: [:]))
+        #expect(!result.diagnostics.containsErrors, "\(result.diagnostics)")
+        #expect(result.diagnostics.contains { $0.message.contains("climbs out of the pipeline's folder") } == warns)
     }
 
     /// `<<: *anchor` merges the anchored mapping's keys; the mapping's own keys win.
