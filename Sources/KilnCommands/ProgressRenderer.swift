@@ -157,6 +157,10 @@ struct ProgressRenderer: Sendable {
             print(
                 counts.isEmpty ? "\n\(stage.id):" : "\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
+            let unshown = stage.failures.count - stage.problems.filter { stage.failures.contains($0) }.count
+            if unshown > 0 {
+                print("  … and \(unshown) more: `kiln-pipe status \(file) --json` lists every one with its reason")
+            }
         }
         for stage in report.stages where !stage.parts.isEmpty {
             let total = max(1, stage.parts.reduce(0) { $0 + $1.count })

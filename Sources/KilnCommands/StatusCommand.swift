@@ -7,11 +7,11 @@ import KilnStages
 import KilnStore
 
 /// `kiln-pipe status FILE`: per stage what the last run left done, failed and pending, what the current results
-/// cost, and the last errors — read from the checkpoint store in one query, without replaying anything.
+/// cost, and what failed with its reason — read from the checkpoint store in one query, without replaying anything.
 struct StatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show per stage what is done, failed and pending, what it cost, and the last errors.",
+        abstract: "Show per stage what is done, failed and pending, what it cost, and what failed and why.",
         discussion: """
             Reads what each stage's last run left in the checkpoint store (one query; nothing is run or written). \
             A stage whose settings, data or upstream stages changed since is shown as changed: `kiln-pipe plan` \
@@ -28,6 +28,9 @@ struct StatusCommand: AsyncParsableCommand {
     var json = false
 
     typealias ShardProgress = (count: Int, finished: Int, problems: [String])
+
+    /// Failures the text view shows per stage; `--json` lists them all.
+    static let shownFailures = 10
 
     /// One stage's line, as shown.
     struct Line {
@@ -88,8 +91,12 @@ struct StatusCommand: AsyncParsableCommand {
         }
         for line in lines {
             if let note = line.note, line.state != "changed" { print("\(line.stage.id): \(note)") }
-            for problem in line.entry?.problems ?? [] where (line.entry?.failed ?? 0) > 0 {
-                print("\(line.stage.id): last error: \(problem)")
+            let failures = line.entry?.failures ?? []
+            for failure in failures.prefix(Self.shownFailures) { print("\(line.stage.id): failed: \(failure)") }
+            if failures.count > Self.shownFailures {
+                print(
+                    "\(line.stage.id): … and \(failures.count - Self.shownFailures) more: `kiln-pipe status \(file) "
+                        + "--json` lists every one")
             }
         }
         if let shards {
@@ -140,12 +147,7 @@ struct StatusCommand: AsyncParsableCommand {
                     ("last_run", line.entry.map { .double($0.finishedAt) } ?? .null),
                     ("stopped_by", line.entry?.stoppedBy.map(JSONValue.string) ?? .null),
                     ("note", line.note.map(JSONValue.string) ?? .null),
-                    (
-                        "errors",
-                        .array(
-                            (line.entry?.failed ?? 0) > 0
-                                ? (line.entry?.problems ?? []).map(JSONValue.string) : [])
-                    ),
+                    ("errors", .array((line.entry?.failures ?? []).map(JSONValue.string))),
                     ("files", .array((line.entry?.files ?? []).map(JSONValue.string))),
                 ]))
         }

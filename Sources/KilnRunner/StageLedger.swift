@@ -24,8 +24,11 @@ package struct StageLedgerEntry: Sendable, Hashable {
     package var filtered: Int
     /// What the stage's current units cost: paid in that run, and earlier for those served from the store.
     package var usage: Usage
-    /// The first failures, with their reasons.
+    /// The first notes of the run (failures and warnings), for the text view.
     package var problems: [String]
+    /// Every failed unit, document or row and every skipped row, with its reason (up to
+    /// `StageReport.failureLimit`).
+    package var failures: [String]
     package var files: [String]
 
     /// The store key of a stage's line (of one shard's run, for a shard).
@@ -54,6 +57,7 @@ package struct StageLedgerEntry: Sendable, Hashable {
         filtered = report.filtered
         usage = report.usage + report.storedUsage
         problems = report.problems
+        failures = report.failures
         files = report.files
     }
 
@@ -66,7 +70,7 @@ package struct StageLedgerEntry: Sendable, Hashable {
                 ("skipped", .integer(skipped)), ("filtered", .integer(filtered)),
                 ("input_tokens", .integer(usage.inputTokens)), ("output_tokens", .integer(usage.outputTokens)),
                 ("cost_usd", .double(usage.costUSD)), ("problems", .array(problems.map(JSONValue.string))),
-                ("files", .array(files.map(JSONValue.string))),
+                ("failures", .array(failures.map(JSONValue.string))), ("files", .array(files.map(JSONValue.string))),
             ]))
     }
 
@@ -89,6 +93,7 @@ package struct StageLedgerEntry: Sendable, Hashable {
             inputTokens: int("input_tokens"), outputTokens: int("output_tokens"),
             costUSD: json["cost_usd"]?.numberValue ?? 0)
         problems = json["problems"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        failures = json["failures"]?.arrayValue?.compactMap(\.stringValue) ?? []
         files = json["files"]?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 }

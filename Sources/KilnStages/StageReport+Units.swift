@@ -17,10 +17,9 @@ extension StageReport {
             self.requests += requests
             return items
         case .failed(let reason, let usage, let requests):
-            failed += 1
             self.usage += usage
             self.requests += requests
-            note(reason)
+            fail(reason)
         case .missing(let estimate):
             if pending == 0 { note("not in the checkpoint store, and --offline makes no call") }
             pending += 1

@@ -55,6 +55,25 @@ package struct StageReport: Sendable, Hashable {
         if problems.count < 5 { problems.append(problem) }
     }
 
+    /// Every unit, row or document that failed or was skipped, with its reason (up to `failureLimit`), for
+    /// `status --json`; `problems` keeps the first few notes for the summary.
+    package var failures: [String] = []
+    package static let failureLimit = 10_000
+
+    /// A unit, document or export line that failed: counted, noted, and kept in `failures`.
+    package mutating func fail(_ reason: String) {
+        failed += 1
+        if failures.count < Self.failureLimit { failures.append(reason) }
+        note(reason)
+    }
+
+    /// A source row skipped by `on_error: skip`: counted, noted, and kept in `failures`.
+    mutating func skip(_ reason: String) {
+        skipped += 1
+        if failures.count < Self.failureLimit { failures.append(reason) }
+        note(reason)
+    }
+
     /// Says how a source stage's items were divided, in a sharded run.
     mutating func noteShare(of shard: Shard?, unit: String) {
         guard let shard else { return }

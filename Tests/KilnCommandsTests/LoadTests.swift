@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import Testing
 
 /// `load` end to end: every format, bad rows located, skipped rows counted and reported.
@@ -70,6 +71,26 @@ import Testing
             outcome.stdout.contains(
                 "rows.jsonl:2: invalid JSON: invalid literal, expected 'null' at column 1 (skipped)"))
         #expect(outcome.stdout.contains("rows.jsonl:4: no field 'q' for the input (skipped)"))
+    }
+
+    /// Every skipped row is listed with its reason by `status --json` (the run and `status` show the first ones and
+    /// say where the rest are), not only the first five.
+    @Test func everySkippedRowIsListedWithItsReason() throws {
+        let rows = (1...30).map { $0 % 2 == 0 ? "{\"q\": \"\($0)\"}" : "broken \($0)" }.joined(separator: "\n")
+        let directory = try Self.scenario(
+            ["rows.jsonl": rows + "\n"],
+            stage: "{id: data, type: load, path: rows.jsonl, fields: {input: q}, on_error: skip}")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("data: 15 skipped; the first ones:"), "\(run.stdout)")
+        #expect(run.stdout.contains("… and 10 more: `kiln-pipe status p.yml --json` lists every one"), "\(run.stdout)")
+        let status = try KilnPipeBinary.run(["status", "p.yml", "--json"], in: directory)
+        let errors = try JSONValue(parsing: status.stdout)["stages"]?.arrayValue?.first?["errors"]?.arrayValue ?? []
+        #expect(errors.count == 15, "\(status.stdout)")
+        #expect(errors.last?.stringValue?.hasPrefix("rows.jsonl:29: invalid JSON") == true, "\(errors)")
+        let text = try KilnPipeBinary.run(["status", "p.yml"], in: directory)
+        #expect(text.stdout.contains("data: … and 5 more: `kiln-pipe status p.yml --json` lists every one"))
     }
 
     @Test func csvWithQuotedCommasNewlinesAndABadRow() throws {

@@ -37,8 +37,7 @@ struct ExportStage: Stage {
                     if let part, !settings.parts.isEmpty, !settings.parts.contains(part) { continue }
                     try project?.write(item)
                     if writesFiles, let problem = try await files.write(item) {
-                        report.failed += 1
-                        report.note("\(item.id): \(problem)")
+                        report.fail("\(item.id): \(problem)")
                         continue
                     }
                     if !writesFiles { kept.add(part ?? "") }

@@ -152,8 +152,7 @@ extension LoadStage: Stage {
                     if report.items % 256 == 0 { await run.publish(report) }
                 },
                 skipped: { bad in
-                    report.skipped += 1
-                    report.note("\(bad.location): \(bad.reason) (skipped)")
+                    report.skip("\(bad.location): \(bad.reason) (skipped)")
                 })
         } catch let bad as BadRow {
             throw RunSetupError(

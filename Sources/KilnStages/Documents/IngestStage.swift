@@ -365,10 +365,9 @@ extension IngestStage: Stage {
                         report.items += 1
                     }
                 case .failed(let path, let reason, let usage, let requests):
-                    report.failed += 1
                     report.usage += usage
                     report.requests += requests
-                    report.note("\(relativePath(path)): \(reason)")
+                    report.fail("\(relativePath(path)): \(reason)")
                 case .missing:
                     if report.pending == 0 { report.note("documents not extracted yet") }
                     report.pending += 1
