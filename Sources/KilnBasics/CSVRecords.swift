@@ -8,10 +8,17 @@ package final class CSVRecords {
         lines = try LineReader(path: path)
     }
 
+    /// Where the record last returned stopped being UTF-8: its line, byte and column; nil for a valid record.
+    package private(set) var invalidUTF8: (line: Int, byte: UInt8, column: Int)?
+
     package func next() -> [String]? {
         guard var line = lines.next() else { return nil }
         firstLine = lines.lineNumber
-        while Self.openQuote(line), let more = lines.next() { line += "\n" + more }
+        invalidUTF8 = lines.invalidUTF8.map { (lines.lineNumber, $0.byte, $0.column) }
+        while Self.openQuote(line), let more = lines.next() {
+            line += "\n" + more
+            if invalidUTF8 == nil { invalidUTF8 = lines.invalidUTF8.map { (lines.lineNumber, $0.byte, $0.column) } }
+        }
         return Self.fields(line)
     }
 

@@ -12,6 +12,9 @@ package final class LineReader {
     private var capacity = 0
     /// The 1-based number of the line last returned.
     package private(set) var lineNumber = 0
+    /// Where the line last returned stopped being UTF-8 (its bytes were decoded with U+FFFD replacements): the
+    /// byte and its 1-based column; nil for a valid line.
+    package private(set) var invalidUTF8: (byte: UInt8, column: Int)?
 
     package init(path: String) throws {
         guard let file = fopen(path, "r") else { throw POSIXError(.init(rawValue: errno) ?? .ENOENT) }
@@ -30,8 +33,22 @@ package final class LineReader {
         var length = count
         if length > 0, buffer[length - 1] == 0x0A { length -= 1 }
         if length > 0, buffer[length - 1] == 0x0D { length -= 1 }
-        return buffer.withMemoryRebound(to: UInt8.self, capacity: length) {
-            String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+        return buffer.withMemoryRebound(to: UInt8.self, capacity: length) { start in
+            var bytes = UnsafeBufferPointer(start: start, count: length)
+            // A UTF-8 byte-order mark is not part of the first line's text.
+            if lineNumber == 1, bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+                bytes = UnsafeBufferPointer(rebasing: bytes.dropFirst(3))
+            }
+            if let text = String(validating: bytes, as: UTF8.self) {
+                invalidUTF8 = nil
+                return text
+            }
+            let offset = TextPosition.firstInvalidUTF8(bytes) ?? 0
+            invalidUTF8 = (
+                bytes[offset],
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[..<offset]), as: UTF8.self).count + 1
+            )
+            return String(decoding: bytes, as: UTF8.self)
         }
     }
 }

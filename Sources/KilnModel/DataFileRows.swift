@@ -47,6 +47,14 @@ package final class DataFileRows {
         }
     }
 
+    /// A row whose bytes are not UTF-8: never decoded with replacement characters behind the user's back.
+    static func notUTF8(_ byte: UInt8, column: Int, at location: String) -> Problem {
+        Problem(
+            location: location,
+            reason: "not UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) at column \(column)); save the "
+                + "file as UTF-8")
+    }
+
     /// The next row, or nil at the end of the file.
     package func next() -> (location: String, value: Result<JSONValue, Problem>)? {
         switch source {
@@ -54,6 +62,9 @@ package final class DataFileRows {
             while let line = reader.next() {
                 if line.allSatisfy(\.isWhitespace) { continue }
                 let location = "\(shownPath):\(reader.lineNumber)"
+                if let invalid = reader.invalidUTF8 {
+                    return (location, .failure(Self.notUTF8(invalid.byte, column: invalid.column, at: location)))
+                }
                 do {
                     return (location, .success(try JSONValue(parsing: line)))
                 } catch {
@@ -69,6 +80,10 @@ package final class DataFileRows {
         case .csv(let records):
             while let record = records.next() {
                 let location = "\(shownPath):\(records.firstLine)"
+                if let invalid = records.invalidUTF8 {
+                    let place = "\(shownPath):\(invalid.line)"
+                    return (place, .failure(Self.notUTF8(invalid.byte, column: invalid.column, at: place)))
+                }
                 guard let columns = header else {
                     header = record
                     continue

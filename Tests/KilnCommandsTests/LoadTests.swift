@@ -93,6 +93,39 @@ import Testing
         #expect(text.stdout.contains("data: … and 5 more: `kiln-pipe status p.yml --json` lists every one"))
     }
 
+    /// A byte-order mark is not data (JSONL row 1 parses, the first CSV column keeps its name); bytes that are not
+    /// UTF-8 are a bad row with its column, never U+FFFD in a prompt; a null or empty input is a bad row, not a call.
+    @Test func bomsInvalidUTF8AndEmptyInputsAreHandledOnPurpose() throws {
+        let directory = try Self.scenario(
+            [:], stage: "{id: data, type: load, path: rows.jsonl, fields: {input: q}, on_error: skip}")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var jsonl = Data([0xEF, 0xBB, 0xBF])
+        jsonl += Data("{\"q\": \"first\"}\n{\"q\": \"caf".utf8) + Data([0xE9]) + Data("\"}\n".utf8)
+        jsonl += Data("{\"q\": null}\n{\"q\": \"  \"}\n{\"q\": \"last\"}\n".utf8)
+        try jsonl.write(to: directory.appendingPathComponent("rows.jsonl"))
+        let run = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let inputs = Self.lines(directory).compactMap {
+            (try? JSONValue(parsing: $0))?["input"]?.stringValue
+        }
+        #expect(inputs == ["first", "last"])
+        for reason in [
+            "rows.jsonl:2: not UTF-8 (byte 0xE9 at column 11); save the file as UTF-8 (skipped)",
+            "rows.jsonl:3: the input ('q') is null (skipped)", "rows.jsonl:4: the input ('q') is empty (skipped)",
+        ] {
+            #expect(run.stdout.contains(reason), "\(reason): \(run.stdout)")
+        }
+        var csv = Data([0xEF, 0xBB, 0xBF])
+        csv += Data("question,answer\nWhere is it?,Here\n".utf8)
+        try csv.write(to: directory.appendingPathComponent("golden.csv"))
+        let pipeline =
+            "version: 1\nname: scenario\nstages:\n"
+            + "  - {id: data, type: load, path: golden.csv, fields: {input: question}}\n"
+        try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
+        let csvRun = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(csvRun.status == 0, "the BOM does not rename 'question': \(csvRun.stdout)\(csvRun.stderr)")
+    }
+
     @Test func csvWithQuotedCommasNewlinesAndABadRow() throws {
         let csv =
             "question,answer\n\"Hello, world\",\"line one\nline two\"\n\"He said \"\"hi\"\"\",ok\nonly-one-column\n"

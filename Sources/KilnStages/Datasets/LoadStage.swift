@@ -37,6 +37,13 @@ struct LoadStage: Sendable {
                 }
                 fields["input"] = row
             }
+            // An empty input is a bad row, never a call: a model asked about nothing still costs money.
+            if let input = fields["input"], input == .null || input.stringValue?.allSatisfy(\.isWhitespace) == true {
+                throw BadRow(
+                    location: location,
+                    reason:
+                        "the input ('\(settings.fields["input"] ?? "input")') is \(input == .null ? "null" : "empty")")
+            }
             // Identity is the row's content: identical rows are one item identity (so a split never puts a row in
             // train and its twin in test), and no table of seen rows grows with the file.
             let userID = (settings.fields["id"].flatMap { JSONPath.lookup($0, in: row) } ?? row["id"])
