@@ -1,25 +1,78 @@
-/// RFC 4180 records from a CSV file, read line by line: quoted fields may hold commas, quotes and newlines.
+/// RFC 4180 records from a CSV file, read line by line: quoted fields may hold commas, quotes and newlines. A quote
+/// that never closes — or closes only lines later into a record of the wrong width — does not swallow the rows
+/// after it: the record is reported (`unclosedQuote`) and the lines it took are read again as rows of their own.
 package final class CSVRecords {
     private let lines: LineReader
+    /// Lines taken by a record that turned out to be an unclosed quote, to read again (last first).
+    private var replay: [(text: String, number: Int, invalidUTF8: (byte: UInt8, column: Int)?)] = []
     /// The line a returned record started on.
     package private(set) var firstLine = 0
+    /// Where the record last returned stopped being UTF-8: its line, byte and column; nil for a valid record.
+    package private(set) var invalidUTF8: (line: Int, byte: UInt8, column: Int)?
+    /// Set when the record last returned opened a quote that does not close: its fields are the opening line's.
+    package private(set) var unclosedQuote = false
+    /// The most lines one quoted field may span.
+    static let maximumRecordLines = 10_000
 
     package init(path: String) throws {
         lines = try LineReader(path: path)
     }
 
-    /// Where the record last returned stopped being UTF-8: its line, byte and column; nil for a valid record.
-    package private(set) var invalidUTF8: (line: Int, byte: UInt8, column: Int)?
+    private func nextLine() -> (text: String, number: Int, invalidUTF8: (byte: UInt8, column: Int)?)? {
+        if let line = replay.popLast() { return line }
+        guard let text = lines.next() else { return nil }
+        return (text, lines.lineNumber, lines.invalidUTF8)
+    }
 
-    package func next() -> [String]? {
-        guard var line = lines.next() else { return nil }
-        firstLine = lines.lineNumber
-        invalidUTF8 = lines.invalidUTF8.map { (lines.lineNumber, $0.byte, $0.column) }
-        while Self.openQuote(line), let more = lines.next() {
-            line += "\n" + more
-            if invalidUTF8 == nil { invalidUTF8 = lines.invalidUTF8.map { (lines.lineNumber, $0.byte, $0.column) } }
+    /// The next record; `columns`, when known (the header's width), tells a multi-line record that really is one
+    /// from an unclosed quote that ran into later rows.
+    package func next(columns: Int? = nil) -> [String]? {
+        guard let first = nextLine() else { return nil }
+        firstLine = first.number
+        unclosedQuote = false
+        var text = first.text
+        var taken: [(text: String, number: Int, invalidUTF8: (byte: UInt8, column: Int)?)] = []
+        while Self.openQuote(text), taken.count < Self.maximumRecordLines, let more = nextLine() {
+            taken.append(more)
+            text += "\n" + more.text
         }
-        return Self.fields(line)
+        let fields = Self.fields(text)
+        let closed =
+            !Self.openQuote(text)
+            && (taken.isEmpty || (columns.map { fields.count == $0 } ?? true) && Self.quotesCloseCleanly(text))
+        guard closed else {
+            unclosedQuote = true
+            replay += taken.reversed()
+            invalidUTF8 = first.invalidUTF8.map { (first.number, $0.byte, $0.column) }
+            return Self.fields(first.text)
+        }
+        invalidUTF8 =
+            ([first] + taken).lazy.compactMap { line in
+                line.invalidUTF8.map { (line.number, $0.byte, $0.column) }
+            }.first
+        return fields
+    }
+
+    /// Whether every closing quote is followed by a separator, a line end or the end (`"a"b` is not a field).
+    static func quotesCloseCleanly(_ text: String) -> Bool {
+        var quoted = false
+        var characters = Array(text)[...]
+        var atFieldStart = true
+        while let character = characters.popFirst() {
+            if quoted {
+                guard character == "\"" else { continue }
+                if characters.first == "\"" {
+                    characters.removeFirst()
+                } else {
+                    quoted = false
+                    if let next = characters.first, next != ",", next != "\n", next != "\r" { return false }
+                }
+            } else if character == "\"", atFieldStart {
+                quoted = true
+            }
+            atFieldStart = character == "," || character == "\n"
+        }
+        return true
     }
 
     static func openQuote(_ line: String) -> Bool { line.filter { $0 == "\"" }.count % 2 == 1 }

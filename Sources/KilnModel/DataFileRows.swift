@@ -78,8 +78,12 @@ package final class DataFileRows {
             }
             return nil
         case .csv(let records):
-            while let record = records.next() {
+            while let record = records.next(columns: header?.count) {
                 let location = "\(shownPath):\(records.firstLine)"
+                if records.unclosedQuote, header != nil {
+                    let reason = "a quote opened on this line never closes; the lines after it are read as rows"
+                    return (location, .failure(Problem(location: location, reason: reason)))
+                }
                 if let invalid = records.invalidUTF8 {
                     let place = "\(shownPath):\(invalid.line)"
                     return (place, .failure(Self.notUTF8(invalid.byte, column: invalid.column, at: place)))

@@ -126,6 +126,29 @@ import Testing
         #expect(csvRun.status == 0, "the BOM does not rename 'question': \(csvRun.stdout)\(csvRun.stderr)")
     }
 
+    /// A quote that never closes is one bad row at the line it opened on — not the rest of the file swallowed into
+    /// one field (before: 69 of 100 rows lost, "1 skipped"); a stray quote further down is a second bad row.
+    @Test(arguments: [([6], 99), ([6, 50], 98)])
+    func anUnclosedQuoteIsOneBadRowNotTheRestOfTheFile(_ broken: [Int], _ loaded: Int) throws {
+        var lines = ["question,answer"]
+        for row in 1...100 {
+            let line = row + 1
+            lines.append(
+                broken.contains(line) ? "\"Where is order \(row)?,day \(row)" : "Where is order \(row)?,day \(row)")
+        }
+        let directory = try Self.scenario(
+            ["golden.csv": lines.joined(separator: "\n") + "\n"],
+            stage: "{id: data, type: load, path: golden.csv, fields: {input: question}, on_error: skip}")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let run = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(Self.lines(directory).count == loaded, "\(run.stdout)")
+        for line in broken {
+            #expect(
+                run.stdout.contains("golden.csv:\(line): a quote opened on this line never closes"), "\(run.stdout)")
+        }
+    }
+
     @Test func csvWithQuotedCommasNewlinesAndABadRow() throws {
         let csv =
             "question,answer\n\"Hello, world\",\"line one\nline two\"\n\"He said \"\"hi\"\"\",ok\nonly-one-column\n"
