@@ -249,24 +249,16 @@ package struct Forecaster: Sendable {
         let inputCost = perUnit.inputCostUSD
         if let entry, entry.done > 0, entry.usage.outputTokens > 0 {
             // Observed: what this stage's answers really cost per unit last time.
-            let observed = Double(entry.usage.outputTokens) / Double(entry.done)
-            let observedInput = Double(entry.usage.inputTokens) / Double(entry.done)
-            let observedCost = entry.usage.costUSD / Double(entry.done)
-            forecast.inputTokens = Estimate(
-                low: Int(observedInput * 0.9 * Double(newUnits)), high: Int(observedInput * 1.1 * Double(newUnits)))
-            forecast.outputTokens = Estimate(
-                low: Int(observed * 0.8 * Double(newUnits)), high: Int(observed * 1.25 * Double(newUnits)))
-            forecast.costUSD = Estimate(
-                low: observedCost * 0.8 * Double(newUnits), high: observedCost * 1.25 * Double(newUnits))
+            let done = Double(entry.done)
+            Self.fromAnswers(
+                input: Double(entry.usage.inputTokens) / done, output: Double(entry.usage.outputTokens) / done,
+                cost: entry.usage.costUSD / done, units: newUnits, spread: (0.8, 1.25), into: &forecast)
             forecast.notes.append("tokens and cost from what its units cost in the last run")
         } else if perUnit.measured {
             // Measured on the in-process fake: exact for the samples; other items' answers vary around them.
-            let tokensIn = Double(perUnit.inputTokens * newUnits)
-            let tokensOut = Double(perUnit.outputTokens * newUnits)
-            let cost = perUnit.costUSD * Double(newUnits)
-            forecast.inputTokens = Estimate(low: Int(tokensIn * 0.9), high: Int(tokensIn * 1.1))
-            forecast.outputTokens = Estimate(low: Int(tokensOut * 0.75), high: Int(tokensOut * 1.3))
-            forecast.costUSD = Estimate(low: cost * 0.75, high: cost * 1.3)
+            Self.fromAnswers(
+                input: Double(perUnit.inputTokens), output: Double(perUnit.outputTokens), cost: perUnit.costUSD,
+                units: newUnits, spread: (0.75, 1.3), into: &forecast)
             forecast.notes.append("tokens and cost measured on sample items with the in-process fake model")
         } else {
             forecast.notes.append("output tokens are a guess until the stage has run once")
@@ -281,6 +273,18 @@ package struct Forecaster: Sendable {
                 high: Double(newUnits) * (inputCost + perToken * Double(high)))
         }
         return produced
+    }
+
+    /// Ranges around per-unit figures that real answers gave (the last run's, or the fake's on sample items): input
+    /// tokens ±10 %, output tokens and cost by `spread`.
+    private static func fromAnswers(
+        input: Double, output: Double, cost: Double, units: Int, spread: (low: Double, high: Double),
+        into forecast: inout StageForecast
+    ) {
+        let units = Double(units)
+        forecast.inputTokens = Estimate(low: Int(input * 0.9 * units), high: Int(input * 1.1 * units))
+        forecast.outputTokens = Estimate(low: Int(output * spread.low * units), high: Int(output * spread.high * units))
+        forecast.costUSD = Estimate(low: cost * spread.low * units, high: cost * spread.high * units)
     }
 
     /// A topic tree's expansions (one call each) and the items it yields.

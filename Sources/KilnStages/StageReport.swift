@@ -63,13 +63,16 @@ package struct StageReport: Sendable, Hashable {
     /// A unit, document or export line that failed: counted, noted, and kept in `failures`.
     package mutating func fail(_ reason: String) {
         failed += 1
-        if failures.count < Self.failureLimit { failures.append(reason) }
-        note(reason)
+        keep(reason)
     }
 
     /// A source row skipped by `on_error: skip`: counted, noted, and kept in `failures`.
     mutating func skip(_ reason: String) {
         skipped += 1
+        keep(reason)
+    }
+
+    private mutating func keep(_ reason: String) {
         if failures.count < Self.failureLimit { failures.append(reason) }
         note(reason)
     }
