@@ -16,9 +16,13 @@ package struct Diagnostic: Sendable, Hashable, Codable, CustomStringConvertible 
     package init(_ severity: Severity, at location: SourceLocation, _ message: String, hint: String? = nil) {
         self.severity = severity
         self.location = location
-        self.message = message
-        self.hint = hint
+        // A message quotes what it found; however long that was, the message stays readable.
+        self.message = message.cuttingQuotedSpans().excerpt(Self.longest)
+        self.hint = hint?.cuttingQuotedSpans().excerpt(Self.longest)
     }
+
+    /// The most characters a message or hint keeps.
+    package static let longest = 2_000
 
     /// `FILE:LINE:COL: error: <what> (<hint>)`.
     package var description: String {

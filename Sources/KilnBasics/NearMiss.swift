@@ -2,6 +2,7 @@
 package enum NearMiss {
     /// The candidate closest to `word` by edit distance, if it is close enough to be a plausible typo.
     package static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
+        guard word.utf8.count <= 200 else { return nil }  // no name is that long; spare the quadratic distance
         let lowered = word.lowercased()
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {

@@ -110,9 +110,9 @@ final class NodeReader {
                         "keep keys out of files: export the key as an environment variable and name it, e.g. "
                         + "api_key_env: OPENAI_API_KEY"
                 )
-            } else {
+            } else if !SecretPatterns.looksLikeSecret(key) {  // a key that is a secret: reported (not echoed) once
                 error(
-                    at: keyNode, "unknown key '\(key)' in \(context)",
+                    at: keyNode, "unknown key '\(key.excerpt())' in \(context)",
                     hint: NearMiss.hint(for: key, among: allowed, listing: "allowed keys"))
             }
         }
@@ -250,7 +250,7 @@ final class NodeReader {
 
     func describe(_ node: Node) -> String {
         switch node {
-        case .scalar(let scalar): isNull(node) ? "nothing (null)" : "'\(scalar.string)'"
+        case .scalar(let scalar): isNull(node) ? "nothing (null)" : "'\(scalar.string.excerpt())'"
         case .mapping: "a mapping"
         case .sequence: "a list"
         case .alias: "an alias"

@@ -37,7 +37,10 @@ package enum PipelineLoader {
     package static func load(path: String, options: LoadOptions = LoadOptions()) -> LoadResult {
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+            // Read no more than the cap (a pipe from `<(...)` is read too; a 50 GB file is not read whole).
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: largestFile + 1) ?? Data()
         } catch {
             var isDirectory: ObjCBool = false
             let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
@@ -56,6 +59,7 @@ package enum PipelineLoader {
 
     /// Loads pipeline bytes: text that is not UTF-8 is a located error.
     package static func load(data: Data, file path: String, baseDirectory: String, options: LoadOptions) -> LoadResult {
+        if data.count > largestFile { return LoadResult(diagnostics: [tooLarge(file: path)]) }
         if let offset = TextPosition.firstInvalidUTF8(data) {
             let (line, column) = TextPosition.of(offset: offset, in: data)
             let byte = String(data[data.startIndex + offset], radix: 16, uppercase: true)
@@ -99,6 +103,16 @@ package enum PipelineLoader {
         return LoadResult(pipeline: diagnostics.containsErrors ? nil : pipeline, diagnostics: diagnostics)
     }
 
+    /// The largest pipeline file read: ten times a 40,000-value enum; data belongs in a dataset, not the pipeline.
+    package static let largestFile = 8 << 20
+
+    static func tooLarge(file: String) -> Diagnostic {
+        Diagnostic(
+            .error, at: SourceLocation(file: file, line: 1, column: 1),
+            "the pipeline file is larger than 8 MiB, the most a pipeline file may be; refused before parsing it",
+            hint: "is this the right file? Rows belong in a dataset read by a 'load' stage, not in the pipeline")
+    }
+
     /// YAML syntax errors from libyaml, located as libyaml saw them.
     static func syntaxDiagnostic(for error: any Error, file: String) -> Diagnostic {
         let hint = "check the indentation and quoting around this position"
@@ -106,6 +120,9 @@ package enum PipelineLoader {
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             var message = "invalid YAML: \(problem)"
+            if problem.hasPrefix("Maximum nesting level reached") {
+                message = "invalid YAML: values are nested more than 1000 levels deep"
+            }
             if let context { message += " (\(context.text) at line \(context.mark.line))" }
             return Diagnostic(
                 .error, at: SourceLocation(file: file, line: mark.line, column: mark.column), message, hint: hint)

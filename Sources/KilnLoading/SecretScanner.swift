@@ -13,6 +13,7 @@ enum SecretScanner {
             }
         case .mapping(let mapping):
             for (key, value) in mapping {
+                scan(key, reader: reader)
                 // A secret-named key is reported once, by the mapping's reader; its value is not reported again.
                 if let name = key.string, SecretPatterns.secretKeyNames.contains(name.lowercased()) { continue }
                 scan(value, reader: reader)

@@ -53,6 +53,14 @@ import Testing
         ("OPENAI_API_KEY", false),
         ("use scikit-learn (sk-learn) for this task", false),
         ("task-oriented dialogue about disk-space", false),
+        ("xai-abcdefghijklmnopqrstuvwxyz", true),
+        ("hf_abcdefghijklmnopqrstuvwxyz0123456", true),
+        ("fw_abcdefghijklmnopqrstuvwxyz", true),
+        ("sk-abcdefghijklmnopqrs is one short", false),
+        ("hf_abcdefghijklmnopqrstuvwxyz012 is one short", false),
+        ("the bearer of good news arrives tomorrow", false),
+        ("bearer\tabcdefghijklmnopqrstuvwxyz", true),
+        ("a key in the middle: sk-sk-abcdefghijklmnopqrstuvwxyz.", true),
     ])
     func recognisesKeyShapes(text: String, isSecret: Bool) {
         #expect(SecretPatterns.looksLikeSecret(text) == isSecret)
