@@ -4,7 +4,8 @@ package enum KilnExitCode {
     package static let success: Int32 = 0
     /// The run finished but an eval threshold failed.
     package static let thresholdFailed: Int32 = 1
-    /// Bad usage or an invalid pipeline file: nothing was run.
+    /// Bad usage, an invalid pipeline file or input, or a setup problem: nothing more is paid for; what finished is
+    /// saved.
     package static let invalidInput: Int32 = 2
     /// The run finished with failed items.
     package static let failedItems: Int32 = 3

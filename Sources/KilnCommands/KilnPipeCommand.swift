@@ -13,7 +13,7 @@ struct KilnPipeCommand: AsyncParsableCommand {
             Exit codes:
               0    success (valid file; run finished and every threshold held)
               1    an eval threshold failed
-              2    usage error or invalid pipeline file (nothing was run)
+              2    usage error, invalid pipeline file or input, or a setup problem (what finished is saved)
               3    the run finished with failed items
               4    the cost budget was reached
               130  interrupted (rerun to resume)

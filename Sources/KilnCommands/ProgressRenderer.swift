@@ -194,8 +194,9 @@ struct ProgressRenderer: Sendable {
         // Ctrl-C stops the requests still waiting for a slot too: that is the interruption, not another stop.
         if let stop = report.stop, stop != .interrupted {
             StandardError.write("stopped: \(stop)")
+            let first = if case .stageFailed = stop { "fix that, then " } else { "" }
             StandardError.write(
-                "finished work is saved in \(report.statePath); rerun `kiln-pipe run \(file)` to continue")
+                "finished work is saved in \(report.statePath); \(first)rerun `kiln-pipe run \(file)` to continue")
         } else if interrupted || report.stop == .interrupted {
             StandardError.write(
                 "interrupted: rerun `kiln-pipe run \(file)` to resume; nothing finished is paid for again")

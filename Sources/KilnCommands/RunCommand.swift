@@ -213,7 +213,7 @@ struct RunCommand: AsyncParsableCommand {
     /// the thresholds decide.
     static func exitCode(for report: RunReport, interrupted: Bool, allowFailures: Bool) -> Int32 {
         switch report.stop {
-        case .keyRejected, .storeUnwritable, .unreachable: return KilnExitCode.invalidInput
+        case .keyRejected, .storeUnwritable, .unreachable, .stageFailed: return KilnExitCode.invalidInput
         case .quotaExhausted, .budgetReached: return KilnExitCode.budgetReached
         case .interrupted: return KilnExitCode.interrupted
         case nil: break

@@ -93,7 +93,9 @@ package final class RunEngine: Sendable {
                     try await runStages(
                         stages, inbound: inbound, outbound: outbound, progress: progress, store: store, shared: shared)
                 }
-                let stopReason = reports.compactMap(\.2).first
+                // A stage that failed is why the run stopped, whatever the stages it stopped then said.
+                let stops = reports.compactMap(\.2)
+                let stopReason = stops.first { if case .stageFailed = $0 { true } else { false } } ?? stops.first
                 // Each stage's line for `status` (a shard's for `--after-shards`); a replay leaves none.
                 if !options.dryRun {
                     try await StageLedger.write(
@@ -187,7 +189,9 @@ package final class RunEngine: Sendable {
 
     /// Runs one stage: its type's loop, with the emitted items written to the stage's file and sent to every
     /// consumer. The stage's channels are finished and its inputs drained whatever happens, so no other stage
-    /// waits for ever on it.
+    /// waits for ever on it. A stage that fails stops the run the way Ctrl-C does (calls in flight finish and are
+    /// saved, none start), so the run still ends with its summary and `status` lines: never "nothing was run" after
+    /// answers were paid for.
     private func runStage(
         _ run: StageRun, outputs: [BoundedChannel<PipelineItem>]
     ) async throws
@@ -195,7 +199,7 @@ package final class RunEngine: Sendable {
     {
         var report = StageReport(id: run.id, type: run.spec.type)
         report.outputFile = run.outputFile
-        let stopReason: RunStop?
+        var stopReason: RunStop?
         do {
             let stage = try StageFactory.make(for: run)
             let writer = try JSONLinesWriter(path: run.outputFile)
@@ -209,12 +213,14 @@ package final class RunEngine: Sendable {
                 writer.discard()
                 throw error
             }
+        } catch is CancellationError {
+            throw CancellationError()
         } catch {
-            for channel in outputs { await channel.finish() }
-            // Drain inputs so upstream stages never block on a consumer that left.
-            for channel in run.inputs { while await channel.receive() != nil {} }
-            throw error
+            stop.set()
+            let reason = (error as? ActionableError).map { "\($0)" } ?? SystemErrorText.line(of: error)
+            stopReason = .stageFailed("stage '\(run.id)': \(reason)")
         }
+        // Drain inputs so upstream stages never block on a consumer that left.
         for channel in outputs { await channel.finish() }
         for channel in run.inputs { while await channel.receive() != nil {} }
         await run.publish(report)

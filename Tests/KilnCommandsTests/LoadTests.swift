@@ -52,10 +52,78 @@ import Testing
         #expect(outcome.status == 2)
         #expect(
             outcome.stderr.contains(
-                "error: rows.jsonl:3: invalid JSON: unexpected end of JSON, expected '}' at column 10 (fix the "
-                    + "row, or add on_error: skip to stage 'data' to skip and report bad rows)"
+                "stopped: stage 'data': rows.jsonl:3: invalid JSON: unexpected end of JSON, expected '}' at column 10 "
+                    + "(fix the row, or add on_error: skip to stage 'data' to skip and report bad rows)"
             ),
             "\(outcome.stderr)")
+    }
+
+    /// Stages after the load, answered by the in-process fake model; `exportTo` adds an export of the answers.
+    static func withAnswers(_ load: String, exportTo out: String? = nil) -> String {
+        load + "\n  - {id: answers, type: outputs, from: data, models: [m]}"
+            + (out.map { "\n  - {id: files, type: export, from: answers, target: vertex, out: \($0)}" } ?? "")
+            + "\nproviders:\n  m: {kind: fake, model: fake-1}\ntask:\n  instruction: Answer briefly."
+    }
+
+    static func stageStatus(_ directory: URL) throws -> [String: JSONValue] {
+        let status = try KilnPipeBinary.run(["status", "p.yml", "--json"], in: directory)
+        let stages = try JSONValue(parsing: status.stdout)["stages"]?.arrayValue ?? []
+        return Dictionary(uniqueKeysWithValues: stages.map { ($0["id"]?.stringValue ?? "", $0) })
+    }
+
+    /// Under on_error: fail the whole file is read before the first row goes on: a bad row 2500 stops the run
+    /// before any call (before: every row that fit through the stages' queues was answered and paid for first).
+    @Test func onErrorFailFindsABadRowBeforeAnyCallIsPaidFor() throws {
+        var rows = (1...3000).map { "{\"q\": \"question \($0)\"}" }
+        rows[2499] = "{\"q\": \"question 2500\""
+        let directory = try Self.scenario(
+            ["rows.jsonl": rows.joined(separator: "\n") + "\n"],
+            stage: Self.withAnswers("{id: data, type: load, path: rows.jsonl, fields: {input: q}}"))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outcome = try KilnPipeBinary.run(["run", "p.yml", "--quiet"], in: directory)
+        #expect(outcome.status == 2, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stderr.contains("stopped: stage 'data': rows.jsonl:2500: invalid JSON"), "\(outcome.stderr)")
+        let stages = try Self.stageStatus(directory)
+        #expect(stages["answers"]?["done"] == .integer(0))
+        #expect(stages["answers"]?["output_tokens"] == .integer(0))
+        #expect(stages["answers"]?["stopped_by"]?.stringValue?.hasPrefix("stage 'data': rows.jsonl:2500") == true)
+    }
+
+    /// A stage that fails after answers were paid for (an export refusing to replace a file it did not write)
+    /// stops the run with its summary and `status` lines: the answers are saved and shown, and a rerun after the
+    /// fix pays for none of them again.
+    @Test func aStageFailingAfterPaidAnswersKeepsThemAndSaysSo() throws {
+        let rows = (1...20).map { "{\"q\": \"question \($0)\"}" }.joined(separator: "\n") + "\n"
+        let directory = try Self.scenario(
+            ["rows.jsonl": rows, "mine.jsonl": "my own file\n"],
+            stage: Self.withAnswers(
+                "{id: data, type: load, path: rows.jsonl, fields: {input: q}}", exportTo: "mine.jsonl"))
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outcome = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(outcome.status == 2, "\(outcome.stdout)\(outcome.stderr)")
+        #expect(outcome.stderr.contains("stopped: stage 'files':"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("mine.jsonl exists and was not written by kiln-pipe"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("finished work is saved in"), "\(outcome.stderr)")
+        // The calls already in flight when it failed finished (none started after): each is in the summary,
+        // in `status`, and cached on the rerun.
+        let answered = try #require(Self.summaryRow("answers", in: outcome.stdout)).computed
+        #expect(answered > 0, "\(outcome.stdout)")
+        #expect(try Self.stageStatus(directory)["answers"]?["done"] == .integer(answered))
+        #expect(
+            try String(contentsOf: directory.appendingPathComponent("mine.jsonl"), encoding: .utf8) == "my own file\n")
+
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("mine.jsonl"))
+        let rerun = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(rerun.status == 0, "\(rerun.stdout)\(rerun.stderr)")
+        let again = try #require(Self.summaryRow("answers", in: rerun.stdout))
+        #expect(again.cached == answered && again.computed == 20 - answered, "\(rerun.stdout)")
+    }
+
+    /// The cached and computed counts of a stage's row in a run's summary table.
+    static func summaryRow(_ stage: String, in stdout: String) -> (cached: Int, computed: Int)? {
+        let line = stdout.split(separator: "\n").first { $0.hasPrefix(stage + " ") }
+        let columns = line?.split(separator: " ").compactMap { Int($0) } ?? []
+        return columns.count >= 3 ? (columns[1], columns[2]) : nil
     }
 
     @Test func skippedRowsAreCountedAndReportedNeverSilentlyDropped() throws {

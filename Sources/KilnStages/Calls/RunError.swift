@@ -17,6 +17,9 @@ package enum RunStop: Error, Sendable, Equatable {
     /// A provider that never answered in this run cannot be reached at all (connection refused, unknown host):
     /// retrying every item for minutes would only delay the same error.
     case unreachable(String)
+    /// A stage could not go on (a bad row under `on_error: fail`, an unwritable output file): the other stages
+    /// finished what they had in flight, and what was done is saved.
+    case stageFailed(String)
 }
 
 /// A problem that prevents a run from starting (exit 2): missing key, unreadable input, a search with no index.
@@ -32,7 +35,7 @@ extension RunStop: CustomStringConvertible {
             "budget reached: $\(String(format: "%.4f", spent)) spent of $\(String(format: "%.4f", limit)); "
                 + "raise --max-cost or max_cost_usd to continue"
         case .interrupted: "interrupted"
-        case .unreachable(let message): message
+        case .unreachable(let message), .stageFailed(let message): message
         case .storeUnwritable(let message):
             "the checkpoint store cannot be written, so the run stopped before paying for answers it could not "
                 + "keep: \(message); fix the store and rerun (what was saved is kept)"

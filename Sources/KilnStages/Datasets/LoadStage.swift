@@ -148,6 +148,11 @@ extension LoadStage: Stage {
     {
         let shard = run.options.shard
         do {
+            // Under on_error: fail every row is read once before the first goes on (streaming, no calls): a bad row
+            // at line 50 stops the run before anything is paid for, never after 49 answers.
+            if settings.onError == .fail, settings.format != .kiln {
+                try await read(emit: { _ in }, skipped: { _ in })
+            }
             try await read(
                 emit: { item in
                     if let shard, !shard.contains(item.id) {
