@@ -197,7 +197,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KilnIngestTests",
-            dependencies: ["KilnIngest", "KilnModel"],
+            dependencies: ["KilnIngest", "KilnModel", "KilnBasics"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

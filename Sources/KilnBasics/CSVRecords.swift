@@ -4,24 +4,27 @@
 package final class CSVRecords {
     private let lines: LineReader
     /// Lines taken by a record that turned out to be an unclosed quote, to read again (last first).
-    private var replay: [(text: String, number: Int, invalidUTF8: (byte: UInt8, column: Int)?)] = []
+    private var replay: [(text: String, number: Int, undecodable: (byte: UInt8, column: Int)?)] = []
     /// The line a returned record started on.
     package private(set) var firstLine = 0
     /// Where the record last returned stopped being UTF-8: its line, byte and column; nil for a valid record.
-    package private(set) var invalidUTF8: (line: Int, byte: UInt8, column: Int)?
+    package private(set) var undecodable: (line: Int, byte: UInt8, column: Int)?
     /// Set when the record last returned opened a quote that does not close: its fields are the opening line's.
     package private(set) var unclosedQuote = false
     /// The most lines one quoted field may span.
     static let maximumRecordLines = 10_000
 
-    package init(path: String) throws {
-        lines = try LineReader(path: path)
+    package init(path: String, encoding: TextEncoding = .auto) throws {
+        lines = try LineReader(path: path, encoding: encoding)
     }
 
-    private func nextLine() -> (text: String, number: Int, invalidUTF8: (byte: UInt8, column: Int)?)? {
+    /// How the file's lines decode.
+    package var layout: TextEncoding.Layout { lines.layout }
+
+    private func nextLine() -> (text: String, number: Int, undecodable: (byte: UInt8, column: Int)?)? {
         if let line = replay.popLast() { return line }
         guard let text = lines.next() else { return nil }
-        return (text, lines.lineNumber, lines.invalidUTF8)
+        return (text, lines.lineNumber, lines.undecodable)
     }
 
     /// The next record; `columns`, when known (the header's width), tells a multi-line record that really is one
@@ -31,7 +34,7 @@ package final class CSVRecords {
         firstLine = first.number
         unclosedQuote = false
         var text = first.text
-        var taken: [(text: String, number: Int, invalidUTF8: (byte: UInt8, column: Int)?)] = []
+        var taken: [(text: String, number: Int, undecodable: (byte: UInt8, column: Int)?)] = []
         while Self.openQuote(text), taken.count < Self.maximumRecordLines, let more = nextLine() {
             taken.append(more)
             text += "\n" + more.text
@@ -43,12 +46,12 @@ package final class CSVRecords {
         guard closed else {
             unclosedQuote = true
             replay += taken.reversed()
-            invalidUTF8 = first.invalidUTF8.map { (first.number, $0.byte, $0.column) }
+            undecodable = first.undecodable.map { (first.number, $0.byte, $0.column) }
             return Self.fields(first.text)
         }
-        invalidUTF8 =
+        undecodable =
             ([first] + taken).lazy.compactMap { line in
-                line.invalidUTF8.map { (line.number, $0.byte, $0.column) }
+                line.undecodable.map { (line.number, $0.byte, $0.column) }
             }.first
         return fields
     }

@@ -1,5 +1,5 @@
 import Foundation
-package import KilnModel
+package import KilnBasics
 
 /// The file formats `ingest` reads.
 package enum DocumentFormat: String, Sendable, Hashable, CaseIterable {

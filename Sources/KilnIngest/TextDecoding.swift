@@ -33,7 +33,7 @@ enum TextDecoding {
             return (windows1252(bytes[...]), [])
         case .latin1:
             try refuseBinary(bytes[...])
-            return (String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) })), [])
+            return (TextEncoding.latin1.decodeSingleByte(bytes), [])
         }
     }
 
@@ -68,23 +68,7 @@ enum TextDecoding {
         }
     }
 
-    /// Windows-1252: Latin-1 except 0x80–0x9F, which hold typographic marks; the five bytes it leaves undefined
-    /// map to the C1 controls of the same value, as browsers do.
-    static func windows1252(_ bytes: ArraySlice<UInt8>) -> String {
-        var scalars = String.UnicodeScalarView()
-        scalars.reserveCapacity(bytes.count)
-        for byte in bytes {
-            let value = (0x80...0x9F).contains(byte) ? cp1252High[Int(byte) - 0x80] : UInt32(byte)
-            scalars.append(Unicode.Scalar(value) ?? Unicode.Scalar(byte))
-        }
-        return String(scalars)
-    }
-
-    private static let cp1252High: [UInt32] = [
-        0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,
-        0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
-        0x0153, 0x9D, 0x017E, 0x0178,
-    ]
+    static func windows1252(_ bytes: ArraySlice<UInt8>) -> String { TextEncoding.windows1252.decodeSingleByte(bytes) }
 
     private static func hex(_ byte: UInt8) -> String { String(byte, radix: 16, uppercase: true) }
 

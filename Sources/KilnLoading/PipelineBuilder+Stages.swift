@@ -8,7 +8,7 @@ extension PipelineBuilder {
     /// Keys each stage type takes besides the common ones.
     static func stageKeys(for type: StageType) -> [String] {
         switch type {
-        case .load: ["path", "format", "kiln_project", "task_id", "filter", "fields", "on_error", "limit"]
+        case .load: ["path", "format", "kiln_project", "task_id", "filter", "fields", "on_error", "limit", "encoding"]
         case .topics: ["provider", "root", "depth", "breadth", "seed_topics", "guidance", "emit"]
         case .inputs: ["provider", "per_topic", "guidance", "dedup", "min_chars", "max_chars"]
         case .outputs: ["models", "samples", "thinking", "dedup", "min_chars", "max_chars"]

@@ -63,6 +63,7 @@ extension StageReader {
         let filter = datasetFilter(fields["filter"])
         let onError: OnError? = reader.choice(fields["on_error"], "on_error")
         let limit = reader.int(fields["limit"], "limit", in: 1...Int.max)
+        let encoding: TextEncoding? = fields["encoding"].flatMap { reader.choice($0, "encoding") }
         let mapping = readFieldMapping(fields["fields"])
         guard pathNode != nil || fields.has("kiln_project") else {
             reader.error(
@@ -108,10 +109,13 @@ extension StageReader {
             return nil
         }
         let settings = LoadSettings(
-            path: path, format: format, filter: filter ?? .all, fields: mapping, onError: onError ?? .fail, limit: limit
-        )
+            path: path, format: format, filter: filter ?? .all, fields: mapping, onError: onError ?? .fail,
+            limit: limit,
+            encoding: encoding ?? .auto)
         // A mapping to a column the file lacks would load rows without the field: named here, with the columns.
-        if format != .folder, !mapping.isEmpty, let first = FirstRecord.of(builder.resolve(path), format: format) {
+        if format != .folder, !mapping.isEmpty,
+            let first = FirstRecord.of(builder.resolve(path), format: format, encoding: settings.encoding)
+        {
             for (field, column) in settings.unmappedFields(in: first) {
                 let (message, hint) = LoadSettings.unmappedMessage(field: field, column: column, file: path, row: first)
                 reader.error(at: fields["fields"]?[field] ?? fields["fields"], message, hint: hint)

@@ -25,15 +25,20 @@ package final class DataFileRows {
     package private(set) var header: [String]?
 
     /// Opens `path`; a JSON file is parsed whole, so one that is not an array of records fails here.
-    package init(path: String, format: LoadFormat, shownPath: String) throws {
+    package init(path: String, format: LoadFormat, shownPath: String, encoding: TextEncoding = .auto) throws {
         self.shownPath = shownPath
         switch format {
         case .jsonl:
-            source = .lines(try LineReader(path: path))
+            source = .lines(try LineReader(path: path, encoding: encoding))
         case .csv:
-            source = .csv(try CSVRecords(path: path))
+            source = .csv(try CSVRecords(path: path, encoding: encoding))
         case .json, .folder, .kiln:
-            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let decoded = encoding.decode([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+            guard let text = decoded.text else {
+                throw Problem(
+                    location: shownPath,
+                    reason: Self.undecodable(in: decoded.layout, at: "offset \(decoded.badOffset)"))
+            }
             let document: JSONValue
             do {
                 document = try JSONValue(parsing: text)
@@ -47,12 +52,22 @@ package final class DataFileRows {
         }
     }
 
-    /// A row whose bytes are not UTF-8: never decoded with replacement characters behind the user's back.
-    static func notUTF8(_ byte: UInt8, column: Int, at location: String) -> Problem {
+    /// Why text that does not decode is refused: never read with replacement characters behind the user's back.
+    package static func undecodable(in layout: TextEncoding.Layout, at place: String) -> String {
+        "not \(layout.name) (\(place)); save the file as UTF-8, or name its encoding with `encoding:` on the load "
+            + "stage (utf-8, utf-16, windows-1252, latin-1)"
+    }
+
+    /// A row whose bytes do not decode.
+    static func undecodableRow(
+        _ byte: UInt8, column: Int, in layout: TextEncoding.Layout, at location: String
+    )
+        -> Problem
+    {
         Problem(
             location: location,
-            reason: "not UTF-8 (byte 0x\(String(byte, radix: 16, uppercase: true)) at column \(column)); save the "
-                + "file as UTF-8")
+            reason: undecodable(
+                in: layout, at: "byte 0x\(String(byte, radix: 16, uppercase: true)) at column \(column)"))
     }
 
     /// The next row, or nil at the end of the file.
@@ -62,8 +77,12 @@ package final class DataFileRows {
             while let line = reader.next() {
                 if line.allSatisfy(\.isWhitespace) { continue }
                 let location = "\(shownPath):\(reader.lineNumber)"
-                if let invalid = reader.invalidUTF8 {
-                    return (location, .failure(Self.notUTF8(invalid.byte, column: invalid.column, at: location)))
+                if let invalid = reader.undecodable {
+                    return (
+                        location,
+                        .failure(
+                            Self.undecodableRow(invalid.byte, column: invalid.column, in: reader.layout, at: location))
+                    )
                 }
                 do {
                     return (location, .success(try JSONValue(parsing: line)))
@@ -84,9 +103,13 @@ package final class DataFileRows {
                     let reason = "a quote opened on this line never closes; the lines after it are read as rows"
                     return (location, .failure(Problem(location: location, reason: reason)))
                 }
-                if let invalid = records.invalidUTF8 {
+                if let invalid = records.undecodable {
                     let place = "\(shownPath):\(invalid.line)"
-                    return (place, .failure(Self.notUTF8(invalid.byte, column: invalid.column, at: place)))
+                    return (
+                        place,
+                        .failure(
+                            Self.undecodableRow(invalid.byte, column: invalid.column, in: records.layout, at: place))
+                    )
                 }
                 guard let columns = header else {
                     header = record

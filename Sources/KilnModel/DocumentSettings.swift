@@ -1,3 +1,5 @@
+package import KilnBasics
+
 /// How documents are cut into chunks.
 package enum ChunkerKind: String, Sendable, Hashable, CaseIterable {
     /// Windows of `size` tokens overlapping by `overlap` tokens.
@@ -18,17 +20,6 @@ package struct ChunkerSettings: Sendable, Hashable {
         self.size = size
         self.overlap = overlap
     }
-}
-
-/// How the bytes of a text document (`.txt`, `.md`) become text.
-package enum TextEncoding: String, Sendable, Hashable, CaseIterable {
-    /// UTF-8 (a byte-order mark is skipped), UTF-16 by its byte-order mark, else Windows-1252 with a warning.
-    case auto
-    case utf8 = "utf-8"
-    /// Little-endian unless a byte-order mark says otherwise.
-    case utf16 = "utf-16"
-    case windows1252 = "windows-1252"
-    case latin1 = "latin-1"
 }
 
 /// `ingest`: documents extracted and chunked.

@@ -32,13 +32,18 @@ package struct LoadSettings: Sendable, Hashable {
     package var fields: [String: String]
     package var onError: OnError
     package var limit: Int?
+    /// How the file's bytes become text: UTF-8 or UTF-16 by its byte-order mark unless named; bytes that do not
+    /// decode are a bad row, never replacement characters.
+    package var encoding: TextEncoding
 
     package static let fieldNames = ["input", "output", "expected", "tags", "rating", "id"]
 
     package init(
         path: String? = nil, format: LoadFormat, kilnProject: String? = nil, taskID: String? = nil,
-        filter: DatasetFilter = .all, fields: [String: String] = [:], onError: OnError = .fail, limit: Int? = nil
+        filter: DatasetFilter = .all, fields: [String: String] = [:], onError: OnError = .fail, limit: Int? = nil,
+        encoding: TextEncoding = .auto
     ) {
+        self.encoding = encoding
         self.path = path
         self.format = format
         self.kilnProject = kilnProject

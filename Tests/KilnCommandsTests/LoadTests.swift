@@ -178,7 +178,8 @@ import Testing
         }
         #expect(inputs == ["first", "last"])
         for reason in [
-            "rows.jsonl:2: not UTF-8 (byte 0xE9 at column 11); save the file as UTF-8 (skipped)",
+            "rows.jsonl:2: not UTF-8 (byte 0xE9 at column 11); save the file as UTF-8, or name its encoding with "
+                + "`encoding:` on the load stage (utf-8, utf-16, windows-1252, latin-1) (skipped)",
             "rows.jsonl:3: the input ('q') is null (skipped)", "rows.jsonl:4: the input ('q') is empty (skipped)",
         ] {
             #expect(run.stdout.contains(reason), "\(reason): \(run.stdout)")
@@ -192,6 +193,33 @@ import Testing
         try pipeline.write(to: directory.appendingPathComponent("p.yml"), atomically: true, encoding: .utf8)
         let csvRun = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
         #expect(csvRun.status == 0, "the BOM does not rename 'question': \(csvRun.stdout)\(csvRun.stderr)")
+    }
+
+    /// What Excel and Windows tools write: UTF-16 with a byte-order mark (either byte order, CRLF line ends, a
+    /// character whose low byte is a line feed), and Windows-1252 read on purpose with `encoding:`.
+    @Test(arguments: [
+        ("utf-16le.csv", "auto", [0xFF, 0xFE] as [UInt8], String.Encoding.utf16LittleEndian),
+        ("utf-16be.csv", "auto", [0xFE, 0xFF], .utf16BigEndian),
+        ("no-mark.csv", "utf-16", [], .utf16LittleEndian),
+        ("cp1252.csv", "windows-1252", [], .windowsCP1252),
+    ])
+    func encodedFilesLoadByTheirMarkOrByName(
+        _ name: String, _ encoding: String, _ mark: [UInt8], _ written: String.Encoding
+    ) throws {
+        let text = "question,answer\r\n\"Café, \u{201C}ok\u{201D}?\",Yes\r\nWhere is Ċ?,\"two\r\nlines\"\r\n"
+        let csv = written == .windowsCP1252 ? text.replacingOccurrences(of: "Ċ", with: "C") : text
+        let directory = try Self.scenario(
+            [:],
+            stage: "{id: data, type: load, path: \(name), fields: {input: question, expected: answer}, "
+                + "encoding: \(encoding)}")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try (Data(mark) + csv.data(using: written)!).write(to: directory.appendingPathComponent(name))
+        let run = try KilnPipeBinary.run(["run", "p.yml"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let rows = Self.lines(directory).compactMap { try? JSONValue(parsing: $0) }
+        let second = written == .windowsCP1252 ? "Where is C?" : "Where is Ċ?"
+        #expect(rows.map { $0["input"]?.stringValue } == ["Café, “ok”?", second])
+        #expect(rows.map { $0["expected"]?.stringValue } == ["Yes", "two\nlines"])
     }
 
     /// A quote that never closes is one bad row at the line it opened on — not the rest of the file swallowed into

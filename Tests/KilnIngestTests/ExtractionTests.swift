@@ -1,4 +1,5 @@
 import Foundation
+import KilnBasics
 import KilnIngest
 import KilnModel
 import Testing

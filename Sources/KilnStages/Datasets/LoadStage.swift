@@ -86,7 +86,8 @@ struct LoadStage: Sendable {
         case .jsonl, .json, .csv:
             let rows: DataFileRows
             do {
-                rows = try DataFileRows(path: path, format: settings.format, shownPath: settings.path ?? path)
+                rows = try DataFileRows(
+                    path: path, format: settings.format, shownPath: settings.path ?? path, encoding: settings.encoding)
             } catch let problem as DataFileRows.Problem {
                 throw BadRow(location: problem.location, reason: problem.reason)
             }
@@ -107,8 +108,14 @@ struct LoadStage: Sendable {
                 let relative = String(file.dropFirst(path.count + 1))
                 try await handle(
                     {
-                        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-                            throw BadRow(location: relative, reason: "not a UTF-8 text file")
+                        guard let bytes = FileManager.default.contents(atPath: file) else {
+                            throw BadRow(location: relative, reason: "cannot be read")
+                        }
+                        let decoded = settings.encoding.decode([UInt8](bytes))
+                        guard let text = decoded.text else {
+                            let place = "offset \(decoded.badOffset)"
+                            throw BadRow(
+                                location: relative, reason: DataFileRows.undecodable(in: decoded.layout, at: place))
                         }
                         return .object(JSONObject([("id", .string(relative)), ("input", .string(text))]))
                     }, location: relative)
