@@ -26,7 +26,7 @@ package struct StageReport: Sendable, Hashable {
     package var usage = Usage()
     /// What the units served from the store cost when they were computed (in earlier runs).
     package var storedUsage = Usage()
-    /// The first failures and skipped rows, with their reasons.
+    /// The first failures and skipped rows, with their reasons, and the first notes.
     package var problems: [String] = []
     /// The file the stage's items were written to.
     package var outputFile: String?
@@ -51,9 +51,16 @@ package struct StageReport: Sendable, Hashable {
         self.type = type
     }
 
+    /// Notes (warnings, what the stage did) for the summary: the first five, besides the first five failures, so a
+    /// folder of failures never hides a warning that text was dropped.
     package mutating func note(_ problem: String) {
-        if problems.count < 5 { problems.append(problem) }
+        if notesShown < 5 {
+            notesShown += 1
+            problems.append(problem)
+        }
     }
+    private var notesShown = 0
+    private var failuresShown = 0
 
     /// Every unit, row or document that failed or was skipped, with its reason (up to `failureLimit`), for
     /// `status --json`; `problems` keeps the first few notes for the summary.
@@ -74,7 +81,10 @@ package struct StageReport: Sendable, Hashable {
 
     private mutating func keep(_ reason: String) {
         if failures.count < Self.failureLimit { failures.append(reason) }
-        note(reason)
+        if failuresShown < 5 {
+            failuresShown += 1
+            problems.append(reason)
+        }
     }
 
     /// Says how a source stage's items were divided, in a sharded run.

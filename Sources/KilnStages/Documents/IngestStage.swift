@@ -38,12 +38,16 @@ struct IngestStage: Sendable {
 
     /// The readable files the paths name, as absolute paths, each once, in the order given (sorted per pattern).
     /// Files of other types found through a folder or wildcard are left out; one named outright is kept (and fails).
-    func files() -> [String] {
+    /// `badNames`: entries whose names are not UTF-8 or hold a line break, as shown in messages (never opened).
+    func files() -> (files: [String], badNames: [String]) {
         var seen = Set<String>()
         var result: [String] = []
+        var badNames: [String] = []
         for pattern in settings.paths {
             let named = !pattern.contains { "*?[".contains($0) } && !isDirectory(pattern)
-            for path in GlobMatcher.files(matching: pattern, base: baseDirectory) {
+            let walk = GlobMatcher.walk(matching: pattern, base: baseDirectory)
+            badNames += walk.badNames.filter { seen.insert($0).inserted }
+            for path in walk.files {
                 let name = URL(fileURLWithPath: path).lastPathComponent
                 let format = DocumentFormat(path: path)
                 // Images are read only with LLM extraction; through a folder they are skipped without it.
@@ -52,7 +56,7 @@ struct IngestStage: Sendable {
                 if seen.insert(path).inserted { result.append(path) }
             }
         }
-        return result
+        return (result, badNames)
     }
 
     private func isDirectory(_ pattern: String) -> Bool {
@@ -335,8 +339,13 @@ extension IngestStage: Stage {
         -> RunStop?
     {
         var stopReason: RunStop?
-        var files = files()
+        var (files, badNames) = files()
         let shard = run.options.shard
+        for name in badNames where shard?.contains(relativePath(name)) ?? true {
+            report.fail(
+                "\(relativePath(name)): the file name is not UTF-8 text or holds a line break, so it cannot be named "
+                    + "in results or searches; not read (rename it)")
+        }
         if let shard {
             let all = files.count
             files.removeAll { !shard.contains(relativePath($0)) }

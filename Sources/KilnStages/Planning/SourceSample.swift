@@ -43,7 +43,7 @@ package struct SourceSample: Sendable {
             stageID: spec.id, settings: settings, baseDirectory: baseDirectory, store: InMemoryCheckpointStore(),
             mode: CacheMode(useCache: false, offline: true), transcriber: nil)
         let roots = stage.roots
-        let files = stage.files().filter { stage.refusal(of: $0, roots: roots) == nil }
+        let files = stage.files().files.filter { stage.refusal(of: $0, roots: roots) == nil }
         func size(_ path: String) -> Int {
             (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         }
