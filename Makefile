@@ -5,7 +5,7 @@ BIN := .build/debug/kiln-pipe
 RELEASE_FLAGS := -c release --static-swift-stdlib --build-path .build-static
 RELEASE_DIR := .build-static/release
 
-.PHONY: all setup build build-demo release demo test kiln-reference test-real real-llm bench completions report-check format lint clean
+.PHONY: all setup build build-demo release demo test kiln-reference test-real real-llm bench fuzz completions report-check format lint clean
 
 all: build
 
@@ -89,6 +89,12 @@ bench: setup
 	$(SWIFT) build $(RELEASE_FLAGS) --product kiln-pipe-fake-provider
 	$(SWIFT) build $(RELEASE_FLAGS) --product kiln-pipe-bench
 	$(RELEASE_DIR)/kiln-pipe-bench
+
+# Mutation fuzzing of the parsers that read user files (pipeline loader, load's JSONL/CSV/JSON readers, the HTML,
+# Markdown and DOCX extractors), FUZZ_SECONDS in all (default 180), each input under 5 s; findings in .build-fuzz/.
+fuzz: setup
+	$(SWIFT) build $(RELEASE_FLAGS) --product kiln-pipe-fuzz
+	$(RELEASE_DIR)/kiln-pipe-fuzz --seconds $${FUZZ_SECONDS:-180} --repository . --findings .build-fuzz
 
 # The shipped binary: optimized, with the Swift runtime and Foundation linked in (it needs only Debian's libcurl,
 # libsqlite3 and libxml2; poppler-glib is opened when the first PDF is read). What `make bench` measures.

@@ -154,6 +154,13 @@ let package = Package(
             path: "Benchmarks/kiln-pipe-bench",
             swiftSettings: strictSettings
         ),
+        // `make fuzz`: mutated seeds through the pipeline loader, the data file readers and the document extractors.
+        .executableTarget(
+            name: "kiln-pipe-fuzz",
+            dependencies: ["KilnLoading", "KilnModel", "KilnIngest", "KilnBasics", "ZIPFoundation"],
+            path: "Benchmarks/kiln-pipe-fuzz",
+            swiftSettings: strictSettings
+        ),
         // The system libcurl (OpenSSL flavour), through a shim for its variadic setopt calls.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // poppler's GLib API (Debian ships no headers for its C++ core), loaded with dlopen on the first PDF: linked,

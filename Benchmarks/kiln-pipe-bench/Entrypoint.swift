@@ -119,6 +119,35 @@ struct Entrypoint {
         }
         print("  peak RSS 1M / 100k: \(format(rss[1] / rss[0], 2)) (flat = 1.0; target ≤ 150 MB)")
 
+        // 3b. Pipeline files: parse cost linear and small (a 40,000-value enum took 19 s before).
+        print("\npipeline files (validate, an output_schema enum):")
+        var validateSeconds: [Double] = []
+        for values in [4_000, 40_000] {
+            let name = "enum\(values).yml"
+            let list = (0..<values).map { "            - label\($0)\n" }.joined()
+            try """
+            version: 1
+            name: enum
+            task:
+              instruction: Label it.
+              output_schema:
+                type: object
+                properties:
+                  label:
+                    type: string
+                    enum:
+            \(list)stages:
+              - {id: rows, type: load, path: stream100000.jsonl}
+            """.write(to: work.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            let result = try measure(["validate", name], in: work)
+            validateSeconds.append(result.wallSeconds)
+            print(row("\(values) values", result, extra: "exit \(result.status)"))
+        }
+        print(
+            "  40k / 4k: \(format(validateSeconds[1] / validateSeconds[0], 1)) "
+                + "(linear ≤ 10; target: 40k well under 1 s)"
+        )
+
         // 4. Fine-tune export of 1M records (load -> split -> export), streamed.
         print("\nexport, 1M records (load -> split -> openai_chat_jsonl, Together rules):")
         try """

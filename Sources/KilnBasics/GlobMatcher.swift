@@ -21,33 +21,78 @@ package enum GlobMatcher {
             guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else { return ([], []) }
             return isDirectory.boolValue ? walk(matching: absolute + "/**", base: base, limit: limit) : ([absolute], [])
         }
-        // Walk from the deepest folder that has no wildcard in its path.
-        let segments = absolute.split(separator: "/", omittingEmptySubsequences: false)
-        let fixedCount = segments.firstIndex { hasWildcard(String($0)) } ?? segments.count
+        // Walk from the deepest folder that has no wildcard in its path, one pattern segment per level: a folder
+        // is entered only when a segment can match it (`../*/*.md` reads two levels, not the whole disk).
+        let segments = absolute.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        let fixedCount = segments.firstIndex { hasWildcard($0) } ?? segments.count
         let root = segments[..<fixedCount].joined(separator: "/")
-        guard let regex = regularExpression(for: absolute) else { return ([], []) }
-        var matches: [String] = []
-        var badNames: [String] = []
-        var folders = [root.isEmpty ? "" : root]
-        while let folder = folders.popLast(), matches.count < limit {
-            for entry in DirectoryEntries.of(folder.isEmpty ? "/" : folder) {
-                guard let name = entry.name, !name.contains(where: \.isNewline) else {
-                    badNames.append(folder + "/" + entry.shownName)
-                    continue
-                }
-                let path = folder + "/" + name
-                if entry.isDirectory {
-                    folders.append(path)
-                    continue
-                }
-                guard (try? regex.wholeMatch(in: path)) != nil else { continue }
-                guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue
-                else { continue }
-                matches.append(path)
-                if matches.count >= limit { break }
+        var expressions: [Regex<AnyRegexOutput>?] = []
+        for segment in segments[fixedCount...] {
+            if segment == "**" {
+                expressions.append(nil)
+            } else if let expression = regularExpression(for: segment) {
+                expressions.append(expression)
+            } else {
+                return ([], [])
             }
         }
-        return (matches.sorted(), badNames.sorted())
+        var walker = Walker(segments: expressions, limit: limit)
+        walker.walk(root, segment: 0)
+        return (walker.matches.sorted(), walker.badNames.sorted())
+    }
+
+    /// Walks folders segment by segment; `nil` is `**` (any number of folders, none included).
+    private struct Walker {
+        let segments: [Regex<AnyRegexOutput>?]
+        let limit: Int
+        var matches: Set<String> = []
+        var badNames: Set<String> = []
+        var visited: Set<String> = []
+
+        mutating func walk(_ folder: String, segment index: Int) {
+            guard index < segments.count, matches.count < limit, visited.insert("\(index) \(folder)").inserted else {
+                return
+            }
+            let entries = DirectoryEntries.of(folder.isEmpty ? "/" : folder)
+            guard let expression = segments[index] else {
+                walk(folder, segment: index + 1)
+                if index == segments.count - 1 {  // a trailing `**`: every file below
+                    for entry in entries where entry.name != nil && !entry.isDirectory {
+                        add(folder + "/" + (entry.name ?? ""))
+                    }
+                }
+                for entry in entries {
+                    guard let name = entry.name, !name.contains(where: \.isNewline) else {
+                        badNames.insert(folder + "/" + entry.shownName)
+                        continue
+                    }
+                    if entry.isDirectory { walk(folder + "/" + name, segment: index) }
+                }
+                return
+            }
+            let last = index == segments.count - 1
+            for entry in entries {
+                guard let name = entry.name, !name.contains(where: \.isNewline) else {
+                    badNames.insert(folder + "/" + entry.shownName)
+                    continue
+                }
+                guard (try? expression.wholeMatch(in: name)) != nil else { continue }
+                if entry.isDirectory {
+                    walk(folder + "/" + name, segment: index + 1)
+                } else if last {
+                    add(folder + "/" + name)
+                }
+            }
+        }
+
+        /// Adds a file (a symbolic link counts when it leads to a file, not a folder).
+        mutating func add(_ path: String) {
+            var isDirectory: ObjCBool = false
+            guard matches.count < limit, FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            else { return }
+            matches.insert(path)
+        }
     }
 
     /// Whether at least one file matches.
@@ -59,7 +104,7 @@ package enum GlobMatcher {
         text.contains { $0 == "*" || $0 == "?" || $0 == "[" }
     }
 
-    /// The glob as an anchored regular expression over whole paths.
+    /// The glob (one path segment, or a whole path) as an anchored regular expression.
     static func regularExpression(for glob: String) -> Regex<AnyRegexOutput>? {
         var pattern = ""
         var characters = Substring(glob)

@@ -24,6 +24,7 @@ enum DOCXExtractor {
         // libxml2's default limits (no XML_PARSE_HUGE: nesting depth, text sizes), no network, and its messages kept
         // off standard error: the reason goes into the document's failure instead.
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOERROR.rawValue | XML_PARSE_NOWARNING.rawValue)
+        LibXML2Error.keepOffStandardError()
         xmlResetLastError()
         let document = xml.withUnsafeBytes { buffer -> xmlDocPtr? in
             guard let base = buffer.baseAddress else { return nil }
@@ -52,19 +53,58 @@ enum DOCXExtractor {
             throw ExtractionError("not a Word document: the zip has no word/document.xml")
         }
         let limit = min(maximumXMLBytes, max(16 << 20, maximumRatio * max(size, Int(entry.compressedSize))))
+        // The member is inflated from the file's bytes (no larger than max_file_mb), never past its compressed
+        // size: ZIPFoundation's own reader loops for ever at the end of a deflate stream that does not finish.
+        let damaged = ExtractionError("the DOCX file is damaged: word/document.xml cannot be unzipped")
+        guard let bytes = FileManager.default.contents(atPath: path), let start = dataOffset(of: entry.path, in: bytes),
+            entry.compressedSize <= UInt64(bytes.count - start)
+        else { throw damaged }
+        let end = start + Int(entry.compressedSize)
+        guard entry.isCompressed else {
+            guard end - start <= limit else { throw tooLarge(limit) }
+            return bytes.subdata(in: start..<end)
+        }
         var data = Data()
         do {
-            _ = try archive.extract(entry) { chunk in
-                guard data.count + chunk.count <= limit else { throw DecompressionLimit() }
-                data.append(chunk)
-            }
-        } catch is DecompressionLimit {
-            throw ExtractionError(
-                "the DOCX file's word/document.xml unzips to more than \(limit >> 20) MB (a zip bomb?): not read")
+            _ = try Data.decompress(
+                size: Int64(entry.compressedSize), bufferSize: 64 << 10, skipCRC32: true,
+                provider: { position, chunkSize in
+                    let from = start + Int(position)
+                    guard from < end else { throw DecompressionLimit() }
+                    return bytes.subdata(in: from..<min(end, from + chunkSize))
+                },
+                consumer: { chunk in
+                    guard data.count + chunk.count <= limit else { throw DecompressionLimit() }
+                    data.append(chunk)
+                })
         } catch {
-            throw ExtractionError("the DOCX file is damaged: word/document.xml cannot be unzipped (\(error))")
+            throw data.count + 64 << 10 > limit ? tooLarge(limit) : damaged
         }
         return data
+    }
+
+    static func tooLarge(_ limit: Int) -> ExtractionError {
+        ExtractionError(
+            "the DOCX file's word/document.xml unzips to more than \(limit >> 20) MB (a zip bomb?): not read")
+    }
+
+    /// Where the data of member `name` starts: after its local header (signature, 26 bytes of fields, the name,
+    /// the extra field).
+    static func dataOffset(of name: String, in bytes: Data) -> Int? {
+        let signature = Data([0x50, 0x4B, 0x03, 0x04])
+        let wanted = Data(name.utf8)
+        var searchFrom = bytes.startIndex
+        while let found = bytes.range(of: signature, in: searchFrom..<bytes.endIndex) {
+            let header = found.lowerBound
+            searchFrom = found.upperBound
+            guard header + 30 <= bytes.endIndex else { return nil }
+            let nameLength = Int(bytes[header + 26]) | Int(bytes[header + 27]) << 8
+            let extraLength = Int(bytes[header + 28]) | Int(bytes[header + 29]) << 8
+            let dataStart = header + 30 + nameLength + extraLength
+            guard dataStart <= bytes.endIndex else { continue }
+            if bytes[(header + 30)..<(header + 30 + nameLength)] == wanted { return dataStart - bytes.startIndex }
+        }
+        return nil
     }
 
     private struct DecompressionLimit: Error {}

@@ -20,6 +20,7 @@ enum HTMLExtractor {
         let options = Int32(
             HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
                 | HTML_PARSE_NONET.rawValue | HTML_PARSE_NOBLANKS.rawValue)
+        LibXML2Error.keepOffStandardError()
         xmlResetLastError()
         let document = data.withUnsafeBytes { buffer -> htmlDocPtr? in
             guard let base = buffer.baseAddress else { return nil }
@@ -34,6 +35,10 @@ enum HTMLExtractor {
         var warnings: [String] = []
         if let problem = LibXML2Error.last, problem.lowercased().contains("depth") {
             warnings.append("text nested deeper than the parser's limit was dropped (\(problem))")
+        } else if let problem = LibXML2Error.last, LibXML2Error.lastIsEncoding {
+            warnings.append(
+                "the page's bytes do not fit the encoding it declares: text after the first bad byte may be missing "
+                    + "(\(problem))")
         }
         return ExtractedDocument(format: .html, sections: builder.finish(), warnings: warnings)
     }

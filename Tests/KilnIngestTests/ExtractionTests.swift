@@ -39,6 +39,8 @@ import Testing
         ("encrypted.pdf", "the PDF is encrypted and needs a password"),
         ("truncated.pdf", "the PDF is truncated (no %%EOF marker"),
         ("broken.docx", "not a DOCX file: the zip container cannot be read"),
+        // Found by `make fuzz`: a deflate stream that never finishes (ZIPFoundation's reader looped at its end).
+        ("fuzz-unfinished-deflate.docx", "the DOCX file"),
         ("make_fixtures.py", "unsupported file type"),
     ])
     func brokenFilesAreClearErrors(_ name: String, _ expected: String) {
