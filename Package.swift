@@ -150,7 +150,7 @@ let package = Package(
         // `make bench`: throughput, CPU per call and streaming memory of the release binaries.
         .executableTarget(
             name: "kiln-pipe-bench",
-            dependencies: ["KilnRunner", "KilnStages", "KilnIngest", "KilnIndex", "KilnBasics"],
+            dependencies: ["KilnRunner", "KilnStages", "KilnIngest", "KilnIndex", "KilnBasics", "KilnFakeProvider"],
             path: "Benchmarks/kiln-pipe-bench",
             swiftSettings: strictSettings
         ),

@@ -91,6 +91,7 @@ struct Entrypoint {
             print("a run failed (exits \(runs.map(\.status)), \(warm.status))")
             exit(1)
         }
+        try CrashBench.run(in: work, items: 2000, latencyMS: latencyMS, concurrency: concurrency)
         if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "calls" { return }
 
         // 2. The executor choice: bounded TaskGroup window vs explicit Dispatch, 100k trivial items.

@@ -139,7 +139,8 @@ package final class FakeProvider: @unchecked Sendable {
         let streams = request.path == "/v1/chat/completions" && body["stream"] == .bool(true)
         let reply = streams ? FakeStream.reply(answer, request: body) : HTTPReply.json(200, answer.serialized())
         Thread.sleep(until: due)
-        return record(reply, hash: hash)
+        // An answer to a client that has gone (killed) is never delivered: not an answered call.
+        return record(reply, hash: request.clientConnected() ? hash : nil)
     }
 
     /// Whether a rule hits this request: a stable share of request hashes, on their first `attempts` tries.

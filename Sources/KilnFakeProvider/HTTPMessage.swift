@@ -9,6 +9,9 @@ package struct HTTPRequest: Sendable {
     package var body: Data
     /// When its first bytes arrived (seconds since 1970): a provider's latency counts from there.
     package var receivedAt: Double = Date().timeIntervalSince1970
+    /// Whether the client still holds the connection open (a killed client's answer is never delivered, so a
+    /// provider never counts it as answered).
+    package var clientConnected: @Sendable () -> Bool = { true }
 }
 
 /// What the loopback server does with a request: answer it, or misbehave on purpose.

@@ -110,6 +110,7 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
             }
             guard var request else { return }
             request.receivedAt = receivedAt
+            request.clientConnected = { Self.isOpen(connection) }
             let reply = handler(request)
             switch reply {
             case .response(let status, let headers, let body):
@@ -130,6 +131,16 @@ package final class LoopbackHTTPServer: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Whether the peer has not closed `connection` (a closed one is readable with nothing to read).
+    static func isOpen(_ connection: Int32) -> Bool {
+        let peerClosed: Int16 = 0x2000  // POLLRDHUP (Linux), which Glibc's module does not export
+        var descriptor = pollfd(fd: connection, events: Int16(POLLIN) | peerClosed, revents: 0)
+        guard poll(&descriptor, 1, 0) > 0 else { return true }
+        if descriptor.revents & (peerClosed | Int16(POLLHUP) | Int16(POLLERR)) != 0 { return false }
+        var byte: UInt8 = 0
+        return recv(connection, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) != 0
     }
 
     private func write(_ connection: Int32, _ data: Data) -> Bool {

@@ -73,7 +73,8 @@ package final class RunEngine: Sendable {
                 let budget = BudgetTracker(limitUSD: options.maxCostUSD ?? pipeline.maxCostUSD)
                 let batches = BatchCoordinator.forBatchedProviders(
                     in: pool, names: providerNames, store: store, stop: stop, progress: progress)
-                let executor = CallExecutor(budget: budget, stop: stop, batches: batches)
+                let journal = try answerJournal()
+                let executor = CallExecutor(budget: budget, stop: stop, batches: batches, journal: journal)
 
                 // One bounded channel per (producer, consumer) edge.
                 var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
@@ -96,6 +97,8 @@ package final class RunEngine: Sendable {
                 // A stage that failed is why the run stopped, whatever the stages it stopped then said.
                 let stops = reports.compactMap(\.2)
                 let stopReason = stops.first { if case .stageFailed = $0 { true } else { false } } ?? stops.first
+                // Every answer is in the store now (or was never validated): the journals are done with.
+                journal?.finish()
                 // Each stage's line for `status` (a shard's for `--after-shards`); a replay leaves none.
                 if !options.dryRun {
                     try await StageLedger.write(
@@ -107,6 +110,17 @@ package final class RunEngine: Sendable {
                     statePath: StoreLocation.describe(options.statePath))
             }
         }
+    }
+
+    /// The journal answers are appended to as they arrive (a run that makes no call keeps none): next to an SQLite
+    /// store, or for a database store in the pipeline's `.kiln-pipe` folder, one per database.
+    private func answerJournal() throws -> AnswerJournal? {
+        guard !options.offline, !options.dryRun else { return nil }
+        let folder =
+            StatePlace.isDatabase(options.statePath)
+            ? baseDirectory + "/.kiln-pipe/answers-" + SHA256.hex(RedactedURL.of(options.statePath)).prefix(12)
+            : options.statePath + "-answers"
+        return try AnswerJournal(folder: folder)
     }
 
     /// Runs every stage as a child task; returns their reports in pipeline order.

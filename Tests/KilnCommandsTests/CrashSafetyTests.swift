@@ -30,11 +30,12 @@ import Glibc
             )
         }
         let statistics = scenario.fake.currentStatistics
-        // Three stages run at once, each with a window of 2 × 16 units (16 calls in flight, the others waiting for
-        // a slot or for their commit): a kill can lose at most those 96 answers.
+        // Every answer is journaled the moment it arrives: a kill can lose only answers still on the wire (before:
+        // up to the three stages' windows, 96 answers). `make bench` measures the release build's bound (≤ 2); a
+        // debug build on a test machine busy with other suites reads its sockets later (7 seen with 48 in flight).
         #expect(kills >= 1, "at least one run was killed mid-way")
         #expect(
-            statistics.duplicateSuccesses <= kills * 96,
+            statistics.duplicateSuccesses <= kills * 8,
             "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
         #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
     }
@@ -97,11 +98,11 @@ import Glibc
         #expect(
             differing == 0, "same items, same order, same content as an uninterrupted run: \(differing) lines differ")
         let statistics = scenario.fake.currentStatistics
-        // A killed process can lose only answers that arrived but were not yet committed: at most the units of the
-        // window, which holds 2 × the slots (two models × 8 in flight, as many waiting for a slot or their commit).
+        // A killed process can lose only answers still on the wire: the others are in its answer journal (before:
+        // up to the window, 2 × the slots, 32 answers).
         #expect(kills >= 1, "at least one run was killed mid-way")
         #expect(
-            statistics.duplicateSuccesses <= kills * 32,
+            statistics.duplicateSuccesses <= kills * 8,
             "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
         #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
         let rerun = try scenario.run()

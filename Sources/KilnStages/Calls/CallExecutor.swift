@@ -26,11 +26,15 @@ package struct CallExecutor: Sendable {
     let clock: any RunClock
     /// A random number in [0, 1) for the retry jitter.
     let random: @Sendable () -> Double
+    /// Where answers are kept the moment they arrive, and answers of killed runs are found (nil: not kept).
+    package let journal: AnswerJournal?
 
     package init(
         budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator] = [:],
-        clock: any RunClock = SystemClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        clock: any RunClock = SystemClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
+        journal: AnswerJournal? = nil
     ) {
+        self.journal = journal
         self.budget = budget
         self.stop = stop
         self.batches = batches
@@ -214,7 +218,9 @@ package struct CallExecutor: Sendable {
     ) async -> Attempt {
         let provider = entry.provider
         let limiter = entry.limiter
-        let (stop, clock) = (self.stop, self.clock)
+        let (stop, clock, journal) = (self.stop, self.clock, self.journal)
+        // Answered before a kill: taken from that run's journal, never paid for twice (nor held by the limiter).
+        if let answer = journal?.take(body.hash) { return (nil, clock.now, .success(answer)) }
         return await withCheckedContinuation { continuation in
             limiter.enqueue(estimatedTokens: tokens) { grantedAt in
                 guard !stop.isSet else {
@@ -224,6 +230,7 @@ package struct CallExecutor: Sendable {
                 }
                 let sent = clock.now
                 provider.start(body, to: endpoint) { response in
+                    if let journal, case .success(let answer) = response { journal.record(body.hash, answer) }
                     continuation.resume(returning: (grantedAt, sent, response))
                 }
             }

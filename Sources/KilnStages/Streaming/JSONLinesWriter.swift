@@ -2,7 +2,9 @@ import Foundation
 package import KilnBasics
 
 /// Writes JSON lines to a temporary file and renames it into place on `close`, so a crash never leaves a
-/// half-written file where a complete one is expected.
+/// half-written file where a complete one is expected. The temporary name is the process's own
+/// (`name.<pid>.partial`): two runs writing the same file never write into one another's, and the file is whole
+/// whichever finishes last.
 package final class JSONLinesWriter {
     private let path: String
     private let temporary: String
@@ -11,7 +13,7 @@ package final class JSONLinesWriter {
 
     package init(path: String) throws {
         self.path = path
-        temporary = path + ".partial"
+        temporary = path + ".\(getpid()).partial"
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let handle = FileHandle(forWritingAtPath: temporary)
         else {

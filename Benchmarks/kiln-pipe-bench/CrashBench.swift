@@ -1,0 +1,88 @@
+import Foundation
+import KilnFakeProvider
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Answers paid for twice after a run was stopped hard (SIGKILL at random moments) or asked to stop (SIGTERM):
+/// the provider (an in-process fake on loopback) counts every answer it delivered to a connected client, and a
+/// second delivery for the same request is a payment made twice.
+enum CrashBench {
+    static func run(in work: URL, items: Int, latencyMS: Int, concurrency: Int) throws {
+        print("\nanswers paid twice after a stop (N=\(items), L=\(latencyMS)ms, C=\(concurrency)):")
+        let fake = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS))
+        try fake.start()
+        defer { fake.stop() }
+        try """
+        version: 1
+        name: crash
+        providers:
+          fake: {kind: openai, model: crash, base_url: "\(fake.baseURL)", max_concurrency: \(concurrency)}
+        task: {instruction: Answer.}
+        stages:
+          - {id: rows, type: load, path: crashrows.jsonl}
+          - {id: answers, type: outputs, from: rows, models: [fake]}
+        """.write(to: work.appendingPathComponent("crash.yml"), atomically: true, encoding: .utf8)
+        try Entrypoint.writeRows(items, to: work.appendingPathComponent("crashrows.jsonl"))
+        let ideal = Double(items) * Double(latencyMS) / 1000 / Double(concurrency)
+        var generator = SystemRandomNumberGenerator()
+        var perKill: [Int] = []
+        for _ in 0..<3 {
+            let before = fake.currentStatistics.duplicateSuccesses
+            let delay = Double.random(in: 0.15...0.6, using: &generator) * ideal
+            let signal = try stopped(
+                ["run", "crash.yml", "--quiet", "--state", "crash.sqlite"], in: work, after: delay)
+            guard signal else { break }
+            // What the kill lost is asked again by the next run: count it there.
+            let after = fake.currentStatistics.duplicateSuccesses
+            perKill.append(after - before)
+        }
+        // The duplicates of the last kill show in the run that finishes.
+        let beforeLast = fake.currentStatistics.duplicateSuccesses
+        let final = try Entrypoint.measure(["run", "crash.yml", "--quiet", "--state", "crash.sqlite"], in: work)
+        if !perKill.isEmpty {
+            perKill.removeFirst()
+            perKill.append(fake.currentStatistics.duplicateSuccesses - beforeLast)
+        }
+        let statistics = fake.currentStatistics
+        let once = statistics.succeeded - statistics.duplicateSuccesses
+        print(
+            "  kill -9 at random moments, \(perKill.count) kills: re-paid answers per kill \(perKill) "
+                + "(target ≤ 2 each); final run exit \(final.status), \(once) of \(items) answered once")
+
+        // SIGTERM mid-run: in-flight calls finish and are saved; the resume pays for none of them again.
+        let term = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS))
+        try term.start()
+        defer { term.stop() }
+        let text = try String(contentsOf: work.appendingPathComponent("crash.yml"), encoding: .utf8)
+        try text.replacingOccurrences(of: fake.baseURL, with: term.baseURL).write(
+            to: work.appendingPathComponent("term.yml"), atomically: true, encoding: .utf8)
+        _ = try stopped(
+            ["run", "term.yml", "--quiet", "--state", "term.sqlite"], in: work, after: 0.5 * ideal, signal: SIGTERM)
+        let resumed = try Entrypoint.measure(["run", "term.yml", "--quiet", "--state", "term.sqlite"], in: work)
+        print(
+            "  SIGTERM at half-way, then resume: \(term.currentStatistics.duplicateSuccesses) answers re-paid "
+                + "(target 0); resume exit \(resumed.status)")
+    }
+
+    /// Starts kiln-pipe and sends `signal` after `seconds`; true when the run was still going (so it was stopped).
+    static func stopped(
+        _ arguments: [String], in directory: URL, after seconds: Double, signal: Int32 = SIGKILL
+    ) throws -> Bool {
+        let process = Process()
+        process.executableURL = Entrypoint.binaries.appendingPathComponent("kiln-pipe")
+        process.arguments = arguments.map {
+            $0.hasSuffix(".yml") || $0.hasSuffix(".sqlite") ? directory.appendingPathComponent($0).path : $0
+        }
+        process.currentDirectoryURL = directory
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: seconds)
+        let running = process.isRunning
+        if running { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        return running
+    }
+}
