@@ -92,6 +92,7 @@ struct Entrypoint {
             exit(1)
         }
         try CrashBench.run(in: work, items: 2000, latencyMS: latencyMS, concurrency: concurrency)
+        try RateLimitBench.run(in: work, latencyMS: latencyMS)
         if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "calls" { return }
 
         // 2. The executor choice: bounded TaskGroup window vs explicit Dispatch, 100k trivial items.

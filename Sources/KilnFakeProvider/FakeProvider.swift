@@ -12,6 +12,8 @@ package final class FakeProvider: @unchecked Sendable {
     var statistics = FakeProviderStatistics()
     private var inFlight = 0
     private var recentArrivals: [Double] = []
+    private var currentSecond = 0.0
+    private var acceptedThisSecond = 0
     let config: FakeProviderConfig
     private var server: LoopbackHTTPServer?
     /// Batch API state: uploaded files and submitted batches, by id.
@@ -114,10 +116,19 @@ package final class FakeProvider: @unchecked Sendable {
             statistics.maxInFlight = max(statistics.maxInFlight, inFlight)
             attemptsByBody[hash, default: 0] += 1
             // Like a provider's limit, only accepted requests use up the window; refused ones are free.
-            guard let limit = config.hiddenRequestsPerSecond else { return (attemptsByBody[hash] ?? 1, false) }
-            recentArrivals.removeAll { $0 < now - 1 }
-            let over = recentArrivals.count >= limit
-            if over { statistics.hiddenLimitRejections += 1 } else { recentArrivals.append(now) }
+            var over = false
+            if let (limit, seconds) = config.windowLimit {
+                recentArrivals.removeAll { $0 <= now - seconds }
+                over = recentArrivals.count >= limit
+                if !over { recentArrivals.append(now) }
+            }
+            if let limit = config.perSecondLimit, !over {
+                let second = now.rounded(.down)
+                if second != currentSecond { (currentSecond, acceptedThisSecond) = (second, 0) }
+                over = acceptedThisSecond >= limit
+                if !over { acceptedThisSecond += 1 }
+            }
+            if over { statistics.hiddenLimitRejections += 1 }
             return (attemptsByBody[hash] ?? 1, over)
         }
         defer { lock.withLock { inFlight -= 1 } }

@@ -56,7 +56,16 @@ package struct FakeProviderConfig: Sendable {
     package var latencyMS: Int
     package var faults: [FaultRule]
     /// Above this many requests per second (sliding one-second window), answer 429 like a real provider's limit.
-    package var hiddenRequestsPerSecond: Int?
+    package var hiddenRequestsPerSecond: Int? {
+        get { windowLimit.flatMap { $0.seconds == 1 ? $0.count : nil } }
+        set { windowLimit = newValue.map { (count: $0, seconds: 1) } }
+    }
+    /// A sliding-window limit: above `count` accepted requests in any `seconds`, answer 429 (as a provider that
+    /// counts a sliding minute does).
+    package var windowLimit: (count: Int, seconds: Double)?
+    /// A limit quantised per clock second: above this many accepted requests within one second (the count starts
+    /// again at each whole second), answer 429 (as OpenAI documents its per-minute limits are enforced).
+    package var perSecondLimit: Int?
     /// How long a `hang` lasts.
     package var hangSeconds: Double
     /// How long a submitted batch takes to end.
@@ -70,7 +79,7 @@ package struct FakeProviderConfig: Sendable {
     ) {
         self.latencyMS = latencyMS
         self.faults = faults
-        self.hiddenRequestsPerSecond = hiddenRequestsPerSecond
+        self.windowLimit = hiddenRequestsPerSecond.map { (count: $0, seconds: 1) }
         self.hangSeconds = hangSeconds
         self.batchSeconds = batchSeconds
         self.batchExpiredPercent = batchExpiredPercent

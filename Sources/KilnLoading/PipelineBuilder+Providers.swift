@@ -4,7 +4,8 @@ import Yams
 
 extension PipelineBuilder {
     static let providerKeys = [
-        "kind", "model", "base_url", "api_key_env", "max_concurrency", "rpm", "tpm", "timeout_s", "max_retries",
+        "kind", "model", "base_url", "api_key_env", "max_concurrency", "rpm", "burst", "tpm", "timeout_s",
+        "max_retries",
         "input_price_per_million", "output_price_per_million", "temperature", "max_tokens", "top_p", "seed",
         "structured_output", "batch", "batch_size", "batch_poll_max_s", "batch_discount",
     ]
@@ -60,6 +61,18 @@ extension PipelineBuilder {
         let maxConcurrency = reader.int(fields["max_concurrency"], "max_concurrency", in: 1...10_000)
         let rpm = reader.int(fields["rpm"], "rpm", in: 1...Int.max)
         let tpm = reader.int(fields["tpm"], "tpm", in: 1...Int.max)
+        let burst = reader.int(fields["burst"], "burst", in: 1...Int.max)
+        if burst != nil, rpm == nil {
+            reader.error(
+                at: fields.keyNode("burst"),
+                "'burst' is how many of the rpm requests may go at once, but there is no rpm",
+                hint: "add rpm: N, the provider's requests per minute, or remove burst")
+        } else if let burst, let rpm, burst > rpm {
+            reader.error(
+                at: fields["burst"],
+                "burst \(burst) is more than rpm \(rpm): no more than a minute's requests go at once",
+                hint: "burst: \(rpm) sends the whole minute at once, for a provider that counts a sliding minute")
+        }
         let timeout = reader.double(fields["timeout_s"], "timeout_s", in: 0...86_400)
         if let timeout, timeout == 0 { reader.error(at: fields["timeout_s"], "'timeout_s' must be greater than 0") }
         let maxRetries = reader.int(fields["max_retries"], "max_retries", in: 0...100)
@@ -81,7 +94,7 @@ extension PipelineBuilder {
             timeoutSeconds: timeout ?? ProviderConfig.defaultTimeoutSeconds,
             maxRetries: maxRetries ?? ProviderConfig.defaultMaxRetries, inputPricePerMillion: inputPrice,
             outputPricePerMillion: outputPrice, params: params, structuredOutput: structured, batch: batch,
-            location: reader.location(node))
+            burst: burst, location: reader.location(node))
     }
 
     /// `batch: true` and its settings; only the kinds whose API has batches may ask for it.

@@ -43,6 +43,8 @@ package struct ProviderConfig: Sendable, Hashable {
     package var apiKeyEnv: String?
     package var maxConcurrency: Int
     package var requestsPerMinute: Int?
+    /// How many of the `rpm` requests may go at once (a sliding window of that many); nil: one second's worth.
+    package var burst: Int?
     package var tokensPerMinute: Int?
     package var timeoutSeconds: Double
     package var maxRetries: Int
@@ -66,8 +68,10 @@ package struct ProviderConfig: Sendable, Hashable {
         maxConcurrency: Int = defaultMaxConcurrency, requestsPerMinute: Int? = nil, tokensPerMinute: Int? = nil,
         timeoutSeconds: Double = defaultTimeoutSeconds, maxRetries: Int = defaultMaxRetries,
         inputPricePerMillion: Double? = nil, outputPricePerMillion: Double? = nil, params: ModelParams = ModelParams(),
-        structuredOutput: StructuredOutputMode? = nil, batch: BatchSettings? = nil, location: SourceLocation
+        structuredOutput: StructuredOutputMode? = nil, batch: BatchSettings? = nil, burst: Int? = nil,
+        location: SourceLocation
     ) {
+        self.burst = burst
         self.name = name
         self.kind = kind
         self.model = model

@@ -24,14 +24,15 @@ package final class ProviderLimiter: Sendable {
     private let state: Mutex<State>
 
     package init(
-        maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, clock: any RunClock = SystemClock()
+        maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, burst: Int? = nil,
+        clock: any RunClock = SystemClock()
     ) {
         self.clock = clock
         state = Mutex(
             State(
                 limits: RateLimiterState(
                     maxConcurrency: maxConcurrency, requestsPerMinute: requestsPerMinute,
-                    tokensPerMinute: tokensPerMinute, now: clock.now)))
+                    tokensPerMinute: tokensPerMinute, burst: burst, now: clock.now)))
     }
 
     /// Calls `grant(grantedAt)` once a request estimated at `estimatedTokens` may go: at once on this thread when
@@ -50,8 +51,7 @@ package final class ProviderLimiter: Sendable {
     package func release(estimatedTokens: Int, outcome: RateLimiterState.Outcome, grantedAt: Double? = nil) {
         let now = clock.now
         let (ready, recheck) = state.withLock { state in
-            state.limits.release(
-                now: now, estimatedTokens: estimatedTokens, outcome: outcome, latency: grantedAt.map { now - $0 })
+            state.limits.release(now: now, estimatedTokens: estimatedTokens, outcome: outcome, grantedAt: grantedAt)
             return Self.takeReady(&state, now: now)
         }
         carryOut(ready, recheck: recheck, now: now)

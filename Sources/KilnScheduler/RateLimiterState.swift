@@ -27,12 +27,16 @@ package struct RateLimiterState: Sendable {
     package private(set) var limit: Double
     package private(set) var inFlight = 0
     package private(set) var pausedUntil: Double = 0
+    /// When the current pause began.
+    private var pauseStarted: Double = -.infinity
+    /// Whether each of the last `recentAnswers` answers was a 429.
+    private var recentRefusals: [Bool] = []
     private var lastDecrease: Double = -.infinity
     /// Rate limits are counted over a second or more: a rate cut gets that long to show before the next one.
     private var lastRateDecrease: Double = -.infinity
     /// Smoothed duration of successful calls: a 429 episode lasts about one of them.
     private var smoothedLatency: Double = 1
-    private var requestBucket: TokenBucket?
+    private var requestWindow: SlidingWindowLimit?
     /// Requests per second learnt from 429s (AIMD on the rate itself): nil until the provider first refuses.
     package private(set) var learntRate: Double?
     private var learntBucket: TokenBucket?
@@ -45,12 +49,20 @@ package struct RateLimiterState: Sendable {
     private var tokenBucket: TokenBucket?
     private var reservedTokens: [Int] = []
 
-    package init(maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, now: Double) {
+    /// The burst `rpm` allows when the provider does not say (`burst:`): one second's worth of requests, which a
+    /// provider that quantises its limit per second (as OpenAI documents) accepts, and which keeps every minute
+    /// within `rpm`. A provider that counts a sliding minute allows `burst: <rpm>`: the whole minute at once.
+    package static func defaultBurst(requestsPerMinute: Int) -> Int { max(1, requestsPerMinute / 60) }
+
+    package init(
+        maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, burst: Int? = nil, now: Double
+    ) {
         self.maxConcurrency = max(1, maxConcurrency)
         floor = max(1, self.maxConcurrency / 16)
         limit = Double(self.maxConcurrency)
-        // One request of burst keeps any 60-second window at or under the requests-per-minute limit.
-        requestBucket = requestsPerMinute.map { TokenBucket(capacity: 1, perSecond: Double($0) / 60, now: now) }
+        requestWindow = requestsPerMinute.map {
+            SlidingWindowLimit(requestsPerMinute: $0, burst: burst ?? Self.defaultBurst(requestsPerMinute: $0))
+        }
         tokenBucket = tokensPerMinute.map {
             TokenBucket(capacity: max(1, Double($0) / 60), perSecond: Double($0) / 60, now: now)
         }
@@ -62,7 +74,7 @@ package struct RateLimiterState: Sendable {
     package mutating func acquire(now: Double, estimatedTokens: Int) -> Decision {
         if now < pausedUntil { return .waitUntil(pausedUntil) }
         guard inFlight < currentLimit else { return .waitForSlot }
-        if let ready = requestBucket?.readyTime(for: 1, now: now), ready > now { return .waitUntil(ready) }
+        if let ready = requestWindow?.readyTime(now: now), ready > now { return .waitUntil(ready) }
         if let ready = tokenBucket?.readyTime(for: Double(estimatedTokens), now: now), ready > now {
             return .waitUntil(ready)
         }
@@ -70,16 +82,23 @@ package struct RateLimiterState: Sendable {
         learntBucket?.take(1, now: now)
         recentGrants.append(now)
         _ = grants(since: now - 1)
-        requestBucket?.take(1, now: now)
+        requestWindow?.take(now: now)
         tokenBucket?.take(Double(estimatedTokens), now: now)
         inFlight += 1
         return .granted
     }
 
     /// Ends a granted request. `estimatedTokens` is what `acquire` took; the bucket is corrected to the real usage.
-    /// `latency` is how long the call took, when known.
-    package mutating func release(now: Double, estimatedTokens: Int, outcome: Outcome, latency: Double? = nil) {
+    /// `grantedAt` is when the request was granted, when known (its latency, and whether it was sent before a cut
+    /// or a pause began).
+    package mutating func release(now: Double, estimatedTokens: Int, outcome: Outcome, grantedAt: Double? = nil) {
         inFlight = max(0, inFlight - 1)
+        let latency = grantedAt.map { now - $0 }
+        if case .rateLimited = outcome {
+            remember(refused: true)
+        } else if case .success = outcome {
+            remember(refused: false)
+        }
         switch outcome {
         case .success(let tokens, let remainingRequests, let remainingTokens, let resetSeconds):
             if let latency { smoothedLatency = 0.8 * smoothedLatency + 0.2 * latency }
@@ -97,9 +116,14 @@ package struct RateLimiterState: Sendable {
                 pausedUntil = max(pausedUntil, now + (resetSeconds ?? 1))
             }
         case .rateLimited(let retryAfter):
-            // One multiplicative decrease per episode (about one call long): the 429s of requests that were
-            // already in flight when the first one came back don't compound it.
-            if now - lastDecrease >= min(1, max(0.05, smoothedLatency)) {
+            // A 429 that says how long to wait, among answers that mostly succeed, is the provider's sporadic
+            // refusal: that request waits as told (its retry), the others go on. Only an episode — refusals dense
+            // among the recent answers — pauses and shrinks the provider.
+            if retryAfter != nil, !inEpisode { break }
+            // One multiplicative decrease per episode: a 429 of a request sent before the last cut (in flight when
+            // it came) does not compound it; without the grant time, one per call's length.
+            let sentAfterCut = grantedAt.map { $0 >= lastDecrease } ?? true
+            if sentAfterCut, now - lastDecrease >= min(1, max(0.05, smoothedLatency)) {
                 limit = max(Double(floor), limit / 2)
                 lastDecrease = now
             }
@@ -113,7 +137,16 @@ package struct RateLimiterState: Sendable {
                 learntRate = rate
                 learntBucket = TokenBucket(capacity: 1, perSecond: rate, now: now)
             }
-            if let retryAfter { pausedUntil = max(pausedUntil, now + retryAfter) }
+            // A pause starts with a 429, and only a request sent after it started (not one in flight when it
+            // began) extends it.
+            if let retryAfter {
+                if now >= pausedUntil {
+                    pausedUntil = now + retryAfter
+                    pauseStarted = now
+                } else if (grantedAt ?? now) >= pauseStarted {
+                    pausedUntil = max(pausedUntil, now + retryAfter)
+                }
+            }
         case .otherFailure:
             break
         }
@@ -121,6 +154,21 @@ package struct RateLimiterState: Sendable {
 }
 
 extension RateLimiterState {
+    /// How many recent answers tell an episode from sporadic refusals, and the share of them refused that makes one.
+    static let recentAnswers = 50
+    static let episodeShare = 0.2
+
+    /// Whether refusals are dense among the recent answers: at least three, and a fifth of them.
+    var inEpisode: Bool {
+        let refused = recentRefusals.filter { $0 }.count
+        return refused >= 3 && Double(refused) >= Self.episodeShare * Double(recentRefusals.count)
+    }
+
+    private mutating func remember(refused: Bool) {
+        if recentRefusals.count == Self.recentAnswers { recentRefusals.removeFirst() }
+        recentRefusals.append(refused)
+    }
+
     /// Grants within (`start`, now]; older ones are forgotten.
     private mutating func grants(since start: Double) -> Int {
         while recentGrantsStart < recentGrants.count, recentGrants[recentGrantsStart] <= start {

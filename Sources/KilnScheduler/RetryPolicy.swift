@@ -18,8 +18,9 @@ package struct RetryPolicy: Sendable {
     package func delay(beforeRetry attempt: Int, retryAfter: Double?, unit: Double) -> Double {
         let ceiling = min(maxDelay, baseDelay * Double(1 << min(attempt, 30)))
         let jittered = ceiling * unit
-        // The provider's word wins, plus a little jitter so paused callers don't return in one burst.
-        if let retryAfter { return min(maxTotalWait, retryAfter + min(jittered, 1)) }
+        // The provider's word wins, plus a little jitter (at most a tenth of the wait, and a second) so paused
+        // callers don't return in one burst: a 1 s Retry-After costs at most 1.1 s.
+        if let retryAfter { return min(maxTotalWait, retryAfter + min(jittered, 1, retryAfter / 10)) }
         return jittered
     }
 }

@@ -4,6 +4,7 @@ import KilnFakeProvider
 /// `kiln-pipe-fake-provider`: the deterministic OpenAI-compatible fake model as a standalone server, so a pipeline
 /// can point `base_url` at it. Usage:
 ///   kiln-pipe-fake-provider [--port N] [--latency-ms N] [--fault KIND[:PERCENT[:ATTEMPTS]]]... [--hidden-rps N]
+///   [--window-limit COUNT:SECONDS] [--second-limit N]
 ///                           [--batch-seconds S] [--batch-expired-percent P]
 @main
 struct Entrypoint {
@@ -35,6 +36,14 @@ struct Entrypoint {
             case "--latency-ms": config.latencyMS = Int(value) ?? { fail("--latency-ms expects a number") }()
             case "--hidden-rps":
                 config.hiddenRequestsPerSecond = Int(value) ?? { fail("--hidden-rps expects a number") }()
+            case "--window-limit":
+                let parts = value.split(separator: ":")
+                guard parts.count == 2, let count = Int(parts[0]), let seconds = Double(parts[1]) else {
+                    fail("--window-limit expects COUNT:SECONDS, e.g. 300:60")
+                }
+                config.windowLimit = (count, seconds)
+            case "--second-limit":
+                config.perSecondLimit = Int(value) ?? { fail("--second-limit expects a number") }()
             case "--batch-seconds":
                 config.batchSeconds = Double(value) ?? { fail("--batch-seconds expects a number") }()
             case "--batch-expired-percent":
@@ -74,6 +83,8 @@ struct Entrypoint {
                                          inject a fault (repeatable); KIND one of \(FaultKind.allCases.map(\.rawValue)
                                          .joined(separator: ", "))
           --hidden-rps N                 answer 429 above N requests a second (a hidden rate limit)
+          --window-limit COUNT:SECONDS   answer 429 above COUNT requests in any SECONDS (a sliding window)
+          --second-limit N               answer 429 above N requests within each clock second (quantised)
           --batch-seconds S              a batch ends S seconds after it is submitted
           --batch-expired-percent P      P% of batched requests expire unanswered
           --help                         show this help

@@ -66,20 +66,36 @@ import Testing
         #expect(state.currentLimit == 16)
     }
 
-    @Test func aRetryAfterIsObeyedWithoutCuttingTheLearntRate() {
+    /// A 429 with Retry-After among answers that succeed (5% of them, say) delays only its own request: no pause
+    /// for everyone, no cut, no inferred rate (before: each one paused the provider, a run 8x slower).
+    @Test func aSporadicRetryAfterDelaysOnlyItsRequest() {
         var state = RateLimiterState(maxConcurrency: 100, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
         for index in 0..<50 { _ = state.acquire(now: Double(index) / 50, estimatedTokens: 1) }
-        state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 2))
+        for _ in 0..<19 { state.release(now: 1, estimatedTokens: 1, outcome: .success(tokens: 1)) }
+        state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 2), grantedAt: 0.5)
         #expect(state.learntRate == nil, "the provider said how long to wait: no rate is inferred")
-        #expect(state.currentLimit == 50)
+        #expect(state.currentLimit == 100)
+        #expect(state.acquire(now: 1, estimatedTokens: 1) == .granted)
     }
 
-    @Test func retryAfterPausesEveryRequest() {
+    /// Refusals that come together are an episode: everyone pauses as told, concurrency is cut once, and a 429 of a
+    /// request that was in flight when the pause began never extends it.
+    @Test func aRetryAfterEpisodePausesEveryRequestOnce() {
         var state = RateLimiterState(maxConcurrency: 8, requestsPerMinute: nil, tokensPerMinute: nil, now: 0)
-        _ = state.acquire(now: 0, estimatedTokens: 1)
-        state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 7))
+        for _ in 0..<8 { _ = state.acquire(now: 0, estimatedTokens: 1) }
+        for _ in 0..<2 { state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 7), grantedAt: 0) }
+        #expect(state.acquire(now: 1, estimatedTokens: 1) == .granted, "two refusals are not yet an episode")
+        state.release(now: 1, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 7), grantedAt: 0)
         #expect(state.acquire(now: 2, estimatedTokens: 1) == .waitUntil(8))
+        #expect(state.currentLimit == 4, "cut once")
+        // The other requests sent at 0 come back refused during the pause: neither longer nor another cut.
+        for _ in 0..<4 { state.release(now: 3, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 7), grantedAt: 0) }
+        #expect(state.acquire(now: 3, estimatedTokens: 1) == .waitUntil(8))
+        #expect(state.currentLimit == 4)
         #expect(state.acquire(now: 8, estimatedTokens: 1) == .granted)
+        // A request sent after the pause is refused: a new pause.
+        state.release(now: 9, estimatedTokens: 1, outcome: .rateLimited(retryAfter: 7), grantedAt: 8)
+        #expect(state.acquire(now: 9, estimatedTokens: 1) == .waitUntil(16))
     }
 
     @Test func exhaustedHeadersPauseBeforeThe429() {
@@ -108,7 +124,31 @@ import Testing
             busiest = max(busiest, sent[index...].prefix { $0 < start + 60 }.count)
         }
         #expect(busiest <= 600)
-        #expect(busiest >= 595, "the limiter uses the budget it has")
+        #expect(busiest >= 590, "the limiter uses the budget it has (less its 1% margin)")
+    }
+
+    /// `burst`: that many of the rpm requests go at once, then each waits for the one `burst` before it to leave
+    /// the window (burst × 60 / rpm seconds, plus 1%). The default, a second's worth, suits a per-second quantised
+    /// limit; burst = rpm uses a sliding-minute limit fully.
+    @Test(arguments: [
+        (600, nil as Int?, [0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1.01, 1.01]),
+        (600, 600, Array(repeating: 0.0, count: 12)),
+        (600, 1, (0..<12).map { 0.101 * Double($0) }),
+        (120, 3, [0.0, 0, 0, 1.515, 1.515, 1.515, 3.03, 3.03, 3.03, 4.545, 4.545, 4.545]),
+    ])
+    func burstThenPace(_ rpm: Int, _ burst: Int?, _ expected: [Double]) {
+        var state = RateLimiterState(
+            maxConcurrency: 1000, requestsPerMinute: rpm, tokensPerMinute: nil, burst: burst, now: 0)
+        var now = 0.0
+        var sent: [Double] = []
+        while sent.count < expected.count {
+            switch state.acquire(now: now, estimatedTokens: 1) {
+            case .granted: sent.append(now)
+            case .waitUntil(let time): now = time
+            case .waitForSlot: Issue.record("no slot wait expected")
+            }
+        }
+        #expect(zip(sent, expected).allSatisfy { abs($0 - $1) < 1e-9 }, "\(sent)")
     }
 
     @Test func tokenEstimatesAreCorrectedByRealUsage() {
@@ -126,7 +166,8 @@ import Testing
         (3, nil, 0.5, 2.0),
         (20, nil, 0.99, 59.4),
         (1, 7.0, 0.5, 7.5),
-        (2, 3.0, 0.99, 4.0),
+        (2, 3.0, 0.99, 3.3),
+        (1, 20.0, 0.99, 20.99),
     ])
     func usesFullJitterOrTheProvidersWord(attempt: Int, retryAfter: Double?, unit: Double, expected: Double) {
         let policy = RetryPolicy(maxRetries: 5)

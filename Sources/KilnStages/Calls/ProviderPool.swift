@@ -112,7 +112,7 @@ package final class ProviderPool: Sendable {
                 provider: provider,
                 limiter: ProviderLimiter(
                     maxConcurrency: config.maxConcurrency, requestsPerMinute: config.requestsPerMinute,
-                    tokensPerMinute: config.tokensPerMinute),
+                    tokensPerMinute: config.tokensPerMinute, burst: config.burst),
                 executor: transport as? any TaskExecutor)
         }
         self.entries = entries

@@ -1,13 +1,14 @@
 /// Runs `transform` on each element with at most `concurrency` running at once (a sliding window over a bounded
-/// task group: one in per one out) and hands results to `emit` in input order. At most 2 × `concurrency`
-/// elements are taken but not yet emitted, so memory is bounded by the concurrency, not by the input.
+/// task group: one in per one out) and hands results to `emit` in input order. At most `window` (default 2 ×
+/// `concurrency`) elements are taken but not yet emitted, so memory is bounded by the window, not by the input.
 package func forEachOrdered<Element: Sendable, Output: Sendable>(
-    _ next: () async -> Element?, concurrency: Int,
+    _ next: () async -> Element?, concurrency: Int, window: Int? = nil,
     transform: @escaping @Sendable (Element) async -> Output,
     emit: (Output) async throws -> Void,
     shouldStop: () async -> Bool = { false }
 ) async throws {
     let limit = max(1, concurrency)
+    let window = max(limit, window ?? 2 * limit)
     try await withThrowingTaskGroup(of: (Int, Output).self) { group in
         var pending: [Int: Output] = [:]
         var nextIndex = 0
@@ -15,7 +16,7 @@ package func forEachOrdered<Element: Sendable, Output: Sendable>(
         var running = 0
         var exhausted = false
         while true {
-            while !exhausted, running < limit, nextIndex - nextToEmit < 2 * limit {
+            while !exhausted, running < limit, nextIndex - nextToEmit < window {
                 if await shouldStop() {
                     exhausted = true
                     break

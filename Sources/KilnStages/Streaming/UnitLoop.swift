@@ -1,7 +1,7 @@
 import KilnModel
 
 extension UnitStage {
-    /// Feeds the stage from its inputs through an ordered window of `2 × concurrency` units; filters, counts and
+    /// Feeds the stage from its inputs through an ordered window of `32 × concurrency` units; filters, counts and
     /// emits what the units produce, in input order.
     func runUnits(
         concurrency: Int, loop: (any TaskExecutor)?, in run: StageRun, report: inout StageReport,
@@ -31,9 +31,13 @@ extension UnitStage {
                     }
                     return queued.removeLast()
                 },
-                // Twice the providers' slots: while one unit waits for its answer, another looks up the store or
-                // checkpoints, so the providers' limiters (which bound the calls in flight) never wait on that work.
-                concurrency: 2 * max(1, concurrency), transform: { unit in await self.run(unit) },
+                // Three times the providers' slots run: while one unit waits for its answer, others look up the
+                // store, checkpoint, or wait to retry (a 429's Retry-After), so the providers' limiters (which bound
+                // the calls in flight) never wait on that work. The window is wider still: a unit waiting a second
+                // to retry holds the head of the ordered output while the others go on past it (with a window of
+                // 2 × the slots, 5% of answers refused with Retry-After: 1 made a run 5× slower).
+                concurrency: 3 * max(1, concurrency), window: 32 * max(1, concurrency),
+                transform: { unit in await self.run(unit) },
                 emit: { result in
                     if case .stopped(let reason) = result {
                         if stopReason == nil { stopReason = reason }
