@@ -14,16 +14,9 @@ enum CrashBench {
         let fake = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS))
         try fake.start()
         defer { fake.stop() }
-        try """
-        version: 1
-        name: crash
-        providers:
-          fake: {kind: openai, model: crash, base_url: "\(fake.baseURL)", max_concurrency: \(concurrency)}
-        task: {instruction: Answer.}
-        stages:
-          - {id: rows, type: load, path: crashrows.jsonl}
-          - {id: answers, type: outputs, from: rows, models: [fake]}
-        """.write(to: work.appendingPathComponent("crash.yml"), atomically: true, encoding: .utf8)
+        try Entrypoint.callsPipeline(
+            "crash", baseURL: fake.baseURL, provider: "max_concurrency: \(concurrency)", rows: "crashrows"
+        ).write(to: work.appendingPathComponent("crash.yml"), atomically: true, encoding: .utf8)
         try Entrypoint.writeRows(items, to: work.appendingPathComponent("crashrows.jsonl"))
         let ideal = Double(items) * Double(latencyMS) / 1000 / Double(concurrency)
         var generator = SystemRandomNumberGenerator()

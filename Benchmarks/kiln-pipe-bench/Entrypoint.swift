@@ -40,16 +40,9 @@ struct Entrypoint {
         defer { fake.terminate() }
         try await Task.sleep(for: .milliseconds(500))
         try writeRows(items, to: work.appendingPathComponent("rows.jsonl"))
-        try """
-        version: 1
-        name: bench
-        providers:
-          fake: {kind: openai, model: bench, base_url: "http://127.0.0.1:\(port)/v1", max_concurrency: \(concurrency)}
-        task: {instruction: Answer.}
-        stages:
-          - {id: rows, type: load, path: rows.jsonl}
-          - {id: answers, type: outputs, from: rows, models: [fake]}
-        """.write(to: work.appendingPathComponent("calls.yml"), atomically: true, encoding: .utf8)
+        try callsPipeline(
+            "bench", baseURL: "http://127.0.0.1:\(port)/v1", provider: "max_concurrency: \(concurrency)", rows: "rows"
+        ).write(to: work.appendingPathComponent("calls.yml"), atomically: true, encoding: .utf8)
         // The machine is shared and noisy: five first runs (each with a fresh store), the median counts.
         let attempts = 5
         let ideal = Double(items) * Double(latencyMS) / 1000 / Double(concurrency)
@@ -126,21 +119,13 @@ struct Entrypoint {
         var validateSeconds: [Double] = []
         for values in [4_000, 40_000] {
             let name = "enum\(values).yml"
-            let list = (0..<values).map { "            - label\($0)\n" }.joined()
-            try """
-            version: 1
-            name: enum
-            task:
-              instruction: Label it.
-              output_schema:
-                type: object
-                properties:
-                  label:
-                    type: string
-                    enum:
-            \(list)stages:
-              - {id: rows, type: load, path: stream100000.jsonl}
-            """.write(to: work.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            // The values one per line, as a schema exported from a labelling tool writes them.
+            let list = (0..<values).map { "          - label\($0)\n" }.joined()
+            let task =
+                "task:\n  instruction: Label it.\n  output_schema:\n    type: object\n    required: [label]\n"
+                + "    properties:\n      label:\n        enum:\n" + list
+            try ("version: 1\nname: enum\n" + task + "stages: [{id: rows, type: load, path: stream100000.jsonl}]\n")
+                .write(to: work.appendingPathComponent(name), atomically: true, encoding: .utf8)
             let result = try measure(["validate", name], in: work)
             validateSeconds.append(result.wallSeconds)
             print(row("\(values) values", result, extra: "exit \(result.status)"))
@@ -177,6 +162,21 @@ struct Entrypoint {
 
         // 5. Documents: extraction, index build, query latency.
         try DocumentsBench.run(in: work)
+    }
+
+    /// A pipeline that loads `rows`.jsonl and answers each row once with an OpenAI-compatible provider at `baseURL`
+    /// (`provider`: its other settings).
+    static func callsPipeline(_ name: String, baseURL: String, provider: String, rows: String) -> String {
+        """
+        version: 1
+        name: \(name)
+        providers:
+          fake: {kind: openai, model: \(name), base_url: "\(baseURL)", \(provider)}
+        task: {instruction: Answer.}
+        stages:
+          - {id: rows, type: load, path: \(rows).jsonl}
+          - {id: answers, type: outputs, from: rows, models: [fake]}
+        """
     }
 
     static func timeTaskGroup(items: Int, concurrency: Int) async -> Double {

@@ -55,16 +55,8 @@ enum RateLimitBench {
         defer { fake.stop() }
         let name = "limit\(abs(scenario.label.hashValue % 100_000))"
         try Entrypoint.writeRows(scenario.items, to: work.appendingPathComponent("\(name).jsonl"))
-        try """
-        version: 1
-        name: \(name)
-        providers:
-          fake: {kind: openai, model: limits, base_url: "\(fake.baseURL)", \(scenario.provider)}
-        task: {instruction: Answer.}
-        stages:
-          - {id: rows, type: load, path: \(name).jsonl}
-          - {id: answers, type: outputs, from: rows, models: [fake]}
-        """.write(to: work.appendingPathComponent("\(name).yml"), atomically: true, encoding: .utf8)
+        try Entrypoint.callsPipeline(name, baseURL: fake.baseURL, provider: scenario.provider, rows: name)
+            .write(to: work.appendingPathComponent("\(name).yml"), atomically: true, encoding: .utf8)
         let result = try Entrypoint.measure(["run", "\(name).yml", "--quiet", "--state", "\(name).sqlite"], in: work)
         let statistics = fake.currentStatistics
         let refused = statistics.byStatus[429] ?? 0
