@@ -57,6 +57,29 @@ enum CrashBench {
         print(
             "  SIGTERM at half-way, then resume: \(term.currentStatistics.duplicateSuccesses) answers re-paid "
                 + "(target 0); resume exit \(resumed.status)")
+
+        // Two runs of one pipeline on one store, started together: each request paid for once.
+        let shared = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS))
+        try shared.start()
+        defer { shared.stop() }
+        try text.replacingOccurrences(of: fake.baseURL, with: shared.baseURL).write(
+            to: work.appendingPathComponent("shared.yml"), atomically: true, encoding: .utf8)
+        let runs = (0..<2).map { _ in Process() }
+        for run in runs {
+            run.executableURL = Entrypoint.binaries.appendingPathComponent("kiln-pipe")
+            run.arguments = [
+                "run", work.appendingPathComponent("shared.yml").path, "--quiet", "--state",
+                work.appendingPathComponent("shared.sqlite").path,
+            ]
+            run.currentDirectoryURL = work
+            run.standardOutput = FileHandle.nullDevice
+            try run.run()
+        }
+        for run in runs { run.waitUntilExit() }
+        let both = shared.currentStatistics
+        print(
+            "  two runs on one store started together: \(both.duplicateSuccesses) requests paid twice (target 0), "
+                + "\(both.succeeded) answered for \(items) items, exits \(runs.map(\.terminationStatus))")
     }
 
     /// Starts kiln-pipe and sends `signal` after `seconds`; true when the run was still going (so it was stopped).

@@ -74,7 +74,19 @@ package final class RunEngine: Sendable {
                 let batches = BatchCoordinator.forBatchedProviders(
                     in: pool, names: providerNames, store: store, stop: stop, progress: progress)
                 let journal = try answerJournal()
-                let executor = CallExecutor(budget: budget, stop: stop, batches: batches, journal: journal)
+                // Runs sharing this store see each other through it (an SQLite file; a database store does not
+                // share answers yet).
+                let cooperation =
+                    options.dryRun || options.offline
+                    ? nil
+                    : (base as? any SharedAnswers).map {
+                        RunCooperation(answers: $0)
+                    }
+                await cooperation?.beat()
+                let beating = Task { await cooperation?.beatUntilCancelled() }
+                defer { beating.cancel() }
+                let executor = CallExecutor(
+                    budget: budget, stop: stop, batches: batches, journal: journal, cooperation: cooperation)
 
                 // One bounded channel per (producer, consumer) edge.
                 var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
@@ -99,6 +111,7 @@ package final class RunEngine: Sendable {
                 let stopReason = stops.first { if case .stageFailed = $0 { true } else { false } } ?? stops.first
                 // Every answer is in the store now (or was never validated): the journals are done with.
                 journal?.finish()
+                await cooperation?.leave()
                 // Each stage's line for `status` (a shard's for `--after-shards`); a replay leaves none.
                 if !options.dryRun {
                     try await StageLedger.write(

@@ -38,18 +38,37 @@ package actor BudgetTracker {
     /// Reserves `estimateUSD` for a call, waiting while calls in flight may free room; false (and exhausted from
     /// then on) when it does not fit with nothing in flight.
     package func reserve(_ estimateUSD: Double) async -> Bool {
-        guard let limitUSD else { return true }
+        await reserve { estimateUSD } != nil
+    }
+
+    /// Reserves what a call of `kind` is expected to cost — `price` of the tokens `expected(kind:estimate:)`
+    /// gives, priced again each time it wakes, since the calls that settled meanwhile taught what such calls use
+    /// (a wait priced at the first call's worst case let one call through at a time and stopped the run at half
+    /// its budget). Returns the amount reserved; nil (and exhausted from then on) when it does not fit with nothing
+    /// in flight.
+    package func reserve(
+        kind: String, estimate: (input: Int, output: Int), price: (Int, Int) -> Double
+    ) async -> Double? {
+        await reserve {
+            let expected = self.expected(kind: kind, estimate: estimate)
+            return price(expected.input, expected.output)
+        }
+    }
+
+    private func reserve(_ estimate: () -> Double) async -> Double? {
+        guard let limitUSD else { return 0 }
         while true {
-            if exhausted { return false }
+            let estimateUSD = estimate()
+            if exhausted { return nil }
             if spentUSD + reservedUSD + estimateUSD <= limitUSD {
                 reservedUSD += estimateUSD
                 inFlight += 1
-                return true
+                return estimateUSD
             }
             if inFlight == 0 {
                 exhausted = true
                 wakeWaiting()
-                return false
+                return nil
             }
             await withCheckedContinuation { waiting.append($0) }
         }

@@ -49,10 +49,11 @@ package struct RateLimiterState: Sendable {
     private var tokenBucket: TokenBucket?
     private var reservedTokens: [Int] = []
 
-    /// The burst `rpm` allows when the provider does not say (`burst:`): one second's worth of requests, which a
-    /// provider that quantises its limit per second (as OpenAI documents) accepts, and which keeps every minute
-    /// within `rpm`. A provider that counts a sliding minute allows `burst: <rpm>`: the whole minute at once.
-    package static func defaultBurst(requestsPerMinute: Int) -> Int { max(1, requestsPerMinute / 60) }
+    /// The burst `rpm` allows when the pipeline does not say (`burst:`): one request, evenly paced. Measured: a
+    /// second's worth at once was refused now and then (1 of 90) by a provider counting a sliding second, because
+    /// requests granted together arrive spread out by a few milliseconds; paced requests fit every window shape.
+    /// A provider that counts a sliding minute allows `burst: <rpm>`: the whole minute at once.
+    package static func defaultBurst(requestsPerMinute: Int) -> Int { 1 }
 
     package init(
         maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, burst: Int? = nil, now: Double

@@ -8,7 +8,7 @@ import KilnModel
 package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable {
     // @unchecked Sendable: `database` is only touched on `queue`, a serial queue.
     private let queue = DispatchQueue(label: "kiln-pipe.checkpoint-store")
-    private let database: SQLiteDatabase
+    let database: SQLiteDatabase
     private let writes = GroupCommit()
     package let path: String
 
@@ -35,6 +35,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
             CREATE TABLE IF NOT EXISTS calls(
                 request_hash TEXT PRIMARY KEY, provider TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL);
             \(Self.batchTables)
+            \(Self.sharedTables)
             """)
         let version = try database.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.text
         switch version.flatMap({ Int($0) }) {
@@ -58,7 +59,7 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     }
 
     /// Runs `body` with the database on the store's queue.
-    private func onQueue<Value: Sendable>(
+    func onQueue<Value: Sendable>(
         _ body: @escaping @Sendable (SQLiteDatabase) throws -> Value
     ) async throws
         -> Value

@@ -127,13 +127,16 @@ import Testing
         #expect(busiest >= 590, "the limiter uses the budget it has (less its 1% margin)")
     }
 
+    static let paced: [Double] = (0..<12).map { 0.101 * Double($0) }
+
     /// `burst`: that many of the rpm requests go at once, then each waits for the one `burst` before it to leave
-    /// the window (burst × 60 / rpm seconds, plus 1%). The default, a second's worth, suits a per-second quantised
-    /// limit; burst = rpm uses a sliding-minute limit fully.
+    /// the window (burst × 60 / rpm seconds, plus 1%). The default paces evenly; burst = rpm uses a
+    /// sliding-minute limit fully.
     @Test(arguments: [
-        (600, nil as Int?, [0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1.01, 1.01]),
+        (600, nil as Int?, Self.paced),
+        (600, 10, [0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1.01, 1.01]),
         (600, 600, Array(repeating: 0.0, count: 12)),
-        (600, 1, (0..<12).map { 0.101 * Double($0) }),
+        (600, 1, Self.paced),
         (120, 3, [0.0, 0, 0, 1.515, 1.515, 1.515, 3.03, 3.03, 3.03, 4.545, 4.545, 4.545]),
     ])
     func burstThenPace(_ rpm: Int, _ burst: Int?, _ expected: [Double]) {

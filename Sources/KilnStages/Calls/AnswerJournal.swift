@@ -119,7 +119,7 @@ package final class AnswerJournal: Sendable {
         for path in readFiles where !Self.writerIsAlive(path) {
             try? FileManager.default.removeItem(atPath: path)
         }
-        rmdir(folder)  // when empty
+        // The folder stays: removing it when it looks empty would pull it from under a run opening its journal.
     }
 
     /// Whether the process that named the journal `<pid>-…` still runs (another run sharing the store).

@@ -28,13 +28,16 @@ package struct CallExecutor: Sendable {
     let random: @Sendable () -> Double
     /// Where answers are kept the moment they arrive, and answers of killed runs are found (nil: not kept).
     package let journal: AnswerJournal?
+    /// The runs sharing the store: a request another run is making is waited for, not paid again (nil: alone).
+    package let cooperation: RunCooperation?
 
     package init(
         budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator] = [:],
         clock: any RunClock = SystemClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) },
-        journal: AnswerJournal? = nil
+        journal: AnswerJournal? = nil, cooperation: RunCooperation? = nil
     ) {
         self.journal = journal
+        self.cooperation = cooperation
         self.budget = budget
         self.stop = stop
         self.batches = batches
@@ -53,7 +56,7 @@ package struct CallExecutor: Sendable {
         let estimate = TokenEstimate.tokens(of: request, provider: provider.config)
         return try await perform(
             RequestBody(provider.body(for: request)), to: .chat, estimate: estimate, on: entry,
-            batch: batches.isEmpty ? nil : batches[provider.config.name].map { ($0, fresh) },
+            batch: batches.isEmpty ? nil : batches[provider.config.name].map { ($0, fresh) }, fresh: fresh,
             decode: { response throws(ProviderError) in try provider.decodeChat(response) }, validate: validate)
     }
 
@@ -87,7 +90,7 @@ package struct CallExecutor: Sendable {
     /// send, decode, validate, back off.
     private func perform<Value: Sendable, Answer: ProviderAnswer>(
         _ body: RequestBody, to endpoint: Endpoint, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
-        batch: (coordinator: BatchCoordinator, fresh: Bool)? = nil,
+        batch: (coordinator: BatchCoordinator, fresh: Bool)? = nil, fresh: Bool = false,
         decode: @Sendable (HTTPResponse) throws(ProviderError) -> Answer,
         validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallResult<Value, Answer> {
@@ -107,12 +110,13 @@ package struct CallExecutor: Sendable {
             let priceFactor = batched?.coordinator.priceFactor ?? 1
             // Without a budget there is nothing to reserve: no hop to the budget actor at all.
             var reservation = 0.0
-            if budget.limitUSD != nil {
-                let expected = await budget.expected(kind: kind, estimate: estimate)
-                reservation = priceFactor * provider.cost(inputTokens: expected.input, outputTokens: expected.output)
-            }
-            if let limit = budget.limitUSD, !(await budget.reserve(reservation)) {
-                throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit)
+            if let limit = budget.limitUSD {
+                guard
+                    let reserved = await budget.reserve(
+                        kind: kind, estimate: estimate,
+                        price: { priceFactor * provider.cost(inputTokens: $0, outputTokens: $1) })
+                else { throw .budgetReached(spentUSD: await budget.spentUSD, limitUSD: limit) }
+                reservation = reserved
             }
             let attemptResult: Attempt
             if let batched {
@@ -124,7 +128,7 @@ package struct CallExecutor: Sendable {
                     throw error
                 }
             } else {
-                attemptResult = await send(body, to: endpoint, tokens: tokens, on: entry)
+                attemptResult = await send(body, to: endpoint, tokens: tokens, on: entry, fresh: fresh)
             }
             guard let (grantedAt, sent, http) = attemptResult else {
                 if budget.limitUSD != nil { await budget.settle(reserved: reservation, actualUSD: 0) }
@@ -213,14 +217,34 @@ package struct CallExecutor: Sendable {
 
     /// One live attempt: the limiter starts the request itself when a slot is free (here, or on the thread that
     /// frees one), so this task only wakes for the answer.
+    /// `fresh` (`--fresh`): asked again, never answered from a journal or another run.
     private func send(
+        _ body: RequestBody, to endpoint: Endpoint, tokens: Int, on entry: ProviderPool.Entry, fresh: Bool
+    ) async -> Attempt {
+        let (stop, clock) = (self.stop, self.clock)
+        // Answered before a kill: taken from that run's journal, never paid for twice (nor held by the limiter).
+        if !fresh, let answer = journal?.take(body.hash) { return (nil, clock.now, .success(answer)) }
+        // Another run on the store made (or is making) this request: its answer, not a second payment.
+        var claimed = false
+        if !fresh, let cooperation, cooperation.isShared {
+            let timeout = entry.provider.config.timeoutSeconds
+            let outcome = await cooperation.answerOrClaim(body.hash, holdFor: 2 * timeout + 30) { stop.isSet }
+            if let answer = outcome.answer { return (nil, clock.now, .success(answer)) }
+            if stop.isSet { return nil }
+            claimed = outcome.claimed
+        }
+        let attempt = await dispatch(body, to: endpoint, tokens: tokens, on: entry)
+        if claimed, let cooperation { await cooperation.settle(body.hash, with: attempt?.response) }
+        return attempt
+    }
+
+    /// Sends one request through the limiter; the answer is journaled as it arrives.
+    private func dispatch(
         _ body: RequestBody, to endpoint: Endpoint, tokens: Int, on entry: ProviderPool.Entry
     ) async -> Attempt {
         let provider = entry.provider
         let limiter = entry.limiter
         let (stop, clock, journal) = (self.stop, self.clock, self.journal)
-        // Answered before a kill: taken from that run's journal, never paid for twice (nor held by the limiter).
-        if let answer = journal?.take(body.hash) { return (nil, clock.now, .success(answer)) }
         return await withCheckedContinuation { continuation in
             limiter.enqueue(estimatedTokens: tokens) { grantedAt in
                 guard !stop.isSet else {

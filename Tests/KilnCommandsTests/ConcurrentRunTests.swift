@@ -1,0 +1,42 @@
+import Foundation
+import KilnFakeProvider
+import Testing
+
+/// Two runs of one pipeline on one store at once (an overlapping nightly job, a CI retry): every request is paid
+/// for once, and both end with the same complete outputs.
+@Suite(.serialized) struct ConcurrentRuns {
+    /// Starts `count` runs of the scenario's pipeline at the same moment and waits for all of them.
+    static func runTogether(_ scenario: RunScenario, count: Int, delays: [Double] = []) throws -> [Int32] {
+        let processes = (0..<count).map { _ in Process() }
+        for (index, process) in processes.enumerated() {
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = ["run", "p.yml", "--quiet"]
+            process.currentDirectoryURL = scenario.directory
+            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            if index < delays.count { Thread.sleep(forTimeInterval: delays[index]) }
+            try process.run()
+        }
+        for process in processes { process.waitUntilExit() }
+        return processes.map(\.terminationStatus)
+    }
+
+    @Test(arguments: [[], [0, 0.15]])
+    func twoRunsOnOneStorePayForEachRequestOnce(_ delays: [Double]) throws {
+        let reference = try RunScenario(rows: 300, latencyMS: 20, maxConcurrency: 16)
+        defer { reference.finish() }
+        #expect(try reference.run().status == 0)
+        let scenario = try RunScenario(rows: 300, latencyMS: 20, maxConcurrency: 16)
+        defer { scenario.finish() }
+        let statuses = try Self.runTogether(scenario, count: 2, delays: delays)
+        #expect(statuses == [0, 0])
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.duplicateSuccesses == 0, "\(statistics.duplicateSuccesses) requests paid twice")
+        #expect(statistics.succeeded == 300)
+        // The output file is whole (each run wrote its own temporary file and renamed it) and as one run makes it.
+        #expect(
+            scenario.outputLines.map(CrashSafety.withoutTimings)
+                == reference.outputLines.map(CrashSafety.withoutTimings))
+    }
+}
