@@ -69,7 +69,18 @@ package final class SQLiteDatabase {
         handle = connection
         sqlite3_busy_timeout(connection, 10_000)
         // WAL + NORMAL: a committed transaction survives a killed process; only power loss may drop the last ones.
-        try execute("PRAGMA journal_mode=WAL")
+        // Two processes opening a new file at once: switching it to WAL is refused at once to one of them (SQLite
+        // does not wait on a lock for it), so that one tries again for up to 10 s.
+        var attempts = 0
+        while true {
+            do {
+                try execute("PRAGMA journal_mode=WAL")
+                break
+            } catch let error as SQLiteError where error.code == SQLITE_BUSY && attempts < 200 {
+                attempts += 1
+                usleep(50_000)
+            }
+        }
         try execute("PRAGMA synchronous=NORMAL")
         try execute("PRAGMA foreign_keys=ON")
     }

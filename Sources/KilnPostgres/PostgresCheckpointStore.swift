@@ -10,8 +10,8 @@ import Synchronization
 /// machines, and the stages run after them, share one store. Same records and semantics as the SQLite store: a
 /// write is durable (committed) when it returns, and writes arriving together share one transaction.
 package final class PostgresCheckpointStore: CheckpointStore, Sendable {
-    private let client: PostgresClient
-    private let location: PostgresLocation
+    let client: PostgresClient
+    let location: PostgresLocation
     private let writes = GroupCommit()
 
     /// 1: the layout of the SQLite store's version 2, in `kiln_pipe_*` tables.
@@ -81,7 +81,7 @@ package final class PostgresCheckpointStore: CheckpointStore, Sendable {
                 CREATE TABLE IF NOT EXISTS kiln_pipe_batch_requests(
                     request_hash TEXT NOT NULL, batch_key TEXT NOT NULL, PRIMARY KEY(request_hash, batch_key))
                 """,
-            ] {
+            ] + Self.sharedTables {
                 try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
             let rows = try await connection.query(
@@ -150,7 +150,7 @@ package final class PostgresCheckpointStore: CheckpointStore, Sendable {
 
     /// Runs `body` for at most 4 × connect_timeout (a database gone away must not leave
     /// the run waiting on it for ever); errors say which store and what was being done.
-    private func bounded<Value: Sendable>(
+    func bounded<Value: Sendable>(
         _ action: String, _ body: @escaping @Sendable () async throws -> Value
     )
         async throws -> Value

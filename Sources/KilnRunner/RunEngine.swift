@@ -74,14 +74,10 @@ package final class RunEngine: Sendable {
                 let batches = BatchCoordinator.forBatchedProviders(
                     in: pool, names: providerNames, store: store, stop: stop, progress: progress)
                 let journal = try answerJournal()
-                // Runs sharing this store see each other through it (an SQLite file; a database store does not
-                // share answers yet).
-                let cooperation =
-                    options.dryRun || options.offline
-                    ? nil
-                    : (base as? any SharedAnswers).map {
-                        RunCooperation(answers: $0)
-                    }
+                // Runs sharing this store see each other through it; shards never make the same request, so
+                // they do not claim.
+                let alone = options.dryRun || options.offline || options.shard != nil
+                let cooperation = alone ? nil : (base as? any SharedAnswers).map { RunCooperation(answers: $0) }
                 await cooperation?.beat()
                 let beating = Task { await cooperation?.beatUntilCancelled() }
                 defer { beating.cancel() }
