@@ -1,5 +1,6 @@
 import Foundation
 import KilnFakeProvider
+import KilnTesting
 import Testing
 
 #if canImport(Glibc)
@@ -41,12 +42,14 @@ import Glibc
     }
 
     /// Starts `kiln-pipe run` once per delay and SIGKILLs it after that delay; returns how many runs were killed.
-    static func killRepeatedly(_ scenario: RunScenario, after delays: [Double]) throws -> Int {
+    static func killRepeatedly(
+        _ scenario: RunScenario, after delays: [Double], extra: [String] = []
+    ) throws -> Int {
         var kills = 0
         for delay in delays {
             let process = Process()
             process.executableURL = KilnPipeBinary.url
-            process.arguments = ["run", "p.yml", "--quiet"]
+            process.arguments = ["run", "p.yml", "--quiet"] + extra
             process.currentDirectoryURL = scenario.directory
             process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
             process.standardOutput = FileHandle.nullDevice
@@ -108,5 +111,23 @@ import Glibc
         let rerun = try scenario.run()
         #expect(rerun.status == 0)
         #expect(scenario.fake.currentStatistics.requests == statistics.requests, "nothing left to do")
+    }
+
+    /// The answer journal is local to the machine, so a run on a PostgreSQL store loses no more to a kill.
+    @Test func aKilledRunOnPostgresResumesWithoutPayingTwice() throws {
+        let server = try PostgresServer.shared.get()
+        let scenario = try RunScenario(rows: 120, models: ["a", "b"], latencyMS: 15, maxConcurrency: 8)
+        defer { scenario.finish() }
+        let url = try server.createDatabase()
+        let kills = try Self.killRepeatedly(scenario, after: [0.3, 0.45], extra: ["--state", url])
+        let final = try scenario.run(["--state", url])
+        #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
+        let statistics = scenario.fake.currentStatistics
+        #expect(kills >= 1, "at least one run was killed mid-way")
+        #expect(
+            statistics.duplicateSuccesses <= kills * 8,
+            "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
+        #expect(scenario.outputLines.count == 240)
     }
 }
