@@ -30,15 +30,9 @@ import Glibc
                         + "\(firstDifference.map { "\($0.offset): \($0.element.0) vs \($0.element.1)" } ?? "the end")")
             )
         }
-        let statistics = scenario.fake.currentStatistics
         // Every answer is journaled the moment it arrives: a kill can lose only answers still on the wire (before:
-        // up to the three stages' windows, 96 answers). `make bench` measures the release build's bound (≤ 2); a
-        // debug build on a test machine busy with other suites reads its sockets later (7 seen with 48 in flight).
-        #expect(kills >= 1, "at least one run was killed mid-way")
-        #expect(
-            statistics.duplicateSuccesses <= kills * 8,
-            "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
-        #expect(statistics.succeeded - statistics.duplicateSuccesses == reference.fake.currentStatistics.succeeded)
+        // up to the three stages' windows, 96 answers; 7 seen since with 48 in flight on a busy test machine).
+        Self.expectPaidOnce(scenario, units: reference.fake.currentStatistics.succeeded, kills: kills)
     }
 
     /// Starts `kiln-pipe run` once per delay and SIGKILLs it after that delay; returns how many runs were killed.
@@ -100,14 +94,9 @@ import Glibc
         let differing = zip(actual, expected).filter { $0 != $1 }.count + abs(actual.count - expected.count)
         #expect(
             differing == 0, "same items, same order, same content as an uninterrupted run: \(differing) lines differ")
-        let statistics = scenario.fake.currentStatistics
         // A killed process can lose only answers still on the wire: the others are in its answer journal (before:
         // up to the window, 2 × the slots, 32 answers).
-        #expect(kills >= 1, "at least one run was killed mid-way")
-        #expect(
-            statistics.duplicateSuccesses <= kills * 8,
-            "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
-        #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
+        let statistics = Self.expectPaidOnce(scenario, units: 240, kills: kills)
         let rerun = try scenario.run()
         #expect(rerun.status == 0)
         #expect(scenario.fake.currentStatistics.requests == statistics.requests, "nothing left to do")
@@ -122,12 +111,21 @@ import Glibc
         let kills = try Self.killRepeatedly(scenario, after: [0.3, 0.45], extra: ["--state", url])
         let final = try scenario.run(["--state", url])
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
+        Self.expectPaidOnce(scenario, units: 240, kills: kills)
+        #expect(scenario.outputLines.count == 240)
+    }
+
+    /// After `kills` kills and a finishing run: at least one run died mid-way, each kill lost at most 8 answers
+    /// (`make bench` measures the release build's bound, ≤ 2; a debug build on a busy test machine reads its
+    /// sockets later), and every one of `units` was paid for once. Returns the provider's counts.
+    @discardableResult
+    static func expectPaidOnce(_ scenario: RunScenario, units: Int, kills: Int) -> FakeProviderStatistics {
         let statistics = scenario.fake.currentStatistics
         #expect(kills >= 1, "at least one run was killed mid-way")
         #expect(
             statistics.duplicateSuccesses <= kills * 8,
             "\(statistics.duplicateSuccesses) duplicates after \(kills) kills")
-        #expect(statistics.succeeded - statistics.duplicateSuccesses == 240, "every unit was paid for once")
-        #expect(scenario.outputLines.count == 240)
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == units, "every unit was paid for once")
+        return statistics
     }
 }
