@@ -53,34 +53,32 @@ package enum GlobMatcher {
             guard index < segments.count, matches.count < limit, visited.insert("\(index) \(folder)").inserted else {
                 return
             }
-            let entries = DirectoryEntries.of(folder.isEmpty ? "/" : folder)
-            guard let expression = segments[index] else {
-                walk(folder, segment: index + 1)
-                if index == segments.count - 1 {  // a trailing `**`: every file below
-                    for entry in entries where entry.name != nil && !entry.isDirectory {
-                        add(folder + "/" + (entry.name ?? ""))
-                    }
-                }
-                for entry in entries {
-                    guard let name = entry.name, !name.contains(where: \.isNewline) else {
-                        badNames.insert(folder + "/" + entry.shownName)
-                        continue
-                    }
-                    if entry.isDirectory { walk(folder + "/" + name, segment: index) }
-                }
-                return
-            }
-            let last = index == segments.count - 1
-            for entry in entries {
+            // A name that cannot be matched or shown is listed, never walked into or matched.
+            var entries: [(name: String, isDirectory: Bool)] = []
+            for entry in DirectoryEntries.of(folder.isEmpty ? "/" : folder) {
                 guard let name = entry.name, !name.contains(where: \.isNewline) else {
                     badNames.insert(folder + "/" + entry.shownName)
                     continue
                 }
-                guard (try? expression.wholeMatch(in: name)) != nil else { continue }
+                entries.append((name, entry.isDirectory))
+            }
+            let last = index == segments.count - 1
+            guard let expression = segments[index] else {
+                walk(folder, segment: index + 1)
+                for entry in entries {
+                    if entry.isDirectory {
+                        walk(folder + "/" + entry.name, segment: index)
+                    } else if last {  // a trailing `**`: every file below
+                        add(folder + "/" + entry.name)
+                    }
+                }
+                return
+            }
+            for entry in entries where (try? expression.wholeMatch(in: entry.name)) != nil {
                 if entry.isDirectory {
-                    walk(folder + "/" + name, segment: index + 1)
+                    walk(folder + "/" + entry.name, segment: index + 1)
                 } else if last {
-                    add(folder + "/" + name)
+                    add(folder + "/" + entry.name)
                 }
             }
         }

@@ -157,7 +157,7 @@ struct ProgressRenderer: Sendable {
             print(
                 counts.isEmpty ? "\n\(stage.id):" : "\n\(stage.id): \(counts.joined(separator: ", ")); the first ones:")
             for problem in stage.problems { print("  - \(problem)") }
-            let unshown = stage.failures.count - stage.problems.filter { stage.failures.contains($0) }.count
+            let unshown = stage.failures.count - stage.shownFailures
             if unshown > 0 {
                 print("  … and \(unshown) more: `kiln-pipe status \(file) --json` lists every one with its reason")
             }

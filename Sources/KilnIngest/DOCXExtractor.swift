@@ -43,9 +43,13 @@ enum DOCXExtractor {
     }
 
     private static func documentXML(path: String, size: Int) throws(ExtractionError) -> Data {
+        // Read once (no larger than max_file_mb): the zip's directory and the member come from these bytes.
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw ExtractionError("cannot read the file")
+        }
         let archive: Archive
         do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+            archive = try Archive(data: bytes, accessMode: .read)
         } catch {
             throw ExtractionError("not a DOCX file: the zip container cannot be read (truncated or not a zip)")
         }
@@ -53,11 +57,10 @@ enum DOCXExtractor {
             throw ExtractionError("not a Word document: the zip has no word/document.xml")
         }
         let limit = min(maximumXMLBytes, max(16 << 20, maximumRatio * max(size, Int(entry.compressedSize))))
-        // The member is inflated from the file's bytes (no larger than max_file_mb), never past its compressed
-        // size: ZIPFoundation's own reader loops for ever at the end of a deflate stream that does not finish.
+        // The member is inflated from the file's bytes, never past its compressed size: ZIPFoundation's own reader
+        // loops for ever at the end of a deflate stream that does not finish.
         let damaged = ExtractionError("the DOCX file is damaged: word/document.xml cannot be unzipped")
-        guard let bytes = FileManager.default.contents(atPath: path), let start = dataOffset(of: entry.path, in: bytes),
-            entry.compressedSize <= UInt64(bytes.count - start)
+        guard let start = dataOffset(of: entry.path, in: bytes), entry.compressedSize <= UInt64(bytes.count - start)
         else { throw damaged }
         let end = start + Int(entry.compressedSize)
         guard entry.isCompressed else {

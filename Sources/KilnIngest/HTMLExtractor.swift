@@ -33,12 +33,14 @@ enum HTMLExtractor {
         if let root = xmlDocGetRootElement(document) { walk(root, into: &builder, preformatted: false) }
         // Recover mode repairs what real pages get wrong, quietly; what it had to drop is said.
         var warnings: [String] = []
-        if let problem = LibXML2Error.last, problem.lowercased().contains("depth") {
-            warnings.append("text nested deeper than the parser's limit was dropped (\(problem))")
-        } else if let problem = LibXML2Error.last, LibXML2Error.lastIsEncoding {
-            warnings.append(
-                "the page's bytes do not fit the encoding it declares: text after the first bad byte may be missing "
-                    + "(\(problem))")
+        if let problem = LibXML2Error.last {
+            if problem.lowercased().contains("depth") {
+                warnings.append("text nested deeper than the parser's limit was dropped (\(problem))")
+            } else if LibXML2Error.lastIsEncoding {
+                warnings.append(
+                    "the page's bytes do not fit the encoding it declares: text after the first bad byte may be "
+                        + "missing (\(problem))")
+            }
         }
         return ExtractedDocument(format: .html, sections: builder.finish(), warnings: warnings)
     }

@@ -8,58 +8,39 @@ import KilnModel
 enum TextDecoding {
     static func decode(_ data: Data, as encoding: TextEncoding = .auto) throws(ExtractionError) -> (String, [String]) {
         let bytes = [UInt8](data)
-        switch encoding {
-        case .auto:
-            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return (try utf8(bytes.dropFirst(3)), []) }
-            if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) {
-                return (try utf16(bytes), ["decoded as UTF-16 (byte-order mark)"])
-            }
-            try refuseBinary(bytes[...])
-            if let text = String(validating: bytes, as: UTF8.self) { return (text, []) }
-            let offset = firstInvalidUTF8(bytes[...])
-            return (
-                windows1252(bytes[...]),
-                [
-                    "not UTF-8 (byte 0x\(hex(bytes[offset])) at offset \(offset)): decoded as Windows-1252; set "
-                        + "`encoding:` on the ingest stage (utf-8, utf-16, windows-1252, latin-1) if that is wrong"
-                ]
-            )
-        case .utf8:
-            return (try utf8(bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? bytes.dropFirst(3) : bytes[...]), [])
+        // The byte-order mark and the unit, as `load` reads them too (`TextEncoding.layout`).
+        let (layout, skip) = encoding.layout(head: bytes.prefix(3))
+        let body = bytes[skip...]
+        switch layout {
         case .utf16:
-            return (try utf16(bytes), [])
-        case .windows1252:
-            try refuseBinary(bytes[...])
-            return (windows1252(bytes[...]), [])
-        case .latin1:
-            try refuseBinary(bytes[...])
-            return (TextEncoding.latin1.decodeSingleByte(bytes), [])
-        }
-    }
-
-    private static func utf8(_ bytes: ArraySlice<UInt8>) throws(ExtractionError) -> String {
-        try refuseBinary(bytes)
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            let offset = firstInvalidUTF8(bytes)
+            guard let text = encoding.decode(bytes).text else {
+                throw ExtractionError(
+                    "the file is not valid UTF-16 (an odd number of bytes or a broken surrogate pair)")
+            }
+            return (text, encoding == .auto ? ["decoded as UTF-16 (byte-order mark)"] : [])
+        case .singleByte(let single):
+            try refuseBinary(body)
+            return (single.decodeSingleByte(body), [])
+        case .utf8:
+            try refuseBinary(body)
+            if let text = String(validating: body, as: UTF8.self) { return (text, []) }
+            let offset = TextPosition.firstInvalidUTF8(body) ?? max(0, body.count - 1)
+            let byte = hex(body[body.startIndex + offset])
+            // Without a mark, `auto` reads what is not UTF-8 as Windows-1252 (a Latin-1 note stays searchable).
+            if encoding == .auto, skip == 0 {
+                return (
+                    TextEncoding.windows1252.decodeSingleByte(body),
+                    [
+                        "not UTF-8 (byte 0x\(byte) at offset \(offset)): decoded as Windows-1252; set `encoding:` on "
+                            + "the ingest stage (utf-8, utf-16, windows-1252, latin-1) if that is wrong"
+                    ]
+                )
+            }
             throw ExtractionError(
-                "the file is not UTF-8 (byte 0x\(hex(bytes[bytes.startIndex + offset])) at offset \(offset)); set "
-                    + "`encoding: windows-1252` (or latin-1, utf-16) on the ingest stage, or leave `encoding` out "
-                    + "to detect it"
+                "the file is not UTF-8 (byte 0x\(byte) at offset \(offset)); set `encoding: windows-1252` (or latin-1, "
+                    + "utf-16) on the ingest stage, or leave `encoding` out to detect it"
             )
         }
-        return text
-    }
-
-    /// UTF-16 by its byte-order mark, little-endian without one (as Windows writes it).
-    private static func utf16(_ bytes: [UInt8]) throws(ExtractionError) -> String {
-        let bigEndian = bytes.starts(with: [0xFE, 0xFF])
-        let body = bytes.starts(with: [0xFF, 0xFE]) || bigEndian ? bytes.dropFirst(2) : bytes[...]
-        guard body.count.isMultiple(of: 2),
-            let text = String(data: Data(body), encoding: bigEndian ? .utf16BigEndian : .utf16LittleEndian)
-        else {
-            throw ExtractionError("the file is not valid UTF-16 (an odd number of bytes or a broken surrogate pair)")
-        }
-        return text
     }
 
     private static func refuseBinary(_ bytes: ArraySlice<UInt8>) throws(ExtractionError) {
@@ -68,11 +49,5 @@ enum TextDecoding {
         }
     }
 
-    static func windows1252(_ bytes: ArraySlice<UInt8>) -> String { TextEncoding.windows1252.decodeSingleByte(bytes) }
-
     private static func hex(_ byte: UInt8) -> String { String(byte, radix: 16, uppercase: true) }
-
-    private static func firstInvalidUTF8(_ bytes: ArraySlice<UInt8>) -> Int {
-        TextPosition.firstInvalidUTF8(bytes) ?? max(0, bytes.count - 1)
-    }
 }

@@ -86,6 +86,14 @@ final class NodeReader {
         return explicit
     }
 
+    /// A key named like a secret (`api_key`, `token`…) holding one: refused wherever it is written.
+    func secretKey(_ keyNode: Node, named key: String, in context: String) {
+        error(
+            at: keyNode, "'\(key)' would put a secret in the pipeline file (\(context))",
+            hint: "keep keys out of files: export the key as an environment variable and name it, e.g. "
+                + "api_key_env: OPENAI_API_KEY")
+    }
+
     func fields(_ node: Node, context: String, allowed: [String], required: [String] = []) -> Fields? {
         guard case .mapping(let mapping) = node else {
             error(
@@ -104,12 +112,7 @@ final class NodeReader {
             if allowed.contains(key) {
                 entries.append((key, keyNode, value))
             } else if SecretPatterns.secretKeyNames.contains(key.lowercased()) {
-                error(
-                    at: keyNode, "'\(key)' would put a secret in the pipeline file (\(context))",
-                    hint:
-                        "keep keys out of files: export the key as an environment variable and name it, e.g. "
-                        + "api_key_env: OPENAI_API_KEY"
-                )
+                secretKey(keyNode, named: key, in: context)
             } else if !SecretPatterns.looksLikeSecret(key) {  // a key that is a secret: reported (not echoed) once
                 error(
                     at: keyNode, "unknown key '\(key.excerpt())' in \(context)",

@@ -71,10 +71,7 @@ struct PipelineBuilder {
             {
                 // Refused here as everywhere else: a variable is no place for a key either (a long token-like
                 // value under a secret's name; `${ENV_VAR}` references are fine).
-                reader.error(
-                    at: key, "'\(name)' would put a secret in the pipeline file (vars)",
-                    hint: "keep keys out of files: export the key as an environment variable and name it, e.g. "
-                        + "api_key_env: OPENAI_API_KEY")
+                reader.secretKey(key, named: name, in: "vars")
                 continue
             }
             if case .scalar = value, !reader.isNull(value), let text = reader.text(value, name) {

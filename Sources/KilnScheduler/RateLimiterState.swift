@@ -53,7 +53,7 @@ package struct RateLimiterState: Sendable {
     /// second's worth at once was refused now and then (1 of 90) by a provider counting a sliding second, because
     /// requests granted together arrive spread out by a few milliseconds; paced requests fit every window shape.
     /// A provider that counts a sliding minute allows `burst: <rpm>`: the whole minute at once.
-    package static func defaultBurst(requestsPerMinute: Int) -> Int { 1 }
+    package static let defaultBurst = 1
 
     package init(
         maxConcurrency: Int, requestsPerMinute: Int?, tokensPerMinute: Int?, burst: Int? = nil, now: Double
@@ -62,7 +62,7 @@ package struct RateLimiterState: Sendable {
         floor = max(1, self.maxConcurrency / 16)
         limit = Double(self.maxConcurrency)
         requestWindow = requestsPerMinute.map {
-            SlidingWindowLimit(requestsPerMinute: $0, burst: burst ?? Self.defaultBurst(requestsPerMinute: $0))
+            SlidingWindowLimit(requestsPerMinute: $0, burst: burst ?? Self.defaultBurst)
         }
         tokenBucket = tokensPerMinute.map {
             TokenBucket(capacity: max(1, Double($0) / 60), perSecond: Double($0) / 60, now: now)

@@ -54,13 +54,14 @@ package struct StageReport: Sendable, Hashable {
     /// Notes (warnings, what the stage did) for the summary: the first five, besides the first five failures, so a
     /// folder of failures never hides a warning that text was dropped.
     package mutating func note(_ problem: String) {
-        if notesShown < 5 {
-            notesShown += 1
-            problems.append(problem)
-        }
+        if problems.count - shownFailures < Self.shownOfEach { problems.append(problem) }
     }
-    private var notesShown = 0
-    private var failuresShown = 0
+
+    /// How many failures, and how many other notes, the summary shows.
+    static let shownOfEach = 5
+
+    /// How many of `failures` are among `problems`: the first five.
+    package var shownFailures: Int { min(failures.count, Self.shownOfEach) }
 
     /// Every unit, row or document that failed or was skipped, with its reason (up to `failureLimit`), for
     /// `status --json`; `problems` keeps the first few notes for the summary.
@@ -81,10 +82,7 @@ package struct StageReport: Sendable, Hashable {
 
     private mutating func keep(_ reason: String) {
         if failures.count < Self.failureLimit { failures.append(reason) }
-        if failuresShown < 5 {
-            failuresShown += 1
-            problems.append(reason)
-        }
+        if failures.count <= Self.shownOfEach { problems.append(reason) }
     }
 
     /// Says how a source stage's items were divided, in a sharded run.

@@ -25,19 +25,16 @@ package final class AnswerJournal: Sendable {
         var openedAt: Double
         var files: [String]
     }
-    private let folder: String
     private let prefix: String
     private let writer: Mutex<Writer>
     /// Answers read from earlier runs' journals, by request hash; each is used once (a retry goes live).
     private let earlier: Mutex<[String: HTTPResponse]>
     /// The journals read, for `finish` to delete once their writers are gone.
     private let readFiles: [String]
-    private let replayed = Atomic<Int>(0)
 
     /// Opens a journal in `folder` (created if missing) and reads the ones there.
     package init(folder: String) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        self.folder = folder
         var answers: [String: HTTPResponse] = [:]
         var files: [String] = []
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where name.hasSuffix(".jsonl")
@@ -69,17 +66,9 @@ package final class AnswerJournal: Sendable {
 
     deinit { writer.withLock { _ = close($0.descriptor) } }
 
-    /// How many answers earlier runs' journals hold (not yet used).
-    package var available: Int { earlier.withLock { $0.count } }
-
-    /// How many requests this run answered from earlier runs' journals.
-    package var replayedCount: Int { replayed.load(ordering: .relaxed) }
-
     /// The answer an earlier run got for this request, once.
     package func take(_ requestHash: String) -> HTTPResponse? {
-        guard let answer = earlier.withLock({ $0.removeValue(forKey: requestHash) }) else { return nil }
-        replayed.add(1, ordering: .relaxed)
-        return answer
+        earlier.withLock { $0.removeValue(forKey: requestHash) }
     }
 
     /// Appends a successful answer (as text; a body that is not UTF-8 is not kept).

@@ -11,7 +11,7 @@ import Synchronization
 /// processes compare them.
 package final class RunCooperation: Sendable {
     private let answers: any SharedAnswers
-    package let holder: String
+    private let holder: String
     private let others = Atomic<Int>(0)
     private let started = Date().timeIntervalSince1970
     static let beatSeconds = 0.25
