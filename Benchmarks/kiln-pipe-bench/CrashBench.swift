@@ -20,29 +20,41 @@ enum CrashBench {
         try Entrypoint.writeRows(items, to: work.appendingPathComponent("crashrows.jsonl"))
         let ideal = Double(items) * Double(latencyMS) / 1000 / Double(concurrency)
         var generator = SystemRandomNumberGenerator()
-        var perKill: [Int] = []
+        var killedAt: [Double] = []
         for _ in 0..<3 {
-            let before = fake.currentStatistics.duplicateSuccesses
             let delay = Double.random(in: 0.15...0.6, using: &generator) * ideal
-            let signal = try stopped(
-                ["run", "crash.yml", "--quiet", "--state", "crash.sqlite"], in: work, after: delay)
-            guard signal else { break }
-            // What the kill lost is asked again by the next run: count it there.
-            let after = fake.currentStatistics.duplicateSuccesses
-            perKill.append(after - before)
+            guard
+                let moment = try stopped(
+                    ["run", "crash.yml", "--quiet", "--state", "crash.sqlite"], in: work, after: delay)
+            else { break }
+            killedAt.append(moment)
         }
-        // The duplicates of the last kill show in the run that finishes.
-        let beforeLast = fake.currentStatistics.duplicateSuccesses
+        // What a kill lost is asked again by the runs after it; each answer paid twice belongs to the kill
+        // nearest its first delivery. One delivered after the signal reached a process the kernel was still
+        // tearing down (its sockets open): no client can keep that one, so it is shown apart.
         let final = try Entrypoint.measure(["run", "crash.yml", "--quiet", "--state", "crash.sqlite"], in: work)
-        if !perKill.isEmpty {
-            perKill.removeFirst()
-            perKill.append(fake.currentStatistics.duplicateSuccesses - beforeLast)
+        var before = [Int](repeating: 0, count: killedAt.count)
+        var after = before
+        var latest = 0.0
+        for first in fake.firstDeliveriesOfRepaid {
+            guard let kill = killedAt.indices.min(by: { abs(killedAt[$0] - first) < abs(killedAt[$1] - first) })
+            else { continue }
+            if first <= killedAt[kill] {
+                before[kill] += 1
+            } else {
+                after[kill] += 1
+                latest = max(latest, first - killedAt[kill])
+            }
         }
         let statistics = fake.currentStatistics
         let once = statistics.succeeded - statistics.duplicateSuccesses
         print(
-            "  kill -9 at random moments, \(perKill.count) kills: re-paid answers per kill \(perKill) "
-                + "(target ≤ 2 each); final run exit \(final.status), \(once) of \(items) answered once")
+            "  kill -9 at random moments, \(killedAt.count) kills: re-paid answers delivered before the signal, "
+                + "per kill \(before) (target ≤ 2 each); final run exit \(final.status), "
+                + "\(once) of \(items) answered once")
+        print(
+            "    and delivered after the kill signal, while the dying process still held its connections: \(after) "
+                + "(up to \(Entrypoint.format(latest * 1000)) ms after it; no client can keep these)")
 
         // SIGTERM mid-run: in-flight calls finish and are saved; the resume pays for none of them again.
         let term = FakeProvider(config: FakeProviderConfig(latencyMS: latencyMS))
@@ -82,10 +94,11 @@ enum CrashBench {
                 + "\(both.succeeded) answered for \(items) items, exits \(runs.map(\.terminationStatus))")
     }
 
-    /// Starts kiln-pipe and sends `signal` after `seconds`; true when the run was still going (so it was stopped).
+    /// Starts kiln-pipe and sends `signal` after `seconds`; when the run was still going, the moment it was
+    /// signalled (seconds since 1970).
     static func stopped(
         _ arguments: [String], in directory: URL, after seconds: Double, signal: Int32 = SIGKILL
-    ) throws -> Bool {
+    ) throws -> Double? {
         let process = Process()
         process.executableURL = Entrypoint.binaries.appendingPathComponent("kiln-pipe")
         process.arguments = arguments.map {
@@ -96,9 +109,12 @@ enum CrashBench {
         process.standardError = FileHandle.nullDevice
         try process.run()
         Thread.sleep(forTimeInterval: seconds)
-        let running = process.isRunning
-        if running { kill(process.processIdentifier, signal) }
+        var moment: Double?
+        if process.isRunning {
+            moment = Date().timeIntervalSince1970
+            kill(process.processIdentifier, signal)
+        }
         process.waitUntilExit()
-        return running
+        return moment
     }
 }

@@ -29,6 +29,9 @@ struct Entrypoint {
         let concurrency = 64
         print("kiln-pipe benchmark (release build, \(ProcessInfo.processInfo.activeProcessorCount) cores)\n")
         if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "documents" { return try DocumentsBench.run(in: work) }
+        if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "crash" {
+            return try CrashBench.run(in: work, items: 2000, latencyMS: latencyMS, concurrency: concurrency)
+        }
 
         // 1. Throughput against a 50 ms provider at 64 in flight.
         let port = 18_000 + Int(getpid() % 1000)

@@ -8,7 +8,10 @@ package final class FakeProvider: @unchecked Sendable {
     // @unchecked Sendable: all mutable state below is guarded by `lock`.
     let lock = NSLock()
     var attemptsByBody: [String: Int] = [:]
-    private var succeededBodies: Set<String> = []
+    /// When each request body was first answered (seconds since 1970), to tell a re-payment's first delivery.
+    private var succeededBodies: [String: Double] = [:]
+    /// For each answer paid twice: when its first delivery was made.
+    private var repaidFirstDeliveries: [Double] = []
     var statistics = FakeProviderStatistics()
     private var inFlight = 0
     private var recentArrivals: [Double] = []
@@ -40,6 +43,9 @@ package final class FakeProvider: @unchecked Sendable {
     package var baseURL: String { "http://127.0.0.1:\(port)/v1" }
 
     package var currentStatistics: FakeProviderStatistics { lock.withLock { statistics } }
+    /// When the answers paid twice were first delivered (seconds since 1970): set against the moment a client was
+    /// killed, it tells an answer the client had time to keep from one still on the wire.
+    package var firstDeliveriesOfRepaid: [Double] { lock.withLock { repaidFirstDeliveries } }
 
     /// Answers a request without any socket: for in-process use where opening even a loopback port is not
     /// wanted (`kiln-pipe mcp`, `search`).
@@ -231,7 +237,12 @@ package final class FakeProvider: @unchecked Sendable {
                 statistics.byStatus[status, default: 0] += 1
                 if status == 200, let hash {
                     statistics.succeeded += 1
-                    if !succeededBodies.insert(hash).inserted { statistics.duplicateSuccesses += 1 }
+                    if let first = succeededBodies[hash] {
+                        statistics.duplicateSuccesses += 1
+                        repaidFirstDeliveries.append(first)
+                    } else {
+                        succeededBodies[hash] = Date().timeIntervalSince1970
+                    }
                 }
             case .reset, .truncated:
                 break
