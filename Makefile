@@ -47,6 +47,10 @@ demo: build-demo
 # only: pydantic and a few libraries, not the LLM stack), and the official openai and mcp clients as peers of the fake
 # provider and of `kiln-pipe mcp`. Tests that need it are skipped without it.
 KILN_REFERENCE := .build-kiln-reference
+# The same kiln-ai 1.2.0 with the LLM stack its adapters and dataset formatter import (litellm 1.87, mcp 1.x, together
+# 1.x, Vertex), as the Kiln app runs it: the round-trip tests build adapters from the run configs kiln-pipe writes and
+# format its splits with Kiln's own DatasetFormatter. A venv of its own, since the MCP peer above is mcp 2.x.
+KILN_FULL := .build-kiln-full
 kiln-reference:
 	@test -x $(KILN_REFERENCE)/bin/python && $(KILN_REFERENCE)/bin/python -c "import kiln_ai.datamodel, openai, mcp" 2>/dev/null || { \
 	  python3 -m venv $(KILN_REFERENCE) && \
@@ -54,6 +58,12 @@ kiln-reference:
 	  $(KILN_REFERENCE)/bin/pip install -q --no-deps kiln-ai==1.2.0; } || { \
 	  rm -rf $(KILN_REFERENCE); if [ -n "$$CI" ]; then echo "cannot install the kiln-ai reference reader"; exit 1; fi; \
 	  echo "kiln-ai reference reader not installed (no PyPI?): its checks are skipped"; }
+	@test -x $(KILN_FULL)/bin/python && LITELLM_LOCAL_MODEL_COST_MAP=True $(KILN_FULL)/bin/python -c "import kiln_ai.adapters.adapter_registry, kiln_ai.adapters.fine_tune.dataset_formatter" 2>/dev/null || { \
+	  python3 -m venv $(KILN_FULL) && \
+	  $(KILN_FULL)/bin/pip install -q pydantic jsonschema pyyaml anyio openai "mcp>=1.10.1,<2" "litellm>=1.87,<1.88" jq "together<2" google-cloud-aiplatform && \
+	  $(KILN_FULL)/bin/pip install -q --no-deps kiln-ai==1.2.0; } || { \
+	  rm -rf $(KILN_FULL); if [ -n "$$CI" ]; then echo "cannot install kiln-ai with its LLM stack"; exit 1; fi; \
+	  echo "kiln-ai's adapters and dataset formatter not installed (no PyPI?): the round-trip checks are skipped"; }
 
 # The tests also start a real PostgreSQL server on loopback (sharded runs on a shared store). Every target must
 # declare each module it imports: SwiftPM prints the check's errors but goes on building (swiftlang/swift-package-
@@ -61,6 +71,7 @@ kiln-reference:
 test: setup kiln-reference
 	@$(MAKE) --no-print-directory setup APT_PACKAGES="postgresql"
 	@if [ -x $(KILN_REFERENCE)/bin/python ]; then export KILN_REFERENCE_PYTHON="$$(pwd)/$(KILN_REFERENCE)/bin/python"; fi; \
+	  if [ -x $(KILN_FULL)/bin/python ]; then export KILN_FULL_PYTHON="$$(pwd)/$(KILN_FULL)/bin/python"; fi; \
 	  mkdir -p .build; $(SWIFT) build --build-tests --explicit-target-dependency-import-check error >.build/imports.log 2>&1; \
 	  built=$$?; cat .build/imports.log; [ $$built = 0 ] || exit $$built; \
 	  if grep -q "imports another target" .build/imports.log; then echo "undeclared imports: declare them in Package.swift"; exit 1; fi; \

@@ -15,7 +15,9 @@ struct ExportCommand: AsyncParsableCommand {
             --part train --target together --strategy final_only --out train.jsonl
             """)
 
-    @Option(name: .customLong("kiln-project"), help: "The project.kiln file.", completion: .file(extensions: ["kiln"]))
+    @Option(
+        name: .customLong("kiln-project"), help: "The Kiln project folder, or its project.kiln.",
+        completion: .file(extensions: ["kiln"]))
     var kilnProject: String
 
     @Option(help: "The task id (the 12-digit id in task.kiln).")

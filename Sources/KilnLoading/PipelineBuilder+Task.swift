@@ -53,15 +53,9 @@ extension PipelineBuilder {
             return nil
         }
         guard let project = reader.string(projectNode, "kiln_project"), let taskID = reader.string(idNode, "task_id"),
-            requireFile(project, at: projectNode, what: "Kiln project file")
+            requireKilnProject(project, at: projectNode),
+            let folder = try? KilnProjectFolder(projectFile: resolve(project), displayPath: project)
         else { return nil }
-        let folder: KilnProjectFolder
-        do {
-            folder = try KilnProjectFolder(projectFile: resolve(project), displayPath: project)
-        } catch {
-            reader.error(at: projectNode, error.message, hint: error.hint)
-            return nil
-        }
         do {
             return try KilnTaskReader.definition(of: try folder.task(id: taskID), in: folder)
         } catch {

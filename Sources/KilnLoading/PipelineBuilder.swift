@@ -1,6 +1,7 @@
 import Foundation
 import KilnBasics
 import KilnModel
+import KilnProject
 import Yams
 
 /// Builds a `Pipeline` from the YAML tree, section by section, collecting every diagnostic on the way.
@@ -45,6 +46,7 @@ struct PipelineBuilder {
         let stages = readStages(top["stages"])
         StageGraphCheck(reader: reader, stages: stages).run()
         checkReferences(stages)
+        KilnNameCheck(reader: reader, root: root, pipelineName: name, task: task, stages: stages).run()
         return Pipeline(
             sourcePath: reader.file, name: name, description: description, vars: reader.interpolator.fileVars,
             providers: providers, task: task, maxCostUSD: maxCost, stages: stages.compactMap(\.spec))
@@ -103,6 +105,24 @@ struct PipelineBuilder {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: resolve(path), isDirectory: &isDirectory)
         return (exists, isDirectory.boolValue)
+    }
+
+    /// Checks a `kiln_project:` path (a project folder or its `project.kiln`): one that is read must hold a project;
+    /// one that is written may be missing (the first write starts the project) but, when there, must be a project.
+    @discardableResult
+    func requireKilnProject(_ path: String, at node: Node?, forWriting: Bool = false) -> Bool {
+        let file = KilnProjectFolder.projectFile(at: resolve(path))
+        if forWriting, !FileManager.default.fileExists(atPath: file) { return true }
+        guard forWriting || requireFile(path, at: node, what: "Kiln project", directoryAllowed: true) else {
+            return false
+        }
+        do {
+            _ = try KilnProjectFolder(projectFile: file, displayPath: path)
+            return true
+        } catch {
+            reader.error(at: node, error.message, hint: error.hint)
+            return false
+        }
     }
 
     /// Reports a missing file at the node that named it.

@@ -78,7 +78,7 @@ extension StageReader {
             return nil
         }
         if let kilnProject {
-            builder.requireFile(kilnProject, at: fields["kiln_project"], what: "Kiln project file")
+            builder.requireKilnProject(kilnProject, at: fields["kiln_project"])
             if taskID == nil, !fields.has("task_id"), !builder.isKilnTask {
                 reader.error(
                     at: fields.node, "\(label) reads a Kiln project but has no 'task_id'",

@@ -38,4 +38,17 @@ package struct Pipeline: Sendable, Hashable {
     package func stage(withID id: String) -> StageSpec? {
         stages.first { $0.id == id }
     }
+
+    /// The nearest stage above `stage` (following `from:`, breadth first) that `matches`.
+    package func nearestStage(above stage: StageSpec, matching matches: (StageSpec) -> Bool) -> StageSpec? {
+        var frontier = stage.from
+        var seen = Set<String>()
+        while !frontier.isEmpty {
+            let id = frontier.removeFirst()
+            guard seen.insert(id).inserted, let upstream = self.stage(withID: id) else { continue }
+            if matches(upstream) { return upstream }
+            frontier += upstream.from
+        }
+        return nil
+    }
 }

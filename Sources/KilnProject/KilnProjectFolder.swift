@@ -10,10 +10,17 @@ package struct KilnProjectFolder: Sendable {
     /// How the user named the project file, for messages.
     package let displayPath: String
 
-    /// Opens a project by its `project.kiln`; throws when that file is missing, unreadable or not a project.
+    /// Opens a project by its folder or its `project.kiln`; throws when that file is missing, unreadable or not a
+    /// project.
     package init(projectFile: String, displayPath: String? = nil) throws(ActionableError) {
-        self.projectFile = URL(fileURLWithPath: projectFile).standardizedFileURL
+        self.projectFile = URL(fileURLWithPath: Self.projectFile(at: projectFile)).standardizedFileURL
         self.displayPath = displayPath ?? projectFile
+        guard FileManager.default.fileExists(atPath: self.projectFile.path) else {
+            throw ActionableError(
+                "there is no Kiln project at '\(self.displayPath)' (no \(self.projectFile.path))",
+                hint: "point kiln_project at a Kiln project folder or its project.kiln; an export stage's "
+                    + "kiln_project: starts a new project there")
+        }
         let project = try Self.readJSON(self.projectFile, what: "Kiln project file '\(self.displayPath)'")
         // Kiln writes `model_type: project`; a hand-written file with only a name is accepted too.
         guard project["model_type"] == .string("project") || (project["model_type"] == nil && project["name"] != nil)
@@ -22,6 +29,14 @@ package struct KilnProjectFolder: Sendable {
                 "'\(self.displayPath)' is not a Kiln project file",
                 hint: "point kiln_project at the project.kiln of a Kiln project folder")
         }
+    }
+
+    /// The `project.kiln` a path names: the path itself when it names a `.kiln` file, else the file in that folder.
+    package static func projectFile(at path: String) -> String {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        if (exists && !isDirectory.boolValue) || (!exists && path.hasSuffix(".kiln")) { return path }
+        return (path.hasSuffix("/") ? path : path + "/") + "project.kiln"
     }
 
     /// The project's folder.

@@ -30,24 +30,6 @@ package enum KilnProjectRecords {
         return digits
     }
 
-    /// Kiln's `string_to_valid_name`: NFKD, forbidden characters and controls to spaces, whitespace and `_` runs
-    /// collapsed, `_` and whitespace stripped at the ends.
-    package static func validName(_ name: String) -> String {
-        let forbidden = Set("/\\?%*:|\"<>.,;=\n")
-        var text = String(
-            name.decomposedStringWithCompatibilityMapping.unicodeScalars.map { scalar -> Character in
-                forbidden.contains(Character(scalar)) || scalar.value < 0x20 ? " " : Character(scalar)
-            })
-        text = text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
-        while text.contains("__") { text = text.replacingOccurrences(of: "__", with: "_") }
-        return text.trimmingCharacters(in: CharacterSet(charactersIn: "_")).trimmingCharacters(in: .whitespaces)
-    }
-
-    /// A child folder's name: `<id> - <valid name of the first 32 characters>`.
-    package static func folderName(id: String, name: String) -> String {
-        "\(id) - \(validName(String(name.prefix(32))))"
-    }
-
     /// `2025-03-14T09:49:14.594005Z`, as pydantic writes a UTC datetime (fraction omitted when zero).
     package static func timestamp(_ date: Date) -> String {
         let seconds = floor(date.timeIntervalSince1970)
@@ -70,7 +52,7 @@ package enum KilnProjectRecords {
     /// `task.kiln` for a pipeline's task.
     package static func task(id: String, name: String, definition: TaskDefinition, stamp: Stamp) -> JSONValue {
         var object = header(id, stamp)
-        object["name"] = .string(name)
+        object["name"] = .string(KilnNames.accepted(name))
         object["description"] = .null
         object["instruction"] = .string(definition.instruction)
         object["requirements"] = .array(
@@ -78,7 +60,7 @@ package enum KilnProjectRecords {
                 .object(
                     JSONObject([
                         ("id", .string(Self.id(for: "\(id)/requirement/\(requirement.name)"))),
-                        ("name", .string(requirement.name)),
+                        ("name", .string(KilnNames.accepted(requirement.name, limit: KilnNames.shortMaxLength))),
                         ("description", .null), ("instruction", .string(requirement.instruction)),
                         ("priority", .integer(requirement.priority)), ("type", .string(requirement.type.rawValue)),
                     ]))
@@ -92,32 +74,67 @@ package enum KilnProjectRecords {
         return .object(object)
     }
 
-    /// What produced an answer, in Kiln's terms.
-    package struct Source: Sendable {
-        package var model: String
-        /// Kiln's provider name (`openai`, `openai_compatible`, `fireworks_ai`…).
-        package var provider: String
+    /// `project.kiln` for a project kiln-pipe starts.
+    package static func project(id: String, name: String, stamp: Stamp) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(KilnNames.accepted(name))
+        object["description"] = .string("Started by kiln-pipe.")
+        object["model_type"] = .string("project")
+        return .object(object)
+    }
 
-        package init(model: String, provider: String) {
+    /// A model's settings as Kiln runs them (`KilnAgentRunConfigProperties`): what a run config holds and what a
+    /// generated output's source embeds, so Kiln can build an adapter from it and run it again.
+    package struct RunSettings: Sendable {
+        /// Kiln's model id: for an OpenAI-compatible endpoint `<provider>::<model>`, as Kiln's adapters take it.
+        package var model: String
+        /// Kiln's provider name (`openai`, `openai_compatible`, `anthropic`…).
+        package var provider: String
+        package var temperature: Double
+        package var topP: Double
+        package var structuredOutput: String
+
+        package init(model: String, provider: String, temperature: Double, topP: Double, structuredOutput: String) {
             self.model = model
             self.provider = provider
+            self.temperature = temperature
+            self.topP = topP
+            self.structuredOutput = structuredOutput
         }
 
         var json: JSONValue {
             .object(
                 JSONObject([
-                    ("type", .string("synthetic")),
-                    (
-                        "properties",
-                        .object(
-                            JSONObject([
-                                ("model_name", .string(model)), ("model_provider", .string(provider)),
-                                ("adapter_name", .string(KilnProjectRecords.adapterName)),
-                            ]))
-                    ),
-                    ("run_config_id", .null), ("run_config", .null),
+                    ("type", .string("kiln_agent")), ("model_name", .string(model)),
+                    ("model_provider_name", .string(provider)), ("prompt_id", .string("simple_prompt_builder")),
+                    ("top_p", .double(topP)), ("temperature", .double(temperature)),
+                    ("structured_output_mode", .string(structuredOutput)), ("thinking_level", .null),
+                    ("tools_config", .null), ("input_transform", .null),
                 ]))
         }
+    }
+
+    /// A `DataSource`: synthetic (a model made it; `settings` and the run config it came from), or imported from
+    /// a file. `extra` are kiln-pipe's own properties (pipeline, stage), which Kiln keeps.
+    package static func dataSource(
+        synthetic settings: RunSettings?, runConfigID: String? = nil, fileName: String? = nil,
+        extra: [(String, String)]
+    ) -> JSONValue {
+        var properties = JSONObject()
+        if let settings {
+            properties["model_name"] = .string(settings.model)
+            properties["model_provider"] = .string(settings.provider)
+            properties["adapter_name"] = .string(adapterName)
+        } else if let fileName {
+            properties["file_name"] = .string(fileName)
+        }
+        for (key, value) in extra where !value.isEmpty { properties[key] = .string(value) }
+        return .object(
+            JSONObject([
+                ("type", .string(settings == nil && fileName != nil ? "file_import" : "synthetic")),
+                ("properties", .object(properties)), ("run_config_id", runConfigID.map(JSONValue.string) ?? .null),
+                ("run_config", runConfigID == nil ? .null : settings?.json ?? .null),
+            ]))
     }
 
     /// Tokens, cost and latency of a run.
@@ -137,15 +154,15 @@ package enum KilnProjectRecords {
 
     /// `task_run.kiln`: a generated output of the task with its source; thinking as an intermediate output.
     package static func taskRun(
-        id: String, input: String, output: String, source: Source, intermediate: [(String, String)], usage: RunUsage?,
-        tags: [String], stamp: Stamp
+        id: String, input: String, inputSource: JSONValue, output: String, source: JSONValue,
+        intermediate: [(String, String)], usage: RunUsage?, tags: [String], stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
         object["input"] = .string(input)
-        object["input_source"] = .null
+        object["input_source"] = inputSource
         var taskOutput = header(Self.id(for: "\(id)/output"), stamp, nested: true)
         taskOutput["output"] = .string(output)
-        taskOutput["source"] = source.json
+        taskOutput["source"] = source
         taskOutput["rating"] = .null
         taskOutput["model_type"] = .string("task_output")
         object["output"] = .object(taskOutput)
@@ -177,7 +194,7 @@ package enum KilnProjectRecords {
         id: String, name: String, parts: [SplitPart], contents: [String: [String]], filter: String, stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
-        object["name"] = .string(validName(name))
+        object["name"] = .string(KilnNames.accepted(name))
         object["description"] = .string("Written by kiln-pipe.")
         object["splits"] = .array(
             parts.map { part in
@@ -194,23 +211,11 @@ package enum KilnProjectRecords {
     }
 
     /// `task_run_config.kiln`: the model settings that produced runs (eval runs point at it).
-    package static func taskRunConfig(
-        id: String, name: String, source: Source, temperature: Double, topP: Double, structuredOutput: String,
-        stamp: Stamp
-    ) -> JSONValue {
+    package static func taskRunConfig(id: String, name: String, settings: RunSettings, stamp: Stamp) -> JSONValue {
         var object = header(id, stamp)
-        object["name"] = .string(validName(name))
+        object["name"] = .string(KilnNames.accepted(name))
         object["description"] = .string("The model settings of a kiln-pipe provider.")
-        object["run_config_properties"] = .object(
-            JSONObject([
-                ("type", .string("kiln_agent")), ("model_name", .string(source.model)),
-                ("model_provider_name", .string(source.provider)),
-                ("prompt_id", .string("simple_prompt_builder")), ("top_p", .double(topP)),
-                ("temperature", .double(temperature)),
-                ("structured_output_mode", .string(structuredOutput)), ("thinking_level", .null),
-                ("tools_config", .null),
-                ("input_transform", .null),
-            ]))
+        object["run_config_properties"] = settings.json
         object["prompt"] = .null
         object["starred"] = .bool(false)
         object["model_type"] = .string("task_run_config")
@@ -222,7 +227,7 @@ package enum KilnProjectRecords {
         id: String, name: String, configID: String, outputScores: [(name: String, type: String)], stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
-        object["name"] = .string(validName(name))
+        object["name"] = .string(KilnNames.accepted(name))
         object["description"] = .string("Judge results of kiln-pipe stage '\(name)'.")
         object["template"] = .null
         object["current_config_id"] = .string(configID)
@@ -238,7 +243,11 @@ package enum KilnProjectRecords {
             ]))
         object["output_scores"] = .array(
             outputScores.map {
-                .object(JSONObject([("name", .string($0.name)), ("instruction", .null), ("type", .string($0.type))]))
+                .object(
+                    JSONObject([
+                        ("name", .string(KilnNames.accepted($0.name, limit: KilnNames.shortMaxLength))),
+                        ("instruction", .null), ("type", .string($0.type)),
+                    ]))
             })
         object["favourite"] = .bool(false)
         object["priority"] = .null
@@ -251,12 +260,12 @@ package enum KilnProjectRecords {
 
     /// `eval_config.kiln`: the judge (model and method) and the steps it follows.
     package static func evalConfig(
-        id: String, name: String, source: Source, method: String, steps: [String], stamp: Stamp
+        id: String, name: String, model: String, provider: String, method: String, steps: [String], stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
-        object["name"] = .string(validName(name))
-        object["model_name"] = .string(source.model)
-        object["model_provider"] = .string(source.provider)
+        object["name"] = .string(KilnNames.accepted(name))
+        object["model_name"] = .string(model)
+        object["model_provider"] = .string(provider)
         object["config_type"] = .string(method)
         object["properties"] = .object(JSONObject([("eval_steps", .array(steps.map(JSONValue.string)))]))
         object["model_type"] = .string("eval_config")

@@ -3,69 +3,110 @@ import KilnBasics
 import KilnExport
 package import KilnModel
 
-/// Writes a pipeline's results into a Kiln project folder: each exported item as a TaskRun under the task (the
-/// pipeline's own Kiln task, or a task created for an inline one), and the split as a DatasetSplit. Files are
-/// written whole and renamed into place; writing the same items again rewrites the same files.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes a pipeline's results into a Kiln project folder (starting the project when the folder has none): each
+/// exported item as a TaskRun under the task (the pipeline's own Kiln task, or a task created for an inline one),
+/// the model settings as run configs Kiln can run, a judge's results as an eval, and the split as a DatasetSplit.
+///
+/// Writing is idempotent and never clobbers: files are written whole and renamed into place, ids follow from
+/// content, a rerun merges into kiln-pipe's own runs (`KilnMerge`: what a person did in Kiln stays), a run a
+/// person reviewed is never changed (a changed result becomes a new run), and a changed judge is a new eval config
+/// beside the old one, whose runs stay valid.
 package struct KilnProjectWriter {
     package let projectDirectory: URL
     package let taskDirectory: URL
     package let taskID: String
+    /// Whether this writer started the project (the folder had no project.kiln).
+    package let startedProject: Bool
     let pipeline: Pipeline
     let stageID: String
     let stamp: KilnProjectRecords.Stamp
     /// The judge stage whose scores the items carry, if any: its results become a Kiln eval.
     let judge: (id: String, settings: JudgeSettings)?
+    /// The stage the items' inputs came from (a `load` or `inputs` stage), for each run's `input_source`.
+    let inputOrigin: StageSpec?
+    /// Run ids written, by split part, each once.
     package private(set) var written: [String: [String]] = [:]
+    private var writtenIDs: Set<String> = []
     package private(set) var skipped = 0
     package private(set) var evalRuns = 0
+    /// Runs a person rated or repaired whose result changed: left as they were, the result written as a new run.
+    package private(set) var keptReviewed = 0
+    /// Run config ids by provider name.
     private var runConfigs: [String: String] = [:]
     private var evalConfigFolder: URL?
 
-    /// Finds the task in the project (or creates it for an inline task).
-    package init(
-        projectFile: String, pipeline: Pipeline, stageID: String, judge: (id: String, settings: JudgeSettings)?
-    ) throws {
-        self.judge = judge
-        let project = try KilnProjectFolder(projectFile: projectFile)
-        projectDirectory = project.directory
-        self.pipeline = pipeline
-        self.stageID = stageID
+    /// Opens the project (folder or project.kiln; started when missing) and finds or creates the task.
+    package init(projectFile: String, pipeline: Pipeline, stage: StageSpec) throws {
         let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "kiln-pipe"
         stamp = KilnProjectRecords.Stamp(createdAt: KilnProjectRecords.timestamp(Date()), createdBy: user)
+        let file = URL(fileURLWithPath: KilnProjectFolder.projectFile(at: projectFile))
+        startedProject = !FileManager.default.fileExists(atPath: file.path)
+        if startedProject {
+            try Self.write(
+                KilnProjectRecords.project(
+                    id: KilnProjectRecords.id(for: "project/\(pipeline.name)"), name: pipeline.name, stamp: stamp),
+                to: file)
+        }
+        let project = try KilnProjectFolder(projectFile: file.path, displayPath: projectFile)
+        projectDirectory = project.directory
+        self.pipeline = pipeline
+        stageID = stage.id
+        let judgeStage = pipeline.nearestStage(above: stage) { if case .judge = $0.settings { true } else { false } }
+        if let judgeStage, case .judge(let settings) = judgeStage.settings {
+            judge = (judgeStage.id, settings)
+        } else {
+            judge = nil
+        }
+        inputOrigin = pipeline.nearestStage(above: stage) {
+            switch $0.settings {
+            case .load, .inputs: true
+            default: false
+            }
+        }
         guard let task = pipeline.task else {
-            throw ActionableError("stage '\(stageID)' writes Kiln task runs and needs a task")
+            throw ActionableError("stage '\(stage.id)' writes Kiln task runs and needs a task")
         }
         if case .kilnProject(let path, let id) = task.origin,
-            URL(fileURLWithPath: path).standardizedFileURL.path == project.projectFile.path
+            URL(fileURLWithPath: KilnProjectFolder.projectFile(at: path)).standardizedFileURL.path
+                == project.projectFile.path
         {
             taskID = id
             taskDirectory = try project.task(id: id).url
         } else {
+            // The pipeline's task is the task of its name: a changed prompt updates it (earlier kiln-pipe versions
+            // keyed it by the instruction; such a task is found and kept too).
             let name = task.name ?? pipeline.name
-            let id = KilnProjectRecords.id(for: "task/\(pipeline.name)/\(task.instruction)")
-            taskID = id
+            let id = KilnProjectRecords.id(for: "task/\(pipeline.name)/name/\(name)")
+            let legacy = KilnProjectRecords.id(for: "task/\(pipeline.name)/\(task.instruction)")
+            let tasks = try project.tasks()
+            let existing = tasks.first { $0.id == id } ?? tasks.first { $0.id == legacy }
+            taskID = existing?.id ?? id
             taskDirectory =
-                try project.tasks().first { $0.id == id }?.url
-                ?? project.tasksFolder.appendingPathComponent(KilnProjectRecords.folderName(id: id, name: name))
+                existing?.url ?? project.tasksFolder.appendingPathComponent(KilnNames.folderName(id: id, name: name))
             let file = taskDirectory.appendingPathComponent("task.kiln")
-            if !FileManager.default.fileExists(atPath: file.path) {
-                try Self.write(KilnProjectRecords.task(id: id, name: name, definition: task, stamp: stamp), to: file)
-            }
+            let fresh = KilnProjectRecords.task(
+                id: taskID, name: name, definition: task, stamp: Self.keptStamp(of: file) ?? stamp)
+            let record = existing.map { KilnMerge.mergedTask($0.record, fresh) } ?? fresh
+            if record != existing?.record { try Self.write(record, to: file) }
         }
     }
 
-    /// Writes one item as a task run; items with no output are counted and skipped.
+    /// Writes one item as a task run (merged into the run a rerun finds); items with no output are counted and
+    /// skipped.
     package mutating func write(_ item: PipelineItem) throws {
         guard let output = item.fields["output"], output != .null else {
             skipped += 1
             return
         }
-        let id = KilnProjectRecords.id(for: "run/\(taskID)/\(item.id)")
         let provenance = item.fields["provenance"]
         let providerName = provenance?["provider"]?.stringValue ?? item.fields["model"]?.stringValue
         let config = providerName.flatMap { pipeline.provider(named: $0) }
-        let source = KilnProjectRecords.Source(
-            model: provenance?["model"]?.stringValue ?? config?.model ?? "unknown", provider: Self.kilnProvider(config))
+        let settings = Self.runSettings(config, model: provenance?["model"]?.stringValue)
+        let runConfigID = try runConfig(named: providerName ?? settings.model, settings: settings)
         var intermediate: [(String, String)] = []
         if let thinking = item.fields["reasoning"]?.stringValue {
             // A prompted chain of thought is Kiln's `chain_of_thought`; a reasoning model's own is `reasoning`.
@@ -83,57 +124,94 @@ package struct KilnProjectWriter {
                 latencyMS: provenance?["latency_ms"]?.numberValue.map { Int($0) })
         }
         let text = { (value: JSONValue) in value.stringValue ?? PythonJSON.dumps(value) }
-        let file = taskDirectory.appendingPathComponent("runs/\(id)/task_run.kiln")
-        let record = KilnProjectRecords.taskRun(
-            id: id, input: text(item.fields["input"] ?? .string("")), output: text(output), source: source,
-            intermediate: intermediate, usage: usage, tags: ["kiln_pipe"], stamp: Self.keptStamp(of: file) ?? stamp)
-        try Self.write(record, to: file)
-        written[item.fields["split"]?.stringValue ?? "", default: []].append(id)
+        let input = text(item.fields["input"] ?? .string(""))
+        let source = KilnProjectRecords.dataSource(
+            synthetic: settings, runConfigID: runConfigID,
+            extra: [("pipeline", pipeline.name), ("stage", provenance?["stage"]?.stringValue ?? "")])
+        let inputSource = inputSource(of: item)
+        let tags = ["kiln_pipe"] + Self.kilnTags(item.fields["tags"])
+        let taskDirectory = self.taskDirectory
+        let file = { (id: String) in taskDirectory.appendingPathComponent("runs/\(id)/task_run.kiln") }
+        let placement = KilnMerge.place(
+            id: KilnProjectRecords.id(for: "run/\(taskID)/\(item.id)"), file: file
+        ) { id in
+            KilnProjectRecords.taskRun(
+                id: id, input: input, inputSource: inputSource, output: text(output), source: source,
+                intermediate: intermediate, usage: usage, tags: tags, stamp: Self.keptStamp(of: file(id)) ?? stamp)
+        }
+        try Self.write(placement.record, to: file(placement.id))
+        if placement.keptReviewed { keptReviewed += 1 }
+        if writtenIDs.insert(placement.id).inserted {
+            written[item.fields["split"]?.stringValue ?? "", default: []].append(placement.id)
+        }
         if let judge, let scores = item.fields["scores"]?.objectValue, scores.count > 0 {
             try writeEvalRun(
-                scores: scores, runID: id, item: item, input: text(item.fields["input"] ?? .string("")),
-                output: text(output),
-                config: config, source: source, judge: judge)
+                scores: scores, runID: placement.id, item: item, input: input, output: text(output),
+                runConfigID: runConfigID, judge: judge)
         }
     }
 
-    /// Writes a judged item as an eval run of the judge stage's eval, with the run config of the model it judged.
-    private mutating func writeEvalRun(
-        scores: JSONObject, runID: String, item: PipelineItem, input: String, output: String, config: ProviderConfig?,
-        source: KilnProjectRecords.Source, judge: (id: String, settings: JudgeSettings)
-    ) throws {
-        let providerName = config?.name ?? source.model
-        if runConfigs[providerName] == nil {
-            let id = KilnProjectRecords.id(for: "run_config/\(taskID)/\(providerName)")
-            let file = taskDirectory.appendingPathComponent("run_configs")
-                .appendingPathComponent(KilnProjectRecords.folderName(id: id, name: providerName))
-                .appendingPathComponent("task_run_config.kiln")
-            try Self.write(
-                KilnProjectRecords.taskRunConfig(
-                    id: id, name: providerName, source: source, temperature: config?.params.temperature ?? 1,
-                    topP: config?.params.topP ?? 1,
-                    structuredOutput: config?.structuredOutput?.rawValue ?? "json_schema",
-                    stamp: Self.keptStamp(of: file) ?? stamp),
-                to: file)
-            runConfigs[providerName] = id
+    /// Where an item's input came from: the Kiln run's own source when it was loaded from one, else the stage that
+    /// made it (a model of an `inputs` stage, or the file a `load` stage read), with the pipeline and stage.
+    private func inputSource(of item: PipelineItem) -> JSONValue {
+        if let original = item.fields["input_source"], original != .null { return original }
+        let extra = [("pipeline", pipeline.name), ("stage", inputOrigin?.id ?? "")]
+        switch inputOrigin?.settings {
+        case .inputs(let settings):
+            return KilnProjectRecords.dataSource(
+                synthetic: Self.runSettings(pipeline.provider(named: settings.provider), model: nil), extra: extra)
+        case .load(let settings) where settings.path != nil:
+            return KilnProjectRecords.dataSource(synthetic: nil, fileName: settings.path, extra: extra)
+        default:
+            return KilnProjectRecords.dataSource(
+                synthetic: KilnProjectRecords.RunSettings(
+                    model: "unknown", provider: "openai_compatible", temperature: 1, topP: 1,
+                    structuredOutput: "json_schema"),
+                extra: extra)
         }
+    }
+
+    /// The run config of a provider's settings, written once per run; its id follows from the settings, so a
+    /// changed model or temperature is a new config and the old one (and what points at it) stays.
+    private mutating func runConfig(named name: String, settings: KilnProjectRecords.RunSettings) throws -> String {
+        if let id = runConfigs[name] { return id }
+        let id = KilnProjectRecords.id(
+            for: "run_config/\(taskID)/\(name)/\(settings.model)/\(settings.provider)/\(settings.temperature)/"
+                + "\(settings.topP)/\(settings.structuredOutput)")
+        let file = taskDirectory.appendingPathComponent("run_configs")
+            .appendingPathComponent(KilnNames.folderName(id: id, name: name))
+            .appendingPathComponent("task_run_config.kiln")
+        try Self.write(
+            KilnProjectRecords.taskRunConfig(
+                id: id, name: name, settings: settings, stamp: Self.keptStamp(of: file) ?? stamp),
+            to: file)
+        runConfigs[name] = id
+        return id
+    }
+
+    /// Writes a judged item as an eval run of the judge's eval config, pointing at the run config it judged.
+    private mutating func writeEvalRun(
+        scores: JSONObject, runID: String, item: PipelineItem, input: String, output: String, runConfigID: String,
+        judge: (id: String, settings: JudgeSettings)
+    ) throws {
         let folder = try evalConfigFolder ?? writeEval(scores: scores, judge: judge)
         evalConfigFolder = folder
-        let runs = folder.appendingPathComponent("runs")
-        let evalRunID = KilnProjectRecords.id(for: "eval_run/\(judge.id)/\(runID)")
-        let file = runs.appendingPathComponent("\(evalRunID)/eval_run.kiln")
-        let values = scores.compactMap { entry in entry.value.numberValue.map { (entry.key, $0) } }
+        let configID = String(folder.lastPathComponent.prefix(12))
+        let evalRunID = KilnProjectRecords.id(for: "eval_run/\(configID)/\(runID)")
+        let file = folder.appendingPathComponent("runs").appendingPathComponent("\(evalRunID)/eval_run.kiln")
+        let values = scores.compactMap { entry in entry.value.numberValue.map { (KilnNames.scoreKey(entry.key), $0) } }
         try Self.write(
             KilnProjectRecords.evalRun(
-                id: evalRunID, datasetID: runID, taskRunConfigID: runConfigs[providerName] ?? "", input: input,
-                output: output,
+                id: evalRunID, datasetID: runID, taskRunConfigID: runConfigID, input: input, output: output,
                 scores: values, reasoning: item.fields["judge"]?["reasoning"]?.stringValue,
                 stamp: Self.keptStamp(of: file) ?? stamp),
             to: file)
         evalRuns += 1
     }
 
-    /// The eval and its judge config, from the first judged item's score names; returns the config's folder.
+    /// The eval and its judge config; returns the config's folder. The eval's id follows from the scores it has
+    /// (Kiln checks every eval run against them), the config's from the judge (model, method, steps): a changed
+    /// judge is a new config, made the eval's current one, beside the old one and its runs.
     private func writeEval(scores: JSONObject, judge: (id: String, settings: JudgeSettings)) throws -> URL {
         let requirements = judge.settings.rubric.isEmpty ? (pipeline.task?.requirements ?? []) : judge.settings.rubric
         let types = Dictionary(requirements.map { ($0.name, $0.type.rawValue) }) { first, _ in first }
@@ -141,16 +219,21 @@ package struct KilnProjectWriter {
             if entry.key == "overall" { return (entry.key, judge.settings.score.rawValue) }
             return (entry.key, types[entry.key] ?? "pass_fail")  // assertions pass (1) or fail (0)
         }
-        let evalID = KilnProjectRecords.id(for: "eval/\(taskID)/\(judge.id)")
-        let configID = KilnProjectRecords.id(for: "eval_config/\(evalID)")
+        let keys = outputScores.map { "\(KilnNames.scoreKey($0.name)):\($0.type)" }.sorted().joined(separator: ",")
+        let evalID = KilnProjectRecords.id(for: "eval/\(taskID)/\(judge.id)/\(keys)")
         let evalFolder = taskDirectory.appendingPathComponent("evals").appendingPathComponent(
-            KilnProjectRecords.folderName(id: evalID, name: judge.id))
+            KilnNames.folderName(id: evalID, name: judge.id))
         let judgeConfig = judge.settings.provider.flatMap { pipeline.provider(named: $0) }
-        let source = KilnProjectRecords.Source(
-            model: judgeConfig?.model ?? "assertions", provider: Self.kilnProvider(judgeConfig))
+        let judgeSettings = judgeConfig.map { Self.runSettings($0, model: nil) }
+        let model = judgeSettings?.model ?? "assertions"
+        let provider = judgeSettings?.provider ?? "openai_compatible"
+        let steps = requirements.map(\.instruction)
+        let configID = KilnProjectRecords.id(
+            for: "eval_config/\(evalID)/\(model)/\(provider)/\(judge.settings.method.rawValue)/"
+                + steps.joined(separator: "\u{1F}"))
         let configName = "\(judge.settings.provider ?? "assertions") \(judgeConfig?.model ?? "")"
         let configFolder = evalFolder.appendingPathComponent("configs").appendingPathComponent(
-            KilnProjectRecords.folderName(id: configID, name: configName))
+            KilnNames.folderName(id: configID, name: configName))
         let evalFile = evalFolder.appendingPathComponent("eval.kiln")
         try Self.write(
             KilnProjectRecords.eval(
@@ -160,19 +243,20 @@ package struct KilnProjectWriter {
         let configFile = configFolder.appendingPathComponent("eval_config.kiln")
         try Self.write(
             KilnProjectRecords.evalConfig(
-                id: configID, name: configName, source: source, method: judge.settings.method.rawValue,
-                steps: requirements.map(\.instruction), stamp: Self.keptStamp(of: configFile) ?? stamp),
+                id: configID, name: configName, model: model, provider: provider,
+                method: judge.settings.method.rawValue, steps: steps, stamp: Self.keptStamp(of: configFile) ?? stamp),
             to: configFile)
         return configFolder
     }
 
-    /// Writes the dataset split of the parts written, when the items came through a split stage.
+    /// Writes the dataset split of the parts written (whole: rewritten, never appended), when the items came
+    /// through a split stage.
     package func finish(split: SplitSettings?) throws -> String? {
         guard let split, !written.isEmpty else { return nil }
         let name = "\(pipeline.name) \(stageID)"
         let id = KilnProjectRecords.id(for: "split/\(taskID)/\(name)")
         let folder = taskDirectory.appendingPathComponent("dataset_splits").appendingPathComponent(
-            KilnProjectRecords.folderName(id: id, name: name))
+            KilnNames.folderName(id: id, name: name))
         let file = folder.appendingPathComponent("dataset_split.kiln")
         try Self.write(
             KilnProjectRecords.datasetSplit(
@@ -182,9 +266,25 @@ package struct KilnProjectWriter {
         return file.path
     }
 
-    /// Kiln's name for where a model ran.
-    static func kilnProvider(_ config: ProviderConfig?) -> String {
-        config.map { ProviderKeyDefaults.kilnProviderName(kind: $0.kind, baseURL: $0.baseURL) } ?? "openai_compatible"
+    /// A provider's settings in Kiln's terms: its provider name, and for an OpenAI-compatible endpoint the
+    /// `<provider>::<model>` id Kiln's adapters resolve against a provider of that name in Kiln's settings.
+    static func runSettings(_ config: ProviderConfig?, model: String?) -> KilnProjectRecords.RunSettings {
+        let provider =
+            config.map { ProviderKeyDefaults.kilnProviderName(kind: $0.kind, baseURL: $0.baseURL) }
+            ?? "openai_compatible"
+        let bare = model ?? config?.model ?? "unknown"
+        let name = config?.name ?? "kiln-pipe"
+        return KilnProjectRecords.RunSettings(
+            model: provider == "openai_compatible" && !bare.contains("::") ? "\(name)::\(bare)" : bare,
+            provider: provider, temperature: config?.params.temperature ?? 1, topP: config?.params.topP ?? 1,
+            structuredOutput: config?.structuredOutput?.rawValue ?? "json_schema")
+    }
+
+    /// An item's tags as Kiln takes them (non-empty, no spaces: a space becomes `_`).
+    static func kilnTags(_ value: JSONValue?) -> [String] {
+        let raw = value?.arrayValue?.compactMap(\.stringValue) ?? value?.stringValue.map { [$0] } ?? []
+        return raw.map { $0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "_") }
+            .filter { !$0.isEmpty && $0 != "kiln_pipe" }
     }
 
     /// An existing record's creation stamp: rewriting a run keeps when it was first written.
@@ -198,9 +298,15 @@ package struct KilnProjectWriter {
 
     static func write(_ record: JSONValue, to file: URL) throws {
         try Folder.create(file.deletingLastPathComponent().path)
-        let temporary = file.deletingLastPathComponent().appendingPathComponent(".\(file.lastPathComponent).partial")
+        let temporary = file.deletingLastPathComponent().appendingPathComponent(
+            ".\(file.lastPathComponent).\(getpid()).partial")
         try Data(KilnFileJSON.dumps(record).utf8).write(to: temporary)
-        _ = try? FileManager.default.removeItem(at: file)
-        try FileManager.default.moveItem(at: temporary, to: file)
+        // rename(2) replaces the file in one step: a reader (the Kiln app) sees the old record or the new one.
+        guard rename(temporary.path, file.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw ActionableError(
+                "cannot write \(file.path): \(reason)", hint: "check that the Kiln project folder is writable")
+        }
     }
 }

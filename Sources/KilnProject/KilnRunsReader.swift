@@ -8,16 +8,23 @@ package import KilnModel
 package struct KilnRunsReader: Sendable {
     package let task: KilnTaskFolder
     package let filter: DatasetFilter
+    /// The reading pipeline's name: the runs it wrote into the task itself are not read back as its input (a
+    /// pipeline that loads a task and exports into it would otherwise read its own results on every rerun).
+    package let pipeline: String?
 
-    package init(task: KilnTaskFolder, filter: DatasetFilter) {
+    package init(task: KilnTaskFolder, filter: DatasetFilter, pipeline: String? = nil) {
         self.task = task
         self.filter = filter
+        self.pipeline = pipeline
     }
 
     /// Emits each kept run as an item; a run file that cannot be read goes to `unreadable` with its place.
+    /// Returns how many runs were left out because the reading pipeline wrote them.
+    @discardableResult
     package func read(
         emit: (PipelineItem) async throws -> Void, unreadable: (_ location: String, _ reason: String) async -> Void
-    ) async throws {
+    ) async throws -> Int {
+        var own = 0
         let names = task.runIDs()
         // Parents first: a run that another run continues is not a leaf.
         var parents: Set<String> = []
@@ -37,8 +44,20 @@ package struct KilnRunsReader: Sendable {
                 run["eval_source"] == nil || run["eval_source"] == .null
             else { continue }
             guard Self.passes(run, filter) else { continue }
+            if let pipeline, Self.writer(of: run) == pipeline {
+                own += 1
+                continue
+            }
             try await emit(Self.item(from: run, id: id))
         }
+        return own
+    }
+
+    /// The kiln-pipe pipeline that generated a run's output, if one did.
+    static func writer(of run: JSONValue) -> String? {
+        let properties = run["output"]?["source"]?["properties"]
+        guard properties?["adapter_name"]?.stringValue == "kiln-pipe" else { return nil }
+        return properties?["pipeline"]?.stringValue
     }
 
     /// A run as an item: its input, Kiln's final answer, rating, tags and reasoning.
@@ -53,6 +72,7 @@ package struct KilnRunsReader: Sendable {
             fields["rating_type"] = rating["type"] ?? .null
         }
         fields["tags"] = run["tags"] ?? .array([])
+        if let source = run["input_source"], source != .null { fields["input_source"] = source }
         if let reasoning = Self.reasoning(of: run) { fields["reasoning"] = .string(reasoning) }
         fields["repaired"] = .bool(run["repaired_output"] != nil && run["repaired_output"] != .null)
         return PipelineItem(id: id, fields: fields)

@@ -1,6 +1,7 @@
 import Foundation
 import KilnBasics
 package import KilnModel
+import KilnProject
 import KilnStages
 package import KilnStore
 
@@ -229,7 +230,7 @@ package enum StageLedger {
         case .load(let settings):
             // A Kiln project's runs live below its project.kiln: the whole project folder counts.
             let project = settings.kilnProject.map {
-                URL(fileURLWithPath: resolve($0)).deletingLastPathComponent().path
+                URL(fileURLWithPath: KilnProjectFolder.projectFile(at: resolve($0))).deletingLastPathComponent().path
             }
             return [settings.path.map(resolve), project].compactMap { $0 }
         case .ingest(let settings):

@@ -10,7 +10,7 @@ package enum StageFactory {
         case .load(let settings):
             return LoadStage(
                 stageID: run.id, settings: settings, baseDirectory: shared.baseDirectory,
-                defaultTaskID: shared.kilnTaskID)
+                defaultTaskID: shared.kilnTaskID, pipelineName: shared.pipeline.name)
         case .topics(let settings):
             return TopicsStage(settings: settings, services: try run.services(provider: settings.provider))
         case .inputs(let settings):

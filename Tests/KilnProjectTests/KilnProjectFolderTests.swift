@@ -58,11 +58,23 @@ import Testing
         }
     }
 
-    @Test func aMissingProjectFileSaysWhy() {
+    @Test(arguments: ["/nonexistent/project.kiln", "/nonexistent", "/nonexistent/"])
+    func aMissingProjectSaysWhereItLooked(path: String) {
         #expect {
-            try KilnProjectFolder(projectFile: "/nonexistent/project.kiln")
+            try KilnProjectFolder(projectFile: path)
         } throws: { error in
-            "\(error)".contains("cannot read Kiln project file '/nonexistent/project.kiln'")
+            "\(error)".contains("there is no Kiln project at '\(path)' (no /nonexistent/project.kiln)")
+        }
+    }
+
+    /// A project is named by its folder or by its project.kiln; both open the same project.
+    @Test func theFolderOrItsProjectFileOpenTheProject() throws {
+        let root = try Self.project()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for path in [root.path, root.path + "/", root.appendingPathComponent("project.kiln").path] {
+            let project = try KilnProjectFolder(projectFile: path)
+            #expect(project.projectFile.path == root.appendingPathComponent("project.kiln").standardizedFileURL.path)
+            #expect(try project.tasks().count == 2)
         }
     }
 }

@@ -27,7 +27,7 @@ struct ExportStage: Stage {
                 ? nil
                 : try KilnProjectWriter(
                     projectFile: path.hasPrefix("/") ? path : run.shared.baseDirectory + "/" + path,
-                    pipeline: run.pipeline, stageID: stageID, judge: run.pipeline.nearestJudge(above: run.spec))
+                    pipeline: run.pipeline, stage: run.spec)
         }
         let writesFiles = settings.out != nil || settings.kilnProject == nil
         do {
@@ -66,8 +66,14 @@ struct ExportStage: Stage {
             let evalRuns = project.evalRuns > 0 ? " and \(counted(project.evalRuns, "eval run"))" : ""
             let skipped = project.skipped > 0 ? "; \(project.skipped) items without an output skipped" : ""
             report.note(
-                "wrote \(counted(runs, "task run"))\(evalRuns) to \(project.taskDirectory.path)"
+                (project.startedProject ? "started the Kiln project \(project.projectDirectory.path); " : "")
+                    + "wrote \(counted(runs, "task run"))\(evalRuns) to \(project.taskDirectory.path)"
                     + (splitFile.map { " and the dataset split \($0)" } ?? "") + skipped)
+            if project.keptReviewed > 0 {
+                report.note(
+                    "kept \(counted(project.keptReviewed, "run")) a person rated or repaired in Kiln as they were; "
+                        + "the changed results are new runs beside them")
+            }
         }
         for (path, count) in try await files.finish() {
             report.files.append(path)
@@ -75,21 +81,6 @@ struct ExportStage: Stage {
         }
         let parts = (writesFiles ? files.counts : kept).parts
         report.parts = parts.map { ($0.isEmpty ? "all" : $0, $1) }
-        return nil
-    }
-}
-
-extension Pipeline {
-    /// The closest judge stage upstream of `stage` (its scores are what the items carry).
-    func nearestJudge(above stage: StageSpec) -> (id: String, settings: JudgeSettings)? {
-        var frontier = stage.from
-        var seen = Set<String>()
-        while !frontier.isEmpty {
-            let id = frontier.removeFirst()
-            guard seen.insert(id).inserted, let upstream = self.stage(withID: id) else { continue }
-            if case .judge(let settings) = upstream.settings { return (upstream.id, settings) }
-            frontier += upstream.from
-        }
         return nil
     }
 }

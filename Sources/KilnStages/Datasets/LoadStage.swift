@@ -10,6 +10,8 @@ struct LoadStage: Sendable {
     let baseDirectory: String
     /// The pipeline's task id when its task comes from a Kiln project (a `load` of that project may omit task_id).
     var defaultTaskID: String? = nil
+    /// The pipeline's name: reading a Kiln task, the runs this pipeline wrote into it are left out.
+    var pipelineName: String? = nil
 
     /// A row that could not be read.
     struct BadRow: Error, Sendable {
@@ -23,7 +25,9 @@ struct LoadStage: Sendable {
     }
 
     /// Calls `emit` for each item in file order; bad rows go to `skipped` when `on_error: skip`, else throw.
-    func read(emit: (PipelineItem) async throws -> Void, skipped: (BadRow) async -> Void) async throws {
+    /// Returns how many runs of a Kiln task were left out because this pipeline wrote them.
+    @discardableResult
+    func read(emit: (PipelineItem) async throws -> Void, skipped: (BadRow) async -> Void) async throws -> Int {
         func item(from row: JSONValue, location: String) throws(BadRow) -> PipelineItem {
             var fields = JSONObject()
             for name in ["input", "output", "expected", "tags", "rating"] {
@@ -135,13 +139,14 @@ struct LoadStage: Sendable {
                 throw RunSetupError("stage '\(stageID)': \(error.message)", hint: error.hint, cause: error)
             }
             var count = 0
-            try await KilnRunsReader(task: task, filter: settings.filter).read(
+            return try await KilnRunsReader(task: task, filter: settings.filter, pipeline: pipelineName).read(
                 emit: { item in
                     count += 1
                     if settings.limit.map({ count > $0 }) ?? false { return }
                     try await emit(item)
                 }, unreadable: { location, reason in await skipped(BadRow(location: location, reason: reason)) })
         }
+        return 0
     }
 }
 
@@ -160,7 +165,7 @@ extension LoadStage: Stage {
             if settings.onError == .fail, settings.format != .kiln {
                 try await read(emit: { _ in }, skipped: { _ in })
             }
-            try await read(
+            let own = try await read(
                 emit: { item in
                     if let shard, !shard.contains(item.id) {
                         report.otherShards += 1
@@ -173,6 +178,11 @@ extension LoadStage: Stage {
                 skipped: { bad in
                     report.skip("\(bad.location): \(bad.reason) (skipped)")
                 })
+            if own > 0 {
+                report.note(
+                    "left out \(counted(own, "run")) this pipeline wrote into the Kiln task itself (its own results "
+                        + "are not read back as its input)")
+            }
         } catch let bad as BadRow {
             throw RunSetupError(
                 "\(bad.location): \(bad.reason)",

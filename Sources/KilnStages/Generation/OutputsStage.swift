@@ -82,7 +82,8 @@ struct OutputsStage: UnitStage {
         let key = key(for: unit)
         let record = mode.useCache ? (try? await store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
-            return .done(items, cached: true, usage: record.usage, requests: 0)
+            // The answer is the request's (two rows with one input share it, paid once); the item is this row's.
+            return .done(items.map { rebound($0, to: unit) }, cached: true, usage: record.usage, requests: 0)
         }
         let system = ChatMessage.system(TaskPrompt.systemMessage(for: task))
         let input = TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null)
@@ -175,15 +176,10 @@ struct OutputsStage: UnitStage {
         for unit: Unit, output: JSONValue, reasoning: String?, usage: Usage, latencyMS: Int, attempts: Int
     ) -> PipelineItem {
         var fields = JSONObject()
-        fields["input"] = unit.item.fields["input"] ?? .null
         fields["output"] = output
-        for passthrough in ["expected", "tags", "rating", "topic_path", "source_row"] {
-            fields[passthrough] = unit.item.fields[passthrough]
-        }
         if let reasoning { fields["reasoning"] = .string(reasoning) }
         fields["model"] = .string(unit.model)
         fields["sample"] = .integer(unit.sample)
-        fields["source_id"] = .string(unit.item.id)
         let provider = declared[unit.model]
         var provenance = JSONObject()
         provenance["stage"] = .string(stageID)
@@ -207,6 +203,23 @@ struct OutputsStage: UnitStage {
         provenance["latency_ms"] = .integer(latencyMS)
         provenance["requests"] = .integer(attempts)
         fields["provenance"] = .object(provenance)
+        return rebound(PipelineItem(id: "", fields: fields), to: unit)
+    }
+
+    /// The fields an output item takes from the row it answers.
+    static let passthrough = ["expected", "tags", "rating", "topic_path", "source_row", "input_source"]
+
+    /// An answer as the output item of `unit`'s row: its id, input and passed-through fields are the row's, so a
+    /// cached answer shared by two rows with one input (an `expected`, tags or a Kiln run each of their own) is
+    /// never handed to the second row under the first row's identity.
+    private func rebound(_ answer: PipelineItem, to unit: Unit) -> PipelineItem {
+        var fields = JSONObject()
+        fields["input"] = unit.item.fields["input"] ?? .null
+        fields["output"] = answer.fields["output"] ?? .null
+        for name in Self.passthrough { fields[name] = unit.item.fields[name] }
+        for name in ["reasoning", "model", "sample"] { fields[name] = answer.fields[name] }
+        fields["source_id"] = .string(unit.item.id)
+        fields["provenance"] = answer.fields["provenance"]
         let id = String(SHA256.hex("\(unit.item.id)\u{1F}\(unit.model)\u{1F}\(unit.sample)").prefix(16))
         return PipelineItem(id: id, fields: fields)
     }

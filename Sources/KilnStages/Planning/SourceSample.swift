@@ -23,7 +23,8 @@ package struct SourceSample: Sendable {
         var kiln: String?
         if case .kilnProject(_, let taskID) = pipeline.task?.origin { kiln = taskID }
         let stage = LoadStage(
-            stageID: spec.id, settings: settings, baseDirectory: baseDirectory, defaultTaskID: kiln)
+            stageID: spec.id, settings: settings, baseDirectory: baseDirectory, defaultTaskID: kiln,
+            pipelineName: pipeline.name)
         var sample = SourceSample(count: 0, samples: [], skipped: 0)
         try await stage.read(
             emit: { item in
