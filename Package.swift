@@ -243,8 +243,10 @@ let package = Package(
         .testTarget(
             name: "KilnStagesTests",
             dependencies: [
-                "KilnStages", "KilnScheduler", "KilnFakeProvider", "KilnProviders", "KilnModel", "KilnBasics",
+                "KilnStages", "KilnScheduler", "KilnFakeProvider", "KilnProviders", "KilnProject", "KilnExport",
+                "KilnModel", "KilnBasics",
             ],
+            exclude: ["Snapshots"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -1,7 +1,9 @@
+import Foundation
 import KilnBasics
 package import KilnModel
 
-/// One JSONL line per example, in each of Kiln's dataset formats, byte for byte.
+/// One JSONL line per example, in each of Kiln's dataset formats, byte for byte — tool calls and tool results
+/// from the run's trace included, and the run's tool definitions where Kiln writes them.
 package enum ExportFormatter {
     package static func line(
         for example: TrainingExample, format: ExportFormat, system: String, strategy: ChatStrategy,
@@ -10,19 +12,22 @@ package enum ExportFormatter {
         let messages = try TrainingChat.messages(
             for: example, system: system, strategy: strategy, thinkingInstructions: thinkingInstructions)
         let basic: [JSONValue] = messages.map(message)
+        // The OpenAI formats carry the tool definitions; Hugging Face's never; Vertex its own way.
+        let tools: [(String, JSONValue)] = example.tools.isEmpty ? [] : [("tools", .array(example.tools))]
         let document: JSONValue
         switch format {
         case .openAIChat:
-            document = .object(JSONObject([("messages", .array(basic))]))
+            document = .object(JSONObject([("messages", .array(basic))] + tools))
         case .openAIChatJSONSchema:
             let data = try structured(messages)
             document = .object(
-                JSONObject([
-                    (
-                        "messages",
-                        .array(basic.dropLast() + [message(role: "assistant", content: PythonJSON.dumps(data))])
-                    )
-                ]))
+                JSONObject(
+                    [
+                        (
+                            "messages",
+                            .array(basic.dropLast() + [message(role: "assistant", content: PythonJSON.dumps(data))])
+                        )
+                    ] + tools))
         case .openAIChatToolCall:
             let data = try structured(messages)
             let call = JSONObject([
@@ -37,7 +42,7 @@ package enum ExportFormatter {
             let last = JSONObject([
                 ("role", .string("assistant")), ("content", .null), ("tool_calls", .array([.object(call)])),
             ])
-            document = .object(JSONObject([("messages", .array(basic.dropLast() + [.object(last)]))]))
+            document = .object(JSONObject([("messages", .array(basic.dropLast() + [.object(last)]))] + tools))
         case .huggingFaceChatTemplate:
             document = .object(JSONObject([("conversations", .array(basic))]))
         case .huggingFaceChatTemplateToolCall:
@@ -54,13 +59,18 @@ package enum ExportFormatter {
             ])
             document = .object(JSONObject([("conversations", .array(basic.dropLast() + [.object(last)]))]))
         case .vertexGemini:
-            document = vertex(messages)
+            document = try vertex(messages, tools: example.tools)
         }
         return PythonJSON.dumps(document)
     }
 
+    /// Kiln's message dicts: `{role, content}`, with `tool_calls` for an assistant's calls (content `""` when it
+    /// had no text) and `tool_call_id` for a tool's result.
     private static func message(_ message: TrainingMessage) -> JSONValue {
-        self.message(role: message.role, content: message.content)
+        var object = JSONObject([("role", .string(message.role)), ("content", .string(message.content))])
+        if let calls = message.toolCalls { object["tool_calls"] = calls }
+        if let id = message.toolCallID { object["tool_call_id"] = id }
+        return .object(object)
     }
 
     private static func message(role: String, content: String) -> JSONValue {
@@ -85,22 +95,143 @@ package enum ExportFormatter {
         return value
     }
 
-    /// Vertex Gemini: the first system message becomes `systemInstruction`; later system messages are dropped.
-    private static func vertex(_ messages: [TrainingMessage]) -> JSONValue {
+    /// Vertex Gemini (Kiln's `generate_vertex_gemini`): the first system message becomes `systemInstruction`, later
+    /// ones are dropped; an assistant's tool calls become `functionCall` parts (their text dropped), and the tool
+    /// results that follow one another become one `functionResponse` entry; tools become `functionDeclarations`.
+    private static func vertex(_ messages: [TrainingMessage], tools: [JSONValue]) throws(ExportError) -> JSONValue {
         var contents: [JSONValue] = []
-        for message in messages.dropFirst() where message.role != "system" {
-            let role = message.role == "assistant" ? "model" : "user"
-            contents.append(
-                .object(
-                    JSONObject([
-                        ("role", .string(role)),
-                        ("parts", .array([.object(JSONObject([("text", .string(message.content))]))])),
-                    ])))
+        var responses: [JSONValue] = []
+        var names: [String: String] = [:]
+        func flush() {
+            if !responses.isEmpty { contents.append(.object(JSONObject([("parts", .array(responses))]))) }
+            responses = []
         }
+        for message in messages.dropFirst() {
+            switch message.role {
+            case "user":
+                flush()
+                contents.append(
+                    content(role: "user", parts: [.object(JSONObject([("text", .string(message.content))]))]))
+            case "assistant":
+                flush()
+                guard let calls = message.toolCalls?.arrayValue else {
+                    contents.append(
+                        content(role: "model", parts: [.object(JSONObject([("text", .string(message.content))]))]))
+                    continue
+                }
+                var parts: [JSONValue] = []
+                for call in calls {
+                    let arguments = try dictionary(call["function"]?["arguments"], what: "tool call arguments")
+                    let name = call["function"]?["name"] ?? .null
+                    if let id = call["id"]?.stringValue, let text = name.stringValue, !text.isEmpty { names[id] = text }
+                    parts.append(
+                        .object(
+                            JSONObject([
+                                ("functionCall", .object(JSONObject([("name", name), ("args", arguments)])))
+                            ])))
+                }
+                contents.append(content(role: "model", parts: parts))
+            case "tool":
+                guard let name = message.toolCallID?.stringValue.flatMap({ names[$0] }) else {
+                    let id = message.toolCallID.map { $0.stringValue ?? PythonJSON.str($0) } ?? "None"
+                    throw ExportError(
+                        message:
+                            "Could not find function name for tool_call_id: \(id). Ensure tool messages have matching "
+                            + "assistant tool calls in the trace.")
+                }
+                let response = JSONObject([("content", .string(message.content))])
+                responses.append(
+                    .object(
+                        JSONObject([
+                            (
+                                "functionResponse",
+                                .object(JSONObject([("name", .string(name)), ("response", .object(response))]))
+                            )
+                        ])))
+            default:
+                continue
+            }
+        }
+        flush()
         let system = JSONObject([
             ("role", .string("system")),
             ("parts", .array([.object(JSONObject([("text", .string(messages.first?.content ?? ""))]))])),
         ])
-        return .object(JSONObject([("systemInstruction", .object(system)), ("contents", .array(contents))]))
+        var document = JSONObject([("systemInstruction", .object(system)), ("contents", .array(contents))])
+        if !tools.isEmpty {
+            let declarations = try tools.map { tool throws(ExportError) -> JSONValue in
+                let function = tool["function"]
+                return .object(
+                    JSONObject([
+                        ("name", function?["name"] ?? .null), ("description", function?["description"] ?? .null),
+                        ("parameters", try vertexTypes(function?["parameters"] ?? .null)),
+                    ]))
+            }
+            document["tools"] = .array([.object(JSONObject([("functionDeclarations", .array(declarations))]))])
+        }
+        return .object(document)
+    }
+
+    private static func content(role: String, parts: [JSONValue]) -> JSONValue {
+        .object(JSONObject([("role", .string(role)), ("parts", .array(parts))]))
+    }
+
+    /// Kiln's `validate_json_dictionary`: tool call arguments (JSON text) as an object.
+    private static func dictionary(_ value: JSONValue?, what: String) throws(ExportError) -> JSONValue {
+        guard let text = value?.stringValue else {
+            let type = pythonType(value ?? .null).dropFirst(8).dropLast(2)
+            throw ExportError(message: "Invalid JSON: the JSON object must be str, bytes or bytearray, not \(type)")
+        }
+        let parsed: JSONValue
+        do {
+            parsed = try JSONValue(parsing: text)
+        } catch {
+            throw ExportError(message: "Invalid JSON: \(error)")
+        }
+        guard parsed.objectValue != nil else {
+            throw ExportError(message: "\(what) must be a dictionary object, got \(pythonType(parsed))")
+        }
+        return parsed
+    }
+
+    private static func pythonType(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "<class 'NoneType'>"
+        case .bool: "<class 'bool'>"
+        case .integer: "<class 'int'>"
+        case .double: "<class 'float'>"
+        case .string: "<class 'str'>"
+        case .array: "<class 'list'>"
+        case .object: "<class 'dict'>"
+        }
+    }
+
+    /// Kiln's `convert_schema_to_vertex_types`: every string `type` upper-cased (only JSON Schema's six).
+    private static func vertexTypes(_ schema: JSONValue) throws(ExportError) -> JSONValue {
+        let supported = ["string", "integer", "boolean", "number", "array", "object"]
+        guard let object = schema.objectValue else { return schema }
+        var result = JSONObject()
+        for (key, value) in object {
+            if key == "type", let type = value.stringValue {
+                guard supported.contains(type.lowercased()) else {
+                    throw ExportError(
+                        message:
+                            "Unsupported type '\(type)' in schema. Supported types: ['string', 'integer', 'boolean', "
+                            + "'number', 'array', 'object']")
+                }
+                result[key] = .string(type.uppercased())
+            } else if value.objectValue != nil {
+                result[key] = try vertexTypes(value)
+            } else if let elements = value.arrayValue {
+                var converted: [JSONValue] = []
+                for element in elements {
+                    converted.append(element.objectValue != nil ? try vertexTypes(element) : element)
+                }
+                result[key] = .array(converted)
+            } else {
+                result[key] = value
+            }
+        }
+        return .object(result)
     }
 }

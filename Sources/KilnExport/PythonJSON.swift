@@ -1,3 +1,4 @@
+import Foundation
 package import KilnBasics
 
 /// JSON exactly as Python's `json.dumps(value, ensure_ascii=False)` writes it: `", "` and `": "` separators,
@@ -47,5 +48,42 @@ package enum PythonJSON {
     /// characters as lowercase `\u00xx`), which are Python's with `ensure_ascii=False`.
     private static func writeString(_ text: String, to output: inout String) {
         output += JSONValue.string(text).serialized()
+    }
+
+    /// Python's `str()` of a JSON value (Kiln turns a tool result that is not text into text this way):
+    /// `{'a': [1, True, None]}`, a string as itself at the top and quoted as `repr` inside.
+    package static func str(_ value: JSONValue) -> String {
+        if case .string(let text) = value { return text }
+        return pythonRepr(value)
+    }
+
+    private static func pythonRepr(_ value: JSONValue) -> String {
+        switch value {
+        case .null: return "None"
+        case .bool(let flag): return flag ? "True" : "False"
+        case .integer(let number): return String(number)
+        case .double(let number): return repr(number)
+        case .string(let text):
+            let quote: Character = text.contains("'") && !text.contains("\"") ? "\"" : "'"
+            var output = String(quote)
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\\": output += "\\\\"
+                case "\n": output += "\\n"
+                case "\r": output += "\\r"
+                case "\t": output += "\\t"
+                case _ where Character(scalar) == quote: output += "\\" + String(quote)
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                    output += "\\x" + String(format: "%02x", scalar.value)
+                default: output.unicodeScalars.append(scalar)
+                }
+            }
+            return output + String(quote)
+        case .array(let elements): return "[" + elements.map(pythonRepr).joined(separator: ", ") + "]"
+        case .object(let object):
+            return "{"
+                + object.map { "\(pythonRepr(.string($0.key))): \(pythonRepr($0.value))" }.joined(separator: ", ")
+                + "}"
+        }
     }
 }

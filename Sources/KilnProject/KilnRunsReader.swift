@@ -73,6 +73,15 @@ package struct KilnRunsReader: Sendable {
         }
         fields["tags"] = run["tags"] ?? .array([])
         if let source = run["input_source"], source != .null { fields["input_source"] = source }
+        // What Kiln's formatter writes of an agent's run: the conversation's tool calls and results, and the tools
+        // its run config offered.
+        if let trace = run["trace"], trace != .null { fields["trace"] = trace }
+        let runConfig = run["output"]?["source"]?["run_config"]
+        if runConfig?["type"]?.stringValue ?? "kiln_agent" == "kiln_agent",
+            let tools = runConfig?["tools_config"]?["tools"], tools.arrayValue?.isEmpty == false
+        {
+            fields["tool_ids"] = tools
+        }
         if let reasoning = Self.reasoning(of: run) { fields["reasoning"] = .string(reasoning) }
         fields["repaired"] = .bool(run["repaired_output"] != nil && run["repaired_output"] != .null)
         return PipelineItem(id: id, fields: fields)

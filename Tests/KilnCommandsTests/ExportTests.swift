@@ -83,4 +83,26 @@ import Testing
         #expect(
             try String(contentsOf: exports.appendingPathComponent("together/train.jsonl"), encoding: .utf8) == train)
     }
+
+    /// `kiln-pipe export` of a Kiln project whose runs called tools writes what Kiln 1.2.0's formatter writes (the
+    /// goldens beside the project were made by Kiln itself; ToolTraceExport checks every combination).
+    @Test(arguments: [("vertex_gemini", "final_only"), ("openai_chat_toolcall_jsonl", "final_only")])
+    func runsWithToolTracesExportAsKilnWritesThem(format: String, strategy: String) throws {
+        let snapshots = KilnPipeBinary.repositoryRoot.appendingPathComponent("Tests/KilnStagesTests/Snapshots/tools")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tools-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try KilnPipeBinary.run(
+            [
+                "export", "--kiln-project", snapshots.appendingPathComponent("project").path, "--task", "275426501746",
+                "--split", "tools split", "--part", "train", "--format", format, "--strategy", strategy, "--out",
+                "train.jsonl",
+            ], in: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let written = try String(contentsOf: directory.appendingPathComponent("train.jsonl"), encoding: .utf8)
+        let kiln = try String(
+            contentsOf: snapshots.appendingPathComponent("\(format)--\(strategy)--train.jsonl"), encoding: .utf8)
+        #expect(written == kiln)
+        #expect(written.contains("tool_call") || written.contains("functionCall"))
+    }
 }

@@ -61,15 +61,18 @@ package struct ExportFiles {
         return URL(fileURLWithPath: base).appendingPathComponent("\(part).jsonl").path
     }
 
-    /// The example Kiln would take from an item: its input, its final answer, its thinking.
-    static func example(from item: PipelineItem) -> TrainingExample {
+    /// The example Kiln would take from an item: its input, its final answer, its thinking, and (for a run read
+    /// from a Kiln project) its trace and the definitions of the tools it could call.
+    static func example(from item: PipelineItem) throws(ExportError) -> TrainingExample {
         func text(_ value: JSONValue?) -> String {
             guard let value, value != .null else { return "" }
             return value.stringValue ?? PythonJSON.dumps(value)
         }
         let thinking = item.fields["reasoning"]?.stringValue ?? item.fields["chain_of_thought"]?.stringValue
+        let tools = item.fields["tool_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         return TrainingExample(
-            input: text(item.fields["input"]), final: text(item.fields["output"]), thinking: thinking)
+            input: text(item.fields["input"]), final: text(item.fields["output"]), thinking: thinking,
+            trace: item.fields["trace"], tools: try KilnToolDefinitions.definitions(for: tools))
     }
 
     /// Writes an item into its part's file (its `split` field); returns why it could not be formatted, if it could
@@ -78,7 +81,7 @@ package struct ExportFiles {
         let line: String
         do {
             line = try ExportFormatter.line(
-                for: Self.example(from: item), format: format, system: systemMessage, strategy: settings.strategy,
+                for: try Self.example(from: item), format: format, system: systemMessage, strategy: settings.strategy,
                 thinkingInstructions: thinkingInstructions)
         } catch {
             return error.message
