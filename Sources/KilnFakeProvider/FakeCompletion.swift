@@ -55,9 +55,21 @@ struct FakeCompletion {
                     ]))
             ])
             finishReason = "tool_calls"
+        } else if !breakSchema, let calls = agentToolCalls(index) {
+            // An agent's first turn: the tools the question asks for (fake arithmetic: the numbers it names).
+            message["content"] = .null
+            message["tool_calls"] = .array(calls)
+            finishReason = "tool_calls"
         } else if let schema = requestedSchema {
-            let value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
+            var value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
+            // After tool results, an `answer` field holds the last one (a number when it reads as one).
+            if !breakSchema, let result = lastToolResult, value["answer"] != nil, var object = value.objectValue {
+                object["answer"] = Double(result).map(JSONValue.double) ?? .string(result)
+                value = .object(object)
+            }
             message["content"] = .string(value.serialized())
+        } else if !breakSchema, let result = lastToolResult {
+            message["content"] = .string("The answer is \(result).")
         } else if let image = lastUserImage {
             // A vision request: the fake "reads" the image as a line naming its content hash and size.
             message["content"] = .string(
@@ -124,6 +136,71 @@ struct FakeCompletion {
         let tool = tools.first { $0["function"]?["name"]?.stringValue == forced } ?? tools[0]
         guard let name = tool["function"]?["name"]?.stringValue else { return nil }
         return (name, tool["function"]?["parameters"] ?? .object(JSONObject()))
+    }
+
+    /// An agent's tool calls, for a request that offers tools (without forcing one) and has no tool result yet:
+    /// the arithmetic tool each operation word of the last user message names (`plus` / `minus` / `times` /
+    /// `divided by`…), with the numbers around it; or a tool the message names outright (`use the lookup tool`),
+    /// with arguments made from its schema. Nil when the question asks for no offered tool.
+    private func agentToolCalls(_ index: Int) -> [JSONValue]? {
+        guard let tools = body["tools"]?.arrayValue, !tools.isEmpty,
+            body["tool_choice"] == nil || body["tool_choice"] == .null,
+            lastToolResult == nil
+        else { return nil }
+        let offered = Dictionary(
+            tools.compactMap { tool in tool["function"]?["name"]?.stringValue.map { ($0, tool["function"] ?? .null) } }
+        ) { first, _ in first }
+        let text = lastUserText.lowercased()
+        var calls: [(String, JSONValue)] = []
+        let words = text.split { !$0.isLetter && !$0.isNumber && $0 != "." && $0 != "-" }.map(String.init)
+        let operations: [(words: Set<String>, tool: String)] = [
+            (["plus", "add", "added", "sum"], "add"), (["minus", "subtract", "less"], "subtract"),
+            (["times", "multiply", "multiplied", "product"], "multiply"),
+            (["divided", "divide", "per", "over"], "divide"),
+        ]
+        var numbers: [Double] = []
+        var pending: String?
+        for word in words {
+            if let number = Double(word.trimmingCharacters(in: CharacterSet(charactersIn: "."))) {
+                numbers.append(number)
+                if let tool = pending, numbers.count >= 2, offered[tool] != nil {
+                    let (a, b) = (numbers[numbers.count - 2], numbers[numbers.count - 1])
+                    calls.append(
+                        (tool, .object(JSONObject([("a", Self.number(a)), ("b", Self.number(b))]))))
+                    pending = nil
+                }
+            } else if let operation = operations.first(where: { $0.words.contains(word) }) {
+                pending = operation.tool
+            }
+        }
+        if calls.isEmpty {
+            var generator = SchemaValueGenerator(seed: "\(hash)#tools")
+            for (name, function) in offered.sorted(by: { $0.key < $1.key }) where text.contains(name.lowercased()) {
+                calls.append((name, generator.value(for: function["parameters"] ?? .object(JSONObject()))))
+            }
+        }
+        guard !calls.isEmpty else { return nil }
+        return calls.enumerated().map { offset, call in
+            .object(
+                JSONObject([
+                    ("id", .string("call_\(hash.prefix(8))_\(index)_\(offset)")), ("type", .string("function")),
+                    (
+                        "function",
+                        .object(JSONObject([("name", .string(call.0)), ("arguments", .string(call.1.serialized()))]))
+                    ),
+                ]))
+        }
+    }
+
+    /// A whole number as an integer (as a model writes `2`, not `2.0`).
+    private static func number(_ value: Double) -> JSONValue {
+        value == value.rounded() && abs(value) < 1e15 ? .integer(Int(value)) : .double(value)
+    }
+
+    /// The content of the last message when it is a tool's result.
+    private var lastToolResult: String? {
+        guard let last = body["messages"]?.arrayValue?.last, last["role"]?.stringValue == "tool" else { return nil }
+        return Self.text(of: last["content"])
     }
 
     /// The schema of `response_format: json_schema`, or one written in the prompt for JSON mode.

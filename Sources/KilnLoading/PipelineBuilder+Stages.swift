@@ -11,7 +11,11 @@ extension PipelineBuilder {
         case .load: ["path", "format", "kiln_project", "task_id", "filter", "fields", "on_error", "limit", "encoding"]
         case .topics: ["provider", "root", "depth", "breadth", "seed_topics", "guidance", "emit"]
         case .inputs: ["provider", "per_topic", "guidance", "dedup", "min_chars", "max_chars"]
-        case .outputs: ["models", "samples", "thinking", "dedup", "min_chars", "max_chars"]
+        case .outputs:
+            [
+                "models", "samples", "thinking", "dedup", "min_chars", "max_chars", "tools", "max_tool_calls",
+                "max_turns",
+            ]
         case .judge:
             ["provider", "method", "score", "rubric", "chain_of_thought", "assertions", "thresholds", "max_error_rate"]
         case .split: ["filter", "where", "preset", "splits", "seed", "group_by"]

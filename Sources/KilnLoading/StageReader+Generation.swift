@@ -50,8 +50,40 @@ extension StageReader {
         let samples = reader.int(fields["samples"], "samples", in: 1...1000)
         let thinking = reader.bool(fields["thinking"], "thinking")
         let filters = qualityFilters()
-        guard !models.isEmpty, let filters else { return nil }
-        return OutputsSettings(models: models.map(\.value), samples: samples ?? 1, thinking: thinking, filters: filters)
+        let tools = readTools(models: models)
+        let maxToolCalls = reader.int(fields["max_tool_calls"], "max_tool_calls", in: 1...10_000)
+        let maxTurns = reader.int(fields["max_turns"], "max_turns", in: 1...1000)
+        guard !models.isEmpty, let filters, let tools else { return nil }
+        return OutputsSettings(
+            models: models.map(\.value), samples: samples ?? 1, thinking: thinking, filters: filters, tools: tools,
+            maxToolCalls: maxToolCalls ?? OutputsSettings.defaultMaxToolCalls,
+            maxTurns: maxTurns ?? OutputsSettings.defaultMaxTurns)
+    }
+
+    /// `tools:` — Kiln tool ids or their short names; the models must speak OpenAI's tool calls.
+    private func readTools(models: [(value: String, node: Node)]) -> [String]? {
+        guard let node = fields["tools"] else { return [] }
+        guard let entries = reader.strings(node, "tools") else { return nil }
+        var ids: [String] = []
+        var valid = true
+        for entry in entries {
+            guard let found = BuiltInTools.ids(for: entry.value) else {
+                reader.error(
+                    at: entry.node, "unknown tool '\(entry.value)'",
+                    hint: "kiln-pipe runs Kiln's built-in tools: \(BuiltInTools.accepted)")
+                valid = false
+                continue
+            }
+            for id in found where !ids.contains(id) { ids.append(id) }
+        }
+        for model in models {
+            guard let kind = builder.providerKinds[model.value], kind == .anthropic || kind == .gemini else { continue }
+            reader.error(
+                at: model.node, "provider '\(model.value)' (\(kind.rawValue)) cannot take tools yet",
+                hint: "tools run with OpenAI-compatible providers (kind: openai or fake) for now")
+            valid = false
+        }
+        return valid ? ids : nil
     }
 
     func readLoad() -> LoadSettings? {

@@ -3,7 +3,9 @@ import KilnModel
 import Yams
 
 extension StageReader {
-    static let assertionKeys = ["type", "name", "value", "pattern", "path", "schema", "ignore_case"]
+    static let assertionKeys = [
+        "type", "name", "value", "pattern", "path", "schema", "ignore_case", "tool", "arguments",
+    ]
 
     mutating func readJudge() -> JudgeSettings? {
         let providerName = provider(fields["provider"], "provider")
@@ -128,6 +130,38 @@ extension StageReader {
         case .maxCost:
             guard let value = reader.double(required("value", "0.01"), "value", above: 0) else { return nil }
             assertion.value = String(value)
+        case .toolCalled, .toolNotCalled:
+            assertion.value = fields["tool"].flatMap { reader.string($0, "tool") }
+            if kind == .toolCalled, let node = fields["arguments"] {
+                guard case .mapping(let mapping) = node else {
+                    reader.error(
+                        at: node,
+                        "expected a mapping of JSON paths to values for 'arguments', got \(reader.describe(node))",
+                        hint: "for example arguments: {$.a: 2}")
+                    return nil
+                }
+                for (key, value) in mapping {
+                    guard let path = reader.string(key, "argument path") else { return nil }
+                    guard JSONPath(parsing: path) != nil else {
+                        reader.error(
+                            at: key, "cannot read JSON path '\(path)'", hint: "write it as $.field or $.list[0]")
+                        return nil
+                    }
+                    assertion.arguments[path] = reader.json(value)
+                }
+            }
+        case .maxToolCalls:
+            guard let value = reader.int(required("value", "3"), "value", in: 0...Int.max) else { return nil }
+            assertion.value = String(value)
+        case .finalAnswerMatches:
+            guard let node = required("pattern", "'\\d+'"), let pattern = reader.string(node, "pattern") else {
+                return nil
+            }
+            guard (try? Regex(pattern)) != nil else {
+                reader.error(at: node, "'pattern' is not a valid regular expression: \(pattern)")
+                return nil
+            }
+            assertion.pattern = pattern
         }
         return assertion
     }

@@ -76,11 +76,46 @@ package struct OutputsSettings: Sendable, Hashable {
     /// Ask for chain of thought before the answer; nil means "when the task has a thinking instruction".
     package var thinking: Bool?
     package var filters: QualityFilters
+    /// Tools the model may call (Kiln tool ids, e.g. `kiln_tool::add_numbers`): the stage then runs Kiln's tool
+    /// loop — the model's tool calls are run and their results sent back until it answers.
+    package var tools: [String]
+    /// At most this many tool calls per item (Kiln: 100); more fail the item.
+    package var maxToolCalls: Int
+    /// At most this many model turns per item; more fail the item.
+    package var maxTurns: Int
 
-    package init(models: [String], samples: Int = 1, thinking: Bool? = nil, filters: QualityFilters = .init()) {
+    package static let defaultMaxToolCalls = 100
+    package static let defaultMaxTurns = 25
+
+    package init(
+        models: [String], samples: Int = 1, thinking: Bool? = nil, filters: QualityFilters = .init(),
+        tools: [String] = [], maxToolCalls: Int = defaultMaxToolCalls, maxTurns: Int = defaultMaxTurns
+    ) {
         self.models = models
         self.samples = samples
         self.thinking = thinking
         self.filters = filters
+        self.tools = tools
+        self.maxToolCalls = maxToolCalls
+        self.maxTurns = maxTurns
     }
+}
+
+/// The tools kiln-pipe runs itself, by Kiln tool id, and the short names a pipeline may use for them.
+package enum BuiltInTools {
+    /// Kiln 1.2.0's built-in math tools: id -> the function name the model sees.
+    package static let math: [(id: String, name: String)] = [
+        ("kiln_tool::add_numbers", "add"), ("kiln_tool::subtract_numbers", "subtract"),
+        ("kiln_tool::multiply_numbers", "multiply"), ("kiln_tool::divide_numbers", "divide"),
+    ]
+
+    /// The Kiln tool ids a `tools:` entry stands for (`math` is all four), or nil when it names none.
+    package static func ids(for entry: String) -> [String]? {
+        if entry == "math" { return math.map(\.id) }
+        return math.first { $0.id == entry || $0.name == entry }.map { [$0.id] }
+    }
+
+    /// What a `tools:` entry may be, for messages.
+    package static let accepted =
+        "math (all four), add, subtract, multiply, divide, or their Kiln ids (kiln_tool::add_numbers …)"
 }

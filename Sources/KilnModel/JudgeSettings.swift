@@ -20,6 +20,14 @@ package struct Assertion: Sendable, Hashable {
         case jsonPathEquals = "json_path_equals"
         case maxLatencyMS = "max_latency_ms"
         case maxCost = "max_cost"
+        /// The agent called a tool (`tool:` names it; any tool without), optionally with `arguments:` matching.
+        case toolCalled = "tool_called"
+        /// The agent did not call the tool (`tool:`), or no tool at all.
+        case toolNotCalled = "tool_not_called"
+        /// The agent made at most `value` tool calls.
+        case maxToolCalls = "max_tool_calls"
+        /// The final answer matches the regular expression `pattern`.
+        case finalAnswerMatches = "final_answer_matches"
     }
 
     /// The score name this assertion reports under (defaults to its type, numbered when repeated).
@@ -35,6 +43,8 @@ package struct Assertion: Sendable, Hashable {
     package var schema: JSONValue?
     /// Case-insensitive comparison for `equals`, `contains`, `not_contains`.
     package var ignoreCase: Bool
+    /// `tool_called`: JSON path in the call's arguments -> the value it must have (`{"$.a": 2}`).
+    package var arguments: [String: JSONValue] = [:]
 
     package init(
         name: String, kind: Kind, value: String? = nil, pattern: String? = nil, path: String? = nil,

@@ -93,13 +93,19 @@ package enum KilnProjectRecords {
         package var temperature: Double
         package var topP: Double
         package var structuredOutput: String
+        /// The Kiln tool ids the model was offered (`tools_config`).
+        package var tools: [String]
 
-        package init(model: String, provider: String, temperature: Double, topP: Double, structuredOutput: String) {
+        package init(
+            model: String, provider: String, temperature: Double, topP: Double, structuredOutput: String,
+            tools: [String] = []
+        ) {
             self.model = model
             self.provider = provider
             self.temperature = temperature
             self.topP = topP
             self.structuredOutput = structuredOutput
+            self.tools = tools
         }
 
         var json: JSONValue {
@@ -109,7 +115,12 @@ package enum KilnProjectRecords {
                     ("model_provider_name", .string(provider)), ("prompt_id", .string("simple_prompt_builder")),
                     ("top_p", .double(topP)), ("temperature", .double(temperature)),
                     ("structured_output_mode", .string(structuredOutput)), ("thinking_level", .null),
-                    ("tools_config", .null), ("input_transform", .null),
+                    (
+                        "tools_config",
+                        tools.isEmpty
+                            ? .null : .object(JSONObject([("tools", .array(tools.map(JSONValue.string)))]))
+                    ),
+                    ("input_transform", .null),
                 ]))
         }
     }
@@ -155,7 +166,7 @@ package enum KilnProjectRecords {
     /// `task_run.kiln`: a generated output of the task with its source; thinking as an intermediate output.
     package static func taskRun(
         id: String, input: String, inputSource: JSONValue, output: String, source: JSONValue,
-        intermediate: [(String, String)], usage: RunUsage?, tags: [String], stamp: Stamp
+        intermediate: [(String, String)], usage: RunUsage?, tags: [String], trace: JSONValue?, stamp: Stamp
     ) -> JSONValue {
         var object = header(id, stamp)
         object["input"] = .string(input)
@@ -182,9 +193,9 @@ package enum KilnProjectRecords {
                         ("total_llm_latency_ms", usage.latencyMS.map(JSONValue.integer) ?? .null),
                     ]))
             } ?? .null
-        for key in ["cumulative_usage", "synthetic_user_usage", "trace", "parent_task_run_id", "eval_source"] {
-            object[key] = .null
-        }
+        for key in ["cumulative_usage", "synthetic_user_usage"] { object[key] = .null }
+        object["trace"] = trace ?? .null
+        for key in ["parent_task_run_id", "eval_source"] { object[key] = .null }
         object["model_type"] = .string("task_run")
         return .object(object)
     }

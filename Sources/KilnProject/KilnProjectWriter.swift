@@ -105,7 +105,10 @@ package struct KilnProjectWriter {
         let provenance = item.fields["provenance"]
         let providerName = provenance?["provider"]?.stringValue ?? item.fields["model"]?.stringValue
         let config = providerName.flatMap { pipeline.provider(named: $0) }
-        let settings = Self.runSettings(config, model: provenance?["model"]?.stringValue)
+        var settings = Self.runSettings(config, model: provenance?["model"]?.stringValue)
+        // An agent's run: the tools its model was offered, and the conversation.
+        settings.tools = item.fields["tool_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        let trace = item.fields["trace"].flatMap { $0 == .null ? nil : $0 }
         let runConfigID = try runConfig(named: providerName ?? settings.model, settings: settings)
         var intermediate: [(String, String)] = []
         if let thinking = item.fields["reasoning"]?.stringValue {
@@ -137,7 +140,8 @@ package struct KilnProjectWriter {
         ) { id in
             KilnProjectRecords.taskRun(
                 id: id, input: input, inputSource: inputSource, output: text(output), source: source,
-                intermediate: intermediate, usage: usage, tags: tags, stamp: Self.keptStamp(of: file(id)) ?? stamp)
+                intermediate: intermediate, usage: usage, tags: tags, trace: trace,
+                stamp: Self.keptStamp(of: file(id)) ?? stamp)
         }
         try Self.write(placement.record, to: file(placement.id))
         if placement.keptReviewed { keptReviewed += 1 }
@@ -174,10 +178,11 @@ package struct KilnProjectWriter {
     /// The run config of a provider's settings, written once per run; its id follows from the settings, so a
     /// changed model or temperature is a new config and the old one (and what points at it) stays.
     private mutating func runConfig(named name: String, settings: KilnProjectRecords.RunSettings) throws -> String {
-        if let id = runConfigs[name] { return id }
+        if let id = runConfigs[name + "\u{1F}" + settings.tools.joined(separator: ",")] { return id }
         let id = KilnProjectRecords.id(
             for: "run_config/\(taskID)/\(name)/\(settings.model)/\(settings.provider)/\(settings.temperature)/"
-                + "\(settings.topP)/\(settings.structuredOutput)")
+                + "\(settings.topP)/\(settings.structuredOutput)" + (settings.tools.isEmpty ? "" : "/\(settings.tools)")
+        )
         let file = taskDirectory.appendingPathComponent("run_configs")
             .appendingPathComponent(KilnNames.folderName(id: id, name: name))
             .appendingPathComponent("task_run_config.kiln")
@@ -185,7 +190,7 @@ package struct KilnProjectWriter {
             KilnProjectRecords.taskRunConfig(
                 id: id, name: name, settings: settings, stamp: Self.keptStamp(of: file) ?? stamp),
             to: file)
-        runConfigs[name] = id
+        runConfigs[name + "\u{1F}" + settings.tools.joined(separator: ",")] = id
         return id
     }
 

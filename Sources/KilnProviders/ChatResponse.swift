@@ -33,12 +33,18 @@ package struct ChatChoice: Sendable, Hashable {
     package var reasoning: String?
     package var logprobs: [TokenLogprob]?
     package var finishReason: String?
+    /// The tools the model asked to call (a request that offered tools).
+    package var toolCalls: [ToolCall]
 
-    package init(text: String, reasoning: String? = nil, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil) {
+    package init(
+        text: String, reasoning: String? = nil, logprobs: [TokenLogprob]? = nil, finishReason: String? = nil,
+        toolCalls: [ToolCall] = []
+    ) {
         self.text = text
         self.reasoning = reasoning
         self.logprobs = logprobs
         self.finishReason = finishReason
+        self.toolCalls = toolCalls
     }
 }
 

@@ -64,9 +64,14 @@ extension OpenAICompatibleProvider {
     private static func choice(_ choice: JSONValue) -> ChatChoice {
         let message = choice["message"]
         var text = message?["content"]?.stringValue ?? ""
-        if let arguments = message?["tool_calls"]?.arrayValue?.first?["function"]?["arguments"] {
-            text = arguments.stringValue ?? arguments.serialized()
+        let calls = (message?["tool_calls"]?.arrayValue ?? []).map { call in
+            let arguments = call["function"]?["arguments"]
+            return ToolCall(
+                id: call["id"]?.stringValue ?? "", name: call["function"]?["name"]?.stringValue ?? "",
+                arguments: arguments?.stringValue ?? arguments?.serialized() ?? "{}")
         }
+        // Structured output through function calling arrives as a call's arguments; a tool turn's text stays.
+        if text.isEmpty, let first = calls.first { text = first.arguments }
         let reasoning = (message?["reasoning_content"] ?? message?["reasoning"])?.stringValue
         let logprobs = choice["logprobs"]?["content"]?.arrayValue?.map { entry in
             TokenLogprob(
@@ -76,7 +81,8 @@ extension OpenAICompatibleProvider {
                 })
         }
         return ChatChoice(
-            text: text, reasoning: reasoning, logprobs: logprobs, finishReason: choice["finish_reason"]?.stringValue)
+            text: text, reasoning: reasoning, logprobs: logprobs, finishReason: choice["finish_reason"]?.stringValue,
+            toolCalls: calls)
     }
 
     /// Classifies an error response; the provider's own message is kept, since it usually says what is wrong.

@@ -50,6 +50,7 @@ package struct OpenAICompatibleProvider: LLMProvider {
             body["logprobs"] = .bool(true)
             body["top_logprobs"] = .integer(top)
         }
+        if !request.tools.isEmpty { body["tools"] = .array(request.tools) }
         if let structured = request.structured {
             switch mode {
             case .jsonSchema:
@@ -63,14 +64,18 @@ package struct OpenAICompatibleProvider: LLMProvider {
                     ]))
             case .functionCalling:
                 let function = JSONObject([("name", .string(structured.name)), ("parameters", structured.schema)])
-                body["tools"] = .array([
-                    .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
-                ])
-                body["tool_choice"] = .object(
-                    JSONObject([
-                        ("type", .string("function")),
-                        ("function", .object(JSONObject([("name", .string(structured.name))]))),
-                    ]))
+                body["tools"] = .array(
+                    request.tools + [
+                        .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+                    ])
+                // With tools of its own the model chooses; the answer is then the task_response call.
+                if request.tools.isEmpty {
+                    body["tool_choice"] = .object(
+                        JSONObject([
+                            ("type", .string("function")),
+                            ("function", .object(JSONObject([("name", .string(structured.name))]))),
+                        ]))
+                }
             case .jsonMode:
                 body["response_format"] = .object(JSONObject([("type", .string("json_object"))]))
             case .jsonInstructions:
@@ -101,6 +106,20 @@ package struct OpenAICompatibleProvider: LLMProvider {
 
     /// A message in the chat completions shape: plain text, or text and image parts for vision models.
     static func message(_ message: ChatMessage) -> JSONValue {
+        if !message.toolCalls.isEmpty {
+            return .object(
+                JSONObject([
+                    ("role", .string(message.role)),
+                    ("content", message.content.isEmpty ? .null : .string(message.content)),
+                    ("tool_calls", .array(message.toolCalls.map(\.json))),
+                ]))
+        }
+        if let id = message.toolCallID {
+            return .object(
+                JSONObject([
+                    ("role", .string("tool")), ("tool_call_id", .string(id)), ("content", .string(message.content)),
+                ]))
+        }
         guard !message.images.isEmpty else {
             return .object(JSONObject([("role", .string(message.role)), ("content", .string(message.content))]))
         }

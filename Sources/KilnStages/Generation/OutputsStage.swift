@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnExport
 import KilnModel
 import KilnProviders
 import KilnStore
@@ -73,6 +74,12 @@ struct OutputsStage: UnitStage {
         components["thinking"] = usesThinking ? .string(thinkingInstruction) : .null
         components["output_schema"] = task.outputSchema ?? .null
         components["model"] = ModelFingerprint.json(declared[name])
+        // Tools change the answer (and add a loop); a stage without them keeps the keys it always had.
+        if !settings.tools.isEmpty {
+            components["tools"] = .array(settings.tools.map(JSONValue.string))
+            components["max_tool_calls"] = .integer(settings.maxToolCalls)
+            components["max_turns"] = .integer(settings.maxTurns)
+        }
         return CheckpointKey.make(components)
     }
 
@@ -133,10 +140,15 @@ struct OutputsStage: UnitStage {
                         requests: requests + attempts)
                 }
             }
+            let schema = task.outputSchema
+            if !settings.tools.isEmpty {
+                return try await runAgent(
+                    unit, key: key, messages: messages, params: params, entry: entry, executor: executor,
+                    reasoning: reasoning, usage: usage, requests: requests, calls: calls)
+            }
             let request = ChatRequest(
                 messages: messages, params: params,
                 structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
-            let schema = task.outputSchema
             switch try await executor.execute(
                 request, on: entry, fresh: !mode.useCache,
                 validate: {
@@ -161,6 +173,51 @@ struct OutputsStage: UnitStage {
             }
         } catch {
             return .stopped(error)
+        }
+    }
+
+    /// The final answer through Kiln's tool loop: the item carries the conversation (`trace`), the tools offered
+    /// (`tool_ids`), how many calls were made and failed, and the time spent in each tool.
+    private func runAgent(
+        _ unit: Unit, key: String, messages: [ChatMessage], params: ModelParams, entry: ProviderPool.Entry,
+        executor: CallExecutor, reasoning: String?, usage: Usage, requests: Int, calls: [RecordedCall]
+    ) async throws(RunStop) -> UnitResult {
+        let toolBox: ToolBox
+        do {
+            toolBox = try ToolBox(ids: settings.tools)
+        } catch {
+            return .failed(error.message, usage: usage, requests: requests)
+        }
+        let loop = ToolLoop(
+            tools: toolBox, maxToolCalls: settings.maxToolCalls, maxTurns: settings.maxTurns, executor: executor,
+            entry: entry, store: store, stageID: stageID, fresh: !mode.useCache)
+        let schema = task.outputSchema
+        switch try await loop.run(
+            messages, params: params, structured: schema.map { StructuredOutputSpec(schema: $0) },
+            validateFinal: {
+                AnswerValidation.validate($0.choices[0].text, schema: schema, finishReason: $0.choices[0].finishReason)
+            })
+        {
+        case .answered(let conversation):
+            let total = usage + conversation.usage
+            let attempts = requests + conversation.attempts
+            var item = outputItem(
+                for: unit, output: conversation.value,
+                reasoning: reasoning ?? conversation.response.choices.first?.reasoning, usage: total,
+                latencyMS: conversation.latencyMS, attempts: attempts)
+            item.fields["trace"] = .array(conversation.trace)
+            item.fields["tool_ids"] = .array(settings.tools.map(JSONValue.string))
+            item.fields["tool_calls"] = .integer(conversation.toolCalls)
+            item.fields["tool_errors"] = .integer(conversation.toolErrors)
+            item.fields["tool_latency_ms"] = .object(
+                JSONObject(conversation.toolLatencyMS.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }))
+            try await store.checkpoint(
+                CheckpointRecord(
+                    key: key, stage: stageID, status: .done, item: item.json, usage: total,
+                    latencyMS: conversation.latencyMS, attempts: attempts, calls: calls + conversation.calls))
+            return .done([item], cached: false, usage: total, requests: attempts)
+        case .failed(let reason, let attempts, let callUsage):
+            return await fail(key: key, reason: reason, usage: usage + callUsage, requests: requests + attempts)
         }
     }
 
@@ -206,6 +263,9 @@ struct OutputsStage: UnitStage {
         return rebound(PipelineItem(id: "", fields: fields), to: unit)
     }
 
+    /// What an agent's answer carries besides the answer.
+    static let agentFields = ["trace", "tool_ids", "tool_calls", "tool_errors", "tool_latency_ms"]
+
     /// The fields an output item takes from the row it answers.
     static let passthrough = ["expected", "tags", "rating", "topic_path", "source_row", "input_source"]
 
@@ -220,6 +280,7 @@ struct OutputsStage: UnitStage {
         for name in ["reasoning", "model", "sample"] { fields[name] = answer.fields[name] }
         fields["source_id"] = .string(unit.item.id)
         fields["provenance"] = answer.fields["provenance"]
+        for name in Self.agentFields { fields[name] = answer.fields[name] }
         let id = String(SHA256.hex("\(unit.item.id)\u{1F}\(unit.model)\u{1F}\(unit.sample)").prefix(16))
         return PipelineItem(id: id, fields: fields)
     }

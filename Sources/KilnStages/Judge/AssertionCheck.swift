@@ -37,7 +37,7 @@ enum AssertionCheck {
             let needle = assertion.value ?? ""
             return contains(text, needle)
                 ? Outcome(passed: false, reason: "contains \(quoted(needle))") : Outcome(passed: true)
-        case .regex:
+        case .regex, .finalAnswerMatches:
             let pattern = (assertion.ignoreCase ? "(?i)" : "") + (assertion.pattern ?? "")
             guard let regex = try? Regex(pattern) else { return Outcome(passed: false, reason: "invalid pattern") }
             return (try? regex.firstMatch(in: text)) != nil
@@ -79,7 +79,57 @@ enum AssertionCheck {
             let limit = Double(assertion.value ?? "") ?? 0
             return cost <= limit
                 ? Outcome(passed: true) : Outcome(passed: false, reason: "cost $\(cost), limit $\(limit)")
+        case .toolCalled:
+            let calls = toolCalls(in: item)
+            let named = calls.filter { assertion.value == nil || $0.name == assertion.value }
+            let tool = assertion.value.map { "'\($0)'" } ?? "any tool"
+            guard !named.isEmpty else {
+                let made = calls.isEmpty ? "none" : calls.map(\.name).joined(separator: ", ")
+                return Outcome(passed: false, reason: "\(tool) was not called (calls: \(made))")
+            }
+            let matching = named.first { call in
+                assertion.arguments.allSatisfy { path, expected in
+                    JSONPath.lookup(path, in: call.arguments).map { Self.same($0, expected) } ?? false
+                }
+            }
+            let wanted = JSONValue.object(JSONObject(assertion.arguments.sorted { $0.key < $1.key })).serialized()
+            let seen = named.map { $0.arguments.serialized() }.joined(separator: "; ")
+            return matching != nil
+                ? Outcome(passed: true)
+                : Outcome(passed: false, reason: "\(tool) was called, never with \(wanted) (arguments: \(seen))")
+        case .toolNotCalled:
+            let calls = toolCalls(in: item).filter { assertion.value == nil || $0.name == assertion.value }
+            return calls.isEmpty
+                ? Outcome(passed: true)
+                : Outcome(
+                    passed: false,
+                    reason: "\(assertion.value.map { "'\($0)'" } ?? "a tool") was called \(calls.count) time(s)")
+        case .maxToolCalls:
+            let count = toolCalls(in: item).count
+            let limit = Int(assertion.value ?? "") ?? 0
+            return count <= limit
+                ? Outcome(passed: true) : Outcome(passed: false, reason: "\(count) tool calls, limit \(limit)")
         }
+    }
+
+    /// The tool calls of an agent's trace, with their arguments parsed (`{}` when they do not parse).
+    static func toolCalls(in item: PipelineItem) -> [(name: String, arguments: JSONValue)] {
+        (item.fields["trace"]?.arrayValue ?? []).flatMap { message in
+            (message["tool_calls"]?.arrayValue ?? []).map { call in
+                let text = call["function"]?["arguments"]?.stringValue ?? "{}"
+                return (
+                    call["function"]?["name"]?.stringValue ?? "",
+                    (try? JSONValue(parsing: text)) ?? .object(JSONObject())
+                )
+            }
+        }
+    }
+
+    /// Equal as values: numbers by value (`2` and `2.0`), everything else exactly.
+    private static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if let x = a.numberValue, let y = b.numberValue { return x == y }
+        if let text = b.stringValue, a.stringValue == nil { return a.serialized() == text }
+        return a == b
     }
 
     private static func quoted(_ text: String) -> String {

@@ -1,0 +1,180 @@
+import Foundation
+import KilnFakeProvider
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Agents at batch scale: an `outputs` stage with tools runs Kiln's tool loop against the fake provider (which
+/// answers arithmetic word problems with tool calls), with faults, kills and reruns, and its runs export exactly as
+/// Kiln 1.2.0's formatter writes them from the same runs written into a Kiln project.
+@Suite struct Agents {
+    static let instruction = "Answer the arithmetic word problem. Use the tools."
+
+    static func pipeline(concurrency: Int = 4) -> String {
+        """
+        version: 1
+        name: scenario
+        providers:
+          gen:
+            {kind: openai, model: agent, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: \(concurrency),
+             max_retries: 8, timeout_s: 2}
+        task:
+          name: Arithmetic
+          instruction: \(instruction)
+          output_schema: {type: object, properties: {answer: {type: number}}, required: [answer]}
+        stages:
+          - {id: problems, type: load, path: problems.jsonl}
+          - {id: answers, type: outputs, from: problems, models: [gen], tools: [math], max_tool_calls: 3}
+          - id: checked
+            type: judge
+            from: answers
+            assertions:
+              - {type: tool_called}
+              - {type: tool_not_called, tool: divide, name: no_division}
+              - {type: max_tool_calls, value: 1}
+            thresholds: {tool_called: "pass_rate == 1", max_tool_calls: "pass_rate == 1"}
+          - {id: split, type: split, from: checked, preset: train_test}
+          - {id: openai, type: export, from: split, format: openai_chat_jsonl, out: exports/openai}
+          - {id: vertex, type: export, from: split, format: vertex_gemini, out: exports/vertex}
+          - {id: kiln, type: export, from: split, kiln_project: proj}
+        """
+    }
+
+    /// Twenty word problems, five of each operation.
+    static func writeProblems(to directory: URL) throws {
+        let operations = ["plus", "minus", "times", "divided by"]
+        let lines = (0..<20).map { index in
+            let (a, b) = (10 + index * 3, 2 + index % 5)
+            return #"{"input": "A shop has \#(a) boxes; what is \#(a) \#(operations[index % 4]) \#(b)?"}"#
+        }
+        try (lines.joined(separator: "\n") + "\n").write(
+            to: directory.appendingPathComponent("problems.jsonl"), atomically: true, encoding: .utf8)
+    }
+
+    static func scenario(faults: [FaultRule] = [], latencyMS: Int = 0, concurrency: Int = 4) throws -> RunScenario {
+        let scenario = try RunScenario(
+            pipeline: pipeline(concurrency: concurrency), faults: faults, latencyMS: latencyMS)
+        try writeProblems(to: scenario.directory)
+        return scenario
+    }
+
+    @Test func everyItemCarriesItsToolCallsThroughFaultsAndARerunMakesNoCall() throws {
+        let scenario = try Self.scenario(faults: [
+            FaultRule(kind: .serverError, percent: 15), FaultRule(kind: .schemaInvalid, percent: 15),
+        ])
+        defer { scenario.finish() }
+        let first = try scenario.run()
+        // Division problems call `divide`: the no_division assertion fails for them, without a threshold on it.
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let answers = scenario.items(of: "answers")
+        #expect(answers.count == 20)
+        for item in answers {
+            let trace = item["trace"] as? [[String: Any]] ?? []
+            #expect(trace.contains { $0["tool_calls"] != nil } && trace.contains { $0["role"] as? String == "tool" })
+            #expect(item["tool_calls"] as? Int == 1)
+            #expect(
+                item["tool_ids"] as? [String] == [
+                    "kiln_tool::add_numbers", "kiln_tool::subtract_numbers", "kiln_tool::multiply_numbers",
+                    "kiln_tool::divide_numbers",
+                ])
+        }
+        // The tool's result is the answer: 10 + 3 * index plus 2 + index % 5, and so on.
+        let first20 = answers.first { ($0["input"] as? String)?.contains("what is 10 plus 2") == true }
+        #expect(CrashSafety.canonical(first20?["output"]) == #"{"answer":12}"#)
+        let checked = scenario.items(of: "checked")
+        let divisions = checked.filter { ($0["input"] as? String)?.contains("divided") == true }
+        #expect(divisions.count == 5)
+        #expect(divisions.allSatisfy { ($0["scores"] as? [String: Any])?["no_division"] as? Int == 0 })
+        #expect(checked.allSatisfy { ($0["scores"] as? [String: Any])?["tool_called"] as? Int == 1 })
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.duplicateSuccesses == 0)
+        // Two model turns per item: the tool call, then the answer.
+        #expect(statistics.succeeded == 40)
+
+        // A rerun answers everything from the store.
+        let again = try scenario.run()
+        #expect(again.status == 0)
+        #expect(scenario.fake.currentStatistics.requests == statistics.requests)
+    }
+
+    /// Killed at random moments mid-conversation: the rerun pays for no model turn the killed runs received.
+    @Test func killedMidConversationResumesWithoutPayingATurnTwice() throws {
+        let scenario = try Self.scenario(latencyMS: 40, concurrency: 4)
+        defer { scenario.finish() }
+        var generator = SystemRandomNumberGenerator()
+        var moments: [Double] = []
+        for delay in [0.15] + (0..<2).map({ _ in Double.random(in: 0.1...0.3, using: &generator) }) {
+            let process = Process()
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = ["run", "p.yml", "--quiet"]
+            process.currentDirectoryURL = scenario.directory
+            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            if process.isRunning {
+                moments.append(Date().timeIntervalSince1970)
+                kill(process.processIdentifier, SIGKILL)
+            }
+            process.waitUntilExit()
+        }
+        let final = try scenario.run()
+        #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
+        #expect(!moments.isEmpty, "at least one run was killed mid-way")
+        // An answer the provider sent after the kill signal reached a dying process: no client keeps those.
+        let received = scenario.fake.firstDeliveriesOfRepaid.filter { first in
+            moments.min { abs($0 - first) < abs($1 - first) }.map { first <= $0 } ?? false
+        }
+        #expect(received.isEmpty, "\(received.count) turns the killed runs had received were paid again")
+        #expect(scenario.items(of: "answers").count == 20)
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == 40, "every turn paid for once")
+    }
+
+    /// The same runs written into a Kiln project: Kiln's own formatter writes what kiln-pipe exported, byte for byte.
+    @Test func exportsEqualKilnsFormatterOverTheRunsWrittenIntoKiln() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_FULL_PYTHON"] else { return }
+        let scenario = try Self.scenario()
+        defer { scenario.finish() }
+        try FileManager.default.createDirectory(
+            at: scenario.directory.appendingPathComponent("home"), withIntermediateDirectories: true)
+        #expect(try scenario.run().status == 0)
+        let script = """
+            import asyncio, json, sys, tempfile
+            from pathlib import Path
+            from kiln_ai.datamodel import Project
+            from kiln_ai.adapters.fine_tune.dataset_formatter import DatasetFormatter, DatasetFormat
+            from kiln_ai.datamodel.datamodel_enums import ChatStrategy
+            split = Project.load_from_file(sys.argv[1]).tasks()[0].dataset_splits()[0]
+            out = {}
+            for fmt in ["openai_chat_jsonl", "vertex_gemini"]:
+                for part in split.split_contents:
+                    path = Path(tempfile.mkdtemp()) / "out.jsonl"
+                    asyncio.run(DatasetFormatter(split, sys.argv[2]).dump_to_file(
+                        part, DatasetFormat(fmt), ChatStrategy.single_turn, path))
+                    out[fmt + "/" + part] = path.read_text()
+            print(json.dumps(out))
+            """
+        let kiln = try KilnPipeBinary.run(
+            ["-c", script, "proj/project.kiln", Self.instruction], in: scenario.directory,
+            environment: [
+                "HOME": scenario.directory.appendingPathComponent("home").path, "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            ], executable: URL(fileURLWithPath: python))
+        #expect(kiln.status == 0, "\(kiln.stderr.suffix(2000))")
+        let last = kiln.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let files = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: String])
+        #expect(files.count == 4)
+        for (key, text) in files {
+            let parts = key.split(separator: "/")
+            let folder = parts[0] == "vertex_gemini" ? "vertex" : "openai"
+            let mine = try String(
+                contentsOf: scenario.directory.appendingPathComponent("exports/\(folder)/\(parts[1]).jsonl"),
+                encoding: .utf8)
+            #expect(mine == text, "\(key) differs from Kiln's formatter")
+            #expect(mine.contains("tool_call") || mine.contains("functionCall"))
+        }
+    }
+}
