@@ -50,22 +50,40 @@ extension StageReader {
         let samples = reader.int(fields["samples"], "samples", in: 1...1000)
         let thinking = reader.bool(fields["thinking"], "thinking")
         let filters = qualityFilters()
-        let tools = readTools(models: models)
+        let (tools, servers) = readTools(models: models)
         let maxToolCalls = reader.int(fields["max_tool_calls"], "max_tool_calls", in: 1...10_000)
         let maxTurns = reader.int(fields["max_turns"], "max_turns", in: 1...1000)
         guard !models.isEmpty, let filters, let tools else { return nil }
-        return OutputsSettings(
+        var settings = OutputsSettings(
             models: models.map(\.value), samples: samples ?? 1, thinking: thinking, filters: filters, tools: tools,
             maxToolCalls: maxToolCalls ?? OutputsSettings.defaultMaxToolCalls,
             maxTurns: maxTurns ?? OutputsSettings.defaultMaxTurns)
+        settings.mcpServers = servers
+        return settings
     }
 
-    /// `tools:` — Kiln tool ids or their short names; the models must speak OpenAI's tool calls.
-    private func readTools(models: [(value: String, node: Node)]) -> [String]? {
-        guard let node = fields["tools"] else { return [] }
-        guard let entries = reader.strings(node, "tools") else { return nil }
-        var ids: [String] = []
+    /// `tools:` — Kiln tool ids or their short names, and MCP servers to start (`{mcp: {…}}`); the models must
+    /// speak OpenAI's tool calls.
+    private func readTools(models: [(value: String, node: Node)]) -> ([String]?, [MCPServerSpec]) {
+        guard let node = fields["tools"] else { return ([], []) }
+        guard let elements = reader.sequence(node, "tools", acceptScalar: true) else { return (nil, []) }
+        var entries: [(value: String, node: Node)] = []
+        var servers: [MCPServerSpec] = []
         var valid = true
+        for element in elements {
+            if case .mapping = element {
+                guard let server = readMCPServer(element, existing: servers) else {
+                    valid = false
+                    continue
+                }
+                servers.append(server)
+            } else if let text = reader.string(element, "tool") {
+                entries.append((text, element))
+            } else {
+                valid = false
+            }
+        }
+        var ids: [String] = []
         for entry in entries {
             guard let found = BuiltInTools.ids(for: entry.value) else {
                 reader.error(
@@ -83,7 +101,44 @@ extension StageReader {
                 hint: "tools run with OpenAI-compatible providers (kind: openai or fake) for now")
             valid = false
         }
-        return valid ? ids : nil
+        return (valid ? ids : nil, servers)
+    }
+
+    /// `{mcp: {name, command, args, env, tools}}`: a server started over stdio.
+    private func readMCPServer(_ node: Node, existing: [MCPServerSpec]) -> MCPServerSpec? {
+        guard let outer = reader.fields(node, context: "a tool of \(label)", allowed: ["mcp"], required: ["mcp"]),
+            let inner = outer["mcp"],
+            let fields = reader.fields(
+                inner, context: "an MCP server of \(label)", allowed: ["name", "command", "args", "env", "tools"],
+                required: ["name", "command"]),
+            let name = reader.string(fields["name"], "name"), let command = reader.string(fields["command"], "command")
+        else { return nil }
+        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+            reader.error(
+                at: fields["name"], "MCP server name '\(name)' may hold only letters, digits, '_' and '-'",
+                hint: "it names the server in Kiln tool ids (mcp::local::<name>::<tool>)")
+            return nil
+        }
+        if existing.contains(where: { $0.name == name }) {
+            reader.error(at: fields["name"], "MCP server '\(name)' is listed twice in 'tools'")
+            return nil
+        }
+        var environment: [String: String] = [:]
+        if let env = fields["env"] {
+            guard case .mapping(let mapping) = env else {
+                reader.error(at: env, "expected a mapping of variable names to values for 'env'")
+                return nil
+            }
+            for (key, value) in mapping {
+                guard let variable = reader.string(key, "variable"), let text = reader.text(value, variable) else {
+                    return nil
+                }
+                environment[variable] = text
+            }
+        }
+        return MCPServerSpec(
+            name: name, command: command, arguments: (reader.strings(fields["args"], "args") ?? []).map(\.value),
+            environment: environment, tools: (reader.strings(fields["tools"], "tools") ?? []).map(\.value))
     }
 
     func readLoad() -> LoadSettings? {

@@ -83,6 +83,8 @@ package struct OutputsSettings: Sendable, Hashable {
     package var maxToolCalls: Int
     /// At most this many model turns per item; more fail the item.
     package var maxTurns: Int
+    /// MCP servers kiln-pipe starts over stdio, whose tools the model may call too.
+    package var mcpServers: [MCPServerSpec] = []
 
     package static let defaultMaxToolCalls = 100
     package static let defaultMaxTurns = 25
@@ -99,6 +101,31 @@ package struct OutputsSettings: Sendable, Hashable {
         self.maxToolCalls = maxToolCalls
         self.maxTurns = maxTurns
     }
+}
+
+/// An MCP server started over stdio for a stage's tools (`tools: [{mcp: {name, command, args, env, tools}}]`).
+package struct MCPServerSpec: Sendable, Hashable {
+    /// Names the server in Kiln tool ids (`mcp::local::<name>::<tool>`) and in messages.
+    package var name: String
+    package var command: String
+    package var arguments: [String]
+    package var environment: [String: String]
+    /// The tools offered to the model; all the server lists when empty.
+    package var tools: [String]
+
+    package init(
+        name: String, command: String, arguments: [String] = [], environment: [String: String] = [:],
+        tools: [String] = []
+    ) {
+        self.name = name
+        self.command = command
+        self.arguments = arguments
+        self.environment = environment
+        self.tools = tools
+    }
+
+    /// Kiln's id of one of this server's tools.
+    package func kilnID(of tool: String) -> String { "mcp::local::\(name)::\(tool)" }
 }
 
 /// The tools kiln-pipe runs itself, by Kiln tool id, and the short names a pipeline may use for them.

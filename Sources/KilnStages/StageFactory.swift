@@ -17,10 +17,12 @@ package enum StageFactory {
             return InputsStage(settings: settings, services: try run.services(provider: settings.provider))
         case .outputs(let settings):
             guard let task = shared.pipeline.task else { throw RunSetupError("stage '\(run.id)' needs a task") }
+            let tools = settings.tools.isEmpty && settings.mcpServers.isEmpty
             return OutputsStage(
                 stageID: run.id, settings: settings, task: task,
                 declared: Dictionary(uniqueKeysWithValues: shared.pipeline.providers.map { ($0.name, $0) }),
-                pool: shared.pool, executor: shared.executor, store: run.store, mode: run.mode)
+                pool: shared.pool, executor: shared.executor, store: run.store, mode: run.mode,
+                toolBox: tools ? nil : ToolBox(ids: settings.tools, servers: settings.mcpServers))
         case .judge(let settings):
             return JudgeStage(
                 settings: settings,

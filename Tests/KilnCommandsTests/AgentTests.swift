@@ -124,11 +124,13 @@ import Glibc
         let final = try scenario.run()
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
         #expect(!moments.isEmpty, "at least one run was killed mid-way")
-        // An answer the provider sent after the kill signal reached a dying process: no client keeps those.
-        let received = scenario.fake.firstDeliveriesOfRepaid.filter { first in
-            moments.min { abs($0 - first) < abs($1 - first) }.map { first <= $0 } ?? false
+        // An answer the provider sent after the kill signal reached a dying process, and one sent in the last
+        // milliseconds before it may still sit in the socket: no client keeps those (`make bench` measures that
+        // window in a release build). Every turn answered 20 ms or more before a kill was kept.
+        let ages = scenario.fake.firstDeliveriesOfRepaid.compactMap { first in
+            moments.min { abs($0 - first) < abs($1 - first) }.map { ($0 - first) * 1000 }
         }
-        #expect(received.isEmpty, "\(received.count) turns the killed runs had received were paid again")
+        #expect(ages.allSatisfy { $0 < 20 }, "turns paid again, delivered this many ms before a kill: \(ages)")
         #expect(scenario.items(of: "answers").count == 20)
         let statistics = scenario.fake.currentStatistics
         #expect(statistics.succeeded - statistics.duplicateSuccesses == 40, "every turn paid for once")
@@ -176,5 +178,65 @@ import Glibc
             #expect(mine == text, "\(key) differs from Kiln's formatter")
             #expect(mine.contains("tool_call") || mine.contains("functionCall"))
         }
+    }
+
+    /// An MCP server nobody here wrote (the official Python SDK) over stdio: its tool is listed and called like the
+    /// built-ins; one that crashes the server fails only its item with what the server said (exit 3), the run goes
+    /// on, and a rerun retries only that item — without asking the model again for the turns it already answered.
+    @Test func anMCPServersToolsAreCalledAndACrashFailsOnlyItsItem() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
+        let server = KilnPipeBinary.repositoryRoot.appendingPathComponent(
+            "Tests/KilnCommandsTests/Support/mcp_calculator_server.py")
+        let scenario = try RunScenario(
+            pipeline: """
+                version: 1
+                name: scenario
+                providers:
+                  gen: {kind: openai, model: agent, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 2}
+                task:
+                  instruction: Answer with the tools.
+                stages:
+                  - {id: problems, type: load, path: problems.jsonl}
+                  - id: answers
+                    type: outputs
+                    from: problems
+                    models: [gen]
+                    tools:
+                      - math
+                      - mcp: {name: calc, command: "\(python)", args: ["\(server.path)"], tools: [power, crash]}
+                  - {id: export, type: export, from: answers, format: openai_chat_jsonl, out: exports/openai.jsonl}
+                """)
+        defer { scenario.finish() }
+        try [
+            #"{"input": "What is 3 plus 4?"}"#, #"{"input": "Use the power tool on two numbers."}"#,
+            #"{"input": "Please call crash now."}"#,
+        ].joined(separator: "\n").write(
+            to: scenario.directory.appendingPathComponent("problems.jsonl"), atomically: true, encoding: .utf8)
+        let first = try scenario.run()
+        #expect(first.status == 3, "\(first.stdout)\(first.stderr)")
+        #expect(
+            first.stdout.contains(
+                "tool 'crash': MCP server 'calc' exited (exit status 3): calculator: crashing on purpose"),
+            "\(first.stdout)")
+        let answers = scenario.items(of: "answers")
+        #expect(answers.count == 2)
+        let power = try #require(answers.first { ($0["input"] as? String)?.contains("power") == true })
+        let trace = try #require(power["trace"] as? [[String: Any]])
+        let call = try #require((trace.first { $0["tool_calls"] != nil }?["tool_calls"] as? [[String: Any]])?.first)
+        #expect((call["function"] as? [String: Any])?["name"] as? String == "power")
+        #expect(
+            trace.contains { $0["role"] as? String == "tool" && !(($0["content"] as? String) ?? "").hasPrefix("Error") }
+        )
+        #expect((power["tool_ids"] as? [String])?.contains("mcp::local::calc::power") == true)
+        // The server's own definition of its tool goes into the training file.
+        let exported = try String(
+            contentsOf: scenario.directory.appendingPathComponent("exports/openai.jsonl"), encoding: .utf8)
+        #expect(exported.contains(#""name": "power", "description": "Raise base to the power exponent.""#))
+
+        // The rerun retries only the failed item, and its first turn comes from the store.
+        let requests = scenario.fake.currentStatistics.requests
+        let again = try scenario.run()
+        #expect(again.status == 3)
+        #expect(scenario.fake.currentStatistics.requests == requests)
     }
 }

@@ -17,10 +17,16 @@ import Testing
         ("add", "not json", "Error: the arguments of 'add' are not a JSON object: not json", true),
         ("power", #"{"a": 2, "b": 3}"#, "Error: no tool named 'power' was offered", true),
     ])
-    func resultsAreKilns(name: String, arguments: String, output: String, isError: Bool) throws {
-        let tools = try ToolBox(ids: BuiltInTools.math.map(\.id))
-        let result = tools.run(ToolCall(id: "call_1", name: name, arguments: arguments))
-        #expect(result.output == output)
-        #expect(result.isError == isError)
+    func resultsAreKilns(name: String, arguments: String, output: String, isError: Bool) async throws {
+        let tools = ToolBox(ids: BuiltInTools.math.map(\.id))
+        let result = await tools.run(ToolCall(id: "call_1", name: name, arguments: arguments))
+        #expect(result == (isError ? .error(output) : .output(output)))
+    }
+
+    /// A math tool the stage did not list is not run.
+    @Test func aToolNotOfferedIsNotRun() async {
+        let tools = ToolBox(ids: ["kiln_tool::add_numbers"])
+        let result = await tools.run(ToolCall(id: "c", name: "multiply", arguments: #"{"a": 2, "b": 3}"#))
+        #expect(result == .error("Error: no tool named 'multiply' was offered"))
     }
 }

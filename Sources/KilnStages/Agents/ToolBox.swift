@@ -6,34 +6,170 @@ import KilnProviders
 
 /// The tools of an `outputs` stage: their definitions (what the model is offered, and what exports write) and how
 /// each runs. Kiln 1.2.0's built-in math tools run here, with Kiln's results (`str(a + b)` in Python: `5`, `2.5`,
-/// `2.0` for a division).
-struct ToolBox: Sendable {
-    /// Kiln tool ids, in the order the stage lists them.
-    let ids: [String]
-    /// Their definitions, in the same order.
-    let definitions: [JSONValue]
-    /// Function name -> Kiln tool id.
-    private let byName: [String: String]
+/// `2.0` for a division); MCP servers are started over stdio when the first item needs them, their tools listed,
+/// and a server that dies is started again.
+actor ToolBox {
+    /// What a tool call gave: text for the model (an error is sent back too, as Kiln does), or a failure of the
+    /// item (the tool's server is gone).
+    enum Result: Sendable, Equatable {
+        case output(String)
+        case error(String)
+        case fatal(String)
+    }
 
-    init(ids: [String]) throws(ExportError) {
-        self.ids = ids
-        definitions = try KilnToolDefinitions.definitions(for: ids)
-        byName = Dictionary(
-            BuiltInTools.math.filter { ids.contains($0.id) }.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+    /// The offered tools, once the servers are up.
+    struct Offer: Sendable {
+        /// Kiln tool ids, built-ins first, then each server's tools.
+        var ids: [String]
+        var definitions: [JSONValue]
+        /// Whether any tool comes from an MCP server (its definition then travels with the item).
+        var hasServerTools: Bool
+    }
+
+    private let builtIns: [String]
+    private let servers: [MCPStdioServer]
+    /// Function name -> the server offering it (built-ins are not here).
+    private var serverByTool: [String: MCPStdioServer] = [:]
+    private var preparing: Task<Offer, any Error>?
+    private var restarting: [ObjectIdentifier: Task<Void, any Error>] = [:]
+
+    init(ids: [String], servers: [MCPServerSpec] = []) {
+        builtIns = ids
+        self.servers = servers.map(MCPStdioServer.init)
+    }
+
+    /// The offered tools; the first call starts the servers and lists their tools (once, for every item).
+    func offer() async throws -> Offer {
+        if let preparing { return try await preparing.value }
+        let task = Task { try await self.prepare() }
+        preparing = task
+        return try await task.value
+    }
+
+    private func prepare() async throws -> Offer {
+        var offer = Offer(
+            ids: builtIns, definitions: try KilnToolDefinitions.definitions(for: builtIns), hasServerTools: false)
+        for server in servers {
+            try await server.start()
+            let listed = try await server.listTools()
+            let wanted = server.spec.tools.isEmpty ? listed.map(\.name) : server.spec.tools
+            for name in wanted {
+                guard let tool = listed.first(where: { $0.name == name }) else {
+                    throw MCPStdioServer.Failure(
+                        description: "MCP server '\(server.spec.name)' has no tool '\(name)' (it lists: "
+                            + "\(listed.map(\.name).joined(separator: ", ")))")
+                }
+                guard serverByTool[name] == nil, !BuiltInTools.math.contains(where: { $0.name == name }) else {
+                    throw MCPStdioServer.Failure(
+                        description: "two tools are named '\(name)' (MCP server '\(server.spec.name)' and another)")
+                }
+                serverByTool[name] = server
+                offer.ids.append(server.spec.kilnID(of: name))
+                offer.definitions.append(
+                    .object(
+                        JSONObject([
+                            ("type", .string("function")),
+                            (
+                                "function",
+                                .object(
+                                    JSONObject([
+                                        ("name", .string(name)), ("description", .string(tool.description)),
+                                        ("parameters", tool.schema),
+                                    ]))
+                            ),
+                        ])))
+                offer.hasServerTools = true
+            }
+        }
+        return offer
     }
 
     /// Whether the model was offered a tool of this name.
-    func offers(_ name: String) -> Bool { byName[name] != nil }
+    nonisolated func offers(_ name: String, in offer: Offer) -> Bool {
+        offer.definitions.contains { $0["function"]?["name"]?.stringValue == name }
+    }
 
-    /// The result of one call: the text sent back to the model, and whether it is an error (sent back too: the
-    /// model may recover, as with Kiln's tool errors).
-    func run(_ call: ToolCall) -> (output: String, isError: Bool) {
-        guard byName[call.name] != nil else { return ("Error: no tool named '\(call.name)' was offered", true) }
+    /// Runs one call. A server that died is started again and the call retried once; when it dies again the item
+    /// fails with what the server said.
+    func run(_ call: ToolCall) async -> Result {
+        guard let server = serverByTool[call.name] else {
+            let offered = BuiltInTools.math.first { $0.name == call.name }.map { builtIns.contains($0.id) } ?? false
+            return offered ? Self.builtIn(call) : .error("Error: no tool named '\(call.name)' was offered")
+        }
         guard let arguments = try? JSONValue(parsing: call.arguments), arguments.objectValue != nil else {
-            return ("Error: the arguments of '\(call.name)' are not a JSON object: \(call.arguments)", true)
+            return .error("Error: the arguments of '\(call.name)' are not a JSON object: \(call.arguments)")
+        }
+        // Once a server has died, its calls run one at a time: a call that kills it again is then the one that
+        // did, and the calls that were only in flight beside it are not blamed.
+        for attempt in 0..<2 {
+            let alone = crashed.contains(ObjectIdentifier(server))
+            if alone { await acquire(server) }
+            do {
+                if !server.isRunning { try await restart(server) }
+                let (text, isError) = try await server.call(call.name, arguments: arguments)
+                if alone { release(server) }
+                return isError ? .error(text) : .output(text)
+            } catch {
+                if alone { release(server) }
+                let failure = error as? MCPStdioServer.Failure
+                let message = failure?.description ?? "\(error)"
+                // An error the server answered goes back to the model; a server gone is retried.
+                guard failure?.serverGone == true else { return .error("Error: \(message)") }
+                crashed.insert(ObjectIdentifier(server))
+                if attempt == 1 && alone { return .fatal("tool '\(call.name)': \(message)") }
+            }
+        }
+        return .fatal("tool '\(call.name)': MCP server '\(server.spec.name)' is gone")
+    }
+
+    /// Servers that died during this stage: their calls are serialized.
+    private var crashed: Set<ObjectIdentifier> = []
+    private var busy: Set<ObjectIdentifier> = []
+    private var waiting: [ObjectIdentifier: [CheckedContinuation<Void, Never>]] = [:]
+
+    private func acquire(_ server: MCPStdioServer) async {
+        let key = ObjectIdentifier(server)
+        if busy.insert(key).inserted { return }
+        await withCheckedContinuation { waiting[key, default: []].append($0) }
+    }
+
+    private func release(_ server: MCPStdioServer) {
+        let key = ObjectIdentifier(server)
+        if var queue = waiting[key], !queue.isEmpty {
+            let next = queue.removeFirst()
+            waiting[key] = queue
+            next.resume()
+        } else {
+            busy.remove(key)
+        }
+    }
+
+    /// Starts a dead server again (once, however many calls find it dead).
+    private func restart(_ server: MCPStdioServer) async throws {
+        let key = ObjectIdentifier(server)
+        if let running = restarting[key] { return try await running.value }
+        let task = Task {
+            server.stop()
+            try await server.start()
+        }
+        restarting[key] = task
+        defer { restarting[key] = nil }
+        try await task.value
+    }
+
+    /// Stops the servers (the stage is done).
+    func stop() { for server in servers { server.stop() } }
+
+    /// Kiln's built-in math tools.
+    static func builtIn(_ call: ToolCall) -> Result {
+        guard BuiltInTools.math.contains(where: { $0.name == call.name }) else {
+            return .error("Error: no tool named '\(call.name)' was offered")
+        }
+        guard let arguments = try? JSONValue(parsing: call.arguments), arguments.objectValue != nil else {
+            return .error("Error: the arguments of '\(call.name)' are not a JSON object: \(call.arguments)")
         }
         guard let a = arguments["a"], let b = arguments["b"], let x = a.numberValue, let y = b.numberValue else {
-            return ("Error: '\(call.name)' takes two numbers, a and b", true)
+            return .error("Error: '\(call.name)' takes two numbers, a and b")
         }
         // Python keeps integers whole and writes floats by repr; a division is always a float.
         func whole(_ operation: (Int, Int) -> (partialValue: Int, overflow: Bool), _ real: Double) -> String {
@@ -42,13 +178,13 @@ struct ToolBox: Sendable {
             return result.overflow ? PythonJSON.repr(real) : String(result.partialValue)
         }
         switch call.name {
-        case "add": return (whole({ $0.addingReportingOverflow($1) }, x + y), false)
-        case "subtract": return (whole({ $0.subtractingReportingOverflow($1) }, x - y), false)
-        case "multiply": return (whole({ $0.multipliedReportingOverflow(by: $1) }, x * y), false)
+        case "add": return .output(whole({ $0.addingReportingOverflow($1) }, x + y))
+        case "subtract": return .output(whole({ $0.subtractingReportingOverflow($1) }, x - y))
+        case "multiply": return .output(whole({ $0.multipliedReportingOverflow(by: $1) }, x * y))
         case "divide":
-            guard y != 0 else { return ("Error: Cannot divide by zero", true) }
-            return (PythonJSON.repr(x / y), false)
-        default: return ("Error: no tool named '\(call.name)' was offered", true)
+            guard y != 0 else { return .error("Error: Cannot divide by zero") }
+            return .output(PythonJSON.repr(x / y))
+        default: return .error("Error: no tool named '\(call.name)' was offered")
         }
     }
 }

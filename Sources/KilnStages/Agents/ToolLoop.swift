@@ -32,6 +32,8 @@ struct ToolLoop: Sendable {
         var toolErrors = 0
         /// Milliseconds spent in each tool, by name.
         var toolLatencyMS: [String: Int] = [:]
+        /// The tools the model was offered.
+        var offer = ToolBox.Offer(ids: [], definitions: [], hasServerTools: false)
     }
 
     enum Outcome: Sendable {
@@ -49,9 +51,17 @@ struct ToolLoop: Sendable {
             value: .null, response: ChatResponse(choices: [], usage: Usage(), raw: .null),
             trace: messages.map(Self.trace))
         let tools = self.tools
+        let offer: ToolBox.Offer
+        do {
+            offer = try await tools.offer()
+        } catch {
+            let message = (error as? MCPStdioServer.Failure)?.description ?? "\(error)"
+            return .failed(reason: "the tools could not be offered: \(message)", attempts: 0, usage: Usage())
+        }
+        done.offer = offer
         for _ in 0..<maxTurns {
             let request = ChatRequest(
-                messages: messages, params: params, structured: structured, tools: tools.definitions)
+                messages: messages, params: params, structured: structured, tools: offer.definitions)
             let turnKey = CheckpointKey.make(
                 JSONObject([
                     ("turn", .string(RequestBody(entry.provider.body(for: request)).hash)),
@@ -66,9 +76,9 @@ struct ToolLoop: Sendable {
                 let outcome: CallOutcome<JSONValue> = try await executor.execute(request, on: entry, fresh: fresh) {
                     response in
                     let choice = response.choices[0]
-                    let asked = choice.toolCalls.filter { tools.offers($0.name) }
+                    let asked = choice.toolCalls.filter { tools.offers($0.name, in: offer) }
                     guard asked.isEmpty else {
-                        if let other = choice.toolCalls.first(where: { !tools.offers($0.name) }) {
+                        if let other = choice.toolCalls.first(where: { !tools.offers($0.name, in: offer) }) {
                             return .failure(
                                 ValidationFailure(
                                     "the model called '\(other.name)' beside the tools it was offered in one turn"))
@@ -84,7 +94,7 @@ struct ToolLoop: Sendable {
                     done.latencyMS += latency
                     done.calls.append(call)
                     let choice = response.choices[0]
-                    guard choice.toolCalls.contains(where: { tools.offers($0.name) }) else {
+                    guard choice.toolCalls.contains(where: { tools.offers($0.name, in: offer) }) else {
                         done.value = value
                         done.response = response
                         done.trace.append(
@@ -110,14 +120,34 @@ struct ToolLoop: Sendable {
             let assistant = ChatMessage(role: "assistant", content: Self.content(of: turn), toolCalls: turn.toolCalls)
             messages.append(assistant)
             done.trace.append(Self.trace(assistant))
-            for call in turn.toolCalls {
-                let started = Date()
-                let (output, isError) = tools.run(call)
-                done.toolLatencyMS[call.name, default: 0] += Int(Date().timeIntervalSince(started) * 1000)
-                if isError { done.toolErrors += 1 }
-                let result = ChatMessage.tool(output, callID: call.id)
-                messages.append(result)
-                done.trace.append(Self.trace(result))
+            // The calls of one turn run together; their results go back in the order the model asked.
+            let results = await withTaskGroup(of: (Int, ToolBox.Result, Int).self) { group in
+                for (index, call) in turn.toolCalls.enumerated() {
+                    group.addTask {
+                        let started = Date()
+                        let result = await tools.run(call)
+                        return (index, result, Int(Date().timeIntervalSince(started) * 1000))
+                    }
+                }
+                var results: [(Int, ToolBox.Result, Int)] = []
+                for await result in group { results.append(result) }
+                return results.sorted { $0.0 < $1.0 }
+            }
+            for (index, result, milliseconds) in results {
+                let call = turn.toolCalls[index]
+                done.toolLatencyMS[call.name, default: 0] += milliseconds
+                let output: String
+                switch result {
+                case .output(let text): output = text
+                case .error(let text):
+                    output = text
+                    done.toolErrors += 1
+                case .fatal(let reason):
+                    return .failed(reason: reason, attempts: done.attempts, usage: done.usage)
+                }
+                let message = ChatMessage.tool(output, callID: call.id)
+                messages.append(message)
+                done.trace.append(Self.trace(message))
             }
         }
         return .failed(

@@ -70,9 +70,12 @@ package struct ExportFiles {
         }
         let thinking = item.fields["reasoning"]?.stringValue ?? item.fields["chain_of_thought"]?.stringValue
         let tools = item.fields["tool_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        // An agent's MCP tools carry their definitions (as their server listed them); Kiln's are known by id.
+        var definitions = item.fields["tool_definitions"]?.arrayValue ?? []
+        if definitions.isEmpty { definitions = try KilnToolDefinitions.definitions(for: tools) }
         return TrainingExample(
             input: text(item.fields["input"]), final: text(item.fields["output"]), thinking: thinking,
-            trace: item.fields["trace"], tools: try KilnToolDefinitions.definitions(for: tools))
+            trace: item.fields["trace"], tools: definitions)
     }
 
     /// Writes an item into its part's file (its `split` field); returns why it could not be formatted, if it could

@@ -17,6 +17,8 @@ struct OutputsStage: UnitStage {
     let executor: CallExecutor?
     let store: any CheckpointStore
     let mode: CacheMode
+    /// The stage's tools (one set of MCP servers for every item); nil without `tools:`.
+    var toolBox: ToolBox? = nil
 
     /// One call (or call pair) to make: an input, a model, a sample number.
     struct Unit: Sendable {
@@ -50,8 +52,10 @@ struct OutputsStage: UnitStage {
 
     init(
         stageID: String, settings: OutputsSettings, task: TaskDefinition, declared: [String: ProviderConfig],
-        pool: ProviderPool?, executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode
+        pool: ProviderPool?, executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode,
+        toolBox: ToolBox? = nil
     ) {
+        self.toolBox = toolBox
         self.stageID = stageID
         self.settings = settings
         self.task = task
@@ -75,8 +79,17 @@ struct OutputsStage: UnitStage {
         components["output_schema"] = task.outputSchema ?? .null
         components["model"] = ModelFingerprint.json(declared[name])
         // Tools change the answer (and add a loop); a stage without them keeps the keys it always had.
-        if !settings.tools.isEmpty {
+        if !settings.tools.isEmpty || !settings.mcpServers.isEmpty {
             components["tools"] = .array(settings.tools.map(JSONValue.string))
+            components["mcp_servers"] = .array(
+                settings.mcpServers.map { server in
+                    .object(
+                        JSONObject([
+                            ("name", .string(server.name)), ("command", .string(server.command)),
+                            ("args", .array(server.arguments.map(JSONValue.string))),
+                            ("tools", .array(server.tools.map(JSONValue.string))),
+                        ]))
+                })
             components["max_tool_calls"] = .integer(settings.maxToolCalls)
             components["max_turns"] = .integer(settings.maxTurns)
         }
@@ -141,8 +154,9 @@ struct OutputsStage: UnitStage {
                 }
             }
             let schema = task.outputSchema
-            if !settings.tools.isEmpty {
+            if let toolBox {
                 return try await runAgent(
+                    toolBox,
                     unit, key: key, messages: messages, params: params, entry: entry, executor: executor,
                     reasoning: reasoning, usage: usage, requests: requests, calls: calls)
             }
@@ -179,15 +193,10 @@ struct OutputsStage: UnitStage {
     /// The final answer through Kiln's tool loop: the item carries the conversation (`trace`), the tools offered
     /// (`tool_ids`), how many calls were made and failed, and the time spent in each tool.
     private func runAgent(
-        _ unit: Unit, key: String, messages: [ChatMessage], params: ModelParams, entry: ProviderPool.Entry,
+        _ toolBox: ToolBox, _ unit: Unit, key: String, messages: [ChatMessage], params: ModelParams,
+        entry: ProviderPool.Entry,
         executor: CallExecutor, reasoning: String?, usage: Usage, requests: Int, calls: [RecordedCall]
     ) async throws(RunStop) -> UnitResult {
-        let toolBox: ToolBox
-        do {
-            toolBox = try ToolBox(ids: settings.tools)
-        } catch {
-            return .failed(error.message, usage: usage, requests: requests)
-        }
         let loop = ToolLoop(
             tools: toolBox, maxToolCalls: settings.maxToolCalls, maxTurns: settings.maxTurns, executor: executor,
             entry: entry, store: store, stageID: stageID, fresh: !mode.useCache)
@@ -206,7 +215,11 @@ struct OutputsStage: UnitStage {
                 reasoning: reasoning ?? conversation.response.choices.first?.reasoning, usage: total,
                 latencyMS: conversation.latencyMS, attempts: attempts)
             item.fields["trace"] = .array(conversation.trace)
-            item.fields["tool_ids"] = .array(settings.tools.map(JSONValue.string))
+            item.fields["tool_ids"] = .array(conversation.offer.ids.map(JSONValue.string))
+            // A server's tools cannot be described from their ids alone: their definitions travel with the item.
+            if conversation.offer.hasServerTools {
+                item.fields["tool_definitions"] = .array(conversation.offer.definitions)
+            }
             item.fields["tool_calls"] = .integer(conversation.toolCalls)
             item.fields["tool_errors"] = .integer(conversation.toolErrors)
             item.fields["tool_latency_ms"] = .object(
@@ -264,7 +277,7 @@ struct OutputsStage: UnitStage {
     }
 
     /// What an agent's answer carries besides the answer.
-    static let agentFields = ["trace", "tool_ids", "tool_calls", "tool_errors", "tool_latency_ms"]
+    static let agentFields = ["trace", "tool_ids", "tool_definitions", "tool_calls", "tool_errors", "tool_latency_ms"]
 
     /// The fields an output item takes from the row it answers.
     static let passthrough = ["expected", "tags", "rating", "topic_path", "source_row", "input_source"]
