@@ -2,10 +2,6 @@ import Foundation
 import KilnFakeProvider
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Agents at batch scale: an `outputs` stage with tools runs Kiln's tool loop against the fake provider (which
 /// answers arithmetic word problems with tool calls), with faults, kills and reruns, and its runs export exactly as
 /// Kiln 1.2.0's formatter writes them from the same runs written into a Kiln project.
@@ -104,23 +100,8 @@ import Glibc
         let scenario = try Self.scenario(latencyMS: 40, concurrency: 4)
         defer { scenario.finish() }
         var generator = SystemRandomNumberGenerator()
-        var moments: [Double] = []
-        for delay in [0.15] + (0..<2).map({ _ in Double.random(in: 0.1...0.3, using: &generator) }) {
-            let process = Process()
-            process.executableURL = KilnPipeBinary.url
-            process.arguments = ["run", "p.yml", "--quiet"]
-            process.currentDirectoryURL = scenario.directory
-            process.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            Thread.sleep(forTimeInterval: delay)
-            if process.isRunning {
-                moments.append(Date().timeIntervalSince1970)
-                kill(process.processIdentifier, SIGKILL)
-            }
-            process.waitUntilExit()
-        }
+        let moments = try CrashSafety.killMoments(
+            scenario, after: [0.15] + (0..<2).map { _ in Double.random(in: 0.1...0.3, using: &generator) })
         let final = try scenario.run()
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
         #expect(!moments.isEmpty, "at least one run was killed mid-way")

@@ -39,7 +39,15 @@ import Glibc
     static func killRepeatedly(
         _ scenario: RunScenario, after delays: [Double], extra: [String] = []
     ) throws -> Int {
-        var kills = 0
+        try killMoments(scenario, after: delays, extra: extra).count
+    }
+
+    /// As `killRepeatedly`, returning when each killed run was signalled (seconds since 1970), to tell the answers
+    /// a killed run had received from those still on the wire.
+    static func killMoments(
+        _ scenario: RunScenario, after delays: [Double], extra: [String] = []
+    ) throws -> [Double] {
+        var kills: [Double] = []
         for delay in delays {
             let process = Process()
             process.executableURL = KilnPipeBinary.url
@@ -51,8 +59,8 @@ import Glibc
             try process.run()
             Thread.sleep(forTimeInterval: delay)
             if process.isRunning {
+                kills.append(Date().timeIntervalSince1970)
                 kill(process.processIdentifier, SIGKILL)
-                kills += 1
             }
             process.waitUntilExit()
         }
