@@ -28,14 +28,17 @@ enum JudgePrompts {
 
     static func user(
         task: TaskDefinition, rubric: [TaskRequirement], overall: ScoreType, input: String, output: String,
-        expected: String?, chainOfThought: Bool
+        expected: String?, chainOfThought: Bool, toolUse: String? = nil
     ) -> String {
         var text = "<task>\n\(task.instruction)\n</task>\n\n<rubric>\n"
         for (index, item) in rubric.enumerated() {
             text += "\(index + 1). \(item.name) (\(scale(of: item.type))): \(item.instruction)\n"
         }
         text += "overall (\(scale(of: overall))): how well the output performs the task as a whole.\n</rubric>\n\n"
-        text += "<input>\n\(input)\n</input>\n\n<output>\n\(output)\n</output>\n"
+        text += "<input>\n\(input)\n</input>\n\n"
+        // An agent's answer is judged with the tools it called and what they returned.
+        if let toolUse { text += "<tool_use>\n\(toolUse)\n</tool_use>\n\n" }
+        text += "<output>\n\(output)\n</output>\n"
         if let expected { text += "\n<reference_answer>\n\(expected)\n</reference_answer>\n" }
         let keys =
             (chainOfThought ? ["\"reasoning\": \"...\""] : []) + rubric.map { "\"\($0.name)\": ..." } + [
@@ -44,6 +47,25 @@ enum JudgePrompts {
         text += "\nAnswer with a JSON object {\(keys.joined(separator: ", "))}"
         text += chainOfThought ? ", reasoning briefly (a few sentences) before giving the scores." : "."
         return text
+    }
+
+    /// An agent's tool use from its trace, one line per call and per result (`add({"a":2,"b":3}) -> 5`); nil when
+    /// the item called no tool.
+    static func toolUse(of trace: JSONValue?) -> String? {
+        var names: [String: String] = [:]
+        var lines: [String] = []
+        for message in trace?.arrayValue ?? [] {
+            for call in message["tool_calls"]?.arrayValue ?? [] {
+                let name = call["function"]?["name"]?.stringValue ?? "?"
+                if let id = call["id"]?.stringValue { names[id] = name }
+                lines.append("call \(name)(\(call["function"]?["arguments"]?.stringValue ?? ""))")
+            }
+            if message["role"]?.stringValue == "tool" {
+                let name = message["tool_call_id"]?.stringValue.flatMap { names[$0] } ?? "?"
+                lines.append("result of \(name): \(message["content"]?.stringValue ?? "")")
+            }
+        }
+        return lines.isEmpty ? nil : lines.joined(separator: "\n")
     }
 
     static func schema(rubric: [TaskRequirement], overall: ScoreType, chainOfThought: Bool) -> JSONValue {

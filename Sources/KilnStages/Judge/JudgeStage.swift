@@ -51,11 +51,13 @@ struct JudgeStage: UnitStage {
     /// The content address of one verdict: the judge's fingerprint and what it reads.
     private func key(for item: PipelineItem) -> String {
         let (input, output, expected) = Self.texts(of: item)
-        return CheckpointKey.make(
-            JSONObject([
-                ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
-                ("expected", expected.map(JSONValue.string) ?? .null),
-            ]))
+        var components = JSONObject([
+            ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
+            ("expected", expected.map(JSONValue.string) ?? .null),
+        ])
+        // The tool use the judge reads is part of what it judges (an item without tools keeps its key).
+        if let toolUse = JudgePrompts.toolUse(of: item.fields["trace"]) { components["tool_use"] = .string(toolUse) }
+        return CheckpointKey.make(components)
     }
 
     func run(_ item: PipelineItem) async -> UnitResult {
@@ -103,7 +105,8 @@ struct JudgeStage: UnitStage {
                 .user(
                     JudgePrompts.user(
                         task: services.task, rubric: rubric, overall: settings.score, input: input, output: output,
-                        expected: expected, chainOfThought: settings.chainOfThought)),
+                        expected: expected, chainOfThought: settings.chainOfThought,
+                        toolUse: JudgePrompts.toolUse(of: item.fields["trace"]))),
             ],
             params: ModelParams(temperature: services.provider?.params.temperature ?? 0),
             structured: StructuredOutputSpec(
