@@ -220,4 +220,38 @@ import Testing
         #expect(again.status == 3)
         #expect(scenario.fake.currentStatistics.requests == requests)
     }
+
+    /// `kiln-pipe mcp` itself as an agent's tool server: the documents' search index, over stdio.
+    @Test func kilnPipesOwnMCPServerServesSearchToAnAgent() throws {
+        let directory = try DocumentSearch.makeCorpus()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        _ = try KilnPipeBinary.run(["index", "p.yml", "--quiet"], in: directory)  // broken files: exit 3
+        try """
+        version: 1
+        name: rag
+        providers:
+          gen: {kind: fake, model: agent}
+        task:
+          instruction: Answer from the documents.
+        stages:
+          - {id: questions, type: load, path: questions.jsonl}
+          - id: answers
+            type: outputs
+            from: questions
+            models: [gen]
+            tools: [{mcp: {name: docs, command: "\(KilnPipeBinary.url.path)", args: [mcp, p.yml]}}]
+        """.write(to: directory.appendingPathComponent("agent.yml"), atomically: true, encoding: .utf8)
+        try #"{"input": "Use the search tool: how long does a glaze firing take?"}"#.write(
+            to: directory.appendingPathComponent("questions.jsonl"), atomically: true, encoding: .utf8)
+        let run = try KilnPipeBinary.run(["run", "agent.yml"], in: directory)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let line = try String(
+            contentsOf: directory.appendingPathComponent(".kiln-pipe/out/rag/answers.jsonl"), encoding: .utf8)
+        let item = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(item["tool_ids"] as? [String] == ["mcp::local::docs::search"])
+        let trace = try #require(item["trace"] as? [[String: Any]])
+        let call = (trace.first { $0["tool_calls"] != nil }?["tool_calls"] as? [[String: Any]])?.first
+        #expect((call?["function"] as? [String: Any])?["name"] as? String == "search")
+        #expect(trace.contains { $0["role"] as? String == "tool" })
+    }
 }
