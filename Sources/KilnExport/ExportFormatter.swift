@@ -179,8 +179,9 @@ package enum ExportFormatter {
     /// Kiln's `validate_json_dictionary`: tool call arguments (JSON text) as an object.
     private static func dictionary(_ value: JSONValue?, what: String) throws(ExportError) -> JSONValue {
         guard let text = value?.stringValue else {
-            let type = pythonType(value ?? .null).dropFirst(8).dropLast(2)
-            throw ExportError(message: "Invalid JSON: the JSON object must be str, bytes or bytearray, not \(type)")
+            throw ExportError(
+                message:
+                    "Invalid JSON: the JSON object must be str, bytes or bytearray, not \(pythonType(value ?? .null))")
         }
         let parsed: JSONValue
         do {
@@ -189,20 +190,21 @@ package enum ExportFormatter {
             throw ExportError(message: "Invalid JSON: \(error)")
         }
         guard parsed.objectValue != nil else {
-            throw ExportError(message: "\(what) must be a dictionary object, got \(pythonType(parsed))")
+            throw ExportError(message: "\(what) must be a dictionary object, got <class '\(pythonType(parsed))'>")
         }
         return parsed
     }
 
+    /// The name of the Python type `json.loads` gives for a value (`dict`, `list`, `NoneType`…).
     private static func pythonType(_ value: JSONValue) -> String {
         switch value {
-        case .null: "<class 'NoneType'>"
-        case .bool: "<class 'bool'>"
-        case .integer: "<class 'int'>"
-        case .double: "<class 'float'>"
-        case .string: "<class 'str'>"
-        case .array: "<class 'list'>"
-        case .object: "<class 'dict'>"
+        case .null: "NoneType"
+        case .bool: "bool"
+        case .integer: "int"
+        case .double: "float"
+        case .string: "str"
+        case .array: "list"
+        case .object: "dict"
         }
     }
 

@@ -1,25 +1,25 @@
 package import KilnBasics
+import KilnModel
 
 /// The definitions Kiln writes into training data for the tools a run could call
 /// (`{"type": "function", "function": {name, description, parameters}}`), for the tools kiln-pipe can describe
 /// without running them: Kiln 1.2.0's built-in math tools, byte for byte as its `toolcall_definition()` gives them.
 package enum KilnToolDefinitions {
-    /// Tool id -> (name, description, the two parameters' descriptions).
-    static let builtIn: [String: (name: String, description: String, a: String, b: String)] = [
+    /// Tool id -> (description, the two parameters' descriptions); the function name is `BuiltInTools.math`'s.
+    static let builtIn: [String: (description: String, a: String, b: String)] = [
         "kiln_tool::add_numbers": (
-            "add", "Add two numbers together and return the result", "The first number to add",
-            "The second number to add"
+            "Add two numbers together and return the result", "The first number to add", "The second number to add"
         ),
         "kiln_tool::subtract_numbers": (
-            "subtract", "Subtract the second number from the first number and return the result",
-            "The first number (minuend)", "The second number to subtract (subtrahend)"
+            "Subtract the second number from the first number and return the result", "The first number (minuend)",
+            "The second number to subtract (subtrahend)"
         ),
         "kiln_tool::multiply_numbers": (
-            "multiply", "Multiply two numbers together and return the result", "The first number to multiply",
+            "Multiply two numbers together and return the result", "The first number to multiply",
             "The second number to multiply"
         ),
         "kiln_tool::divide_numbers": (
-            "divide", "Divide the first number by the second number and return the result",
+            "Divide the first number by the second number and return the result",
             "The dividend (number to be divided)", "The divisor (number to divide by)"
         ),
     ]
@@ -27,7 +27,7 @@ package enum KilnToolDefinitions {
     /// The definitions of `ids`, in order; a tool kiln-pipe cannot describe is Kiln's error, with what to do.
     package static func definitions(for ids: [String]) throws(ExportError) -> [JSONValue] {
         try ids.map { id throws(ExportError) -> JSONValue in
-            guard let tool = builtIn[id] else {
+            guard let tool = builtIn[id], let name = BuiltInTools.math.first(where: { $0.id == id })?.name else {
                 throw ExportError(
                     message:
                         "Failed to get tool definition for tool ID '\(id)': kiln-pipe describes Kiln's built-in math "
@@ -43,7 +43,7 @@ package enum KilnToolDefinitions {
                 ("required", .array([.string("a"), .string("b")])),
             ])
             let function = JSONObject([
-                ("name", .string(tool.name)), ("description", .string(tool.description)),
+                ("name", .string(name)), ("description", .string(tool.description)),
                 ("parameters", .object(parameters)),
             ])
             return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))

@@ -53,8 +53,7 @@ extension PipelineBuilder {
             return nil
         }
         guard let project = reader.string(projectNode, "kiln_project"), let taskID = reader.string(idNode, "task_id"),
-            requireKilnProject(project, at: projectNode),
-            let folder = try? KilnProjectFolder(projectFile: resolve(project), displayPath: project)
+            let folder = kilnProject(project, at: projectNode)
         else { return nil }
         do {
             return try KilnTaskReader.definition(of: try folder.task(id: taskID), in: folder)

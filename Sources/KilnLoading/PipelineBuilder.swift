@@ -107,21 +107,28 @@ struct PipelineBuilder {
         return (exists, isDirectory.boolValue)
     }
 
-    /// Checks a `kiln_project:` path (a project folder or its `project.kiln`): one that is read must hold a project;
-    /// one that is written may be missing (the first write starts the project) but, when there, must be a project.
+    /// A `kiln_project:` path that is read (a project folder or its `project.kiln`): the project, or nil with a
+    /// located error.
     @discardableResult
-    func requireKilnProject(_ path: String, at node: Node?, forWriting: Bool = false) -> Bool {
-        let file = KilnProjectFolder.projectFile(at: resolve(path))
-        if forWriting, !FileManager.default.fileExists(atPath: file) { return true }
-        guard forWriting || requireFile(path, at: node, what: "Kiln project", directoryAllowed: true) else {
-            return false
-        }
+    func kilnProject(_ path: String, at node: Node?) -> KilnProjectFolder? {
+        guard requireFile(path, at: node, what: "Kiln project", directoryAllowed: true) else { return nil }
+        return openKilnProject(path, at: node)
+    }
+
+    /// A `kiln_project:` path that is written may be missing (the first write starts the project), but when there it
+    /// must be a project.
+    func checkKilnProjectToWrite(_ path: String, at node: Node?) {
+        guard FileManager.default.fileExists(atPath: KilnProjectFolder.projectFile(at: resolve(path))) else { return }
+        openKilnProject(path, at: node)
+    }
+
+    @discardableResult
+    private func openKilnProject(_ path: String, at node: Node?) -> KilnProjectFolder? {
         do {
-            _ = try KilnProjectFolder(projectFile: file, displayPath: path)
-            return true
+            return try KilnProjectFolder(projectFile: resolve(path), displayPath: path)
         } catch {
             reader.error(at: node, error.message, hint: error.hint)
-            return false
+            return nil
         }
     }
 

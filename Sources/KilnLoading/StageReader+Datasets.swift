@@ -92,7 +92,7 @@ extension StageReader {
         }
         let parts = (reader.strings(fields["parts"], "parts") ?? []).map(\.value)
         let kilnProject = reader.string(fields["kiln_project"], "kiln_project")
-        if let kilnProject { builder.requireKilnProject(kilnProject, at: fields["kiln_project"], forWriting: true) }
+        if let kilnProject { builder.checkKilnProjectToWrite(kilnProject, at: fields["kiln_project"]) }
         var valid =
             fields.has("format") == (format != nil) && fields.has("strategy") == (strategy != nil)
             && fields.has("target") == (target != nil)

@@ -165,7 +165,7 @@ extension StageReader {
             return nil
         }
         if let kilnProject {
-            builder.requireKilnProject(kilnProject, at: fields["kiln_project"])
+            builder.kilnProject(kilnProject, at: fields["kiln_project"])
             if taskID == nil, !fields.has("task_id"), !builder.isKilnTask {
                 reader.error(
                     at: fields.node, "\(label) reads a Kiln project but has no 'task_id'",

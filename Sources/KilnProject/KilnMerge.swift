@@ -21,16 +21,18 @@ package enum KilnMerge {
         package var keptReviewed: Bool
     }
 
-    /// Places the result `make(id)` builds, starting at `id`: a new run, a rewrite of kiln-pipe's own unreviewed
-    /// run, or (when a reviewed run's output would change) a new run whose id follows from `id` and the output.
+    /// Places the result `make(id, existing)` builds (given the run already at `id`, read once), starting at `id`:
+    /// a new run, a rewrite of kiln-pipe's own unreviewed run, or (when a reviewed run's output would change) a new
+    /// run whose id follows from `id` and the output.
     package static func place(
-        id: String, file: (String) -> URL, make: (String) -> JSONValue
+        id: String, file: (String) -> URL, make: (String, JSONValue?) -> JSONValue
     ) -> Placement {
         var id = id
         var keptReviewed = false
         for _ in 0..<4 {
-            let fresh = make(id)
-            guard let existing = read(file(id)) else {
+            let existing = read(file(id))
+            let fresh = make(id, existing)
+            guard let existing else {
                 return Placement(id: id, record: fresh, keptReviewed: keptReviewed)
             }
             let output = fresh["output"]?["output"]?.stringValue ?? ""
@@ -42,7 +44,7 @@ package enum KilnMerge {
             }
             return Placement(id: id, record: merged(existing, fresh, sameOutput: same), keptReviewed: keptReviewed)
         }
-        return Placement(id: id, record: make(id), keptReviewed: keptReviewed)
+        return Placement(id: id, record: make(id, read(file(id))), keptReviewed: keptReviewed)
     }
 
     /// Whether a person reviewed the run in Kiln: a rating (with or without requirement ratings) or a repair.

@@ -20,6 +20,12 @@ package enum KilnProjectRecords {
             self.createdAt = createdAt
             self.createdBy = createdBy
         }
+        /// The stamp a record already has (rewriting a record keeps when it was first written).
+        package init?(of record: JSONValue?) {
+            guard let createdAt = record?["created_at"]?.stringValue, let createdBy = record?["created_by"]?.stringValue
+            else { return nil }
+            self.init(createdAt: createdAt, createdBy: createdBy)
+        }
     }
 
     /// A 12-digit id (Kiln's shape) derived from `seed`.

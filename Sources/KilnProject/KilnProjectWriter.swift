@@ -37,7 +37,8 @@ package struct KilnProjectWriter {
     package private(set) var keptReviewed = 0
     /// Run config ids by provider name.
     private var runConfigs: [String: String] = [:]
-    private var evalConfigFolder: URL?
+    /// The judge's eval config (its folder and id), written with the first judged item.
+    private var evalConfig: (folder: URL, id: String)?
 
     /// Opens the project (folder or project.kiln; started when missing) and finds or creates the task.
     package init(projectFile: String, pipeline: Pipeline, stage: StageSpec) throws {
@@ -89,7 +90,8 @@ package struct KilnProjectWriter {
                 existing?.url ?? project.tasksFolder.appendingPathComponent(KilnNames.folderName(id: id, name: name))
             let file = taskDirectory.appendingPathComponent("task.kiln")
             let fresh = KilnProjectRecords.task(
-                id: taskID, name: name, definition: task, stamp: Self.keptStamp(of: file) ?? stamp)
+                id: taskID, name: name, definition: task,
+                stamp: KilnProjectRecords.Stamp(of: existing?.record) ?? stamp)
             let record = existing.map { KilnMerge.mergedTask($0.record, fresh) } ?? fresh
             if record != existing?.record { try Self.write(record, to: file) }
         }
@@ -137,11 +139,11 @@ package struct KilnProjectWriter {
         let file = { (id: String) in taskDirectory.appendingPathComponent("runs/\(id)/task_run.kiln") }
         let placement = KilnMerge.place(
             id: KilnProjectRecords.id(for: "run/\(taskID)/\(item.id)"), file: file
-        ) { id in
+        ) { id, existing in
             KilnProjectRecords.taskRun(
                 id: id, input: input, inputSource: inputSource, output: text(output), source: source,
                 intermediate: intermediate, usage: usage, tags: tags, trace: trace,
-                stamp: Self.keptStamp(of: file(id)) ?? stamp)
+                stamp: KilnProjectRecords.Stamp(of: existing) ?? stamp)
         }
         try Self.write(placement.record, to: file(placement.id))
         if placement.keptReviewed { keptReviewed += 1 }
@@ -199,11 +201,10 @@ package struct KilnProjectWriter {
         scores: JSONObject, runID: String, item: PipelineItem, input: String, output: String, runConfigID: String,
         judge: (id: String, settings: JudgeSettings)
     ) throws {
-        let folder = try evalConfigFolder ?? writeEval(scores: scores, judge: judge)
-        evalConfigFolder = folder
-        let configID = String(folder.lastPathComponent.prefix(12))
-        let evalRunID = KilnProjectRecords.id(for: "eval_run/\(configID)/\(runID)")
-        let file = folder.appendingPathComponent("runs").appendingPathComponent("\(evalRunID)/eval_run.kiln")
+        let config = try evalConfig ?? writeEval(scores: scores, judge: judge)
+        evalConfig = config
+        let evalRunID = KilnProjectRecords.id(for: "eval_run/\(config.id)/\(runID)")
+        let file = config.folder.appendingPathComponent("runs").appendingPathComponent("\(evalRunID)/eval_run.kiln")
         let values = scores.compactMap { entry in entry.value.numberValue.map { (KilnNames.scoreKey(entry.key), $0) } }
         try Self.write(
             KilnProjectRecords.evalRun(
@@ -214,10 +215,12 @@ package struct KilnProjectWriter {
         evalRuns += 1
     }
 
-    /// The eval and its judge config; returns the config's folder. The eval's id follows from the scores it has
+    /// The eval and its judge config; returns the config's folder and id. The eval's id follows from the scores it has
     /// (Kiln checks every eval run against them), the config's from the judge (model, method, steps): a changed
     /// judge is a new config, made the eval's current one, beside the old one and its runs.
-    private func writeEval(scores: JSONObject, judge: (id: String, settings: JudgeSettings)) throws -> URL {
+    private func writeEval(
+        scores: JSONObject, judge: (id: String, settings: JudgeSettings)
+    ) throws -> (folder: URL, id: String) {
         let requirements = judge.settings.rubric.isEmpty ? (pipeline.task?.requirements ?? []) : judge.settings.rubric
         let types = Dictionary(requirements.map { ($0.name, $0.type.rawValue) }) { first, _ in first }
         let outputScores = scores.map { entry -> (name: String, type: String) in
@@ -251,7 +254,7 @@ package struct KilnProjectWriter {
                 id: configID, name: configName, model: model, provider: provider,
                 method: judge.settings.method.rawValue, steps: steps, stamp: Self.keptStamp(of: configFile) ?? stamp),
             to: configFile)
-        return configFolder
+        return (configFolder, configID)
     }
 
     /// Writes the dataset split of the parts written (whole: rewritten, never appended), when the items came
@@ -294,11 +297,8 @@ package struct KilnProjectWriter {
 
     /// An existing record's creation stamp: rewriting a run keeps when it was first written.
     static func keptStamp(of file: URL) -> KilnProjectRecords.Stamp? {
-        guard let data = FileManager.default.contents(atPath: file.path),
-            let json = try? JSONValue(parsing: String(decoding: data, as: UTF8.self)),
-            let createdAt = json["created_at"]?.stringValue, let createdBy = json["created_by"]?.stringValue
-        else { return nil }
-        return KilnProjectRecords.Stamp(createdAt: createdAt, createdBy: createdBy)
+        guard let data = FileManager.default.contents(atPath: file.path) else { return nil }
+        return KilnProjectRecords.Stamp(of: try? JSONValue(parsing: String(decoding: data, as: UTF8.self)))
     }
 
     static func write(_ record: JSONValue, to file: URL) throws {

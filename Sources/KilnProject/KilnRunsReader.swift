@@ -55,9 +55,8 @@ package struct KilnRunsReader: Sendable {
 
     /// The kiln-pipe pipeline that generated a run's output, if one did.
     static func writer(of run: JSONValue) -> String? {
-        let properties = run["output"]?["source"]?["properties"]
-        guard properties?["adapter_name"]?.stringValue == "kiln-pipe" else { return nil }
-        return properties?["pipeline"]?.stringValue
+        guard KilnMerge.isKilnPipes(run) else { return nil }
+        return run["output"]?["source"]?["properties"]?["pipeline"]?.stringValue
     }
 
     /// A run as an item: its input, Kiln's final answer, rating, tags and reasoning.

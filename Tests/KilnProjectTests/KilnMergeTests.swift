@@ -46,7 +46,7 @@ import Testing
                 at: file("100000000001").deletingLastPathComponent(), withIntermediateDirectories: true)
             try KilnFileJSON.dumps(existing).write(to: file("100000000001"), atomically: true, encoding: .utf8)
         }
-        let placement = KilnMerge.place(id: "100000000001", file: file) { id in
+        let placement = KilnMerge.place(id: "100000000001", file: file) { id, _ in
             run(id, output: output, tags: ["kiln_pipe", "batch"], createdBy: "rerun")
         }
         return (placement, folder)

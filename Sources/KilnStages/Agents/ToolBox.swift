@@ -24,6 +24,11 @@ actor ToolBox {
         var definitions: [JSONValue]
         /// Whether any tool comes from an MCP server (its definition then travels with the item).
         var hasServerTools: Bool
+
+        /// Whether the model was offered a tool of this name.
+        func offers(_ name: String) -> Bool {
+            definitions.contains { $0["function"]?["name"]?.stringValue == name }
+        }
     }
 
     private let builtIns: [String]
@@ -82,11 +87,6 @@ actor ToolBox {
             }
         }
         return offer
-    }
-
-    /// Whether the model was offered a tool of this name.
-    nonisolated func offers(_ name: String, in offer: Offer) -> Bool {
-        offer.definitions.contains { $0["function"]?["name"]?.stringValue == name }
     }
 
     /// Runs one call. A server that died is started again and the call retried once; when it dies again the item

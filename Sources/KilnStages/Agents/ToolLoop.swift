@@ -76,9 +76,9 @@ struct ToolLoop: Sendable {
                 let outcome: CallOutcome<JSONValue> = try await executor.execute(request, on: entry, fresh: fresh) {
                     response in
                     let choice = response.choices[0]
-                    let asked = choice.toolCalls.filter { tools.offers($0.name, in: offer) }
+                    let asked = choice.toolCalls.filter { offer.offers($0.name) }
                     guard asked.isEmpty else {
-                        if let other = choice.toolCalls.first(where: { !tools.offers($0.name, in: offer) }) {
+                        if let other = choice.toolCalls.first(where: { !offer.offers($0.name) }) {
                             return .failure(
                                 ValidationFailure(
                                     "the model called '\(other.name)' beside the tools it was offered in one turn"))
@@ -94,7 +94,7 @@ struct ToolLoop: Sendable {
                     done.latencyMS += latency
                     done.calls.append(call)
                     let choice = response.choices[0]
-                    guard choice.toolCalls.contains(where: { tools.offers($0.name, in: offer) }) else {
+                    guard choice.toolCalls.contains(where: { offer.offers($0.name) }) else {
                         done.value = value
                         done.response = response
                         done.trace.append(

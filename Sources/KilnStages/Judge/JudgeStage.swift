@@ -40,23 +40,28 @@ struct JudgeStage: UnitStage {
 
     func units(for item: PipelineItem) -> [PipelineItem] { [item] }
 
-    func cacheKeys(for item: PipelineItem) -> [String] { settings.provider == nil ? [] : [key(for: item)] }
+    func cacheKeys(for item: PipelineItem) -> [String] {
+        settings.provider == nil ? [] : [key(for: Self.texts(of: item))]
+    }
 
-    /// What the judge reads of an item, as text.
-    private static func texts(of item: PipelineItem) -> (input: String, output: String, expected: String?) {
+    /// What the judge reads of an item, as text: an agent's tool use too.
+    private static func texts(
+        of item: PipelineItem
+    ) -> (input: String, output: String, expected: String?, toolUse: String?) {
         let text = { (name: String) in item.fields[name].map { $0.stringValue ?? $0.serialized() } }
-        return (text("input") ?? "", text("output") ?? "", text("expected"))
+        return (
+            text("input") ?? "", text("output") ?? "", text("expected"), JudgePrompts.toolUse(of: item.fields["trace"])
+        )
     }
 
     /// The content address of one verdict: the judge's fingerprint and what it reads.
-    private func key(for item: PipelineItem) -> String {
-        let (input, output, expected) = Self.texts(of: item)
+    private func key(for read: (input: String, output: String, expected: String?, toolUse: String?)) -> String {
         var components = JSONObject([
-            ("stage", .string(fingerprint)), ("input", .string(input)), ("output", .string(output)),
-            ("expected", expected.map(JSONValue.string) ?? .null),
+            ("stage", .string(fingerprint)), ("input", .string(read.input)), ("output", .string(read.output)),
+            ("expected", read.expected.map(JSONValue.string) ?? .null),
         ])
         // The tool use the judge reads is part of what it judges (an item without tools keeps its key).
-        if let toolUse = JudgePrompts.toolUse(of: item.fields["trace"]) { components["tool_use"] = .string(toolUse) }
+        if let toolUse = read.toolUse { components["tool_use"] = .string(toolUse) }
         return CheckpointKey.make(components)
     }
 
@@ -93,8 +98,9 @@ struct JudgeStage: UnitStage {
 
     /// The LLM verdict on one output: scores by name and the judge's reasoning, checkpointed.
     private func verdict(for item: PipelineItem) async -> UnitResult {
-        let (input, output, expected) = Self.texts(of: item)
-        let key = key(for: item)
+        let read = Self.texts(of: item)
+        let (input, output, expected) = (read.input, read.output, read.expected)
+        let key = key(for: read)
         let record = services.mode.useCache ? (try? await services.store.records(forKeys: [key]))?[key] : nil
         if let record, record.status == .done, let items = record.item.flatMap(PipelineItem.decode) {
             return .done(items, cached: true, usage: record.usage, requests: 0)
@@ -106,7 +112,7 @@ struct JudgeStage: UnitStage {
                     JudgePrompts.user(
                         task: services.task, rubric: rubric, overall: settings.score, input: input, output: output,
                         expected: expected, chainOfThought: settings.chainOfThought,
-                        toolUse: JudgePrompts.toolUse(of: item.fields["trace"]))),
+                        toolUse: read.toolUse)),
             ],
             params: ModelParams(temperature: services.provider?.params.temperature ?? 0),
             structured: StructuredOutputSpec(
