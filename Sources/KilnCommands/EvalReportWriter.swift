@@ -7,13 +7,20 @@ import KilnStages
 
 /// After a run: the reports of every judge stage that ran, and GitHub's step summary when it is there.
 enum EvalReportWriter {
+    /// One judge stage's reports.
+    struct Written {
+        var stage: String
+        var folder: String
+        var summary: EvalSummary
+    }
+
     /// `stoppedBy` says why the run stopped early, if it did: the reports then say they are partial. Each stage
     /// writes to `directory/<stage>` when `folderPerStage` is set or several judge stages ran, else to `directory`.
-    /// Returns the folders written, by judge stage.
+    /// Returns the folders written and what they summarize, by judge stage.
     static func write(
         _ report: RunReport, pipeline: Pipeline, directory: String, folderPerStage: Bool, stoppedBy: String?
-    ) throws -> [(stage: String, folder: String)] {
-        var written: [(stage: String, folder: String)] = []
+    ) throws -> [Written] {
+        var written: [Written] = []
         let judged = report.stages.filter { $0.type == .judge && $0.outputFile != nil }
         for stage in judged {
             guard let spec = pipeline.stage(withID: stage.id), case .judge(let settings) = spec.settings,
@@ -24,6 +31,7 @@ enum EvalReportWriter {
                 scoreTypes: JudgeScores.names(of: settings, task: pipeline.task), thresholds: stage.thresholds,
                 failedItems: stage.failed > 0 ? stage.problems : [])
             summary.partial = stoppedBy
+            summary.meanScores = Set(settings.assertions.filter { $0.kind == .reciprocalRank }.map(\.name))
             let folder =
                 judged.count == 1 && !folderPerStage
                 ? directory : URL(fileURLWithPath: directory).appendingPathComponent(stage.id).path
@@ -44,7 +52,7 @@ enum EvalReportWriter {
                 handle.write(Data((MarkdownReport.render(summary) + "\n").utf8))
                 handle.closeFile()
             }
-            written.append((stage.id, folder))
+            written.append(Written(stage: stage.id, folder: folder, summary: summary))
         }
         return written
     }

@@ -19,9 +19,6 @@ struct MCPCommand: AsyncParsableCommand {
             """
     )
 
-    /// Kiln's search tool separates hits with this line.
-    static let separator = "\n=========\n"
-
     @Argument(help: "The pipeline file.", completion: .file(extensions: ["yml", "yaml"]))
     var file: String
 
@@ -77,7 +74,8 @@ struct MCPCommand: AsyncParsableCommand {
             }
             do {
                 let hits = try await search.search(query, limit: limit)
-                return .init(content: [.text(text: Self.render(hits), annotations: nil, _meta: nil)], isError: false)
+                return .init(
+                    content: [.text(text: SearchHit.kilnLayout(hits), annotations: nil, _meta: nil)], isError: false)
             } catch {
                 return .init(
                     content: [.text(text: "search failed: \(error)", annotations: nil, _meta: nil)], isError: true)
@@ -123,9 +121,4 @@ struct MCPCommand: AsyncParsableCommand {
             annotations: .init(readOnlyHint: true, openWorldHint: false))
     }
 
-    /// Kiln's result layout: `[document_id: X, chunk_idx: N]` then the chunk text, hits joined by `=========`.
-    static func render(_ hits: [SearchHit]) -> String {
-        hits.map { "[document_id: \($0.documentID), chunk_idx: \($0.chunkIndex)]\n\($0.text)" }.joined(
-            separator: separator)
-    }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KilnBasics
 import KilnModel
+import KilnReports
 import KilnRunner
 import KilnStages
 import KilnStore
@@ -103,7 +104,7 @@ struct ProgressRenderer: Sendable {
     /// The final summary: a table on standard output (or a `run_finished` event), and what to do next.
     func finish(
         _ report: RunReport, pipeline: Pipeline, file: String, interrupted: Bool,
-        reports: [(stage: String, folder: String)], exit: (code: Int32, reason: String)
+        reports: [EvalReportWriter.Written], exit: (code: Int32, reason: String)
     ) {
         if style == .text, interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if style == .json {
@@ -118,10 +119,10 @@ struct ProgressRenderer: Sendable {
                 ])
                 print(JSONValue.object(event).serialized())
             }
-            for (stage, folder) in reports {
+            for written in reports {
                 let event = JSONObject([
-                    ("event", .string("reports")), ("stage", .string(stage)), ("folder", .string(folder)),
-                    ("files", .array(Self.reportFiles.map(JSONValue.string))),
+                    ("event", .string("reports")), ("stage", .string(written.stage)),
+                    ("folder", .string(written.folder)), ("files", .array(Self.reportFiles.map(JSONValue.string))),
                 ])
                 print(JSONValue.object(event).serialized())
             }
@@ -169,6 +170,25 @@ struct ProgressRenderer: Sendable {
             }
             print("\n\(stage.id): \(sizes.joined(separator: ", "))")
         }
+        // Every judge stage's scores: the mean of each (hit@k and MRR for retrieval) and the pass rate.
+        var scores = [["stage", "model", "score", "mean", "pass rate"]]
+        for written in reports {
+            let summary = written.summary
+            for model in summary.models {
+                for (name, type) in summary.scoreTypes {
+                    guard let stats = summary.stats[model]?[name], stats.count > 0 else { continue }
+                    scores.append([
+                        written.stage, model.isEmpty ? "-" : model, name, String(format: "%.3f", stats.mean),
+                        type == .fiveStar || summary.meanScores.contains(name)
+                            ? "-" : String(format: "%.1f%%", 100 * Double(stats.passes) / Double(stats.count)),
+                    ])
+                }
+            }
+        }
+        if scores.count > 1 {
+            print("\nscores:")
+            Table.print(scores)
+        }
         if !report.thresholds.isEmpty {
             print("\nthresholds:")
             var rows = [["", "stage", "model", "score", "condition", "actual"]]
@@ -184,7 +204,7 @@ struct ProgressRenderer: Sendable {
         if let outputs = report.stages.last?.outputFile {
             print("\nresults: \(URL(fileURLWithPath: outputs).deletingLastPathComponent().path)/")
         }
-        for (_, folder) in reports {
+        for folder in reports.map(\.folder) {
             print("reports: \(folder)/ (\(Self.reportFiles.joined(separator: ", ")))")
         }
         let failedThresholds = report.thresholds.filter { !$0.passed }.count

@@ -172,7 +172,7 @@ struct RunCommand: AsyncParsableCommand {
             ?? interruption.map { "interrupted (\($0))" }
         let interrupted = interruption != nil
         let exit = Self.exit(for: report, interruption: interruption, allowFailures: allowFailures)
-        let reports: [(stage: String, folder: String)]
+        let reports: [EvalReportWriter.Written]
         do {
             reports = try EvalReportWriter.write(
                 report, pipeline: pipeline, directory: reportDirectory, folderPerStage: reportDir == nil,

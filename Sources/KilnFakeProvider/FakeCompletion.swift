@@ -60,6 +60,8 @@ struct FakeCompletion {
             message["content"] = .null
             message["tool_calls"] = .array(calls)
             finishReason = "tool_calls"
+        } else if !breakSchema, let pairs = qnaPairs {
+            message["content"] = .string(pairs.serialized())
         } else if let schema = requestedSchema {
             var value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
             // After tool results, an `answer` field holds the last one (a number when it reads as one).
@@ -173,11 +175,22 @@ struct FakeCompletion {
                 pending = operation.tool
             }
         }
+        // A tool the question names is called; a search tool (a `query` string parameter) searches for the
+        // question itself when nothing else is called.
+        let searches = { (function: JSONValue) in
+            function["parameters"]?["properties"]?["query"]?["type"]?.stringValue == "string"
+        }
         if calls.isEmpty {
             var generator = SchemaValueGenerator(seed: "\(hash)#tools")
             for (name, function) in offered.sorted(by: { $0.key < $1.key }) where text.contains(name.lowercased()) {
-                calls.append((name, generator.value(for: function["parameters"] ?? .object(JSONObject()))))
+                calls.append(
+                    searches(function)
+                        ? (name, .object(JSONObject([("query", .string(lastUserText))])))
+                        : (name, generator.value(for: function["parameters"] ?? .object(JSONObject()))))
             }
+        }
+        if calls.isEmpty, let (name, _) = offered.sorted(by: { $0.key < $1.key }).first(where: { searches($0.value) }) {
+            calls.append((name, .object(JSONObject([("query", .string(lastUserText))]))))
         }
         guard !calls.isEmpty else { return nil }
         return calls.enumerated().map { offset, call in
@@ -190,6 +203,38 @@ struct FakeCompletion {
                     ),
                 ]))
         }
+    }
+
+    /// Kiln's Q&A generation (its prompt names the "Q&A generation assistant"): each pair asks for the opening
+    /// words of a sentence of the part, spread over its sentences, and answers with the whole sentence — so a
+    /// search for the query finds the chunk it came from.
+    private var qnaPairs: JSONValue? {
+        let system = Self.text(of: body["messages"]?.arrayValue?.first?["content"])
+        guard system.contains("**Q&A generation assistant**"),
+            let input = try? JSONValue(parsing: lastUserText),
+            let parts = input["kiln_data_gen_part_text"]?.arrayValue?.compactMap(\.stringValue)
+        else { return nil }
+        let count = max(1, input["kiln_data_gen_num_samples"]?.numberValue.map { Int($0) } ?? 1)
+        var sentences: [String] = []
+        for part in parts {
+            var sentence = ""
+            for character in part {
+                sentence.append(character)
+                guard character == "." || character == "?" || character == "!" || character == "\n" else { continue }
+                sentences.append(sentence.trimmingCharacters(in: .whitespacesAndNewlines))
+                sentence = ""
+            }
+            sentences.append(sentence.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let usable = sentences.filter { $0.split(separator: " ").count >= 4 }
+        let pool = usable.isEmpty ? [parts.joined(separator: " ")] : usable
+        let pairs = (0..<count).map { index -> JSONValue in
+            let sentence = pool[index * pool.count / count]
+            let words = sentence.split { !$0.isLetter && !$0.isNumber }.prefix(8)
+            return .object(
+                JSONObject([("query", .string(words.joined(separator: " "))), ("answer", .string(sentence))]))
+        }
+        return .object(JSONObject([("generated_qna_pairs", .array(pairs))]))
     }
 
     /// A whole number as an integer (as a model writes `2`, not `2.0`).

@@ -22,6 +22,15 @@ package struct SearchHit: Sendable, Hashable {
     package var snippet: String
     /// Higher is better: BM25 (positive), cosine similarity, or the fused reciprocal-rank score.
     package var score: Double
+    /// Where the chunk lies in its document's extracted text (characters).
+    package var span: Range<Int> = 0..<0
+
+    /// Kiln's search tool's answer (`format_search_results` of Kiln 1.2.0): each hit as
+    /// `[document_id: X, chunk_idx: N]`, its text and a blank line, hits joined by a `=========` line.
+    package static func kilnLayout(_ hits: [SearchHit]) -> String {
+        hits.map { "[document_id: \($0.documentID), chunk_idx: \($0.chunkIndex)]\n\($0.text)\n\n" }.joined(
+            separator: "\n=========\n")
+    }
 }
 
 /// A document as the index knows it.

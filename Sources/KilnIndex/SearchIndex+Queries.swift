@@ -107,7 +107,8 @@ extension SearchIndex {
         guard
             let row = try database.query(
                 """
-                SELECT c.document_id, c.chunk_idx, c.text, c.page, c.headings, d.path, d.name
+                SELECT c.document_id, c.chunk_idx, c.text, c.page, c.headings, d.path, d.name, c.start_offset,
+                    c.end_offset
                 FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.rowid = ?
                 """, [.integer(rowID)]
             ).first
@@ -118,7 +119,8 @@ extension SearchIndex {
             documentID: row[0].text ?? "", path: row[5].text ?? "", name: row[6].text ?? "",
             chunkIndex: Int(row[1].integer ?? 0),
             page: row[3].integer.map { Int($0) }, headings: headings, text: text,
-            snippet: snippet ?? Self.opening(of: text), score: score)
+            snippet: snippet ?? Self.opening(of: text), score: score,
+            span: Int(row[7].integer ?? 0)..<Int(max(row[7].integer ?? 0, row[8].integer ?? 0)))
     }
 
     /// The first words of a chunk, for hits without a full-text match.

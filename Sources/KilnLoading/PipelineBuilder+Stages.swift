@@ -24,6 +24,7 @@ extension PipelineBuilder {
         case .ingest:
             ["paths", "max_file_mb", "max_pages", "chunker", "extraction_provider", "encoding", "follow_symlinks"]
         case .index: ["path", "embeddings"]
+        case .qna: ["provider", "per_chunk", "guidance"]
         }
     }
 
@@ -84,6 +85,7 @@ extension PipelineBuilder {
         var stage = StageReader(builder: self, fields: fields, label: label)
         draft.settings = stage.read(type)
         draft.providerReferences = stage.providerReferences
+        draft.stageReferences = stage.stageReferences
         return draft
     }
 

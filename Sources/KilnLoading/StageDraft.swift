@@ -12,6 +12,8 @@ struct StageDraft {
     var from: [(id: String, node: Node)]
     /// Provider references with the node that wrote each.
     var providerReferences: [(name: String, node: Node)] = []
+    /// References to other stages besides `from:` (a search tool's index stage), with the type each must have.
+    var stageReferences: [(id: String, node: Node, type: StageType)] = []
     /// Nil when the type-specific settings had errors.
     var settings: StageSettings?
 

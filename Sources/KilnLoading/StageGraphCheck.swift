@@ -41,6 +41,23 @@ struct StageGraphCheck {
                 )
             }
         }
+        for reference in stage.stageReferences {
+            guard let target = firstByID[reference.id] else {
+                reader.error(
+                    at: reference.node, "stage '\(id)' searches unknown stage '\(reference.id)'",
+                    hint: NearMiss.hint(
+                        for: reference.id, among: stages.filter { $0.type == reference.type }.compactMap(\.id),
+                        listing: "\(reference.type.rawValue) stages in this file"))
+                continue
+            }
+            if let type = target.type, type != reference.type {
+                reader.error(
+                    at: reference.node,
+                    "stage '\(id)' searches '\(reference.id)', which is not an index stage (its type is "
+                        + "\(type.rawValue))",
+                    hint: "name a stage of type index: {id: idx, type: index, from: <ingest stage>}")
+            }
+        }
         var seen: Set<String> = []
         for reference in stage.from {
             if !seen.insert(reference.id).inserted {
@@ -78,7 +95,9 @@ struct StageGraphCheck {
         func visit(_ id: String) {
             marks[id] = .visiting
             path.append(id)
-            for reference in firstByID[id]?.from ?? [] where firstByID[reference.id] != nil {
+            let draft = firstByID[id]
+            let edges = (draft?.from ?? []) + (draft?.stageReferences ?? []).map { (id: $0.id, node: $0.node) }
+            for reference in edges where firstByID[reference.id] != nil {
                 switch marks[reference.id] {
                 case .visiting:
                     let start = path.firstIndex(of: reference.id) ?? 0
@@ -88,7 +107,7 @@ struct StageGraphCheck {
                         reader.error(
                             at: first?.node,
                             "stages form a cycle: \((cycle + [reference.id]).joined(separator: " -> "))",
-                            hint: "data must flow one way; remove one of these 'from:' references")
+                            hint: "data must flow one way; remove one of these 'from:' (or search tool) references")
                     }
                 case .done:
                     continue

@@ -61,4 +61,12 @@ extension StageReader {
         }
         return IndexSettings(path: reader.string(fields["path"], "path"), embeddings: embeddings)
     }
+
+    mutating func readQna() -> QnaSettings? {
+        let provider = provider(require("provider", example: "my-provider"), "provider")
+        let perChunk = reader.int(fields["per_chunk"], "per_chunk", in: 1...50)
+        guard let provider else { return nil }
+        return QnaSettings(
+            provider: provider, perChunk: perChunk ?? 2, guidance: reader.string(fields["guidance"], "guidance"))
+    }
 }

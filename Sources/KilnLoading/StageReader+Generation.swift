@@ -50,7 +50,7 @@ extension StageReader {
         let samples = reader.int(fields["samples"], "samples", in: 1...1000)
         let thinking = reader.bool(fields["thinking"], "thinking")
         let filters = qualityFilters()
-        let (tools, servers) = readTools(models: models)
+        let (tools, servers, searches) = readTools(models: models)
         let maxToolCalls = reader.int(fields["max_tool_calls"], "max_tool_calls", in: 1...10_000)
         let maxTurns = reader.int(fields["max_turns"], "max_turns", in: 1...1000)
         guard !models.isEmpty, let filters, let tools else { return nil }
@@ -59,19 +59,31 @@ extension StageReader {
             maxToolCalls: maxToolCalls ?? OutputsSettings.defaultMaxToolCalls,
             maxTurns: maxTurns ?? OutputsSettings.defaultMaxTurns)
         settings.mcpServers = servers
+        settings.searchTools = searches
         return settings
     }
 
-    /// `tools:` — Kiln tool ids or their short names, and MCP servers to start (`{mcp: {…}}`); the models must
-    /// speak OpenAI's tool calls.
-    private func readTools(models: [(value: String, node: Node)]) -> ([String]?, [MCPServerSpec]) {
-        guard let node = fields["tools"] else { return ([], []) }
-        guard let elements = reader.sequence(node, "tools", acceptScalar: true) else { return (nil, []) }
+    /// `tools:` — Kiln tool ids or their short names, MCP servers to start (`{mcp: {…}}`) and search tools over an
+    /// index stage (`{search: …}`); the models must speak OpenAI's tool calls.
+    private mutating func readTools(
+        models: [(value: String, node: Node)]
+    ) -> ([String]?, [MCPServerSpec], [SearchToolSpec]) {
+        guard let node = fields["tools"] else { return ([], [], []) }
+        guard let elements = reader.sequence(node, "tools", acceptScalar: true) else { return (nil, [], []) }
         var entries: [(value: String, node: Node)] = []
         var servers: [MCPServerSpec] = []
+        var searches: [SearchToolSpec] = []
+        var searchNodes: [Node] = []
         var valid = true
         for element in elements {
-            if case .mapping = element {
+            if case .mapping(let mapping) = element, mapping.keys.contains(where: { $0.string == "search" }) {
+                guard let search = readSearchTool(element, existing: searches) else {
+                    valid = false
+                    continue
+                }
+                searches.append(search)
+                searchNodes.append(element)
+            } else if case .mapping = element {
                 guard let server = readMCPServer(element, existing: servers) else {
                     valid = false
                     continue
@@ -88,7 +100,9 @@ extension StageReader {
             guard let found = BuiltInTools.ids(for: entry.value) else {
                 reader.error(
                     at: entry.node, "unknown tool '\(entry.value)'",
-                    hint: "kiln-pipe runs Kiln's built-in tools: \(BuiltInTools.accepted)")
+                    hint: "kiln-pipe runs Kiln's built-in tools: \(BuiltInTools.accepted); "
+                        + "a search over an index stage is {search: <its stage id>}, an MCP server's tools come with "
+                        + "{mcp: {name, command, args}}")
                 valid = false
                 continue
             }
@@ -101,7 +115,84 @@ extension StageReader {
                 hint: "tools run with OpenAI-compatible providers (kind: openai or fake) for now")
             valid = false
         }
-        return (valid ? ids : nil, servers)
+        let builtInNames = BuiltInTools.math.filter { ids.contains($0.id) }.map(\.name)
+        for (search, node) in zip(searches, searchNodes) where builtInNames.contains(search.name) {
+            reader.error(
+                at: node, "the search tool's name '\(search.name)' is the name of a built-in tool of \(label)",
+                hint: "name it otherwise: {search: {index: \(search.index), name: <snake_case name>}}")
+            valid = false
+        }
+        return (valid ? ids : nil, servers, searches)
+    }
+
+    /// `{search: idx}` or `{search: {index, name, description, k}}`: Kiln's RAG tool over an index stage.
+    private mutating func readSearchTool(_ node: Node, existing: [SearchToolSpec]) -> SearchToolSpec? {
+        guard let outer = reader.fields(node, context: "a tool of \(label)", allowed: ["search"], required: ["search"]),
+            let inner = outer["search"]
+        else { return nil }
+        var spec: SearchToolSpec
+        var indexNode = inner
+        if case .scalar = inner {
+            guard let index = reader.string(inner, "search") else { return nil }
+            spec = SearchToolSpec(index: index)
+        } else {
+            guard
+                let fields = reader.fields(
+                    inner, context: "a search tool of \(label)", allowed: ["index", "name", "description", "k"],
+                    required: ["index"]),
+                let index = reader.string(fields["index"], "index")
+            else { return nil }
+            indexNode = fields["index"] ?? inner
+            spec = SearchToolSpec(index: index)
+            if let name = reader.string(fields["name"], "name") {
+                if let problem = Self.kilnToolNameProblem(name) {
+                    reader.error(
+                        at: fields["name"], "search tool name '\(name)' \(problem)",
+                        hint: "Kiln tool names are snake_case: lowercase letters, digits and single underscores, "
+                            + "starting with a letter, e.g. search_manuals")
+                    return nil
+                }
+                spec.name = name
+            }
+            if let description = reader.string(fields["description"], "description") {
+                guard (1...128).contains(description.count) else {
+                    reader.error(
+                        at: fields["description"],
+                        "the search tool's description is \(description.count) characters; Kiln allows 1 to 128",
+                        hint: "say in one line what the documents hold, e.g. \"Search the product manuals.\"")
+                    return nil
+                }
+                spec.description = description
+            }
+            if let k = reader.int(fields["k"], "k", in: 1...50) { spec.k = k }
+        }
+        stageReferences.append((spec.index, indexNode, .index))
+        if let other = existing.first(where: { $0.name == spec.name }) {
+            reader.error(
+                at: node,
+                "two search tools of \(label) are named '\(spec.name)' (over '\(other.index)' and "
+                    + "'\(spec.index)')",
+                hint: "the model tells tools apart by name: give this one its own, "
+                    + "{search: {index: \(spec.index), name: <snake_case name>}}")
+            return nil
+        }
+        return spec
+    }
+
+    /// Why Kiln would refuse `name` as a tool name (its `tool_name_validator`), or nil.
+    static func kilnToolNameProblem(_ name: String) -> String? {
+        let allowed = name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_"
+        }
+        if !allowed { return "may hold only lowercase letters, digits and '_'" }
+        if name.hasPrefix("_") || name.hasSuffix("_") { return "may not start or end with '_'" }
+        if name.contains("__") { return "may not hold '__'" }
+        if !(name.unicodeScalars.first.map { ("a"..."z").contains($0) } ?? false) {
+            return "must start with a lowercase letter"
+        }
+        if name.count >= 64 { return "must be shorter than 64 characters" }
+        if name == "skill" { return "is reserved by Kiln" }
+        return nil
     }
 
     /// `{mcp: {name, command, args, env, tools}}`: a server started over stdio.

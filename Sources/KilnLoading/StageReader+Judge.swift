@@ -4,7 +4,7 @@ import Yams
 
 extension StageReader {
     static let assertionKeys = [
-        "type", "name", "value", "pattern", "path", "schema", "ignore_case", "tool", "arguments",
+        "type", "name", "value", "pattern", "path", "schema", "ignore_case", "tool", "arguments", "k",
     ]
 
     mutating func readJudge() -> JudgeSettings? {
@@ -69,7 +69,7 @@ extension StageReader {
             } else {
                 let count = kindCounts[kind, default: 0] + 1
                 kindCounts[kind] = count
-                assertion.name = count == 1 ? kind.rawValue : "\(kind.rawValue)_\(count)"
+                assertion.name = count == 1 ? assertion.name : "\(assertion.name)_\(count)"
             }
             names.insert(assertion.name)
             assertions.append(assertion)
@@ -162,6 +162,16 @@ extension StageReader {
                 return nil
             }
             assertion.pattern = pattern
+        case .retrievalHit:
+            let k = reader.int(fields["k"], "k", in: 1...50) ?? SearchToolSpec.defaultK
+            assertion.value = String(k)
+            assertion.name = "hit_at_\(k)"
+        case .reciprocalRank:
+            assertion.name = "mrr"
+        }
+        if kind != .retrievalHit, let node = fields["k"] {
+            reader.error(at: node, "'k' belongs to assertions of type retrieval_hit", hint: "remove it here")
+            return nil
         }
         return assertion
     }

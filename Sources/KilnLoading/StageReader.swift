@@ -9,6 +9,8 @@ struct StageReader {
     /// "stage 'judge'", for messages.
     let label: String
     var providerReferences: [(name: String, node: Node)] = []
+    /// References to other stages besides `from:` (a search tool's index), checked with the graph.
+    var stageReferences: [(id: String, node: Node, type: StageType)] = []
 
     var reader: NodeReader { builder.reader }
 
@@ -29,6 +31,7 @@ struct StageReader {
         case .export: readExport().map(StageSettings.export)
         case .ingest: readIngest().map(StageSettings.ingest)
         case .index: readIndex().map(StageSettings.index)
+        case .qna: readQna().map(StageSettings.qna)
         }
     }
 

@@ -51,6 +51,22 @@ package struct IngestSettings: Sendable, Hashable {
     }
 }
 
+/// `qna`: question and answer pairs written by a model from each chunk of an ingest stage (Kiln's Q&A generation
+/// for RAG evals), each keeping the chunk it came from.
+package struct QnaSettings: Sendable, Hashable {
+    package var provider: String
+    /// Pairs per chunk (Kiln's `kiln_data_gen_num_samples`).
+    package var perChunk: Int
+    /// Kiln's custom guidance for the style of the pairs.
+    package var guidance: String?
+
+    package init(provider: String, perChunk: Int = 2, guidance: String? = nil) {
+        self.provider = provider
+        self.perChunk = perChunk
+        self.guidance = guidance
+    }
+}
+
 /// Embedding settings of an index.
 package struct EmbeddingSettings: Sendable, Hashable {
     package var provider: String

@@ -85,6 +85,11 @@ package struct OutputsSettings: Sendable, Hashable {
     package var maxTurns: Int
     /// MCP servers kiln-pipe starts over stdio, whose tools the model may call too.
     package var mcpServers: [MCPServerSpec] = []
+    /// Search tools over `index` stages of the pipeline (Kiln's RAG tool).
+    package var searchTools: [SearchToolSpec] = []
+
+    /// Whether the stage runs Kiln's tool loop.
+    package var hasTools: Bool { !tools.isEmpty || !mcpServers.isEmpty || !searchTools.isEmpty }
 
     package static let defaultMaxToolCalls = 100
     package static let defaultMaxTurns = 25
@@ -126,6 +131,35 @@ package struct MCPServerSpec: Sendable, Hashable {
 
     /// Kiln's id of one of this server's tools.
     package func kilnID(of tool: String) -> String { "mcp::local::\(name)::\(tool)" }
+}
+
+/// A search tool over an `index` stage of the same pipeline (`tools: [{search: {index, name, description, k}}]`):
+/// Kiln's RAG tool, which takes a `query` and answers with the top `k` chunks in Kiln's layout.
+package struct SearchToolSpec: Sendable, Hashable {
+    /// The index stage searched; the stage with this tool waits for it to finish.
+    package var index: String
+    /// The function name the model sees (Kiln's `tool_name`: snake_case).
+    package var name: String
+    /// What the model is told the tool is for (Kiln's `tool_description`, at most 128 characters).
+    package var description: String
+    /// Chunks per search (Kiln's top_k).
+    package var k: Int
+
+    package static let defaultName = "search_documents"
+    package static let defaultDescription = "Search the documents for passages relevant to a query."
+    package static let defaultK = 5
+
+    package init(
+        index: String, name: String = defaultName, description: String = defaultDescription, k: Int = defaultK
+    ) {
+        self.index = index
+        self.name = name
+        self.description = description
+        self.k = k
+    }
+
+    /// Kiln's id of the tool: a RAG config named after the index stage.
+    package var kilnID: String { "kiln_tool::rag::\(index)" }
 }
 
 /// The tools kiln-pipe runs itself, by Kiln tool id, and the short names a pipeline may use for them.

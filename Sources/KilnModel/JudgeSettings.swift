@@ -28,6 +28,11 @@ package struct Assertion: Sendable, Hashable {
         case maxToolCalls = "max_tool_calls"
         /// The final answer matches the regular expression `pattern`.
         case finalAnswerMatches = "final_answer_matches"
+        /// The agent's searches returned the row's `source_chunk` among their first `k` chunks (hit@k; its mean
+        /// over the items is the hit rate).
+        case retrievalHit = "retrieval_hit"
+        /// 1 / the rank of the row's `source_chunk` in the agent's searches, 0 when absent (its mean is the MRR).
+        case reciprocalRank = "reciprocal_rank"
     }
 
     /// The score name this assertion reports under (defaults to its type, numbered when repeated).

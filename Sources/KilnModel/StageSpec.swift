@@ -34,6 +34,7 @@ package enum StageSettings: Sendable, Hashable {
     case export(ExportSettings)
     case ingest(IngestSettings)
     case index(IndexSettings)
+    case qna(QnaSettings)
 
     package var type: StageType {
         switch self {
@@ -46,7 +47,14 @@ package enum StageSettings: Sendable, Hashable {
         case .export: .export
         case .ingest: .ingest
         case .index: .index
+        case .qna: .qna
         }
+    }
+
+    /// Stages this one waits for besides those it reads from: the index stages its search tools search.
+    package var waitsFor: [String] {
+        if case .outputs(let settings) = self { return settings.searchTools.map(\.index) }
+        return []
     }
 
     /// Names of the providers this stage calls.
@@ -58,6 +66,7 @@ package enum StageSettings: Sendable, Hashable {
         case .judge(let settings): settings.provider.map { [$0] } ?? []
         case .ingest(let settings): settings.extractionProvider.map { [$0] } ?? []
         case .index(let settings): settings.embeddings.map { [$0.provider] } ?? []
+        case .qna(let settings): [settings.provider]
         case .load, .split, .export: []
         }
     }

@@ -9,17 +9,19 @@ package enum StageType: String, Sendable, Hashable, CaseIterable {
     case export
     case ingest
     case index
+    case qna
 
     /// Stage types whose items this type can take through `from:`; empty for source stages.
     package var acceptedInputs: [StageType] {
         switch self {
         case .load, .topics, .ingest: []
         case .inputs: [.topics]
-        case .outputs: [.inputs, .load]
+        case .outputs: [.inputs, .load, .qna]
         case .judge: [.outputs, .load]
         case .split: [.outputs, .judge, .load]
         case .export: [.split, .outputs, .judge, .load]
         case .index: [.ingest]
+        case .qna: [.ingest]
         }
     }
 
@@ -46,6 +48,7 @@ package enum StageType: String, Sendable, Hashable, CaseIterable {
         case .export: "export files"
         case .ingest: "document chunks"
         case .index: "a search index"
+        case .qna: "question and answer pairs"
         }
     }
 }

@@ -34,6 +34,8 @@ package struct EvalSummary: Sendable {
     package var pipeline: String
     package var stage: String
     package var scoreTypes: [(name: String, type: ScoreType)]
+    /// Scores whose mean is what they mean (a reciprocal rank: its mean is the MRR), shown as a mean, not a pass rate.
+    package var meanScores: Set<String> = []
     package var models: [String] = []
     package var stats: [String: [String: ScoreStats]] = [:]
     package var thresholds: [ThresholdOutcome]

@@ -22,6 +22,7 @@ package enum MarkdownReport {
         for model in summary.models {
             let cells = summary.scoreTypes.map { name, type -> String in
                 guard let stats = summary.stats[model]?[name], stats.count > 0 else { return "–" }
+                if summary.meanScores.contains(name) { return String(format: "%.2f mean", stats.mean) }
                 return type == .fiveStar
                     ? String(format: "%.2f", stats.mean)
                     : String(format: "%.0f%% pass", 100 * Double(stats.passes) / Double(stats.count))

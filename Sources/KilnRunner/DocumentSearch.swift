@@ -11,10 +11,9 @@ import KilnStore
 package final class DocumentSearch: Sendable {
     package let stageID: String
     package let indexPath: String
-    private let index: SerialConfined<SearchIndex>
-    private let embedder: EmbeddingClient?
+    private let searcher: IndexSearcher
     /// Why the index's embedding provider cannot be used here (its key is not set): BM25 still works.
-    package let embeddingsUnavailable: String?
+    package var embeddingsUnavailable: String? { searcher.embeddingsUnavailable }
 
     private init(
         stageID: String, indexPath: String, index: SerialConfined<SearchIndex>, embedder: EmbeddingClient?,
@@ -22,9 +21,8 @@ package final class DocumentSearch: Sendable {
     ) {
         self.stageID = stageID
         self.indexPath = indexPath
-        self.index = index
-        self.embedder = embedder
-        self.embeddingsUnavailable = embeddingsUnavailable
+        searcher = IndexSearcher(
+            stageID: stageID, index: index, embedder: embedder, embeddingsUnavailable: embeddingsUnavailable)
     }
 
     /// Runs `body` with a search of the index of `stageID` (or the pipeline's only index stage); its embedding
@@ -110,48 +108,9 @@ package final class DocumentSearch: Sendable {
     }
 
     /// Hybrid when the index has embeddings that can be used, BM25 otherwise.
-    package var defaultMode: SearchMode { embedder == nil ? .bm25 : .hybrid }
+    package var defaultMode: SearchMode { searcher.defaultMode }
 
     package func search(_ query: String, limit: Int, mode: SearchMode? = nil) async throws -> [SearchHit] {
-        let requested = mode ?? defaultMode
-        let mode = requested == .hybrid && embedder == nil && embeddingsUnavailable != nil ? .bm25 : requested
-        guard mode == .bm25 else {
-            let vector = try await queryVector(query, mode: mode)
-            return try await index.perform { index in
-                mode == .vector
-                    ? try index.nearest(to: vector, limit: limit)
-                    : try index.hybrid(query, vector: vector, limit: limit)
-            }
-        }
-        return try await index.perform { try $0.bm25(query, limit: limit) }
-    }
-
-    private func queryVector(_ query: String, mode: SearchMode) async throws -> [Float] {
-        if embedder == nil, let embeddingsUnavailable {
-            throw RunSetupError(
-                "--mode \(mode.rawValue) needs query embeddings: \(embeddingsUnavailable)",
-                hint: "export the key, or search with --mode bm25 (no model needed)")
-        }
-        guard let embedder else {
-            throw RunSetupError(
-                "index '\(stageID)' has no embeddings, so --mode \(mode.rawValue) cannot work",
-                hint: "add embeddings: {provider: <name>} to stage '\(stageID)' and rerun it, or use --mode bm25")
-        }
-        let batch: EmbeddingClient.Batch
-        do {
-            batch = try await embedder.vectors(for: [query])
-        } catch {
-            throw RunSetupError("embedding the query failed: \(error)", hint: "--mode bm25 needs no model")
-        }
-        switch batch {
-        case .vectors(let vectors, _, _, _):
-            guard let vector = vectors.first else { break }
-            return vector
-        case .failed(let reason, _, _):
-            throw RunSetupError("embedding the query failed: \(reason)", hint: "--mode bm25 needs no model")
-        case .missing:
-            break
-        }
-        throw RunSetupError("the query could not be embedded", hint: "--mode bm25 needs no model")
+        try await searcher.search(query, limit: limit, mode: mode)
     }
 }

@@ -167,6 +167,16 @@ package struct Forecaster: Sendable {
                     item.fields["model"] = .string(settings.models.first ?? "")
                     return item
                 })
+        case .qna(let settings):
+            forecast.units = upstream.items
+            forecast.items = upstream.items.map { $0 * settings.perChunk }
+            let question = PipelineItem(
+                id: "question",
+                fields: JSONObject([
+                    ("input", .string(String(repeating: "word ", count: 12))),
+                    ("expected", .string(String(repeating: "word ", count: 30))),
+                ]))
+            flow = Flow(items: forecast.items, samples: [question])
         case .judge, .split, .export:
             forecast.units = upstream.items
             forecast.items = upstream.items
@@ -199,7 +209,7 @@ package struct Forecaster: Sendable {
         case .topics:
             // An expansion below the root stands for every expansion.
             perUnit = await estimator.topicExpansion(stage, root: false)
-        case .inputs, .outputs, .judge:
+        case .inputs, .outputs, .judge, .qna:
             let samples =
                 upstream.samples.isEmpty ? [Self.synthetic(input: 200)] : Array(upstream.samples.prefix(8))
             var total: CallEstimate?
@@ -314,7 +324,9 @@ package struct Forecaster: Sendable {
         var placed: Set<String> = []
         func place(_ stage: StageSpec) {
             guard placed.insert(stage.id).inserted else { return }
-            for source in stage.from { if let upstream = pipeline.stage(withID: source) { place(upstream) } }
+            for source in stage.from + stage.settings.waitsFor {
+                if let upstream = pipeline.stage(withID: source) { place(upstream) }
+            }
             ordered.append(stage)
         }
         for stage in pipeline.stages { place(stage) }

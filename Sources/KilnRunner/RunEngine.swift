@@ -88,8 +88,11 @@ package final class RunEngine: Sendable {
                 var inbound: [String: [BoundedChannel<PipelineItem>]] = [:]
                 var outbound: [String: [BoundedChannel<PipelineItem>]] = [:]
                 for stage in stages {
+                    // A stage that waits for another stage (its search tool's index) holds its inputs meanwhile:
+                    // a bounded channel could stop the very stage it waits for (an ingest stage feeding both).
+                    let waits = stage.settings.waitsFor.contains { id in stages.contains { $0.id == id } }
                     for source in stage.from {
-                        let channel = BoundedChannel<PipelineItem>(capacity: 256)
+                        let channel = BoundedChannel<PipelineItem>(capacity: waits ? Int.max : 256)
                         inbound[stage.id, default: []].append(channel)
                         outbound[source, default: []].append(channel)
                     }
@@ -138,7 +141,9 @@ package final class RunEngine: Sendable {
         outbound: [String: [BoundedChannel<PipelineItem>]], progress: RunProgress, store: any CheckpointStore,
         shared: RunServices
     ) async throws -> [(Int, StageReport, RunStop?)] {
-        try await withThrowingTaskGroup(of: (Int, StageReport, RunStop?).self) { group in
+        let completions = StageCompletions()
+        let running = Set(stages.map(\.id))
+        return try await withThrowingTaskGroup(of: (Int, StageReport, RunStop?).self) { group in
             for (index, stage) in stages.enumerated() {
                 let run = StageRun(
                     spec: stage, inputs: inbound[stage.id] ?? [],
@@ -151,8 +156,17 @@ package final class RunEngine: Sendable {
                     progress: progress, store: PrefetchingCheckpointStore(store), shared: shared)
                 let outputs = outbound[stage.id] ?? []
                 group.addTask { [self] in
-                    let (report, stopReason) = try await runStage(run, outputs: outputs)
-                    return (index, report, stopReason)
+                    // A stage that waits for another one of this run starts when it has finished.
+                    for id in stage.settings.waitsFor where running.contains(id) { await completions.wait(for: id) }
+                    let outcome: (StageReport, RunStop?)
+                    do {
+                        outcome = try await runStage(run, outputs: outputs)
+                    } catch {
+                        await completions.finish(stage.id)
+                        throw error
+                    }
+                    await completions.finish(stage.id)
+                    return (index, outcome.0, outcome.1)
                 }
             }
             var reports: [(Int, StageReport, RunStop?)] = []
@@ -203,7 +217,8 @@ package final class RunEngine: Sendable {
         var needed = names
         var frontier = Array(names)
         while let id = frontier.popLast() {
-            for source in pipeline.stage(withID: id)?.from ?? [] where needed.insert(source).inserted {
+            let stage = pipeline.stage(withID: id)
+            for source in (stage?.from ?? []) + (stage?.settings.waitsFor ?? []) where needed.insert(source).inserted {
                 frontier.append(source)
             }
         }

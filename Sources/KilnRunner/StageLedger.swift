@@ -211,7 +211,8 @@ package enum StageLedger {
                 CanonicalDescription.of(pipeline.provider(named: name) as Any, skipping: ["location"])
             }
             parts.append(CanonicalDescription.of(pipeline.task as Any, skipping: ["location"]))
-            parts += stage.from.compactMap { pipeline.stage(withID: $0) }.map(fingerprint)
+            // A search tool's answers depend on its index as much as on the stage's own input.
+            parts += (stage.from + stage.settings.waitsFor).compactMap { pipeline.stage(withID: $0) }.map(fingerprint)
             parts += inputFiles(of: stage, baseDirectory: baseDirectory).map(signature)
             let value = SHA256.hex(parts.joined(separator: "\n"))
             fingerprints[stage.id] = value

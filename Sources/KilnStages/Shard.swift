@@ -46,7 +46,7 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
     package static func needsWholeInput(_ type: StageType) -> Bool {
         switch type {
         case .split, .export, .index: true
-        case .load, .topics, .inputs, .outputs, .judge, .ingest: false
+        case .load, .topics, .inputs, .outputs, .judge, .ingest, .qna: false
         }
     }
 }

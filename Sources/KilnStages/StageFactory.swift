@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnIndex
 import KilnModel
 
 /// The one place that maps a stage's settings to the type that runs it.
@@ -17,14 +18,27 @@ package enum StageFactory {
             return InputsStage(settings: settings, services: try run.services(provider: settings.provider))
         case .outputs(let settings):
             guard let task = shared.pipeline.task else { throw RunSetupError("stage '\(run.id)' needs a task") }
-            let tools = settings.tools.isEmpty && settings.mcpServers.isEmpty
+            var fingerprints: [String: String] = [:]
+            var searches: [ToolBox.SearchTool] = []
+            for search in settings.searchTools {
+                let path = try indexPath(of: search.index, for: run)
+                fingerprints[search.index] = IndexSearcher.fingerprint(of: path)
+                searches.append(ToolBox.SearchTool(spec: search) { try searcher(search.index, path: path, for: run) })
+            }
             return OutputsStage(
                 stageID: run.id, settings: settings, task: task,
                 declared: Dictionary(uniqueKeysWithValues: shared.pipeline.providers.map { ($0.name, $0) }),
                 pool: shared.pool, executor: shared.executor, store: run.store, mode: run.mode,
-                toolBox: tools ? nil : ToolBox(ids: settings.tools, servers: settings.mcpServers))
+                toolBox: settings.hasTools
+                    ? ToolBox(ids: settings.tools, servers: settings.mcpServers, searches: searches) : nil,
+                indexFingerprints: fingerprints)
         case .judge(let settings):
             return JudgeStage(
+                settings: settings,
+                services: run.services(
+                    task: shared.pipeline.task ?? TaskDefinition(instruction: ""), provider: settings.provider))
+        case .qna(let settings):
+            return QnaStage(
                 settings: settings,
                 services: run.services(
                     task: shared.pipeline.task ?? TaskDefinition(instruction: ""), provider: settings.provider))
@@ -49,14 +63,43 @@ package enum StageFactory {
                 transcriber: settings.extractionProvider.map { PageTranscriber(access: run.access(to: $0)) })
         case .index(let settings):
             return IndexStage(
-                stageID: run.id, settings: settings,
-                indexPath: IndexStage.path(
-                    for: run.id, settings: settings, baseDirectory: shared.baseDirectory,
-                    statePath: shared.options.statePath),
+                stageID: run.id, settings: settings, indexPath: try indexPath(of: run.id, for: run),
                 embedder: settings.embeddings.map {
                     EmbeddingClient(settings: $0, access: run.access(to: $0.provider))
                 },
                 dryRun: shared.options.dryRun)
         }
+    }
+
+    /// The file of the index stage `id`.
+    private static func indexPath(of id: String, for run: StageRun) throws -> String {
+        guard let stage = run.pipeline.stage(withID: id), case .index(let settings) = stage.settings else {
+            throw RunSetupError("'\(id)' is not an index stage")
+        }
+        return IndexStage.path(
+            for: id, settings: settings, baseDirectory: run.shared.baseDirectory,
+            statePath: run.shared.options.statePath)
+    }
+
+    /// A search of the index stage `id`'s index for an agent's search tool: with the index's embedding provider
+    /// when this run has it (hybrid), else BM25.
+    private static func searcher(_ id: String, path: String, for run: StageRun) throws -> IndexSearcher {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw RunSetupError(
+                "index '\(id)' has not been built (no \(path))",
+                hint: "run its index stage: `kiln-pipe run \(run.pipeline.sourcePath) --only \(id)`")
+        }
+        let index = SerialConfined(try SearchIndex(path: path), label: "kiln-pipe.search.\(id)")
+        guard let stage = run.pipeline.stage(withID: id), case .index(let settings) = stage.settings,
+            let embeddings = settings.embeddings
+        else { return IndexSearcher(stageID: id, index: index, embedder: nil) }
+        guard run.shared.pool[embeddings.provider] != nil, !run.options.offline else {
+            return IndexSearcher(
+                stageID: id, index: index, embedder: nil,
+                embeddingsUnavailable: "the embedding provider '\(embeddings.provider)' is not in this run")
+        }
+        return IndexSearcher(
+            stageID: id, index: index,
+            embedder: EmbeddingClient(settings: embeddings, access: run.access(to: embeddings.provider)))
     }
 }

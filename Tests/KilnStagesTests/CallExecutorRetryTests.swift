@@ -37,15 +37,16 @@ import Testing
                 budget: BudgetTracker(limitUSD: nil), stop: StopFlag(), clock: clock, random: { 0.5 })
         }
 
-        /// Runs one call; `validate` accepts every answer unless told otherwise.
+        /// Runs one call of `prompt`; `validate` accepts every answer unless told otherwise.
         func call(
+            _ prompt: String = "hello",
             validate: @escaping @Sendable (ChatResponse) -> Result<String, ValidationFailure> = {
                 .success($0.choices[0].text)
             }
         ) -> Task<CallOutcome<String>, any Error> {
             Task {
                 try await executor.execute(
-                    ChatRequest(messages: [ChatMessage(role: "user", content: "hello")]), on: entry, validate: validate)
+                    ChatRequest(messages: [ChatMessage(role: "user", content: prompt)]), on: entry, validate: validate)
             }
         }
     }
@@ -156,7 +157,7 @@ import Testing
             Issue.record("the first call should succeed")
             return
         }
-        let second = harness.call()
+        let second = harness.call("hello again")
         #expect(await harness.clock.nextSleep() == 0.5, "retried like any network error")
         harness.clock.advance(by: 0.5)
         guard case .succeeded(_, _, _, let attempts, _, _) = try await second.value else {
@@ -179,6 +180,34 @@ import Testing
         }
         #expect(attempts == 3 && reason.contains("after 3 attempts"))
     }
+
+    /// One run asking the same thing twice at once, or again just after (before the first answer's checkpoint
+    /// lands), pays once: the second takes the first's outcome and counts no request and no cost.
+    @Test func identicalCallsOfOneRunArePaidOnce() async throws {
+        let harness = Harness(script: [.success(Self.overloaded), .success(Self.answer)])
+        let first = harness.call()
+        let second = harness.call()
+        #expect(await harness.clock.nextSleep() == 0.5)
+        harness.clock.advance(by: 0.5)
+        let outcomes = [try await first.value, try await second.value]
+        let third = try await harness.call().value
+        #expect(harness.transport.requests.count == 2, "one failed attempt, one answer")
+        var paid = 0
+        for outcome in outcomes + [third] {
+            guard case .succeeded(let text, _, _, let attempts, let usage, _) = outcome else {
+                Issue.record("\(outcome)")
+                continue
+            }
+            #expect(text == "fine")
+            if attempts > 0 {
+                paid += 1
+                #expect(attempts == 2 && usage.inputTokens == 3)
+            } else {
+                #expect(usage.inputTokens == 0)
+            }
+        }
+        #expect(paid == 1)
+    }
 }
 
 /// A thread-safe counter for validation closures.
@@ -191,4 +220,5 @@ final class Counter: Sendable {
             return $0
         }
     }
+
 }

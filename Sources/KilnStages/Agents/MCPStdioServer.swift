@@ -1,5 +1,6 @@
 import Foundation
 import KilnBasics
+import KilnExport
 import KilnModel
 import Synchronization
 
@@ -121,8 +122,28 @@ final class MCPStdioServer: Sendable {
     func call(_ name: String, arguments: JSONValue) async throws -> (text: String, isError: Bool) {
         let result = try await request(
             "tools/call", JSONValue.object(JSONObject([("name", .string(name)), ("arguments", arguments)])))
-        let text = (result["content"]?.arrayValue ?? []).compactMap { $0["text"]?.stringValue }.joined(separator: "\n")
-        return (text, result["isError"] == .bool(true))
+        return Self.output(of: result)
+    }
+
+    /// What Kiln 1.2.0's `MCPServerTool.run` makes of a `tools/call` result: an error's text blocks joined by a
+    /// space; structured content as Python's `json.dumps`; else the one text block (other shapes are errors).
+    static func output(of result: JSONValue) -> (text: String, isError: Bool) {
+        let blocks = result["content"]?.arrayValue ?? []
+        if result["isError"] == .bool(true) {
+            let text = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }
+                .joined(separator: " ")
+            return (text.isEmpty ? "Unknown error" : text, true)
+        }
+        if let structured = result["structuredContent"], structured != .null {
+            guard structured.objectValue != nil else { return ("Tool returned invalid structured content", true) }
+            return (PythonJSON.dumps(structured), false)
+        }
+        guard let first = blocks.first else { return ("Tool returned no content", true) }
+        guard first["type"]?.stringValue == "text", let text = first["text"]?.stringValue else {
+            return ("First block must be a text block", true)
+        }
+        guard blocks.count == 1 else { return ("Tool returned multiple content blocks, expected one", true) }
+        return (text, false)
     }
 
     func stop() {

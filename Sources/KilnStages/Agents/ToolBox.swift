@@ -1,20 +1,29 @@
 import Foundation
 import KilnBasics
 import KilnExport
+import KilnIndex
 import KilnModel
 import KilnProviders
 
 /// The tools of an `outputs` stage: their definitions (what the model is offered, and what exports write) and how
 /// each runs. Kiln 1.2.0's built-in math tools run here, with Kiln's results (`str(a + b)` in Python: `5`, `2.5`,
-/// `2.0` for a division); MCP servers are started over stdio when the first item needs them, their tools listed,
-/// and a server that dies is started again.
+/// `2.0` for a division), and so do search tools over an index stage (Kiln's RAG tool and its answer layout); the
+/// results of these deterministic tools are kept by arguments for the stage. MCP servers are started over stdio
+/// when the first item needs them, their tools listed, and a server that dies is started again.
 actor ToolBox {
     /// What a tool call gave: text for the model (an error is sent back too, as Kiln does), or a failure of the
     /// item (the tool's server is gone).
     enum Result: Sendable, Equatable {
-        case output(String)
+        /// The tool's answer; a search also says which chunks it returned, best first.
+        case output(String, retrieved: [JSONValue] = [])
         case error(String)
         case fatal(String)
+    }
+
+    /// A search tool and how to open its index (when the first item needs it).
+    struct SearchTool: Sendable {
+        var spec: SearchToolSpec
+        var open: @Sendable () throws -> IndexSearcher
     }
 
     /// The offered tools, once the servers are up.
@@ -22,8 +31,9 @@ actor ToolBox {
         /// Kiln tool ids, built-ins first, then each server's tools.
         var ids: [String]
         var definitions: [JSONValue]
-        /// Whether any tool comes from an MCP server (its definition then travels with the item).
-        var hasServerTools: Bool
+        /// Whether a tool cannot be described from its id alone (an MCP server's or a search tool's): the
+        /// definitions then travel with the item.
+        var needsDefinitions: Bool
 
         /// Whether the model was offered a tool of this name.
         func offers(_ name: String) -> Bool {
@@ -33,14 +43,20 @@ actor ToolBox {
 
     private let builtIns: [String]
     private let servers: [MCPStdioServer]
+    private let searchTools: [SearchTool]
+    /// Function name -> the search it runs, once the indexes are open.
+    private var searchers: [String: (spec: SearchToolSpec, searcher: IndexSearcher)] = [:]
+    /// Results of the deterministic tools (built-ins and searches) by name and arguments.
+    private var memo: [String: Result] = [:]
     /// Function name -> the server offering it (built-ins are not here).
     private var serverByTool: [String: MCPStdioServer] = [:]
     private var preparing: Task<Offer, any Error>?
     private var restarting: [ObjectIdentifier: Task<Void, any Error>] = [:]
 
-    init(ids: [String], servers: [MCPServerSpec] = []) {
+    init(ids: [String], servers: [MCPServerSpec] = [], searches: [SearchTool] = []) {
         builtIns = ids
         self.servers = servers.map(MCPStdioServer.init)
+        searchTools = searches
     }
 
     /// The offered tools; the first call starts the servers and lists their tools (once, for every item).
@@ -53,7 +69,13 @@ actor ToolBox {
 
     private func prepare() async throws -> Offer {
         var offer = Offer(
-            ids: builtIns, definitions: try KilnToolDefinitions.definitions(for: builtIns), hasServerTools: false)
+            ids: builtIns, definitions: try KilnToolDefinitions.definitions(for: builtIns), needsDefinitions: false)
+        for tool in searchTools {
+            searchers[tool.spec.name] = (tool.spec, try tool.open())
+            offer.ids.append(tool.spec.kilnID)
+            offer.definitions.append(Self.definition(of: tool.spec))
+            offer.needsDefinitions = true
+        }
         for server in servers {
             try await server.start()
             let listed = try await server.listTools()
@@ -64,7 +86,9 @@ actor ToolBox {
                         description: "MCP server '\(server.spec.name)' has no tool '\(name)' (it lists: "
                             + "\(listed.map(\.name).joined(separator: ", ")))")
                 }
-                guard serverByTool[name] == nil, !BuiltInTools.math.contains(where: { $0.name == name }) else {
+                guard serverByTool[name] == nil, searchers[name] == nil,
+                    !BuiltInTools.math.contains(where: { $0.name == name })
+                else {
                     throw MCPStdioServer.Failure(
                         description: "two tools are named '\(name)' (MCP server '\(server.spec.name)' and another)")
                 }
@@ -83,7 +107,7 @@ actor ToolBox {
                                     ]))
                             ),
                         ])))
-                offer.hasServerTools = true
+                offer.needsDefinitions = true
             }
         }
         return offer
@@ -93,8 +117,18 @@ actor ToolBox {
     /// fails with what the server said.
     func run(_ call: ToolCall) async -> Result {
         guard let server = serverByTool[call.name] else {
-            let offered = BuiltInTools.math.first { $0.name == call.name }.map { builtIns.contains($0.id) } ?? false
-            return offered ? Self.builtIn(call) : .error("Error: no tool named '\(call.name)' was offered")
+            let memoKey = call.name + "\u{1F}" + call.arguments
+            if let known = memo[memoKey] { return known }
+            let result: Result
+            if let search = searchers[call.name] {
+                result = await Self.search(call, with: search.searcher, k: search.spec.k)
+            } else {
+                let offered =
+                    BuiltInTools.math.first { $0.name == call.name }.map { builtIns.contains($0.id) } ?? false
+                result = offered ? Self.builtIn(call) : .error("Error: no tool named '\(call.name)' was offered")
+            }
+            memo[memoKey] = result
+            return result
         }
         guard let arguments = try? JSONValue(parsing: call.arguments), arguments.objectValue != nil else {
             return .error("Error: the arguments of '\(call.name)' are not a JSON object: \(call.arguments)")
@@ -159,6 +193,43 @@ actor ToolBox {
 
     /// Stops the servers (the stage is done).
     func stop() { for server in servers { server.stop() } }
+
+    /// Kiln's RAG tool definition: a `query` string, nothing else.
+    static func definition(of search: SearchToolSpec) -> JSONValue {
+        let query = JSONObject([("type", .string("string")), ("description", .string("The search query"))])
+        let parameters = JSONObject([
+            ("type", .string("object")), ("properties", .object(JSONObject([("query", .object(query))]))),
+            ("required", .array([.string("query")])),
+        ])
+        let function = JSONObject([
+            ("name", .string(search.name)), ("description", .string(search.description)),
+            ("parameters", .object(parameters)),
+        ])
+        return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+    }
+
+    /// A search: the top `k` chunks in Kiln's layout, and which chunks they are (for retrieval scores).
+    static func search(_ call: ToolCall, with searcher: IndexSearcher, k: Int) async -> Result {
+        guard let arguments = try? JSONValue(parsing: call.arguments), let query = arguments["query"]?.stringValue,
+            !query.allSatisfy(\.isWhitespace)
+        else {
+            return .error("Error: '\(call.name)' takes a non-empty 'query' string (arguments: \(call.arguments))")
+        }
+        do {
+            let hits = try await searcher.search(query, limit: k)
+            let retrieved = hits.map { hit in
+                JSONValue.object(
+                    JSONObject([
+                        ("document_id", .string(hit.documentID)), ("chunk_idx", .integer(hit.chunkIndex)),
+                        ("start", .integer(hit.span.lowerBound)), ("end", .integer(hit.span.upperBound)),
+                        ("tool", .string(call.name)),
+                    ]))
+            }
+            return .output(SearchHit.kilnLayout(hits), retrieved: retrieved)
+        } catch {
+            return .error("Error: the search failed: \(error)")
+        }
+    }
 
     /// Kiln's built-in math tools.
     static func builtIn(_ call: ToolCall) -> Result {

@@ -32,8 +32,10 @@ struct ToolLoop: Sendable {
         var toolErrors = 0
         /// Milliseconds spent in each tool, by name.
         var toolLatencyMS: [String: Int] = [:]
+        /// The chunks the searches returned, in order.
+        var retrieved: [JSONValue] = []
         /// The tools the model was offered.
-        var offer = ToolBox.Offer(ids: [], definitions: [], hasServerTools: false)
+        var offer = ToolBox.Offer(ids: [], definitions: [], needsDefinitions: false)
     }
 
     enum Outcome: Sendable {
@@ -138,7 +140,9 @@ struct ToolLoop: Sendable {
                 done.toolLatencyMS[call.name, default: 0] += milliseconds
                 let output: String
                 switch result {
-                case .output(let text): output = text
+                case .output(let text, let chunks):
+                    output = text
+                    done.retrieved += chunks
                 case .error(let text):
                     output = text
                     done.toolErrors += 1

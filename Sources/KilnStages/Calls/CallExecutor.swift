@@ -30,6 +30,8 @@ package struct CallExecutor: Sendable {
     package let journal: AnswerJournal?
     /// The runs sharing the store: a request another run is making is waited for, not paid again (nil: alone).
     package let cooperation: RunCooperation?
+    /// This run's calls in flight (with their retries): an identical one waits for the first one's outcome.
+    private let inFlight = SharedRequests<(any Sendable)?>()
 
     package init(
         budget: BudgetTracker, stop: StopFlag, batches: [String: BatchCoordinator] = [:],
@@ -86,11 +88,55 @@ package struct CallExecutor: Sendable {
         grantedAt: Double?, sent: Double, response: Result<HTTPResponse, ProviderError>
     )?
 
-    /// The one retry loop every kind of call goes through: budget, limiter (or the batch for a first attempt),
-    /// send, decode, validate, back off.
+    /// A call, unless this run is making the very same one (two rows with one question, two agents whose searches
+    /// found the same passages): then that call's outcome, retries included, paid for once — the one that waited
+    /// counts no request and no cost. `fresh` calls are always made.
     private func perform<Value: Sendable, Answer: ProviderAnswer>(
         _ body: RequestBody, to endpoint: Endpoint, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
         batch: (coordinator: BatchCoordinator, fresh: Bool)? = nil, fresh: Bool = false,
+        decode: @Sendable (HTTPResponse) throws(ProviderError) -> Answer,
+        validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
+    ) async throws(RunStop) -> CallResult<Value, Answer> {
+        func alone() async throws(RunStop) -> CallResult<Value, Answer> {
+            try await performAlone(
+                body, to: endpoint, estimate: estimate, on: entry, batch: batch, fresh: fresh, decode: decode,
+                validate: validate)
+        }
+        guard !fresh else { return try await alone() }
+        let key = entry.provider.config.name + "\u{1F}" + body.hash
+        switch await inFlight.join(key) {
+        case .answered(let shared):
+            switch shared as? CallResult<Value, Answer> {
+            case .succeeded(let value, let response, let call, _, _, let latency):
+                return .succeeded(
+                    value, response: response, call: call, attempts: 0, usage: Usage(), latencyMS: latency)
+            case .failed(let reason, _, _):
+                return .failed(reason: reason, attempts: 0, usage: Usage())
+            case nil:
+                // The first call stopped, or wanted another kind of value: this one is made on its own.
+                return try await alone()
+            }
+        case .send:
+            do {
+                let result = try await alone()
+                if case .succeeded = result {
+                    inFlight.finish(key, with: result, keep: true)
+                } else {
+                    inFlight.finish(key, with: result, keep: false)
+                }
+                return result
+            } catch {
+                inFlight.finish(key, with: nil, keep: false)
+                throw error
+            }
+        }
+    }
+
+    /// The one retry loop every kind of call goes through: budget, limiter (or the batch for a first attempt),
+    /// send, decode, validate, back off.
+    private func performAlone<Value: Sendable, Answer: ProviderAnswer>(
+        _ body: RequestBody, to endpoint: Endpoint, estimate: (input: Int, output: Int), on entry: ProviderPool.Entry,
+        batch: (coordinator: BatchCoordinator, fresh: Bool)?, fresh: Bool,
         decode: @Sendable (HTTPResponse) throws(ProviderError) -> Answer,
         validate: @Sendable (Answer) -> Result<Value, ValidationFailure>
     ) async throws(RunStop) -> CallResult<Value, Answer> {

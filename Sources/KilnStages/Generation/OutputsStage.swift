@@ -19,6 +19,8 @@ struct OutputsStage: UnitStage {
     let mode: CacheMode
     /// The stage's tools (one set of MCP servers for every item); nil without `tools:`.
     var toolBox: ToolBox? = nil
+    /// Index stage id -> what its index holds (`IndexSearcher.fingerprint`), for search tools.
+    var indexFingerprints: [String: String] = [:]
 
     /// One call (or call pair) to make: an input, a model, a sample number.
     struct Unit: Sendable {
@@ -53,9 +55,10 @@ struct OutputsStage: UnitStage {
     init(
         stageID: String, settings: OutputsSettings, task: TaskDefinition, declared: [String: ProviderConfig],
         pool: ProviderPool?, executor: CallExecutor?, store: any CheckpointStore, mode: CacheMode,
-        toolBox: ToolBox? = nil
+        toolBox: ToolBox? = nil, indexFingerprints: [String: String] = [:]
     ) {
         self.toolBox = toolBox
+        self.indexFingerprints = indexFingerprints
         self.stageID = stageID
         self.settings = settings
         self.task = task
@@ -79,7 +82,7 @@ struct OutputsStage: UnitStage {
         components["output_schema"] = task.outputSchema ?? .null
         components["model"] = ModelFingerprint.json(declared[name])
         // Tools change the answer (and add a loop); a stage without them keeps the keys it always had.
-        if !settings.tools.isEmpty || !settings.mcpServers.isEmpty {
+        if settings.hasTools {
             components["tools"] = .array(settings.tools.map(JSONValue.string))
             components["mcp_servers"] = .array(
                 settings.mcpServers.map { server in
@@ -90,6 +93,18 @@ struct OutputsStage: UnitStage {
                             ("tools", .array(server.tools.map(JSONValue.string))),
                         ]))
                 })
+            // A search's answers are the index's: a rebuilt index (other documents or chunking) asks again.
+            if !settings.searchTools.isEmpty {
+                components["search_tools"] = .array(
+                    settings.searchTools.map { search in
+                        .object(
+                            JSONObject([
+                                ("index", .string(search.index)), ("name", .string(search.name)),
+                                ("description", .string(search.description)), ("k", .integer(search.k)),
+                                ("content", .string(indexFingerprints[search.index] ?? "")),
+                            ]))
+                    })
+            }
             components["max_tool_calls"] = .integer(settings.maxToolCalls)
             components["max_turns"] = .integer(settings.maxTurns)
         }
@@ -217,13 +232,14 @@ struct OutputsStage: UnitStage {
             item.fields["trace"] = .array(conversation.trace)
             item.fields["tool_ids"] = .array(conversation.offer.ids.map(JSONValue.string))
             // A server's tools cannot be described from their ids alone: their definitions travel with the item.
-            if conversation.offer.hasServerTools {
+            if conversation.offer.needsDefinitions {
                 item.fields["tool_definitions"] = .array(conversation.offer.definitions)
             }
             item.fields["tool_calls"] = .integer(conversation.toolCalls)
             item.fields["tool_errors"] = .integer(conversation.toolErrors)
             item.fields["tool_latency_ms"] = .object(
                 JSONObject(conversation.toolLatencyMS.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }))
+            if !conversation.retrieved.isEmpty { item.fields["retrieved"] = .array(conversation.retrieved) }
             try await store.checkpoint(
                 CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: item.json, usage: total,
@@ -277,10 +293,12 @@ struct OutputsStage: UnitStage {
     }
 
     /// What an agent's answer carries besides the answer.
-    static let agentFields = ["trace", "tool_ids", "tool_definitions", "tool_calls", "tool_errors", "tool_latency_ms"]
+    static let agentFields = [
+        "trace", "tool_ids", "tool_definitions", "tool_calls", "tool_errors", "tool_latency_ms", "retrieved",
+    ]
 
     /// The fields an output item takes from the row it answers.
-    static let passthrough = ["expected", "tags", "rating", "topic_path", "source_row", "input_source"]
+    static let passthrough = ["expected", "tags", "rating", "topic_path", "source_row", "input_source", "source_chunk"]
 
     /// An answer as the output item of `unit`'s row: its id, input and passed-through fields are the row's, so a
     /// cached answer shared by two rows with one input (an `expected`, tags or a Kiln run each of their own) is

@@ -7,6 +7,8 @@ enum AssertionCheck {
     struct Outcome: Sendable {
         var passed: Bool
         var reason: String?
+        /// A score other than 1 or 0 (a reciprocal rank).
+        var score: Double? = nil
     }
 
     static func evaluate(_ assertion: Assertion, item: PipelineItem, taskSchema: JSONValue?) -> Outcome {
@@ -109,6 +111,32 @@ enum AssertionCheck {
             let limit = Int(assertion.value ?? "") ?? 0
             return count <= limit
                 ? Outcome(passed: true) : Outcome(passed: false, reason: "\(count) tool calls, limit \(limit)")
+        case .retrievalHit, .reciprocalRank:
+            guard let source = item.fields["source_chunk"], source["document_id"] != nil else {
+                return Outcome(
+                    passed: false, reason: "the row has no source_chunk (a qna stage's questions carry theirs)",
+                    score: 0)
+            }
+            let retrieved = RetrievalMatch.ranked(item.fields["retrieved"]?.arrayValue ?? [])
+            guard !retrieved.isEmpty else { return Outcome(passed: false, reason: "no search was made", score: 0) }
+            let rank = retrieved.firstIndex { RetrievalMatch.covers($0, source) }.map { $0 + 1 }
+            let place = "\(source["document_id"]?.stringValue ?? "") chunk \(source["chunk_idx"]?.serialized() ?? "?")"
+            if assertion.kind == .reciprocalRank {
+                guard let rank else {
+                    return Outcome(
+                        passed: false, reason: "\(place) was not among the \(retrieved.count) chunks found", score: 0)
+                }
+                return Outcome(
+                    passed: rank == 1, reason: rank == 1 ? nil : "\(place) ranked \(rank)", score: 1 / Double(rank))
+            }
+            let k = Int(assertion.value ?? "") ?? SearchToolSpec.defaultK
+            guard let rank, rank <= k else {
+                return Outcome(
+                    passed: false,
+                    reason: "\(place) was not among the first \(k) chunks found"
+                        + (rank.map { " (rank \($0))" } ?? ""))
+            }
+            return Outcome(passed: true)
         }
     }
 

@@ -71,7 +71,7 @@ struct JudgeStage: UnitStage {
         var failures = JSONObject()
         for assertion in settings.assertions {
             let outcome = AssertionCheck.evaluate(assertion, item: item, taskSchema: services.task.outputSchema)
-            scores[assertion.name] = .integer(outcome.passed ? 1 : 0)
+            scores[assertion.name] = outcome.score.map(JSONValue.double) ?? .integer(outcome.passed ? 1 : 0)
             if let reason = outcome.reason { failures[assertion.name] = .string(reason) }
         }
         var usage = Usage()

@@ -31,6 +31,7 @@ package struct UnitEstimator: Sendable {
         switch spec.settings {
         case .topics(let settings): providers = [settings.provider]
         case .inputs(let settings): providers = [settings.provider]
+        case .qna(let settings): providers = [settings.provider]
         case .outputs(let settings): providers = settings.models
         case .judge(let settings): providers = settings.provider.map { [$0] } ?? []
         default: return false
@@ -72,6 +73,8 @@ package struct UnitEstimator: Sendable {
             return await Self.run(stage, item)
         case .judge(let settings):
             return await Self.run(JudgeStage(settings: settings, services: services(settings.provider)), item)
+        case .qna(let settings):
+            return await Self.run(QnaStage(settings: settings, services: services(settings.provider)), item)
         default:
             return ([], [])
         }
