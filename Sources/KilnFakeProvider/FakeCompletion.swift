@@ -66,7 +66,11 @@ struct FakeCompletion {
             var value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
             // After tool results, an `answer` field holds the last one (a number when it reads as one).
             if !breakSchema, let result = lastToolResult, value["answer"] != nil, var object = value.objectValue {
-                object["answer"] = Double(result).map(JSONValue.double) ?? .string(result)
+                // A structured result (`{"result": "81.0"}`) gives its one value.
+                let parsed = (try? JSONValue(parsing: result))?.objectValue
+                let single = parsed.flatMap { object in object.count == 1 ? object.map(\.value).first : nil }
+                let text = single.map { $0.stringValue ?? $0.serialized() } ?? result
+                object["answer"] = Double(text).map(JSONValue.double) ?? .string(text)
                 value = .object(object)
             }
             message["content"] = .string(value.serialized())

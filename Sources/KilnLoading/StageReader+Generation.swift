@@ -1,3 +1,4 @@
+import Foundation
 import KilnBasics
 import KilnModel
 import Yams
@@ -195,15 +196,34 @@ extension StageReader {
         return nil
     }
 
-    /// `{mcp: {name, command, args, env, tools}}`: a server started over stdio.
+    /// `{mcp: {name, command, args, env, tools}}`: a server started over stdio; `{mcp: {name, url, headers, tools}}`:
+    /// one reached over streamable HTTP.
     private func readMCPServer(_ node: Node, existing: [MCPServerSpec]) -> MCPServerSpec? {
         guard let outer = reader.fields(node, context: "a tool of \(label)", allowed: ["mcp"], required: ["mcp"]),
             let inner = outer["mcp"],
             let fields = reader.fields(
-                inner, context: "an MCP server of \(label)", allowed: ["name", "command", "args", "env", "tools"],
-                required: ["name", "command"]),
-            let name = reader.string(fields["name"], "name"), let command = reader.string(fields["command"], "command")
+                inner, context: "an MCP server of \(label)",
+                allowed: ["name", "command", "args", "env", "url", "headers", "tools"], required: ["name"]),
+            let name = reader.string(fields["name"], "name")
         else { return nil }
+        guard fields.has("command") != fields.has("url") else {
+            reader.error(
+                at: fields.node,
+                fields.has("command")
+                    ? "MCP server '\(name)' has both 'command' and 'url'"
+                    : "MCP server '\(name)' needs 'command' (started over stdio) or 'url' (streamable HTTP)",
+                hint: "for example {mcp: {name: \(name), command: python3, args: [server.py]}} or "
+                    + "{mcp: {name: \(name), url: \"http://127.0.0.1:8000/mcp\"}}")
+            return nil
+        }
+        for key in ["args", "env"] where fields.has("url") && fields.has(key) {
+            reader.error(at: fields[key], "'\(key)' belongs to an MCP server started with 'command'")
+            return nil
+        }
+        if fields.has("command"), let node = fields["headers"] {
+            reader.error(at: node, "'headers' belongs to an MCP server reached by 'url'")
+            return nil
+        }
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
             reader.error(
                 at: fields["name"], "MCP server name '\(name)' may hold only letters, digits, '_' and '-'",
@@ -214,22 +234,44 @@ extension StageReader {
             reader.error(at: fields["name"], "MCP server '\(name)' is listed twice in 'tools'")
             return nil
         }
-        var environment: [String: String] = [:]
-        if let env = fields["env"] {
-            guard case .mapping(let mapping) = env else {
-                reader.error(at: env, "expected a mapping of variable names to values for 'env'")
+        guard let environment = stringMapping(fields["env"], "env", of: "variable names to values"),
+            let headers = stringMapping(fields["headers"], "headers", of: "header names to values")
+        else { return nil }
+        var spec = MCPServerSpec(
+            name: name, command: "", arguments: (reader.strings(fields["args"], "args") ?? []).map(\.value),
+            environment: environment, tools: (reader.strings(fields["tools"], "tools") ?? []).map(\.value))
+        if let urlNode = fields["url"] {
+            guard let url = reader.string(urlNode, "url") else { return nil }
+            guard let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme ?? ""),
+                parsed.host?.isEmpty == false
+            else {
+                reader.error(
+                    at: urlNode, "'\(url)' is not an http(s) URL",
+                    hint: "for example url: \"http://127.0.0.1:8000/mcp\"")
                 return nil
             }
-            for (key, value) in mapping {
-                guard let variable = reader.string(key, "variable"), let text = reader.text(value, variable) else {
-                    return nil
-                }
-                environment[variable] = text
-            }
+            spec.url = url
+            spec.headers = headers
+        } else {
+            guard let command = reader.string(fields["command"], "command") else { return nil }
+            spec.command = command
         }
-        return MCPServerSpec(
-            name: name, command: command, arguments: (reader.strings(fields["args"], "args") ?? []).map(\.value),
-            environment: environment, tools: (reader.strings(fields["tools"], "tools") ?? []).map(\.value))
+        return spec
+    }
+
+    /// A mapping of strings (`env:`, `headers:`); empty when absent, nil after an error.
+    private func stringMapping(_ node: Node?, _ key: String, of what: String) -> [String: String]? {
+        guard let node else { return [:] }
+        guard case .mapping(let mapping) = node else {
+            reader.error(at: node, "expected a mapping of \(what) for '\(key)'")
+            return nil
+        }
+        var values: [String: String] = [:]
+        for (name, value) in mapping {
+            guard let text = reader.string(name, key), let value = reader.text(value, text) else { return nil }
+            values[text] = value
+        }
+        return values
     }
 
     func readLoad() -> LoadSettings? {

@@ -108,13 +108,18 @@ package struct OutputsSettings: Sendable, Hashable {
     }
 }
 
-/// An MCP server started over stdio for a stage's tools (`tools: [{mcp: {name, command, args, env, tools}}]`).
+/// An MCP server for a stage's tools: started over stdio (`tools: [{mcp: {name, command, args, env, tools}}]`) or
+/// reached over streamable HTTP (`{mcp: {name, url, headers, tools}}`).
 package struct MCPServerSpec: Sendable, Hashable {
-    /// Names the server in Kiln tool ids (`mcp::local::<name>::<tool>`) and in messages.
+    /// Names the server in Kiln tool ids (`mcp::local::<name>::<tool>`, `mcp::remote::…`) and in messages.
     package var name: String
     package var command: String
     package var arguments: [String]
     package var environment: [String: String]
+    /// The server's streamable HTTP endpoint (`http://127.0.0.1:8000/mcp`); nil for a server started over stdio.
+    package var url: String? = nil
+    /// Headers sent with every HTTP request (an `Authorization` read from the environment with `${VAR}`).
+    package var headers: [String: String] = [:]
     /// The tools offered to the model; all the server lists when empty.
     package var tools: [String]
 
@@ -130,7 +135,7 @@ package struct MCPServerSpec: Sendable, Hashable {
     }
 
     /// Kiln's id of one of this server's tools.
-    package func kilnID(of tool: String) -> String { "mcp::local::\(name)::\(tool)" }
+    package func kilnID(of tool: String) -> String { "mcp::\(url == nil ? "local" : "remote")::\(name)::\(tool)" }
 }
 
 /// A search tool over an `index` stage of the same pipeline (`tools: [{search: {index, name, description, k}}]`):

@@ -239,6 +239,40 @@ package enum KilnProjectRecords {
         return .object(object)
     }
 
+    /// `external_tool_server.kiln`: an MCP server kiln-pipe's runs called tools of (`local_mcp` started over stdio,
+    /// `remote_mcp` over HTTP), so Kiln finds their tools (`mcp::local::<id>::<tool>`, `mcp::remote::…`) and can
+    /// rerun them. Environment and header values are never written: their names are listed as secrets, which Kiln
+    /// asks for before it connects.
+    package static func externalToolServer(
+        id: String, server: MCPServerSpec, pipeline: String, stamp: Stamp
+    )
+        -> JSONValue
+    {
+        var object = header(id, stamp)
+        object["name"] = .string(KilnNames.accepted(server.name))
+        object["type"] = .string(server.url == nil ? "local_mcp" : "remote_mcp")
+        object["description"] = .string("An MCP server of the kiln-pipe pipeline \(pipeline).")
+        var properties: JSONObject
+        if let url = server.url {
+            properties = JSONObject([("server_url", .string(url)), ("headers", .object(JSONObject()))])
+            if !server.headers.isEmpty {
+                properties["secret_header_keys"] = .array(server.headers.keys.sorted().map(JSONValue.string))
+            }
+        } else {
+            properties = JSONObject([
+                ("command", .string(server.command)), ("args", .array(server.arguments.map(JSONValue.string))),
+                ("env_vars", .object(JSONObject())),
+            ])
+            if !server.environment.isEmpty {
+                properties["secret_env_var_keys"] = .array(server.environment.keys.sorted().map(JSONValue.string))
+            }
+        }
+        properties["is_archived"] = .bool(false)
+        object["properties"] = .object(properties)
+        object["model_type"] = .string("external_tool_server")
+        return .object(object)
+    }
+
     /// `eval.kiln`: an eval over the runs kiln-pipe wrote (tagged `kiln_pipe`), with the scores it produces.
     package static func eval(
         id: String, name: String, configID: String, outputScores: [(name: String, type: String)], stamp: Stamp

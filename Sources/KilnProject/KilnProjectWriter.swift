@@ -37,6 +37,8 @@ package struct KilnProjectWriter {
     package private(set) var keptReviewed = 0
     /// Run config ids by provider name.
     private var runConfigs: [String: String] = [:]
+    /// MCP servers written as Kiln external tool servers, by name.
+    private var toolServers: Set<String> = []
     /// The judge's eval config (its folder and id), written with the first judged item.
     private var evalConfig: (folder: URL, id: String)?
 
@@ -110,6 +112,7 @@ package struct KilnProjectWriter {
         var settings = Self.runSettings(config, model: provenance?["model"]?.stringValue)
         // An agent's run: the tools its model was offered, and the conversation.
         settings.tools = item.fields["tool_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        try writeToolServers(of: settings.tools, stage: provenance?["stage"]?.stringValue)
         let trace = item.fields["trace"].flatMap { $0 == .null ? nil : $0 }
         let runConfigID = try runConfig(named: providerName ?? settings.model, settings: settings)
         var intermediate: [(String, String)] = []
@@ -194,6 +197,30 @@ package struct KilnProjectWriter {
             to: file)
         runConfigs[name + "\u{1F}" + settings.tools.joined(separator: ",")] = id
         return id
+    }
+
+    /// The MCP servers whose tools a run was offered, as Kiln external tool servers (their id is the server's name,
+    /// as in the runs' tool ids), each once.
+    private mutating func writeToolServers(of tools: [String], stage: String?) throws {
+        for tool in tools {
+            guard let prefix = ["mcp::local::", "mcp::remote::"].first(where: tool.hasPrefix),
+                let name = tool.dropFirst(prefix.count).components(separatedBy: "::").first,
+                toolServers.insert(name).inserted
+            else { continue }
+            let stages = pipeline.stages.filter { stage == nil || $0.id == stage }
+            let server = stages.lazy.compactMap { spec -> MCPServerSpec? in
+                guard case .outputs(let settings) = spec.settings else { return nil }
+                return settings.mcpServers.first { $0.name == name }
+            }.first
+            guard let server else { continue }
+            let file = projectDirectory.appendingPathComponent("external_tool_servers")
+                .appendingPathComponent(KilnNames.folderName(id: name, name: name))
+                .appendingPathComponent("external_tool_server.kiln")
+            try Self.write(
+                KilnProjectRecords.externalToolServer(
+                    id: name, server: server, pipeline: pipeline.name, stamp: Self.keptStamp(of: file) ?? stamp),
+                to: file)
+        }
     }
 
     /// Writes a judged item as an eval run of the judge's eval config, pointing at the run config it judged.

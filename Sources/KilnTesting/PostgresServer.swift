@@ -34,7 +34,7 @@ package final class PostgresServer: @unchecked Sendable {
                 "--no-sync",
             ],
             what: "initdb")
-        port = try Self.freePort()
+        port = try LoopbackPort.free()
         process = Process()
         let command =
             asUser + [
@@ -140,26 +140,6 @@ package final class PostgresServer: @unchecked Sendable {
             throw PostgresServerError(
                 message: "\(what) exited \(process.terminationStatus): \(String(decoding: text, as: UTF8.self))")
         }
-    }
-
-    /// A port nothing listens on now (the kernel picks it).
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(socket, pointer, length) == 0 && getsockname(socket, pointer, &length) == 0
-            }
-        }
-        guard bound else {
-            throw PostgresServerError(message: "cannot find a free port: \(String(cString: strerror(errno)))")
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KilnFakeProvider
+import KilnTesting
 import Testing
 
 /// Agents at batch scale: an `outputs` stage with tools runs Kiln's tool loop against the fake provider (which
@@ -7,6 +8,15 @@ import Testing
 /// Kiln 1.2.0's formatter writes them from the same runs written into a Kiln project.
 @Suite struct Agents {
     static let instruction = "Answer the arithmetic word problem. Use the tools."
+
+    /// The MCP calculator server of the reference venv (the official Python SDK), when `make test` provides it.
+    static var calculator: String? {
+        ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"].map { python in
+            let server = KilnPipeBinary.repositoryRoot.appendingPathComponent(
+                "Tests/KilnCommandsTests/Support/mcp_calculator_server.py")
+            return "{mcp: {name: calc, command: \"\(python)\", args: [\"\(server.path)\"], tools: [power]}}"
+        }
+    }
 
     static func pipeline(concurrency: Int = 4) -> String {
         """
@@ -22,7 +32,12 @@ import Testing
           output_schema: {type: object, properties: {answer: {type: number}}, required: [answer]}
         stages:
           - {id: problems, type: load, path: problems.jsonl}
-          - {id: answers, type: outputs, from: problems, models: [gen], tools: [math], max_tool_calls: 3}
+          - id: answers
+            type: outputs
+            from: problems
+            models: [gen]
+            tools: [math\(calculator.map { ", " + $0 } ?? "")]
+            max_tool_calls: 3
           - id: checked
             type: judge
             from: answers
@@ -30,6 +45,7 @@ import Testing
               - {type: tool_called}
               - {type: tool_not_called, tool: divide, name: no_division}
               - {type: max_tool_calls, value: 1}
+              - {type: tool_called, tool: power, name: used_power}
             thresholds: {tool_called: "pass_rate == 1", max_tool_calls: "pass_rate == 1"}
           - {id: split, type: split, from: checked, preset: train_test}
           - {id: openai, type: export, from: split, format: openai_chat_jsonl, out: exports/openai}
@@ -38,11 +54,15 @@ import Testing
         """
     }
 
-    /// Twenty word problems, five of each operation.
+    /// Twenty word problems: with the MCP calculator every fifth asks for a power (its tool), the others (all of
+    /// them without it) one of the four operations.
     static func writeProblems(to directory: URL) throws {
         let operations = ["plus", "minus", "times", "divided by"]
         let lines = (0..<20).map { index in
             let (a, b) = (10 + index * 3, 2 + index % 5)
+            if calculator != nil, index % 5 == 4 {
+                return #"{"input": "A kiln's heat grows; what is \#(a) to the power of \#(b)? Use the power tool."}"#
+            }
             return #"{"input": "A shop has \#(a) boxes; what is \#(a) \#(operations[index % 4]) \#(b)?"}"#
         }
         try (lines.joined(separator: "\n") + "\n").write(
@@ -66,24 +86,27 @@ import Testing
         #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
         let answers = scenario.items(of: "answers")
         #expect(answers.count == 20)
+        let math = [
+            "kiln_tool::add_numbers", "kiln_tool::subtract_numbers", "kiln_tool::multiply_numbers",
+            "kiln_tool::divide_numbers",
+        ]
         for item in answers {
             let trace = item["trace"] as? [[String: Any]] ?? []
             #expect(trace.contains { $0["tool_calls"] != nil } && trace.contains { $0["role"] as? String == "tool" })
             #expect(item["tool_calls"] as? Int == 1)
-            #expect(
-                item["tool_ids"] as? [String] == [
-                    "kiln_tool::add_numbers", "kiln_tool::subtract_numbers", "kiln_tool::multiply_numbers",
-                    "kiln_tool::divide_numbers",
-                ])
+            #expect(item["tool_ids"] as? [String] == math + (Self.calculator == nil ? [] : ["mcp::local::calc::power"]))
         }
         // The tool's result is the answer: 10 + 3 * index plus 2 + index % 5, and so on.
         let first20 = answers.first { ($0["input"] as? String)?.contains("what is 10 plus 2") == true }
         #expect(CrashSafety.canonical(first20?["output"]) == #"{"answer":12}"#)
         let checked = scenario.items(of: "checked")
         let divisions = checked.filter { ($0["input"] as? String)?.contains("divided") == true }
-        #expect(divisions.count == 5)
+        #expect(divisions.count == (Self.calculator == nil ? 5 : 4))
         #expect(divisions.allSatisfy { ($0["scores"] as? [String: Any])?["no_division"] as? Int == 0 })
+        let powers = checked.filter { ($0["input"] as? String)?.contains("power") == true }
+        #expect(powers.count == (Self.calculator == nil ? 0 : 4))
         #expect(checked.allSatisfy { ($0["scores"] as? [String: Any])?["tool_called"] as? Int == 1 })
+        #expect(powers.allSatisfy { ($0["scores"] as? [String: Any])?["used_power"] as? Int == 1 })
         let statistics = scenario.fake.currentStatistics
         #expect(statistics.duplicateSuccesses == 0)
         // Two model turns per item: the tool call, then the answer.
@@ -120,7 +143,9 @@ import Testing
     /// The same runs written into a Kiln project: Kiln's own formatter writes what kiln-pipe exported, byte for byte.
     @Test func exportsEqualKilnsFormatterOverTheRunsWrittenIntoKiln() throws {
         guard let python = ProcessInfo.processInfo.environment["KILN_FULL_PYTHON"] else { return }
-        let scenario = try Self.scenario()
+        let scenario = try Self.scenario(faults: [
+            FaultRule(kind: .serverError, percent: 15), FaultRule(kind: .schemaInvalid, percent: 10),
+        ])
         defer { scenario.finish() }
         try FileManager.default.createDirectory(
             at: scenario.directory.appendingPathComponent("home"), withIntermediateDirectories: true)
@@ -158,6 +183,8 @@ import Testing
                 encoding: .utf8)
             #expect(mine == text, "\(key) differs from Kiln's formatter")
             #expect(mine.contains("tool_call") || mine.contains("functionCall"))
+            // Kiln described the MCP calculator's tool by starting the server the project now records.
+            if Self.calculator != nil { #expect(mine.contains("Raise base to the power exponent."), "\(key)") }
         }
     }
 
@@ -219,6 +246,83 @@ import Testing
         let again = try scenario.run()
         #expect(again.status == 3)
         #expect(scenario.fake.currentStatistics.requests == requests)
+    }
+
+    /// The same Python server over streamable HTTP on loopback, its bearer token read from the environment: the
+    /// tool is called with the header, the runs name the remote server (`mcp::remote::calc::power`), and the Kiln
+    /// project records the server without the token. A wrong token is the tool's error, sent back to the model.
+    @Test func anMCPServerOverStreamableHTTPIsCalledWithItsHeader() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
+        let port = try LoopbackPort.free()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: python)
+        server.arguments = [
+            KilnPipeBinary.repositoryRoot.appendingPathComponent(
+                "Tests/KilnCommandsTests/Support/mcp_calculator_server.py"
+            ).path, "--http", String(port), "s3cret",
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { server.terminate() }
+        let scenario = try RunScenario(
+            pipeline: """
+                version: 1
+                name: scenario
+                providers:
+                  gen: {kind: openai, model: agent, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 2}
+                task:
+                  instruction: Answer with the tools.
+                stages:
+                  - {id: problems, type: load, path: problems.jsonl}
+                  - id: answers
+                    type: outputs
+                    from: problems
+                    models: [gen]
+                    tools:
+                      - mcp:
+                          name: calc
+                          url: "http://127.0.0.1:\(port)/mcp"
+                          headers: {Authorization: "Bearer ${CALC_TOKEN}"}
+                          tools: [power]
+                  - {id: kiln, type: export, from: answers, kiln_project: proj}
+                """)
+        defer { scenario.finish() }
+        try #"{"input": "Use the power tool on two numbers."}"#.write(
+            to: scenario.directory.appendingPathComponent("problems.jsonl"), atomically: true, encoding: .utf8)
+        // The server needs a moment to listen.
+        let deadline = Date().addingTimeInterval(20)
+        var first = try scenario.run(["--var", "CALC_TOKEN=s3cret"])
+        while first.status != 0, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.3)
+            first = try scenario.run(["--var", "CALC_TOKEN=s3cret", "--fresh"])
+        }
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let answer = try #require(scenario.items(of: "answers").first)
+        #expect(answer["tool_ids"] as? [String] == ["mcp::remote::calc::power"])
+        #expect(answer["tool_errors"] as? Int == 0)
+        let trace = try #require(answer["trace"] as? [[String: Any]])
+        let result = trace.first { $0["role"] as? String == "tool" }?["content"] as? String ?? ""
+        #expect(result.hasPrefix(#"{"result": ""#), "Kiln's reading of structured content: \(result)")
+        let records = try FileManager.default.subpathsOfDirectory(
+            atPath: scenario.directory.appendingPathComponent("proj/external_tool_servers").path)
+        let file = try #require(records.first { $0.hasSuffix("external_tool_server.kiln") })
+        let record = try String(
+            contentsOf: scenario.directory.appendingPathComponent("proj/external_tool_servers/\(file)"),
+            encoding: .utf8)
+        #expect(record.contains(#""type": "remote_mcp""#) || record.contains(#""type":"remote_mcp""#), "\(record)")
+        #expect(record.contains("Authorization") && !record.contains("s3cret"), "\(record)")
+
+        // The wrong token: the server refuses the call, the model is told, the item still answers.
+        let wrong = try scenario.run(["--var", "CALC_TOKEN=wrong", "--fresh"])
+        #expect(wrong.status == 0, "\(wrong.stdout)\(wrong.stderr)")
+        let refused = try #require(scenario.items(of: "answers").first)
+        #expect(refused["tool_errors"] as? Int == 1)
+        let refusal = (refused["trace"] as? [[String: Any]])?.first { $0["role"] as? String == "tool" }
+        // The SDK answers a tool that raised with isError and "Error executing tool power".
+        #expect(
+            (refusal?["content"] as? String)?.hasPrefix("Error executing tool power") == true,
+            "\(String(describing: refusal))")
     }
 
     /// `kiln-pipe mcp` itself as an agent's tool server: the documents' search index, over stdio.

@@ -133,4 +133,36 @@ struct RealModel {
             }
         }
     }
+
+    /// An agent against the real server: kiln-pipe offers Kiln's math tools on the wire (OpenAI `tools`), and
+    /// SmolLM2's chat template has no tools, so llama.cpp answers directly. The loop takes that as the final answer:
+    /// a trace without tool calls, and the judge's `tool_called` assertion says so (0) — nothing breaks, nothing
+    /// is made up. Real tool calls are proven against the fake and the official MCP SDK (`Agents`).
+    @Test func anAgentWhoseModelIgnoresToolsIsJudgedForIt() throws {
+        let directory = try Self.scratch("agent")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try """
+        version: 1
+        name: agent
+        providers:
+          llm: {kind: openai, model: smollm2, base_url: "\(Self.chatURL)", api_key_env: NO_KEY, max_tokens: 40}
+        task:
+          instruction: Answer the arithmetic question. Use the add tool.
+          output_schema: {type: object, properties: {answer: {type: number}}, required: [answer]}
+        stages:
+          - {id: questions, type: load, path: q.jsonl}
+          - {id: answers, type: outputs, from: questions, models: [llm], tools: [math]}
+          - {id: checked, type: judge, from: answers, assertions: [{type: tool_called, tool: add}]}
+        """.write(to: directory.appendingPathComponent("agent.yml"), atomically: true, encoding: .utf8)
+        try #"{"input": "What is 2 plus 3?"}"#.write(
+            to: directory.appendingPathComponent("q.jsonl"), atomically: true, encoding: .utf8)
+        let run = try KilnPipeBinary.run(["run", "agent.yml"], in: directory, environment: ["NO_KEY": "none"])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let checked = try Self.jsonLines(directory.appendingPathComponent(".kiln-pipe/out/agent/checked.jsonl"))
+        let item = try #require(checked.first)
+        let trace = try #require(item["trace"] as? [[String: Any]])
+        #expect(trace.map { $0["role"] as? String } == ["system", "user", "assistant"])
+        #expect(item["tool_calls"] as? Int == 0)
+        #expect((item["scores"] as? [String: Any])?["tool_called"] as? Int == 0)
+    }
 }

@@ -25,7 +25,7 @@ import Testing
         (#"{"content": [], "structuredContent": [1]}"#, "Tool returned invalid structured content", true),
     ])
     func resultsReadAsKilnReadsThem(_ result: String, _ text: String, _ isError: Bool) throws {
-        let output = MCPStdioServer.output(of: try JSONValue(parsing: result))
+        let output = MCPMessages.output(of: try JSONValue(parsing: result))
         #expect(output.text == text)
         #expect(output.isError == isError)
     }

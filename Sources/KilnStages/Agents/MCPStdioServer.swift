@@ -1,13 +1,12 @@
 import Foundation
 import KilnBasics
-import KilnExport
 import KilnModel
 import Synchronization
 
 /// An MCP server kiln-pipe starts over stdio (newline-delimited JSON-RPC 2.0): `initialize`, `tools/list`,
 /// `tools/call`. The server's stderr is kept (its last 2,000 characters) for the message when it dies; a server
 /// that exited is started again on the next call.
-final class MCPStdioServer: Sendable {
+final class MCPStdioServer: MCPServer {
     let spec: MCPServerSpec
     private struct State {
         var process: Process?
@@ -21,13 +20,6 @@ final class MCPStdioServer: Sendable {
         var generation = 0
     }
     private let state = Mutex(State())
-
-    /// Why a call could not be made: the server is gone (with its stderr), or it answered with an error.
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        /// The server exited (or could not be reached), as opposed to answering with an error.
-        var serverGone = false
-    }
 
     init(spec: MCPServerSpec) { self.spec = spec }
 
@@ -60,7 +52,7 @@ final class MCPStdioServer: Sendable {
         do {
             try process.run()
         } catch {
-            throw Failure(description: "cannot start MCP server '\(spec.name)' (\(spec.command)): \(error)")
+            throw MCPFailure(description: "cannot start MCP server '\(spec.name)' (\(spec.command)): \(error)")
         }
         state.withLock {
             $0.process = process
@@ -91,59 +83,19 @@ final class MCPStdioServer: Sendable {
                 }
             }
         }
-        _ = try await request(
-            "initialize",
-            JSONValue.object(
-                JSONObject([
-                    ("protocolVersion", .string("2025-06-18")), ("capabilities", .object(JSONObject())),
-                    (
-                        "clientInfo",
-                        .object(JSONObject([("name", .string("kiln-pipe")), ("version", .string("1"))]))
-                    ),
-                ])))
-        try send(
-            JSONValue.object(
-                JSONObject([("jsonrpc", .string("2.0")), ("method", .string("notifications/initialized"))])))
+        _ = try await request("initialize", MCPMessages.initializeParams)
+        try send(MCPMessages.initialized)
     }
 
-    /// The server's tools: name, description and input schema.
-    func listTools() async throws -> [(name: String, description: String, schema: JSONValue)] {
-        let result = try await request("tools/list", JSONValue.object(JSONObject()))
-        return (result["tools"]?.arrayValue ?? []).compactMap { tool in
-            guard let name = tool["name"]?.stringValue else { return nil }
-            return (
-                name, tool["description"]?.stringValue ?? "",
-                tool["inputSchema"] ?? JSONValue.object(JSONObject([("type", .string("object"))]))
-            )
-        }
+    func listTools() async throws -> [MCPTool] {
+        MCPMessages.tools(in: try await request("tools/list", JSONValue.object(JSONObject())))
     }
 
     /// Calls a tool: its text content, and whether the server marked it an error.
     func call(_ name: String, arguments: JSONValue) async throws -> (text: String, isError: Bool) {
         let result = try await request(
             "tools/call", JSONValue.object(JSONObject([("name", .string(name)), ("arguments", arguments)])))
-        return Self.output(of: result)
-    }
-
-    /// What Kiln 1.2.0's `MCPServerTool.run` makes of a `tools/call` result: an error's text blocks joined by a
-    /// space; structured content as Python's `json.dumps`; else the one text block (other shapes are errors).
-    static func output(of result: JSONValue) -> (text: String, isError: Bool) {
-        let blocks = result["content"]?.arrayValue ?? []
-        if result["isError"] == .bool(true) {
-            let text = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }
-                .joined(separator: " ")
-            return (text.isEmpty ? "Unknown error" : text, true)
-        }
-        if let structured = result["structuredContent"], structured != .null {
-            guard structured.objectValue != nil else { return ("Tool returned invalid structured content", true) }
-            return (PythonJSON.dumps(structured), false)
-        }
-        guard let first = blocks.first else { return ("Tool returned no content", true) }
-        guard first["type"]?.stringValue == "text", let text = first["text"]?.stringValue else {
-            return ("First block must be a text block", true)
-        }
-        guard blocks.count == 1 else { return ("Tool returned multiple content blocks, expected one", true) }
-        return (text, false)
+        return MCPMessages.output(of: result)
     }
 
     func stop() {
@@ -169,12 +121,7 @@ final class MCPStdioServer: Sendable {
                 return
             }
             do {
-                try send(
-                    JSONValue.object(
-                        JSONObject([
-                            ("jsonrpc", .string("2.0")), ("id", .integer(id)), ("method", .string(method)),
-                            ("params", params),
-                        ])))
+                try send(MCPMessages.request(id: id, method: method, params: params))
             } catch {
                 if let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) {
                     pending.continuation.resume(throwing: error)
@@ -199,18 +146,13 @@ final class MCPStdioServer: Sendable {
             let id = message["id"]?.numberValue.map({ Int($0) })
         else { return }
         guard let continuation = state.withLock({ $0.pending.removeValue(forKey: id) })?.continuation else { return }
-        if let error = message["error"], error != .null {
-            let text = error["message"]?.stringValue ?? error.serialized()
-            continuation.resume(throwing: Failure(description: "MCP server '\(spec.name)': \(text)"))
-        } else {
-            continuation.resume(returning: message["result"] ?? .null)
-        }
+        continuation.resume(with: MCPMessages.result(of: message, server: spec.name))
     }
 
     private func exited(status: Int32, generation: Int) {
         // Let the stderr reader take the last words before the pending calls are told.
         Thread.sleep(forTimeInterval: 0.05)
-        let (pending, failure) = state.withLock { state -> ([CheckedContinuation<JSONValue, any Error>], Failure) in
+        let (pending, failure) = state.withLock { state -> ([CheckedContinuation<JSONValue, any Error>], MCPFailure) in
             // The calls sent to this process fail; a process started since (a restart) is left alone.
             let mine = state.pending.filter { $0.value.generation == generation }
             for id in mine.keys { state.pending[id] = nil }
@@ -223,16 +165,16 @@ final class MCPStdioServer: Sendable {
         for continuation in pending { continuation.resume(throwing: failure) }
     }
 
-    private func gone() -> Failure {
+    private func gone() -> MCPFailure {
         let (status, tail) = state.withLock { ($0.exitStatus, $0.stderrTail) }
         return Self.exited(spec.name, status: status, said: tail)
     }
 
     /// "MCP server 'calc' exited (exit status 3): <its last stderr lines>".
-    private static func exited(_ name: String, status: Int32?, said: String) -> Failure {
+    private static func exited(_ name: String, status: Int32?, said: String) -> MCPFailure {
         let exit = status.map { " (exit status \($0))" } ?? ""
         let lines = said.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").suffix(5)
-        return Failure(
+        return MCPFailure(
             description: "MCP server '\(name)' exited\(exit)"
                 + (lines.isEmpty ? "" : ": \(lines.joined(separator: " | "))"),
             serverGone: true)

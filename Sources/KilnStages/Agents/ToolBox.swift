@@ -42,20 +42,22 @@ actor ToolBox {
     }
 
     private let builtIns: [String]
-    private let servers: [MCPStdioServer]
+    private let servers: [any MCPServer]
     private let searchTools: [SearchTool]
     /// Function name -> the search it runs, once the indexes are open.
     private var searchers: [String: (spec: SearchToolSpec, searcher: IndexSearcher)] = [:]
     /// Results of the deterministic tools (built-ins and searches) by name and arguments.
     private var memo: [String: Result] = [:]
     /// Function name -> the server offering it (built-ins are not here).
-    private var serverByTool: [String: MCPStdioServer] = [:]
+    private var serverByTool: [String: any MCPServer] = [:]
     private var preparing: Task<Offer, any Error>?
     private var restarting: [ObjectIdentifier: Task<Void, any Error>] = [:]
 
     init(ids: [String], servers: [MCPServerSpec] = [], searches: [SearchTool] = []) {
         builtIns = ids
-        self.servers = servers.map(MCPStdioServer.init)
+        self.servers = servers.map { spec in
+            spec.url == nil ? MCPStdioServer(spec: spec) as any MCPServer : MCPHTTPServer(spec: spec)
+        }
         searchTools = searches
     }
 
@@ -82,14 +84,14 @@ actor ToolBox {
             let wanted = server.spec.tools.isEmpty ? listed.map(\.name) : server.spec.tools
             for name in wanted {
                 guard let tool = listed.first(where: { $0.name == name }) else {
-                    throw MCPStdioServer.Failure(
+                    throw MCPFailure(
                         description: "MCP server '\(server.spec.name)' has no tool '\(name)' (it lists: "
                             + "\(listed.map(\.name).joined(separator: ", ")))")
                 }
                 guard serverByTool[name] == nil, searchers[name] == nil,
                     !BuiltInTools.math.contains(where: { $0.name == name })
                 else {
-                    throw MCPStdioServer.Failure(
+                    throw MCPFailure(
                         description: "two tools are named '\(name)' (MCP server '\(server.spec.name)' and another)")
                 }
                 serverByTool[name] = server
@@ -145,7 +147,7 @@ actor ToolBox {
                 return isError ? .error(text) : .output(text)
             } catch {
                 if alone { release(server) }
-                let failure = error as? MCPStdioServer.Failure
+                let failure = error as? MCPFailure
                 let message = failure?.description ?? "\(error)"
                 // An error the server answered goes back to the model; a server gone is retried.
                 guard failure?.serverGone == true else { return .error("Error: \(message)") }
@@ -161,13 +163,13 @@ actor ToolBox {
     private var busy: Set<ObjectIdentifier> = []
     private var waiting: [ObjectIdentifier: [CheckedContinuation<Void, Never>]] = [:]
 
-    private func acquire(_ server: MCPStdioServer) async {
+    private func acquire(_ server: any MCPServer) async {
         let key = ObjectIdentifier(server)
         if busy.insert(key).inserted { return }
         await withCheckedContinuation { waiting[key, default: []].append($0) }
     }
 
-    private func release(_ server: MCPStdioServer) {
+    private func release(_ server: any MCPServer) {
         let key = ObjectIdentifier(server)
         if var queue = waiting[key], !queue.isEmpty {
             let next = queue.removeFirst()
@@ -179,7 +181,7 @@ actor ToolBox {
     }
 
     /// Starts a dead server again (once, however many calls find it dead).
-    private func restart(_ server: MCPStdioServer) async throws {
+    private func restart(_ server: any MCPServer) async throws {
         let key = ObjectIdentifier(server)
         if let running = restarting[key] { return try await running.value }
         let task = Task {

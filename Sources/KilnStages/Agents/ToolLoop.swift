@@ -57,7 +57,7 @@ struct ToolLoop: Sendable {
         do {
             offer = try await tools.offer()
         } catch {
-            let message = (error as? MCPStdioServer.Failure)?.description ?? "\(error)"
+            let message = (error as? MCPFailure)?.description ?? "\(error)"
             return .failed(reason: "the tools could not be offered: \(message)", attempts: 0, usage: Usage())
         }
         done.offer = offer

@@ -86,12 +86,14 @@ struct OutputsStage: UnitStage {
             components["tools"] = .array(settings.tools.map(JSONValue.string))
             components["mcp_servers"] = .array(
                 settings.mcpServers.map { server in
-                    .object(
-                        JSONObject([
-                            ("name", .string(server.name)), ("command", .string(server.command)),
-                            ("args", .array(server.arguments.map(JSONValue.string))),
-                            ("tools", .array(server.tools.map(JSONValue.string))),
-                        ]))
+                    var object = JSONObject([
+                        ("name", .string(server.name)), ("command", .string(server.command)),
+                        ("args", .array(server.arguments.map(JSONValue.string))),
+                        ("tools", .array(server.tools.map(JSONValue.string))),
+                    ])
+                    // A server over HTTP is its URL (its headers, credentials, are not part of the key).
+                    if let url = server.url { object["url"] = .string(url) }
+                    return .object(object)
                 })
             // A search's answers are the index's: a rebuilt index (other documents or chunking) asks again.
             if !settings.searchTools.isEmpty {
