@@ -5,6 +5,9 @@ import KilnBasics
 /// Runs the root command and turns every outcome into one of kiln-pipe's documented exit codes.
 package enum KilnPipeMain {
     package static func main(arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        // A pipe whose reader has gone (an MCP server that crashed, `| head`) is an error to handle where it is
+        // written, never a signal that kills the run without a word.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try KilnPipeCommand.parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

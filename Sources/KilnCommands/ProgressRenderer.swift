@@ -208,7 +208,8 @@ struct ProgressRenderer: Sendable {
             print("reports: \(folder)/ (\(Self.reportFiles.joined(separator: ", ")))")
         }
         let failedThresholds = report.thresholds.filter { !$0.passed }.count
-        if failedThresholds > 0 {
+        // A run that stopped says why; thresholds over its partial results are not a verdict.
+        if failedThresholds > 0, report.stop == nil {
             StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
         }
         // Ctrl-C stops the requests still waiting for a slot too: that is the interruption, not another stop.

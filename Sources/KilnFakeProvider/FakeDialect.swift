@@ -19,7 +19,11 @@ enum FakeDialect {
 
     /// The fake model's answer to a chat request in this API's shape (`breakSchema`: one that misses its schema).
     func completion(body: JSONValue, hash: String, breakSchema: Bool) -> JSONValue {
-        chatResponse(FakeCompletion(body: openAIChatBody(body), hash: hash, breakSchema: breakSchema).json)
+        let completion = FakeCompletion(body: openAIChatBody(body), hash: hash, breakSchema: breakSchema).json
+        if case .anthropic = self, let answer = Self.answerTool(anthropic: body) {
+            return Self.anthropicResponse(completion, answerTool: answer.name)
+        }
+        return chatResponse(completion)
     }
 
     /// An OpenAI chat completion rewritten in this API's response shape.
@@ -101,15 +105,32 @@ enum FakeDialect {
             messages.append(.object(JSONObject([("role", .string("system")), ("content", .string(system))])))
         }
         for message in body["messages"]?.arrayValue ?? [] {
-            messages.append(
-                .object(
-                    JSONObject([
-                        ("role", message["role"] ?? .string("user")),
-                        ("content", openAIContent(anthropic: message["content"])),
-                    ])))
+            messages += openAIMessages(anthropic: message)
         }
         var chat = JSONObject([("model", body["model"] ?? .string("fake")), ("messages", .array(messages))])
-        if let tool = body["tools"]?.arrayValue?.first {
+        // An agent's request (`tool_choice: any`): its tools are offered, and the answer tool is the schema of the
+        // final answer.
+        if let answer = answerTool(anthropic: body) {
+            chat["tools"] = .array(
+                (body["tools"]?.arrayValue ?? []).filter { $0["name"] != answer.tool["name"] }.map { tool in
+                    let function = JSONObject([
+                        ("name", tool["name"] ?? .string("")), ("description", tool["description"] ?? .string("")),
+                        ("parameters", tool["input_schema"] ?? .null),
+                    ])
+                    return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+                })
+            chat["response_format"] = .object(
+                JSONObject([
+                    ("type", .string("json_schema")),
+                    (
+                        "json_schema",
+                        .object(
+                            JSONObject([
+                                ("name", .string(answer.name)), ("schema", answer.tool["input_schema"] ?? .null),
+                            ]))
+                    ),
+                ]))
+        } else if let tool = body["tools"]?.arrayValue?.first {
             let function = JSONObject([
                 ("name", tool["name"] ?? .string("task_response")), ("parameters", tool["input_schema"] ?? .null),
             ])
@@ -122,6 +143,62 @@ enum FakeDialect {
             }
         }
         return .object(chat)
+    }
+
+    /// The answer tool of an agent's request (several tools, the model made to call one): the last tool.
+    private static func answerTool(anthropic body: JSONValue) -> (name: String, tool: JSONValue)? {
+        guard body["tool_choice"]?["type"]?.stringValue == "any", let tool = body["tools"]?.arrayValue?.last,
+            let name = tool["name"]?.stringValue
+        else { return nil }
+        return (name, tool)
+    }
+
+    /// One Anthropic message as OpenAI messages: `tool_use` blocks become the assistant's tool calls, each
+    /// `tool_result` block a tool message.
+    private static func openAIMessages(anthropic message: JSONValue) -> [JSONValue] {
+        let blocks = message["content"]?.arrayValue ?? []
+        let uses = blocks.filter { $0["type"]?.stringValue == "tool_use" }
+        let results = blocks.filter { $0["type"]?.stringValue == "tool_result" }
+        if !results.isEmpty {
+            return results.map { block in
+                .object(
+                    JSONObject([
+                        ("role", .string("tool")), ("tool_call_id", block["tool_use_id"] ?? .string("")),
+                        ("content", block["content"] ?? .string("")),
+                    ]))
+            }
+        }
+        guard !uses.isEmpty else {
+            return [
+                .object(
+                    JSONObject([
+                        ("role", message["role"] ?? .string("user")),
+                        ("content", openAIContent(anthropic: message["content"])),
+                    ]))
+            ]
+        }
+        let text = blocks.filter { $0["type"]?.stringValue == "text" }.compactMap { $0["text"]?.stringValue }.joined()
+        let calls: [JSONValue] = uses.map { block in
+            .object(
+                JSONObject([
+                    ("id", block["id"] ?? .string("")), ("type", .string("function")),
+                    (
+                        "function",
+                        .object(
+                            JSONObject([
+                                ("name", block["name"] ?? .string("")),
+                                ("arguments", .string((block["input"] ?? .object(JSONObject())).serialized())),
+                            ]))
+                    ),
+                ]))
+        }
+        return [
+            .object(
+                JSONObject([
+                    ("role", .string("assistant")), ("content", text.isEmpty ? .null : .string(text)),
+                    ("tool_calls", .array(calls)),
+                ]))
+        ]
     }
 
     /// Text stays text; image blocks become OpenAI image parts (data URLs).
@@ -141,19 +218,35 @@ enum FakeDialect {
             })
     }
 
-    private static func anthropicResponse(_ completion: JSONValue) -> JSONValue {
+    /// `answerTool`: an agent's final answer is a call of that tool with the answer as its input.
+    private static func anthropicResponse(_ completion: JSONValue, answerTool: String? = nil) -> JSONValue {
         let choice = completion["choices"]?.arrayValue?.first
         let message = choice?["message"]
         var content: [JSONValue] = []
         var stop = "end_turn"
-        if let call = message?["tool_calls"]?.arrayValue?.first?["function"] {
-            let input = call["arguments"]?.stringValue.flatMap { try? JSONValue(parsing: $0) } ?? .object(JSONObject())
+        if let calls = message?["tool_calls"]?.arrayValue, !calls.isEmpty {
+            // One call (structured output) keeps the fixed id; an agent's calls keep theirs.
+            for call in calls.prefix(answerTool == nil ? 1 : calls.count) {
+                let function = call["function"]
+                let input =
+                    function?["arguments"]?.stringValue.flatMap { try? JSONValue(parsing: $0) }
+                    ?? .object(JSONObject())
+                content.append(
+                    .object(
+                        JSONObject([
+                            ("type", .string("tool_use")),
+                            ("id", answerTool == nil ? .string("toolu_fake") : call["id"] ?? .string("toolu_fake")),
+                            ("name", function?["name"] ?? .string("")), ("input", input),
+                        ])))
+            }
+            stop = "tool_use"
+        } else if let answerTool {
+            let text = message?["content"]?.stringValue ?? ""
             content.append(
                 .object(
                     JSONObject([
-                        ("type", .string("tool_use")), ("id", .string("toolu_fake")),
-                        ("name", call["name"] ?? .string("")),
-                        ("input", input),
+                        ("type", .string("tool_use")), ("id", .string("toolu_answer")), ("name", .string(answerTool)),
+                        ("input", (try? JSONValue(parsing: text)) ?? .object(JSONObject([("text", .string(text))]))),
                     ])))
             stop = "tool_use"
         } else {

@@ -110,10 +110,10 @@ extension StageReader {
             for id in found where !ids.contains(id) { ids.append(id) }
         }
         for model in models {
-            guard let kind = builder.providerKinds[model.value], kind == .anthropic || kind == .gemini else { continue }
+            guard let kind = builder.providerKinds[model.value], kind == .gemini else { continue }
             reader.error(
                 at: model.node, "provider '\(model.value)' (\(kind.rawValue)) cannot take tools yet",
-                hint: "tools run with OpenAI-compatible providers (kind: openai or fake) for now")
+                hint: "tools run with OpenAI-compatible (kind: openai or fake) and Anthropic providers for now")
             valid = false
         }
         let builtInNames = BuiltInTools.math.filter { ids.contains($0.id) }.map(\.name)

@@ -32,20 +32,77 @@ package struct AnthropicProvider: LLMProvider {
         body["max_tokens"] = .integer(params.maxTokens ?? Self.defaultMaxTokens)
         let system = request.messages.filter { $0.role == "system" }.map(\.content).joined(separator: "\n\n")
         if !system.isEmpty { body["system"] = .string(system) }
-        body["messages"] = .array(request.messages.filter { $0.role != "system" }.map(Self.message))
+        body["messages"] = .array(Self.messages(request.messages.filter { $0.role != "system" }))
         if let temperature = params.temperature { body["temperature"] = .double(temperature) }
         if let topP = params.topP { body["top_p"] = .double(topP) }
+        // An agent's tools in Anthropic's shape; with structured output the answer is one more tool, and the model
+        // must call a tool each turn (`any`): one of the agent's, or the answer.
+        var tools: [JSONValue] = request.tools.compactMap { tool in
+            guard let function = tool["function"], let name = function["name"] else { return nil }
+            return .object(
+                JSONObject([
+                    ("name", name), ("description", function["description"] ?? .string("")),
+                    ("input_schema", function["parameters"] ?? .object(JSONObject([("type", .string("object"))]))),
+                ]))
+        }
         if let structured = request.structured {
-            body["tools"] = .array([
+            tools.append(
                 .object(
                     JSONObject([
                         ("name", .string(structured.name)), ("description", .string("Return the answer.")),
                         ("input_schema", structured.schema),
-                    ]))
-            ])
-            body["tool_choice"] = .object(JSONObject([("type", .string("tool")), ("name", .string(structured.name))]))
+                    ])))
+            body["tool_choice"] =
+                request.tools.isEmpty
+                ? .object(JSONObject([("type", .string("tool")), ("name", .string(structured.name))]))
+                : .object(JSONObject([("type", .string("any"))]))
         }
+        if !tools.isEmpty { body["tools"] = .array(tools) }
         return .object(body)
+    }
+
+    /// The conversation in the Messages API shape: an assistant's tool calls as `tool_use` blocks, and the tool
+    /// results that follow them as one user message of `tool_result` blocks.
+    static func messages(_ messages: [ChatMessage]) -> [JSONValue] {
+        var result: [JSONValue] = []
+        var results: [JSONValue] = []
+        func flush() {
+            guard !results.isEmpty else { return }
+            result.append(.object(JSONObject([("role", .string("user")), ("content", .array(results))])))
+            results.removeAll()
+        }
+        for message in messages {
+            if message.role == "tool" {
+                results.append(
+                    .object(
+                        JSONObject([
+                            ("type", .string("tool_result")), ("tool_use_id", .string(message.toolCallID ?? "")),
+                            ("content", .string(message.content)),
+                        ])))
+                continue
+            }
+            flush()
+            guard message.role == "assistant", !message.toolCalls.isEmpty else {
+                result.append(Self.message(message))
+                continue
+            }
+            var blocks: [JSONValue] = []
+            if !message.content.isEmpty {
+                blocks.append(.object(JSONObject([("type", .string("text")), ("text", .string(message.content))])))
+            }
+            for call in message.toolCalls {
+                let input = (try? JSONValue(parsing: call.arguments)).flatMap { $0.objectValue == nil ? nil : $0 }
+                blocks.append(
+                    .object(
+                        JSONObject([
+                            ("type", .string("tool_use")), ("id", .string(call.id)), ("name", .string(call.name)),
+                            ("input", input ?? .object(JSONObject())),
+                        ])))
+            }
+            result.append(.object(JSONObject([("role", .string("assistant")), ("content", .array(blocks))])))
+        }
+        flush()
+        return result
     }
 
     /// A message in the Messages API shape: text, with images as base64 blocks before it.
@@ -105,21 +162,30 @@ package struct AnthropicProvider: LLMProvider {
         }
         var text = ""
         var reasoning: String?
+        var calls: [ToolCall] = []
         for block in blocks {
             switch block["type"]?.stringValue {
             case "text": text += block["text"]?.stringValue ?? ""
-            case "tool_use": text = block["input"].map { $0.serialized() } ?? text
+            case "tool_use":
+                // An agent's tool calls are kept as calls; the structured answer is a tool's input (below).
+                let input = block["input"].map { $0.serialized() } ?? "{}"
+                calls.append(
+                    ToolCall(
+                        id: block["id"]?.stringValue ?? "", name: block["name"]?.stringValue ?? "", arguments: input))
             case "thinking": reasoning = (reasoning ?? "") + (block["thinking"]?.stringValue ?? "")
             default: break
             }
         }
+        // A tool's input is the answer (structured output through a forced tool, which Claude calls without text).
+        if let first = calls.first { text = first.arguments }
         // The scheduler and the validators speak OpenAI's finish reasons: a cut-off answer is "length".
         let stop = json["stop_reason"]?.stringValue
         let finish = stop == "max_tokens" ? "length" : stop == "tool_use" ? "tool_calls" : "stop"
         let inputTokens = json["usage"]?["input_tokens"]?.numberValue.map { Int($0) } ?? 0
         let outputTokens = json["usage"]?["output_tokens"]?.numberValue.map { Int($0) } ?? 0
         return chatResponse(
-            choices: [ChatChoice(text: text, reasoning: reasoning, finishReason: finish)], inputTokens: inputTokens,
+            choices: [ChatChoice(text: text, reasoning: reasoning, finishReason: finish, toolCalls: calls)],
+            inputTokens: inputTokens,
             outputTokens: outputTokens, headers: response.headers, raw: json)
     }
 

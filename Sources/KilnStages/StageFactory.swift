@@ -25,13 +25,16 @@ package enum StageFactory {
                 fingerprints[search.index] = IndexSearcher.fingerprint(of: path)
                 searches.append(ToolBox.SearchTool(spec: search) { try searcher(search.index, path: path, for: run) })
             }
-            return OutputsStage(
+            var stage = OutputsStage(
                 stageID: run.id, settings: settings, task: task,
                 declared: Dictionary(uniqueKeysWithValues: shared.pipeline.providers.map { ($0.name, $0) }),
                 pool: shared.pool, executor: shared.executor, store: run.store, mode: run.mode,
                 toolBox: settings.hasTools
                     ? ToolBox(ids: settings.tools, servers: settings.mcpServers, searches: searches) : nil,
                 indexFingerprints: fingerprints)
+            let location = run.spec.location
+            stage.place = "\(shared.pipeline.sourcePath):\(location.line):\(location.column)"
+            return stage
         case .judge(let settings):
             return JudgeStage(
                 settings: settings,

@@ -137,6 +137,24 @@ extension StageServices {
     }
 }
 
+/// A unit stage that calls one provider (inputs, qna): its units run with that provider's concurrency, on its
+/// event loop.
+protocol OneProviderUnitStage: UnitStage, Stage {
+    var provider: String { get }
+}
+
+extension OneProviderUnitStage {
+    func run(
+        _ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void
+    ) async throws
+        -> RunStop?
+    {
+        let entry = run.shared.pool[provider]
+        return try await runUnits(
+            concurrency: entry?.unitConcurrency ?? 1, loop: entry?.executor, in: run, report: &report, emit: emit)
+    }
+}
+
 /// A stage that turns each incoming item into units of work run concurrently (outputs, inputs).
 protocol UnitStage: Sendable {
     associatedtype Unit: Sendable

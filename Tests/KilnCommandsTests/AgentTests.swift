@@ -18,6 +18,25 @@ import Testing
         }
     }
 
+    /// The start of a one-model agent pipeline reading problems.jsonl; the test adds its `tools:` entries (indented
+    /// by 6) and any later stages.
+    static let toolPipeline = """
+        version: 1
+        name: scenario
+        providers:
+          gen: {kind: openai, model: agent, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 2}
+        task:
+          instruction: Answer with the tools.
+        stages:
+          - {id: problems, type: load, path: problems.jsonl}
+          - id: answers
+            type: outputs
+            from: problems
+            models: [gen]
+            tools:
+
+        """
+
     static func pipeline(concurrency: Int = 4) -> String {
         """
         version: 1
@@ -118,6 +137,55 @@ import Testing
         #expect(scenario.fake.currentStatistics.requests == statistics.requests)
     }
 
+    /// `batch: true`: every model turn of every conversation goes through the provider's batch API, once (the
+    /// first turns in one batch, the turns after the tool results in the next), at the batch price.
+    @Test func everyTurnGoesThroughTheBatchAPI() throws {
+        let scenario = try RunScenario(
+            pipeline: Self.pipeline().replacingOccurrences(
+                of: "timeout_s: 2}", with: "timeout_s: 2, batch: true, batch_poll_max_s: 1}"),
+            fake: FakeProviderConfig(batchSeconds: 0.3))
+        defer { scenario.finish() }
+        try Self.writeProblems(to: scenario.directory)
+        let first = try scenario.run()
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let answers = scenario.items(of: "answers")
+        #expect(answers.count == 20)
+        #expect(answers.allSatisfy { $0["tool_calls"] as? Int == 1 })
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.batchRequests == 40, "two turns of each of the 20 conversations, each batched once")
+        #expect(statistics.batchSubmissions >= 2)
+        #expect(statistics.duplicateSuccesses == 0)
+        #expect(try scenario.run().status == 0)
+        #expect(scenario.fake.currentStatistics.batchRequests == 40)
+    }
+
+    /// A Claude agent: the tools go out in Anthropic's shape (the answer as one more tool, a tool call required
+    /// each turn), the calls come back as `tool_use` blocks and the results go back as `tool_result` blocks; the
+    /// trace is Kiln's OpenAI shape all the same.
+    @Test func anAnthropicModelRunsTheToolLoop() throws {
+        let scenario = try RunScenario(
+            pipeline: Self.pipeline().replacingOccurrences(
+                of: "{kind: openai, model: agent", with: "{kind: anthropic, model: claude-agent"),
+            faults: [FaultRule(kind: .serverError, percent: 10)])
+        defer { scenario.finish() }
+        try Self.writeProblems(to: scenario.directory)
+        let first = try scenario.run()
+        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        let answers = scenario.items(of: "answers")
+        #expect(answers.count == 20)
+        for item in answers {
+            #expect(item["tool_calls"] as? Int == 1)
+            let trace = item["trace"] as? [[String: Any]] ?? []
+            #expect(trace.map { $0["role"] as? String } == ["system", "user", "assistant", "tool", "assistant"])
+        }
+        let plus = answers.first { ($0["input"] as? String)?.contains("what is 10 plus 2") == true }
+        #expect(CrashSafety.canonical(plus?["output"]) == #"{"answer":12}"#)
+        let statistics = scenario.fake.currentStatistics
+        #expect(statistics.succeeded == 40 && statistics.duplicateSuccesses == 0)
+        #expect(try scenario.run().status == 0)
+        #expect(scenario.fake.currentStatistics.requests == statistics.requests)
+    }
+
     /// Killed at random moments mid-conversation: the rerun pays for no model turn the killed runs received.
     @Test func killedMidConversationResumesWithoutPayingATurnTwice() throws {
         let scenario = try Self.scenario(latencyMS: 40, concurrency: 4)
@@ -196,20 +264,7 @@ import Testing
         let server = KilnPipeBinary.repositoryRoot.appendingPathComponent(
             "Tests/KilnCommandsTests/Support/mcp_calculator_server.py")
         let scenario = try RunScenario(
-            pipeline: """
-                version: 1
-                name: scenario
-                providers:
-                  gen: {kind: openai, model: agent, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 2}
-                task:
-                  instruction: Answer with the tools.
-                stages:
-                  - {id: problems, type: load, path: problems.jsonl}
-                  - id: answers
-                    type: outputs
-                    from: problems
-                    models: [gen]
-                    tools:
+            pipeline: Self.toolPipeline + """
                       - math
                       - mcp: {name: calc, command: "\(python)", args: ["\(server.path)"], tools: [power, crash]}
                   - {id: export, type: export, from: answers, format: openai_chat_jsonl, out: exports/openai.jsonl}
@@ -248,6 +303,27 @@ import Testing
         #expect(scenario.fake.currentStatistics.requests == requests)
     }
 
+    /// A tool the server does not list is found when the server starts: the stage stops once (exit 2) saying where
+    /// it is written and what the server has, instead of failing every item alike; no model is asked.
+    @Test func aToolTheServerLacksStopsTheStageWithWhereItIsWritten() throws {
+        guard let calculator = Self.calculator else { return }
+        let scenario = try RunScenario(
+            pipeline: Self.pipeline().replacingOccurrences(
+                of: calculator,
+                with: calculator.replacingOccurrences(
+                    of: "tools: [power]", with: "tools: [powr]")))
+        defer { scenario.finish() }
+        try Self.writeProblems(to: scenario.directory)
+        let run = try scenario.run()
+        #expect(run.status == 2, "\(run.stdout)\(run.stderr)")
+        #expect(
+            run.stderr.contains(
+                "stopped: stage 'answers' (p.yml:13:5): the tools could not be offered: MCP server 'calc' has no "
+                    + "tool 'powr' (it lists: power, crash)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("threshold"), "a stopped run's partial results are no verdict")
+        #expect(scenario.fake.currentStatistics.requests == 0)
+    }
+
     /// The same Python server over streamable HTTP on loopback, its bearer token read from the environment: the
     /// tool is called with the header, the runs name the remote server (`mcp::remote::calc::power`), and the Kiln
     /// project records the server without the token. A wrong token is the tool's error, sent back to the model.
@@ -266,20 +342,7 @@ import Testing
         try server.run()
         defer { server.terminate() }
         let scenario = try RunScenario(
-            pipeline: """
-                version: 1
-                name: scenario
-                providers:
-                  gen: {kind: openai, model: agent, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_retries: 2}
-                task:
-                  instruction: Answer with the tools.
-                stages:
-                  - {id: problems, type: load, path: problems.jsonl}
-                  - id: answers
-                    type: outputs
-                    from: problems
-                    models: [gen]
-                    tools:
+            pipeline: Self.toolPipeline + """
                       - mcp:
                           name: calc
                           url: "http://127.0.0.1:\(port)/mcp"

@@ -9,7 +9,7 @@ import Testing
 @Suite struct QnaPrompts {
     /// Kiln's own prompt and schema (with and without guidance), printed by the reference kiln-ai.
     @Test func thePromptAndSchemaAreKilns() throws {
-        guard let python = ProcessInfo.processInfo.environment["KILN_FULL_PYTHON"] else { return }
+        guard let python = KilnPython.path else { return }
         let script = """
             import json
             from kiln_ai.adapters.data_gen.data_gen_prompts import generate_qna_generation_prompt
@@ -19,21 +19,9 @@ import Testing
             prompts = [generate_qna_generation_prompt(None), generate_qna_generation_prompt("Ask like a novice.")]
             print(json.dumps(prompts + [json.loads(list_json_schema_for_task(task))]))
             """
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-home-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: home) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script]
-        process.environment = ["HOME": home.path, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let kiln = try JSONValue(parsing: String(decoding: data, as: UTF8.self)).arrayValue ?? []
+        let (status, output) = try KilnPython.run(python, ["-c", script])
+        #expect(status == 0)
+        let kiln = try JSONValue(parsing: output).arrayValue ?? []
         try #require(kiln.count == 3)
         #expect(QnaPrompt.system(guidance: nil) == kiln[0].stringValue)
         #expect(QnaPrompt.system(guidance: "Ask like a novice.") == kiln[1].stringValue)

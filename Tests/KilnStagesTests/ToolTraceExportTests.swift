@@ -59,22 +59,10 @@ import Testing
 
     /// The goldens are what Kiln 1.2.0 writes today from the project beside them.
     @Test func kilnRemakesTheGoldens() throws {
-        guard let python = ProcessInfo.processInfo.environment["KILN_FULL_PYTHON"] else { return }
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-home-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: home) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [Self.folder.appendingPathComponent("make_snapshots.py").path, Self.folder.path, "--check"]
-        process.environment = ["HOME": home.path, "LITELLM_LOCAL_MODEL_COST_MAP": "True", "PATH": "/usr/bin:/bin"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
+        guard let python = KilnPython.path else { return }
+        let (status, text) = try KilnPython.run(
+            python, [Self.folder.appendingPathComponent("make_snapshots.py").path, Self.folder.path, "--check"])
+        #expect(status == 0, "\(text)")
         #expect(text.contains(#""files": 36, "different": []"#), "\(text)")
     }
 

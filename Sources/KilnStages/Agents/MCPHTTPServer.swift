@@ -40,19 +40,9 @@ final class MCPHTTPServer: MCPServer {
         state.withLock { $0.open = true }
     }
 
-    func listTools() async throws -> [MCPTool] {
-        MCPMessages.tools(in: try await request("tools/list", JSONValue.object(JSONObject())))
-    }
-
-    func call(_ name: String, arguments: JSONValue) async throws -> (text: String, isError: Bool) {
-        let result = try await request(
-            "tools/call", JSONValue.object(JSONObject([("name", .string(name)), ("arguments", arguments)])))
-        return MCPMessages.output(of: result)
-    }
-
     func stop() { state.withLock { $0.open = false } }
 
-    private func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
+    func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
         let id = state.withLock { state -> Int in
             defer { state.nextID += 1 }
             return state.nextID

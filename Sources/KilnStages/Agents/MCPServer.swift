@@ -11,11 +11,23 @@ protocol MCPServer: AnyObject, Sendable {
     var isRunning: Bool { get }
     /// Starts it (or opens the session) and does the MCP handshake.
     func start() async throws
-    /// The server's tools: name, description and input schema.
-    func listTools() async throws -> [MCPTool]
-    /// Calls a tool: its output as Kiln reads it, and whether it is an error.
-    func call(_ name: String, arguments: JSONValue) async throws -> (text: String, isError: Bool)
+    /// Sends one JSON-RPC request; its result, or the error it answered (`MCPFailure`).
+    func request(_ method: String, _ params: JSONValue) async throws -> JSONValue
     func stop()
+}
+
+extension MCPServer {
+    /// The server's tools: name, description and input schema.
+    func listTools() async throws -> [MCPTool] {
+        MCPMessages.tools(in: try await request("tools/list", JSONValue.object(JSONObject())))
+    }
+
+    /// Calls a tool: its output as Kiln reads it, and whether it is an error.
+    func call(_ name: String, arguments: JSONValue) async throws -> (text: String, isError: Bool) {
+        let result = try await request(
+            "tools/call", JSONValue.object(JSONObject([("name", .string(name)), ("arguments", arguments)])))
+        return MCPMessages.output(of: result)
+    }
 }
 
 /// One tool an MCP server lists.

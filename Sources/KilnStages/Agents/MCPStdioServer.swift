@@ -87,17 +87,6 @@ final class MCPStdioServer: MCPServer {
         try send(MCPMessages.initialized)
     }
 
-    func listTools() async throws -> [MCPTool] {
-        MCPMessages.tools(in: try await request("tools/list", JSONValue.object(JSONObject())))
-    }
-
-    /// Calls a tool: its text content, and whether the server marked it an error.
-    func call(_ name: String, arguments: JSONValue) async throws -> (text: String, isError: Bool) {
-        let result = try await request(
-            "tools/call", JSONValue.object(JSONObject([("name", .string(name)), ("arguments", arguments)])))
-        return MCPMessages.output(of: result)
-    }
-
     func stop() {
         let process = state.withLock { state -> Process? in
             try? state.input?.close()
@@ -107,7 +96,7 @@ final class MCPStdioServer: MCPServer {
         if let process, process.isRunning { process.terminate() }
     }
 
-    private func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
+    func request(_ method: String, _ params: JSONValue) async throws -> JSONValue {
         try await withCheckedThrowingContinuation { continuation in
             let id: Int? = state.withLock { state in
                 guard state.exitStatus == nil, state.input != nil else { return nil }

@@ -19,6 +19,8 @@ struct ToolLoop: Sendable {
     let stageID: String
     /// `--fresh`: every turn asked again.
     let fresh: Bool
+    /// Where the stage is written (`p.yml:12:5`), for messages.
+    let place: String
 
     struct Conversation: Sendable {
         var value: JSONValue
@@ -57,8 +59,10 @@ struct ToolLoop: Sendable {
         do {
             offer = try await tools.offer()
         } catch {
+            // No item can run without its tools (a listed tool the server lacks, a server that cannot start): the
+            // stage stops once, saying where it is written, instead of failing every item alike.
             let message = (error as? MCPFailure)?.description ?? "\(error)"
-            return .failed(reason: "the tools could not be offered: \(message)", attempts: 0, usage: Usage())
+            throw .stageFailed("stage '\(stageID)' (\(place)): the tools could not be offered: \(message)")
         }
         done.offer = offer
         for _ in 0..<maxTurns {

@@ -154,14 +154,6 @@ package enum ModelFingerprint {
     }
 }
 
-extension InputsStage: Stage {
-    func run(
-        _ run: StageRun, report: inout StageReport, emit: (PipelineItem) async throws -> Void
-    ) async throws
-        -> RunStop?
-    {
-        let entry = run.shared.pool[settings.provider]
-        return try await runUnits(
-            concurrency: entry?.unitConcurrency ?? 1, loop: entry?.executor, in: run, report: &report, emit: emit)
-    }
+extension InputsStage: OneProviderUnitStage {
+    var provider: String { settings.provider }
 }

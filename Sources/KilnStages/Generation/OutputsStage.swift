@@ -21,6 +21,8 @@ struct OutputsStage: UnitStage {
     var toolBox: ToolBox? = nil
     /// Index stage id -> what its index holds (`IndexSearcher.fingerprint`), for search tools.
     var indexFingerprints: [String: String] = [:]
+    /// Where the stage is written (`p.yml:12:5`), for messages.
+    var place = ""
 
     /// One call (or call pair) to make: an input, a model, a sample number.
     struct Unit: Sendable {
@@ -216,7 +218,7 @@ struct OutputsStage: UnitStage {
     ) async throws(RunStop) -> UnitResult {
         let loop = ToolLoop(
             tools: toolBox, maxToolCalls: settings.maxToolCalls, maxTurns: settings.maxTurns, executor: executor,
-            entry: entry, store: store, stageID: stageID, fresh: !mode.useCache)
+            entry: entry, store: store, stageID: stageID, fresh: !mode.useCache, place: place)
         let schema = task.outputSchema
         switch try await loop.run(
             messages, params: params, structured: schema.map { StructuredOutputSpec(schema: $0) },
