@@ -283,10 +283,58 @@ enum FakeDialect {
             messages.append(.object(JSONObject([("role", .string("system")), ("content", .string(text(system)))])))
         }
         for content in body["contents"]?.arrayValue ?? [] {
+            let parts = content["parts"]?.arrayValue ?? []
+            let calls = parts.compactMap { $0["functionCall"] }
+            let responses = parts.compactMap { $0["functionResponse"] }
+            if !responses.isEmpty {
+                for response in responses {
+                    let result = response["response"]?["result"]
+                    messages.append(
+                        .object(
+                            JSONObject([
+                                ("role", .string("tool")), ("tool_call_id", response["id"] ?? .string("")),
+                                ("content", .string(result?.stringValue ?? result?.serialized() ?? "")),
+                            ])))
+                }
+                continue
+            }
             let role = content["role"]?.stringValue == "model" ? "assistant" : "user"
-            messages.append(.object(JSONObject([("role", .string(role)), ("content", .string(text(content)))])))
+            var message = JSONObject([("role", .string(role)), ("content", .string(text(content)))])
+            if !calls.isEmpty {
+                message["tool_calls"] = .array(
+                    calls.map { call in
+                        .object(
+                            JSONObject([
+                                ("id", call["id"] ?? .string("")), ("type", .string("function")),
+                                (
+                                    "function",
+                                    .object(
+                                        JSONObject([
+                                            ("name", call["name"] ?? .string("")),
+                                            (
+                                                "arguments",
+                                                .string((call["args"] ?? .object(JSONObject())).serialized())
+                                            ),
+                                        ]))
+                                ),
+                            ]))
+                    })
+            }
+            messages.append(.object(message))
         }
         var chat = JSONObject([("model", .string("gemini")), ("messages", .array(messages))])
+        let declarations = (body["tools"]?.arrayValue ?? []).flatMap { $0["functionDeclarations"]?.arrayValue ?? [] }
+        if !declarations.isEmpty {
+            chat["tools"] = .array(
+                declarations.map { declaration in
+                    let function = JSONObject([
+                        ("name", declaration["name"] ?? .string("")),
+                        ("description", declaration["description"] ?? .string("")),
+                        ("parameters", declaration["parametersJsonSchema"] ?? declaration["parameters"] ?? .null),
+                    ])
+                    return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+                })
+        }
         let generation = body["generationConfig"]
         if let schema = generation?["responseJsonSchema"] ?? generation?["responseSchema"] {
             chat["response_format"] = .object(
@@ -307,9 +355,26 @@ enum FakeDialect {
         let candidates = (completion["choices"]?.arrayValue ?? []).map { choice -> JSONValue in
             var candidate = JSONObject()
             let text = choice["message"]?["content"]?.stringValue ?? ""
+            // An agent's tool calls are `functionCall` parts.
+            let calls: [JSONValue] = (choice["message"]?["tool_calls"]?.arrayValue ?? []).map { call in
+                let args = call["function"]?["arguments"]?.stringValue.flatMap { try? JSONValue(parsing: $0) }
+                return .object(
+                    JSONObject([
+                        (
+                            "functionCall",
+                            .object(
+                                JSONObject([
+                                    ("id", call["id"] ?? .string("")),
+                                    ("name", call["function"]?["name"] ?? .string("")),
+                                    ("args", args ?? .object(JSONObject())),
+                                ]))
+                        )
+                    ]))
+            }
             candidate["content"] = .object(
                 JSONObject([
-                    ("role", .string("model")), ("parts", .array([.object(JSONObject([("text", .string(text))]))])),
+                    ("role", .string("model")),
+                    ("parts", .array(calls.isEmpty ? [.object(JSONObject([("text", .string(text))]))] : calls)),
                 ]))
             candidate["finishReason"] = .string(
                 choice["finish_reason"]?.stringValue == "length" ? "MAX_TOKENS" : "STOP")

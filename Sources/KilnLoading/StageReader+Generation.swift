@@ -51,7 +51,7 @@ extension StageReader {
         let samples = reader.int(fields["samples"], "samples", in: 1...1000)
         let thinking = reader.bool(fields["thinking"], "thinking")
         let filters = qualityFilters()
-        let (tools, servers, searches) = readTools(models: models)
+        let (tools, servers, searches) = readTools()
         let maxToolCalls = reader.int(fields["max_tool_calls"], "max_tool_calls", in: 1...10_000)
         let maxTurns = reader.int(fields["max_turns"], "max_turns", in: 1...1000)
         guard !models.isEmpty, let filters, let tools else { return nil }
@@ -65,10 +65,8 @@ extension StageReader {
     }
 
     /// `tools:` — Kiln tool ids or their short names, MCP servers to start (`{mcp: {…}}`) and search tools over an
-    /// index stage (`{search: …}`); the models must speak OpenAI's tool calls.
-    private mutating func readTools(
-        models: [(value: String, node: Node)]
-    ) -> ([String]?, [MCPServerSpec], [SearchToolSpec]) {
+    /// index stage (`{search: …}`).
+    private mutating func readTools() -> ([String]?, [MCPServerSpec], [SearchToolSpec]) {
         guard let node = fields["tools"] else { return ([], [], []) }
         guard let elements = reader.sequence(node, "tools", acceptScalar: true) else { return (nil, [], []) }
         var entries: [(value: String, node: Node)] = []
@@ -108,13 +106,6 @@ extension StageReader {
                 continue
             }
             for id in found where !ids.contains(id) { ids.append(id) }
-        }
-        for model in models {
-            guard let kind = builder.providerKinds[model.value], kind == .gemini else { continue }
-            reader.error(
-                at: model.node, "provider '\(model.value)' (\(kind.rawValue)) cannot take tools yet",
-                hint: "tools run with OpenAI-compatible (kind: openai or fake) and Anthropic providers for now")
-            valid = false
         }
         let builtInNames = BuiltInTools.math.filter { ids.contains($0.id) }.map(\.name)
         for (search, node) in zip(searches, searchNodes) where builtInNames.contains(search.name) {

@@ -27,7 +27,22 @@ package struct GeminiProvider: LLMProvider {
         if !system.isEmpty {
             body["systemInstruction"] = .object(JSONObject([("parts", .array([Self.textPart(system)]))]))
         }
-        body["contents"] = .array(request.messages.filter { $0.role != "system" }.map(Self.content))
+        body["contents"] = .array(Self.contents(request.messages.filter { $0.role != "system" }))
+        // An agent's tools as function declarations (their JSON Schema as is).
+        let declarations: [JSONValue] = request.tools.compactMap { tool in
+            guard let function = tool["function"], let name = function["name"] else { return nil }
+            return .object(
+                JSONObject([
+                    ("name", name), ("description", function["description"] ?? .string("")),
+                    (
+                        "parametersJsonSchema",
+                        function["parameters"] ?? .object(JSONObject([("type", .string("object"))]))
+                    ),
+                ]))
+        }
+        if !declarations.isEmpty {
+            body["tools"] = .array([.object(JSONObject([("functionDeclarations", .array(declarations))]))])
+        }
         let params = OpenAICompatibleProvider.merge(config.params, request.params)
         var generation = JSONObject()
         if let temperature = params.temperature { generation["temperature"] = .double(temperature) }
@@ -49,6 +64,62 @@ package struct GeminiProvider: LLMProvider {
     }
 
     private static func textPart(_ text: String) -> JSONValue { .object(JSONObject([("text", .string(text))])) }
+
+    /// The conversation in Gemini's shape: a model turn's tool calls as `functionCall` parts, and the tool results
+    /// that follow as one user turn of `functionResponse` parts (named by the call they answer).
+    static func contents(_ messages: [ChatMessage]) -> [JSONValue] {
+        var result: [JSONValue] = []
+        var responses: [JSONValue] = []
+        var names: [String: String] = [:]
+        func flush() {
+            guard !responses.isEmpty else { return }
+            result.append(.object(JSONObject([("role", .string("user")), ("parts", .array(responses))])))
+            responses.removeAll()
+        }
+        for message in messages {
+            if message.role == "tool" {
+                let id = message.toolCallID ?? ""
+                responses.append(
+                    .object(
+                        JSONObject([
+                            (
+                                "functionResponse",
+                                .object(
+                                    JSONObject([
+                                        ("id", .string(id)), ("name", .string(names[id] ?? "")),
+                                        ("response", .object(JSONObject([("result", .string(message.content))]))),
+                                    ]))
+                            )
+                        ])))
+                continue
+            }
+            flush()
+            guard message.role == "assistant", !message.toolCalls.isEmpty else {
+                result.append(content(message))
+                continue
+            }
+            var parts: [JSONValue] = message.content.isEmpty ? [] : [textPart(message.content)]
+            for call in message.toolCalls {
+                names[call.id] = call.name
+                let args = (try? JSONValue(parsing: call.arguments)).flatMap { $0.objectValue == nil ? nil : $0 }
+                parts.append(
+                    .object(
+                        JSONObject([
+                            (
+                                "functionCall",
+                                .object(
+                                    JSONObject([
+                                        ("id", .string(call.id)), ("name", .string(call.name)),
+                                        ("args", args ?? .object(JSONObject())),
+                                    ]))
+                            )
+                        ])))
+            }
+            result.append(.object(JSONObject([("role", .string("model")), ("parts", .array(parts))])))
+        }
+        flush()
+        return result
+    }
 
     /// A turn in Gemini's shape: role user or model, images as inline data before the text.
     static func content(_ message: ChatMessage) -> JSONValue {
@@ -114,11 +185,18 @@ package struct GeminiProvider: LLMProvider {
                     ?? "the answer has no candidates (\(response.body.isEmpty ? "empty body" : "unreadable JSON"))",
                 status: response.status)
         }
-        let choices = candidates.map { candidate -> ChatChoice in
+        let choices = candidates.enumerated().map { index, candidate -> ChatChoice in
             var text = ""
             var reasoning: String?
+            var calls: [ToolCall] = []
             for part in candidate["content"]?["parts"]?.arrayValue ?? [] {
-                if part["thought"] == .bool(true) {
+                if let call = part["functionCall"] {
+                    calls.append(
+                        ToolCall(
+                            id: call["id"]?.stringValue ?? "call_\(index)_\(calls.count)",
+                            name: call["name"]?.stringValue ?? "",
+                            arguments: (call["args"] ?? .object(JSONObject())).serialized()))
+                } else if part["thought"] == .bool(true) {
                     reasoning = (reasoning ?? "") + (part["text"]?.stringValue ?? "")
                 } else {
                     text += part["text"]?.stringValue ?? ""
@@ -128,8 +206,10 @@ package struct GeminiProvider: LLMProvider {
             let logprobs = candidate["logprobsResult"].map(Self.logprobs)
             return ChatChoice(
                 text: text, reasoning: reasoning, logprobs: logprobs,
-                finishReason: finish == "MAX_TOKENS" ? "length" : finish.map { $0 == "STOP" ? "stop" : $0.lowercased() }
-            )
+                finishReason: calls.isEmpty
+                    ? (finish == "MAX_TOKENS" ? "length" : finish.map { $0 == "STOP" ? "stop" : $0.lowercased() })
+                    : "tool_calls",
+                toolCalls: calls)
         }
         let usage = json["usageMetadata"]
         func count(_ field: String) -> Int { Int(usage?[field]?.numberValue ?? 0) }

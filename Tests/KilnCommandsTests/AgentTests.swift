@@ -160,21 +160,24 @@ import Testing
     }
 
     /// A Claude agent: the tools go out in Anthropic's shape (the answer as one more tool, a tool call required
-    /// each turn), the calls come back as `tool_use` blocks and the results go back as `tool_result` blocks; the
-    /// trace is Kiln's OpenAI shape all the same.
-    @Test func anAnthropicModelRunsTheToolLoop() throws {
+    /// each turn), the calls come back as `tool_use` blocks and the results go back as `tool_result` blocks. A
+    /// Gemini agent: function declarations, `functionCall` and `functionResponse` parts. The trace is Kiln's OpenAI
+    /// shape all the same.
+    @Test(arguments: ["anthropic", "gemini"])
+    func aNativeModelRunsTheToolLoop(kind: String) throws {
         let scenario = try RunScenario(
             pipeline: Self.pipeline().replacingOccurrences(
-                of: "{kind: openai, model: agent", with: "{kind: anthropic, model: claude-agent"),
+                of: "{kind: openai, model: agent, base_url: \"BASE_URL\"",
+                with: "{kind: \(kind), model: \(kind)-agent, base_url: \"BASE_URL\(kind == "gemini" ? "beta" : "")\""),
             faults: [FaultRule(kind: .serverError, percent: 10)])
         defer { scenario.finish() }
         try Self.writeProblems(to: scenario.directory)
         let first = try scenario.run()
-        #expect(first.status == 0, "\(first.stdout)\(first.stderr)")
+        #expect(first.status == 0, "\(kind): \(first.stdout)\(first.stderr)")
         let answers = scenario.items(of: "answers")
         #expect(answers.count == 20)
         for item in answers {
-            #expect(item["tool_calls"] as? Int == 1)
+            #expect(item["tool_calls"] as? Int == 1, "\(kind)")
             let trace = item["trace"] as? [[String: Any]] ?? []
             #expect(trace.map { $0["role"] as? String } == ["system", "user", "assistant", "tool", "assistant"])
         }

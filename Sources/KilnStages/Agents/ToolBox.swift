@@ -46,8 +46,11 @@ actor ToolBox {
     private let searchTools: [SearchTool]
     /// Function name -> the search it runs, once the indexes are open.
     private var searchers: [String: (spec: SearchToolSpec, searcher: IndexSearcher)] = [:]
-    /// Results of the deterministic tools (built-ins and searches) by name and arguments.
+    /// Results of the deterministic tools (built-ins and searches) by name and arguments: the last `memoLimit`
+    /// answers (an error is asked again), oldest first in `memoOrder`.
     private var memo: [String: Result] = [:]
+    private var memoOrder: [String] = []
+    private static let memoLimit = 1024
     /// Function name -> the server offering it (built-ins are not here).
     private var serverByTool: [String: any MCPServer] = [:]
     private var preparing: Task<Offer, any Error>?
@@ -129,7 +132,10 @@ actor ToolBox {
                     BuiltInTools.math.first { $0.name == call.name }.map { builtIns.contains($0.id) } ?? false
                 result = offered ? Self.builtIn(call) : .error("Error: no tool named '\(call.name)' was offered")
             }
-            memo[memoKey] = result
+            if case .output = result, memo.updateValue(result, forKey: memoKey) == nil {
+                memoOrder.append(memoKey)
+                if memoOrder.count > Self.memoLimit { memo[memoOrder.removeFirst()] = nil }
+            }
             return result
         }
         guard let arguments = try? JSONValue(parsing: call.arguments), arguments.objectValue != nil else {
