@@ -22,7 +22,7 @@ struct KilnPipeCommand: AsyncParsableCommand {
         subcommands: [
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self,
             IndexCommand.self,
-            SearchCommand.self, MCPCommand.self, FreezeCommand.self, VerifyCommand.self,
+            SearchCommand.self, MCPCommand.self, FreezeCommand.self, VerifyCommand.self, InitCommand.self,
         ]
     )
 
