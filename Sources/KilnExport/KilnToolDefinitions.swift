@@ -42,11 +42,16 @@ package enum KilnToolDefinitions {
                 ("properties", .object(JSONObject([("a", number(tool.a)), ("b", number(tool.b))]))),
                 ("required", .array([.string("a"), .string("b")])),
             ])
-            let function = JSONObject([
-                ("name", .string(name)), ("description", .string(tool.description)),
-                ("parameters", .object(parameters)),
-            ])
-            return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+            return function(name: name, description: tool.description, parameters: .object(parameters))
         }
+    }
+
+    /// A tool definition in OpenAI's shape, as Kiln's `toolcall_definition()` writes it:
+    /// `{"type": "function", "function": {name, description, parameters}}`.
+    package static func function(name: String, description: String, parameters: JSONValue) -> JSONValue {
+        let function = JSONObject([
+            ("name", .string(name)), ("description", .string(description)), ("parameters", parameters),
+        ])
+        return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
     }
 }

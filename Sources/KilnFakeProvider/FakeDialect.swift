@@ -113,11 +113,7 @@ enum FakeDialect {
         if let answer = answerTool(anthropic: body) {
             chat["tools"] = .array(
                 (body["tools"]?.arrayValue ?? []).filter { $0["name"] != answer.tool["name"] }.map { tool in
-                    let function = JSONObject([
-                        ("name", tool["name"] ?? .string("")), ("description", tool["description"] ?? .string("")),
-                        ("parameters", tool["input_schema"] ?? .null),
-                    ])
-                    return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+                    function(tool["name"], tool["description"] ?? .string(""), tool["input_schema"])
                 })
             chat["response_format"] = .object(
                 JSONObject([
@@ -131,18 +127,21 @@ enum FakeDialect {
                     ),
                 ]))
         } else if let tool = body["tools"]?.arrayValue?.first {
-            let function = JSONObject([
-                ("name", tool["name"] ?? .string("task_response")), ("parameters", tool["input_schema"] ?? .null),
-            ])
-            chat["tools"] = .array([
-                .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
-            ])
+            chat["tools"] = .array([function(tool["name"] ?? .string("task_response"), nil, tool["input_schema"])])
             if body["tool_choice"]?["type"]?.stringValue == "tool" || body["tool_choice"]?["type"]?.stringValue == "any"
             {
                 chat["tool_choice"] = .string("required")
             }
         }
         return .object(chat)
+    }
+
+    /// An OpenAI tool definition (`description` left out when nil, as the structured-output tool has none).
+    private static func function(_ name: JSONValue?, _ description: JSONValue?, _ parameters: JSONValue?) -> JSONValue {
+        var function = JSONObject([("name", name ?? .string(""))])
+        if let description { function["description"] = description }
+        function["parameters"] = parameters ?? .null
+        return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
     }
 
     /// The answer tool of an agent's request (several tools, the model made to call one): the last tool.
@@ -327,12 +326,9 @@ enum FakeDialect {
         if !declarations.isEmpty {
             chat["tools"] = .array(
                 declarations.map { declaration in
-                    let function = JSONObject([
-                        ("name", declaration["name"] ?? .string("")),
-                        ("description", declaration["description"] ?? .string("")),
-                        ("parameters", declaration["parametersJsonSchema"] ?? declaration["parameters"] ?? .null),
-                    ])
-                    return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+                    function(
+                        declaration["name"], declaration["description"] ?? .string(""),
+                        declaration["parametersJsonSchema"] ?? declaration["parameters"])
                 })
         }
         let generation = body["generationConfig"]

@@ -46,11 +46,9 @@ actor ToolBox {
     private let searchTools: [SearchTool]
     /// Function name -> the search it runs, once the indexes are open.
     private var searchers: [String: (spec: SearchToolSpec, searcher: IndexSearcher)] = [:]
-    /// Results of the deterministic tools (built-ins and searches) by name and arguments: the last `memoLimit`
-    /// answers (an error is asked again), oldest first in `memoOrder`.
-    private var memo: [String: Result] = [:]
-    private var memoOrder: [String] = []
-    private static let memoLimit = 1024
+    /// Results of the deterministic tools (built-ins and searches) by name and arguments: the last 1,024 answers
+    /// (an error is asked again).
+    private var memo = RecentValues<String, Result>(limit: 1024)
     /// Function name -> the server offering it (built-ins are not here).
     private var serverByTool: [String: any MCPServer] = [:]
     private var preparing: Task<Offer, any Error>?
@@ -100,18 +98,7 @@ actor ToolBox {
                 serverByTool[name] = server
                 offer.ids.append(server.spec.kilnID(of: name))
                 offer.definitions.append(
-                    .object(
-                        JSONObject([
-                            ("type", .string("function")),
-                            (
-                                "function",
-                                .object(
-                                    JSONObject([
-                                        ("name", .string(name)), ("description", .string(tool.description)),
-                                        ("parameters", tool.schema),
-                                    ]))
-                            ),
-                        ])))
+                    KilnToolDefinitions.function(name: name, description: tool.description, parameters: tool.schema))
                 offer.needsDefinitions = true
             }
         }
@@ -132,10 +119,7 @@ actor ToolBox {
                     BuiltInTools.math.first { $0.name == call.name }.map { builtIns.contains($0.id) } ?? false
                 result = offered ? Self.builtIn(call) : .error("Error: no tool named '\(call.name)' was offered")
             }
-            if case .output = result, memo.updateValue(result, forKey: memoKey) == nil {
-                memoOrder.append(memoKey)
-                if memoOrder.count > Self.memoLimit { memo[memoOrder.removeFirst()] = nil }
-            }
+            if case .output = result { memo.keep(result, for: memoKey) }
             return result
         }
         guard let arguments = try? JSONValue(parsing: call.arguments), arguments.objectValue != nil else {
@@ -209,11 +193,8 @@ actor ToolBox {
             ("type", .string("object")), ("properties", .object(JSONObject([("query", .object(query))]))),
             ("required", .array([.string("query")])),
         ])
-        let function = JSONObject([
-            ("name", .string(search.name)), ("description", .string(search.description)),
-            ("parameters", .object(parameters)),
-        ])
-        return .object(JSONObject([("type", .string("function")), ("function", .object(function))]))
+        return KilnToolDefinitions.function(
+            name: search.name, description: search.description, parameters: .object(parameters))
     }
 
     /// A search: the top `k` chunks in Kiln's layout, and which chunks they are (for retrieval scores).

@@ -1,3 +1,4 @@
+import KilnBasics
 import Synchronization
 
 /// Identical requests of one run (two rows with one question, two agents whose searches found the same passages):
@@ -12,16 +13,13 @@ final class SharedRequests<Answer: Sendable>: Sendable {
 
     private struct State {
         var waiting: [String: [CheckedContinuation<Outcome, Never>]] = [:]
-        /// The last answers kept (`keep`), oldest first in `order`.
-        var recent: [String: Answer] = [:]
-        var order: [String] = []
+        /// The last answers kept: enough for a unit window's checkpoints to land.
+        var recent: RecentValues<String, Answer>
     }
 
-    private let state = Mutex(State())
-    /// How many finished answers are kept: enough for a unit window's checkpoints to land.
-    private let keep: Int
+    private let state: Mutex<State>
 
-    init(keep: Int = 256) { self.keep = keep }
+    init(keep: Int = 256) { state = Mutex(State(recent: RecentValues(limit: keep))) }
 
     /// `.send` when no request with this key is in flight or just answered (the caller sends it, then calls
     /// `finish`); else that request's outcome.
@@ -54,10 +52,7 @@ final class SharedRequests<Answer: Sendable>: Sendable {
     /// Hands the outcome to every request that waited for it; `keep` it for requests that come just after.
     func finish(_ key: String, with answer: Answer, keep: Bool) {
         let waiters = state.withLock { state -> [CheckedContinuation<Outcome, Never>] in
-            if keep, self.keep > 0, state.recent.updateValue(answer, forKey: key) == nil {
-                state.order.append(key)
-                if state.order.count > self.keep { state.recent[state.order.removeFirst()] = nil }
-            }
+            if keep { state.recent.keep(answer, for: key) }
             return state.waiting.removeValue(forKey: key) ?? []
         }
         for waiter in waiters { waiter.resume(returning: .answered(answer)) }
