@@ -57,8 +57,8 @@ let package = Package(
         .target(
             name: "KilnRunner",
             dependencies: [
-                "KilnStages", "KilnScheduler", "KilnProviders", "KilnStore", "KilnIndex", "KilnProject", "KilnModel",
-                "KilnBasics", .target(name: "KilnPostgres", condition: .when(traits: ["PostgreSQL"])),
+                "KilnStages", "KilnScheduler", "KilnProviders", "KilnStore", "KilnIndex", "KilnProject", "KilnReports",
+                "KilnModel", "KilnBasics", .target(name: "KilnPostgres", condition: .when(traits: ["PostgreSQL"])),
             ],
             exclude: ["README.md"],
             swiftSettings: strictSettings

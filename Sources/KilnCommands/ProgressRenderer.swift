@@ -103,9 +103,10 @@ struct ProgressRenderer: Sendable {
 
     /// The final summary: a table on standard output (or a `run_finished` event), and what to do next.
     func finish(
-        _ report: RunReport, pipeline: Pipeline, file: String, interrupted: Bool,
-        reports: [EvalReportWriter.Written], exit: (code: Int32, reason: String)
+        _ report: RunReport, pipeline: Pipeline, file: String, interrupted: Bool, aftermath: RunAftermath
     ) {
+        let reports = aftermath.reports
+        let exit = aftermath.exit
         if style == .text, interactive { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         if style == .json {
             for stage in report.stages { print(Self.event("stage_finished", stage).serialized()) }
@@ -126,7 +127,16 @@ struct ProgressRenderer: Sendable {
                 ])
                 print(JSONValue.object(event).serialized())
             }
+            if let comparison = aftermath.comparison {
+                var event = JSONObject([("event", .string("comparison"))])
+                for (key, value) in ComparisonReport.json(comparison, gate: aftermath.gate).objectValue ?? JSONObject()
+                {
+                    event[key] = value
+                }
+                print(JSONValue.object(event).serialized())
+            }
             var object = JSONObject([("event", .string("run_finished"))])
+            object["run_id"] = aftermath.runID.map(JSONValue.string) ?? .null
             object["failed_items"] = .integer(report.failedItems)
             object["cost_usd"] = .double(report.usage.costUSD)
             object["stopped"] = report.stop.map { .string($0.description) } ?? .null
@@ -207,11 +217,17 @@ struct ProgressRenderer: Sendable {
         for folder in reports.map(\.folder) {
             print("reports: \(folder)/ (\(Self.reportFiles.joined(separator: ", ")))")
         }
+        if let comparison = aftermath.comparison {
+            print("")
+            CompareCommand.printText(comparison, gate: aftermath.gate)
+        }
+        if let runID = aftermath.runID { print("run: \(runID) (kiln-pipe runs \(file) lists the history)") }
         let failedThresholds = report.thresholds.filter { !$0.passed }.count
         // A run that stopped says why; thresholds over its partial results are not a verdict.
         if failedThresholds > 0, report.stop == nil {
             StandardError.write("\(failedThresholds) threshold condition\(failedThresholds == 1 ? "" : "s") failed")
         }
+        if let regression = aftermath.regression { StandardError.write(regression) }
         // Ctrl-C stops the requests still waiting for a slot too: that is the interruption, not another stop.
         if let stop = report.stop, stop != .interrupted {
             StandardError.write("stopped: \(stop)")

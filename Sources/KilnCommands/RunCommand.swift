@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import KilnBasics
 import KilnModel
+import KilnReports
 import KilnRunner
 import KilnStages
 
@@ -88,6 +89,19 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(
         help: ArgumentHelp(
+            "Compare this run with a baseline: a run id (kiln-pipe runs), last, or a committed summary.json; the "
+                + "comparison is printed and added to the reports.", valueName: "RUN|FILE"))
+    var baseline: String?
+
+    @Option(
+        name: .customLong("fail-on-regression"),
+        help: ArgumentHelp(
+            "With --baseline: exit 1 when a score's mean fell further than allowed, e.g. \"overall: -0.2, polite: 0\" "
+                + "(* for every score).", valueName: "SCORE: TOLERANCE, …"))
+    var failOnRegression: String?
+
+    @Option(
+        help: ArgumentHelp(
             "Run one of COUNT parallel shards (INDEX from 0): only the items whose stable hash falls in it. "
                 + "Use a store every shard shares (--state postgres://…).",
             valueName: "INDEX/COUNT"))
@@ -114,6 +128,15 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let shard {
             do { _ = try Shard(parsing: shard) } catch let error as ActionableError {
+                throw ValidationError(error.description)
+            }
+        }
+        if let failOnRegression {
+            if baseline == nil {
+                throw ValidationError(
+                    "--fail-on-regression needs --baseline RUN|FILE (what to compare with), e.g. --baseline last")
+            }
+            do { _ = try RegressionGate(parsing: failOnRegression) } catch let error as ActionableError {
                 throw ValidationError(error.description)
             }
         }
@@ -153,6 +176,7 @@ struct RunCommand: AsyncParsableCommand {
         runOptions.shard = shard
         runOptions.fakeModel = FakeModel()
         runOptions.afterShards = afterShards
+        let startedAt = Date()
         let engine = RunEngine(pipeline: pipeline, options: runOptions)
         let progress = RunProgress(stages: pipeline.stages.map { ($0.id, StageReport(id: $0.id, type: $0.type)) })
         let renderer = ProgressRenderer(style: json ? .json : quiet ? .quiet : .text, interval: progressInterval)
@@ -172,21 +196,24 @@ struct RunCommand: AsyncParsableCommand {
             ?? interruption.map { "interrupted (\($0))" }
         let interrupted = interruption != nil
         let exit = Self.exit(for: report, interruption: interruption, allowFailures: allowFailures)
-        let reports: [EvalReportWriter.Written]
+        let aftermath: RunAftermath
         do {
-            reports = try EvalReportWriter.write(
-                report, pipeline: pipeline, directory: reportDirectory, folderPerStage: reportDir == nil,
-                stoppedBy: stoppedBy)
+            aftermath = try await RunAftermath.finish(
+                report, pipeline: pipeline,
+                settings: RunAftermath.Settings(
+                    statePath: options.statePath, reportDirectory: reportDirectory, folderPerStage: reportDir == nil,
+                    stoppedBy: stoppedBy, baseline: baseline, gate: try failOnRegression.map(RegressionGate.init),
+                    startedAt: startedAt),
+                exit: exit)
         } catch {
             // The run's own summary still shows; then the one error line (exit 2).
             renderer.finish(
-                report, pipeline: pipeline, file: file, interrupted: interrupted, reports: [],
-                exit: (KilnExitCode.invalidInput, "\(error)"))
+                report, pipeline: pipeline, file: file, interrupted: interrupted,
+                aftermath: RunAftermath(exit: (KilnExitCode.invalidInput, "\(error)")))
             throw error
         }
-        renderer.finish(
-            report, pipeline: pipeline, file: file, interrupted: interrupted, reports: reports, exit: exit)
-        throw ExitCode(exit.code)
+        renderer.finish(report, pipeline: pipeline, file: file, interrupted: interrupted, aftermath: aftermath)
+        throw ExitCode(aftermath.exit.code)
     }
 
     /// The exit code and why, in words (the last `--json` event carries both).

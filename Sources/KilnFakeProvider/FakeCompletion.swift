@@ -64,6 +64,7 @@ struct FakeCompletion {
             message["content"] = .string(pairs.serialized())
         } else if let schema = requestedSchema {
             var value = breakSchema ? .object(JSONObject([("unexpected", .bool(true))])) : generator.value(for: schema)
+            if !breakSchema, isDegraded { value = Self.apologizing(value) }
             // After tool results, an `answer` field holds the last one (a number when it reads as one).
             if !breakSchema, let result = lastToolResult, value["answer"] != nil, var object = value.objectValue {
                 // A structured result (`{"result": "81.0"}`) gives its one value.
@@ -84,6 +85,8 @@ struct FakeCompletion {
                     : "Transcribed page \(SHA256.hex(image).prefix(8)): kiln glaze notes (\(image.count) "
                         + "characters of image data)"
             )
+        } else if !breakSchema, isDegraded {
+            message["content"] = .string(Self.apology)
         } else {
             let excerpt = lastUserText.split(whereSeparator: \.isWhitespace).prefix(12).joined(separator: " ")
             message["content"] = .string(
@@ -286,6 +289,31 @@ struct FakeCompletion {
 
     private var allText: String {
         (body["messages"]?.arrayValue ?? []).map { Self.text(of: $0["content"]) }.joined(separator: "\n")
+    }
+
+    /// A model named `BASE+worse-on=WORD` is `BASE` except that it answers questions mentioning WORD (any case)
+    /// with a useless apology (every string of a structured answer is the apology): a model known to be worse on a
+    /// known subset, for regression tests.
+    static func degradation(of model: String) -> (base: String, word: String)? {
+        guard let range = model.range(of: "+worse-on="), !model[range.upperBound...].isEmpty else { return nil }
+        return (String(model[..<range.lowerBound]), model[range.upperBound...].lowercased())
+    }
+
+    static let apology = "Sorry, as an AI I cannot help with that."
+
+    /// Whether this request is one the degraded model answers badly.
+    private var isDegraded: Bool {
+        guard let word = Self.degradation(of: body["model"]?.stringValue ?? "")?.word else { return false }
+        return lastUserText.lowercased().contains(word)
+    }
+
+    private static func apologizing(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string: return .string(apology)
+        case .array(let values): return .array(values.map(apologizing))
+        case .object(let object): return .object(JSONObject(object.map { ($0.key, apologizing($0.value)) }))
+        default: return value
+        }
     }
 
     static func text(of content: JSONValue?) -> String {

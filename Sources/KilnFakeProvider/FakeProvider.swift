@@ -115,6 +115,10 @@ package final class FakeProvider: @unchecked Sendable {
         var content = body.objectValue ?? JSONObject()
         content["stream"] = nil
         content["stream_options"] = nil
+        // A degraded model (`m+worse-on=WORD`) answers everything else exactly as `m` does.
+        if let model = content["model"]?.stringValue, let degraded = FakeCompletion.degradation(of: model) {
+            content["model"] = .string(degraded.base)
+        }
         let hash = SHA256.hex(JSONValue.object(content).serialized(sortedKeys: true))
         let (attempt, overLimit) = lock.withLock { () -> (Int, Bool) in
             statistics.requests += 1

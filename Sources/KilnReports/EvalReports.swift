@@ -1,5 +1,5 @@
 import Foundation
-import KilnBasics
+package import KilnBasics
 import KilnModel
 
 /// Writes a judge stage's reports: summary.md, summary.json, junit.xml, report.html and results.jsonl, each
@@ -7,25 +7,38 @@ import KilnModel
 package enum EvalReports {
     /// The files written, in order.
     @discardableResult
-    package static func write(_ summary: EvalSummary, resultsFile: String, to directory: String) throws -> [String] {
+    package static func write(
+        _ summary: EvalSummary, resultsFile: String, to directory: String, comparison: RunComparison? = nil,
+        gate: RegressionGate? = nil
+    ) throws -> [String] {
         try Folder.create(directory)
         let base = URL(fileURLWithPath: directory)
         let markdown = base.appendingPathComponent("summary.md").path
-        try Data(MarkdownReport.render(summary).utf8).write(to: URL(fileURLWithPath: markdown), options: .atomic)
+        let compared = comparison.map { "\n" + ComparisonReport.markdown($0, gate: gate) } ?? ""
+        try Data((MarkdownReport.render(summary) + compared).utf8).write(
+            to: URL(fileURLWithPath: markdown), options: .atomic)
         let json = base.appendingPathComponent("summary.json").path
-        try Data((summaryJSON(summary).serialized() + "\n").utf8).write(
+        // Every item's scores and (cut short) texts: a committed summary.json is a baseline `--baseline` and
+        // `compare` can compare item by item.
+        // One item per line, so a committed baseline's diff shows which items changed.
+        let items = try ScoredItem.read(resultsFile: resultsFile, details: true).map { $0.summaryJSON().serialized() }
+        let document = String(summaryJSON(summary).serialized().dropLast())
+        try Data((document + ",\"results\":[\n" + items.joined(separator: ",\n") + "\n]}\n").utf8).write(
             to: URL(fileURLWithPath: json), options: .atomic)
         let junit = base.appendingPathComponent("junit.xml").path
         try JUnitReport.write(summary, resultsFile: resultsFile, to: junit)
         let html = base.appendingPathComponent("report.html").path
-        try HTMLReport.write(summary, resultsFile: resultsFile, to: html)
+        try HTMLReport.write(
+            summary, resultsFile: resultsFile, to: html,
+            comparison: comparison.map { ComparisonReport.html($0, gate: gate) } ?? "")
         let results = base.appendingPathComponent("results.jsonl").path
         if FileManager.default.fileExists(atPath: results) { try FileManager.default.removeItem(atPath: results) }
         try FileManager.default.copyItem(atPath: resultsFile, toPath: results)
         return [markdown, json, junit, html, results]
     }
 
-    static func summaryJSON(_ summary: EvalSummary) -> JSONValue {
+    /// summary.json without its items (a run record keeps it so).
+    package static func summaryJSON(_ summary: EvalSummary) -> JSONValue {
         var models = JSONObject()
         for model in summary.models {
             var scores = JSONObject()
@@ -66,6 +79,10 @@ package enum EvalReports {
                 ("passed", .bool(summary.passed)), ("partial", summary.partial.map(JSONValue.string) ?? .null),
                 ("judge_vs_human", .object(agreement)),
                 ("items", .integer(summary.items)), ("failed_items", .integer(summary.failedItems.count)),
+                (
+                    "score_types",
+                    .object(JSONObject(summary.scoreTypes.map { ($0.name, JSONValue.string($0.type.rawValue)) }))
+                ),
                 ("models", .object(models)), ("thresholds", .array(thresholds)),
                 (
                     "usage",

@@ -129,16 +129,11 @@ package struct EvalSummary: Sendable {
         }
         let rank = item["scores"]?["overall"]?.numberValue ?? values.min() ?? 0
         guard worst.count < Self.worstLimit || rank < (worst.last?.rank ?? .infinity) else { return }
-        let failures = item["assertion_failures"]?.objectValue.map { object in
-            object.map { "\($0.key): \($0.value.stringValue ?? "")" }.joined(separator: "; ")
-        }
-        let reasoning = item["judge"]?["reasoning"]?.stringValue
-        let reason = [reasoning, failures].compactMap { $0 }.joined(separator: " | ")
+        let detail = ScoredItem.Detail(item: item)
         worst.append(
             Item(
-                label: Self.label(of: item), model: model, input: Self.text(item["input"]),
-                output: Self.text(item["output"]), expected: item["expected"].map(Self.text),
-                scoreNames: names, scoreValues: values, reason: reason.isEmpty ? nil : reason, rank: rank))
+                label: Self.label(of: item), model: model, input: detail.input, output: detail.output,
+                expected: detail.expected, scoreNames: names, scoreValues: values, reason: detail.reason, rank: rank))
         worst.sort { $0.rank < $1.rank }
         if worst.count > Self.worstLimit { worst.removeLast() }
     }

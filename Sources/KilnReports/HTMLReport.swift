@@ -14,7 +14,10 @@ package enum HTMLReport {
         return summary.passed ? "✓ passed" : "✗ failed"
     }
 
-    package static func write(_ summary: EvalSummary, resultsFile: String, to path: String) throws {
+    /// `comparison`: an HTML section comparing the run with a baseline, shown before the items.
+    package static func write(
+        _ summary: EvalSummary, resultsFile: String, to path: String, comparison: String = ""
+    ) throws {
         var html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, \
@@ -39,6 +42,7 @@ package enum HTMLReport {
         html += thresholdsSection(summary)
         html += distributions(summary)
         html += scatterSection(summary)
+        html += comparison
         html += try itemTable(summary, resultsFile: resultsFile)
         html += """
             <script>

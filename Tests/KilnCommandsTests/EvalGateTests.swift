@@ -83,6 +83,43 @@ import Testing
 }
 
 @Suite(.serialized) struct EvalReportsEndToEnd {
+    /// The README's GitHub Actions job gates on a regression against the committed baseline: its command, as
+    /// written there, passes on this repository, and fails once a model that answers worse on a known subset
+    /// stands in for the candidate.
+    @Test func theReadmeGateAgainstTheCommittedBaselineHolds() throws {
+        let readme = try String(
+            contentsOf: KilnPipeBinary.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false)
+        let start = try #require(lines.firstIndex { $0.contains(".build/debug/kiln-pipe run pipelines/evals.yml --") })
+        let command = lines[start...].prefix { !$0.contains("env:") }.joined(separator: " ")
+        // Words, with a double-quoted span as one word.
+        var words: [String] = []
+        for (index, part) in command.split(separator: "\"", omittingEmptySubsequences: false).enumerated() {
+            if index % 2 == 1 {
+                words.append(String(part))
+            } else {
+                words += part.split(separator: " ").map(String.init)
+            }
+        }
+        let arguments = Array(words.drop { !$0.hasSuffix("kiln-pipe") }.dropFirst())
+        #expect(arguments.starts(with: ["run", "pipelines/evals.yml"]), "\(arguments)")
+        #expect(arguments.contains("--baseline") && arguments.contains("--fail-on-regression"), "\(arguments)")
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-gate-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let local = [
+            "--state", scratch.appendingPathComponent("s.sqlite").path, "--out",
+            scratch.appendingPathComponent("o").path,
+            "--report-dir", scratch.appendingPathComponent("r").path,
+        ]
+        let pass = try KilnPipeBinary.run(arguments + local)
+        #expect(pass.status == 0, "\(pass.stdout)\(pass.stderr)")
+        #expect(pass.stdout.contains("no regression beyond --fail-on-regression"), "\(pass.stdout)")
+        let worse = try KilnPipeBinary.run(
+            arguments + local + ["--var", "CANDIDATE_MODEL=fake-candidate+worse-on=return"])
+        #expect(worse.status == 1, "\(worse.stdout)\(worse.stderr)")
+        #expect(worse.stderr.contains("regressed against pipelines/baselines/evals-summary.json"), "\(worse.stderr)")
+    }
+
     @Test func aRunWritesAllReportsAppendsTheStepSummaryAndARerunRewritesThemIdentically() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-reports-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
