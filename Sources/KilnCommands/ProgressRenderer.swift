@@ -198,6 +198,9 @@ struct ProgressRenderer: Sendable {
         if scores.count > 1 {
             print("\nscores:")
             Table.print(scores)
+            for written in reports {
+                if let best = written.summary.bestLine { print("best in \(written.stage): \(best)") }
+            }
         }
         if !report.thresholds.isEmpty {
             print("\nthresholds:")

@@ -14,7 +14,7 @@ extension PipelineBuilder {
         case .outputs:
             [
                 "models", "samples", "thinking", "dedup", "min_chars", "max_chars", "tools", "max_tool_calls",
-                "max_turns",
+                "max_turns", "prompts", "params",
             ]
         case .judge:
             ["provider", "method", "score", "rubric", "chain_of_thought", "assertions", "thresholds", "max_error_rate"]

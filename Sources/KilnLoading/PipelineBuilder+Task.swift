@@ -10,7 +10,7 @@ extension PipelineBuilder {
     static let kilnTaskKeys = ["kiln_project", "task_id"]
     static let requirementKeys = ["name", "instruction", "type", "priority"]
 
-    func readTask(_ node: Node) -> TaskDefinition? {
+    mutating func readTask(_ node: Node) -> TaskDefinition? {
         guard let fields = reader.fields(node, context: "the task", allowed: Self.inlineTaskKeys + Self.kilnTaskKeys)
         else { return nil }
         if fields.has("kiln_project") || fields.has("task_id") {
@@ -39,7 +39,7 @@ extension PipelineBuilder {
             inputSchema: inputSchema, outputSchema: outputSchema)
     }
 
-    private func readKilnTask(_ fields: Fields) -> TaskDefinition? {
+    private mutating func readKilnTask(_ fields: Fields) -> TaskDefinition? {
         guard let projectNode = fields["kiln_project"] else {
             reader.error(
                 at: fields.node, "the task has 'task_id' but no 'kiln_project'",
@@ -56,7 +56,9 @@ extension PipelineBuilder {
             let folder = kilnProject(project, at: projectNode)
         else { return nil }
         do {
-            return try KilnTaskReader.definition(of: try folder.task(id: taskID), in: folder)
+            let taskFolder = try folder.task(id: taskID)
+            kilnTask = taskFolder
+            return try KilnTaskReader.definition(of: taskFolder, in: folder)
         } catch {
             reader.error(at: idNode, error.message, hint: error.hint)
             return nil

@@ -13,6 +13,8 @@ struct PipelineBuilder {
     var declaredProviders: [String: Node] = [:]
     var providerKinds: [String: ProviderKind] = [:]
     var task: TaskDefinition?
+    /// The Kiln task the pipeline's task was read from, if it was (for its saved prompts).
+    var kilnTask: KilnTaskFolder?
     var taskDeclared = false
 
     static let topLevelKeys = ["version", "name", "description", "vars", "providers", "task", "max_cost_usd", "stages"]

@@ -1,9 +1,15 @@
 import Foundation
 import KilnBasics
 import KilnModel
+import KilnProject
 import Yams
 
 extension StageReader {
+    static let promptKeys = ["system_prompt", "kiln_prompt"]
+    static let paramsKeys = ["temperature", "max_tokens", "top_p", "seed"]
+    static let searchToolKeys = ["index", "name", "description", "k"]
+    static let mcpServerKeys = ["name", "command", "args", "env", "url", "headers", "tools"]
+
     mutating func readTopics() -> TopicsSettings? {
         let provider = provider(require("provider", example: "my-provider"), "provider")
         let depth = reader.int(fields["depth"], "depth", in: 1...10)
@@ -61,8 +67,144 @@ extension StageReader {
             maxTurns: maxTurns ?? OutputsSettings.defaultMaxTurns)
         settings.mcpServers = servers
         settings.searchTools = searches
+        settings.prompts = readPrompts()
+        settings.params = readParams()
         return settings
     }
+
+    /// `prompts:` — named system prompts, each a cell column of the matrix: text, `task` (the task's own prompt),
+    /// `{system_prompt: …}` or `{kiln_prompt: ID}` (a saved prompt of the Kiln task).
+    private func readPrompts() -> [PromptVariant] {
+        guard let node = fields["prompts"] else { return [] }
+        guard case .mapping(let mapping) = node, !mapping.isEmpty else {
+            reader.error(
+                at: node, "expected named prompts for 'prompts', got \(reader.describe(node))",
+                hint: "write one name per prompt, e.g. prompts: {terse: \"Answer in one sentence.\", default: task}")
+            return []
+        }
+        var prompts: [PromptVariant] = []
+        for (keyNode, value) in reader.merged(mapping, context: "'prompts'") {
+            guard let name = reader.string(keyNode, "prompt name") else { continue }
+            if !Self.isVariantName(name) {
+                reader.error(
+                    at: keyNode, "prompt name '\(name.excerpt())' may not contain '/' or a line break",
+                    hint: "variants are named prompt/model/params: give the prompt a plain name")
+                continue
+            }
+            if case .scalar = value {
+                guard let text = reader.string(value, "prompt '\(name)'") else { continue }
+                prompts.append(PromptVariant(name: name, systemPrompt: text == "task" ? nil : text))
+                continue
+            }
+            guard
+                let entry = reader.fields(
+                    value, context: "prompt '\(name)'", allowed: Self.promptKeys)
+            else { continue }
+            if let text = reader.string(entry["system_prompt"], "system_prompt") {
+                prompts.append(PromptVariant(name: name, systemPrompt: text))
+            } else if let idNode = entry["kiln_prompt"], let id = reader.string(idNode, "kiln_prompt") {
+                if let prompt = kilnPrompt(id, at: idNode) {
+                    prompts.append(PromptVariant(name: name, systemPrompt: prompt.text, kilnPromptID: prompt.id))
+                }
+            } else if case .mapping(let keys) = value, keys.isEmpty {
+                reader.error(
+                    at: value, "prompt '\(name)' has neither 'system_prompt' nor 'kiln_prompt'",
+                    hint: "write the system prompt, or name a saved prompt of the Kiln task: {kiln_prompt: \"id::…\"}")
+            }
+        }
+        return prompts
+    }
+
+    /// A saved prompt of the pipeline's Kiln task, by its id (`id::123456789012` or the bare id).
+    private func kilnPrompt(_ id: String, at node: Node) -> (id: String, text: String)? {
+        guard let folder = builder.kilnTask else {
+            reader.error(
+                at: node,
+                "kiln_prompt reads a saved prompt of a Kiln task, but the pipeline's task is not from a Kiln "
+                    + "project",
+                hint: "set task: {kiln_project: path/to/project.kiln, task_id: …}, or write the prompt "
+                    + "as system_prompt")
+            return nil
+        }
+        let bare = id.hasPrefix("id::") ? String(id.dropFirst(4)) : id
+        let saved = folder.savedPrompts()
+        guard let record = saved.first(where: { $0["id"]?.stringValue == bare }),
+            let text = record["prompt"]?.stringValue
+        else {
+            let known = saved.compactMap { prompt in
+                prompt["id"]?.stringValue.map { "id::\($0) (\(prompt["name"]?.stringValue ?? ""))" }
+            }
+            reader.error(
+                at: node, "the Kiln task '\(folder.name)' has no saved prompt '\(id)'",
+                hint: known.isEmpty
+                    ? "save a prompt in the Kiln app first"
+                    : "its saved prompts are "
+                        + known.joined(separator: ", "))
+            return nil
+        }
+        return ("id::\(bare)", text)
+    }
+
+    /// `params:` — parameter sets, each a cell column of the matrix: a list (named by what they set) or a mapping
+    /// of names to sets. What a set gives overrides the provider's own (temperature, max_tokens, top_p, seed).
+    private func readParams() -> [ParamsVariant] {
+        guard let node = fields["params"] else { return [] }
+        var entries: [(name: String?, node: Node, keyNode: Node?)] = []
+        switch node {
+        case .sequence(let sequence): entries = sequence.map { (nil, $0, nil) }
+        case .mapping(let mapping):
+            entries = reader.merged(mapping, context: "'params'").map { key, value in
+                (reader.string(key, "parameter set name"), value, key)
+            }
+        default: break
+        }
+        if entries.isEmpty {
+            reader.error(
+                at: node, "expected parameter sets for 'params', got \(reader.describe(node))",
+                hint: "e.g. params: [{temperature: 0}, {temperature: 0.8, max_tokens: 300}]")
+            return []
+        }
+        var variants: [ParamsVariant] = []
+        for entry in entries {
+            guard
+                let fields = reader.fields(
+                    entry.node, context: "a parameter set", allowed: Self.paramsKeys)
+            else { continue }
+            let params = ModelParams(
+                temperature: reader.double(fields["temperature"], "temperature", in: 0...2),
+                maxTokens: reader.int(fields["max_tokens"], "max_tokens", in: 1...10_000_000),
+                topP: reader.double(fields["top_p"], "top_p", in: 0...1),
+                seed: reader.int(fields["seed"], "seed"))
+            let read = [params.temperature != nil, params.maxTokens != nil, params.topP != nil, params.seed != nil]
+            // A value or a key that could not be read is already reported: the set is left out.
+            guard read.filter({ $0 }).count == fields.entries.count else { continue }
+            if case .mapping(let keys) = entry.node, keys.isEmpty {
+                reader.error(
+                    at: entry.node, "a parameter set in 'params' sets nothing",
+                    hint: "give it temperature, max_tokens, top_p or seed, or remove it")
+                continue
+            }
+            guard !fields.entries.isEmpty else { continue }
+            let name = entry.name ?? ParamsVariant.name(of: params)
+            if !Self.isVariantName(name) {
+                reader.error(
+                    at: entry.keyNode ?? entry.node, "parameter set name '\(name.excerpt())' may not contain '/'",
+                    hint: "variants are named prompt/model/params: give the set a plain name")
+                continue
+            }
+            if variants.contains(where: { $0.name == name }) {
+                reader.error(
+                    at: entry.node, "the parameter set '\(name)' is listed twice in 'params'",
+                    hint: "each set is one column of the matrix: remove the copy")
+                continue
+            }
+            variants.append(ParamsVariant(name: name, params: params))
+        }
+        return variants
+    }
+
+    /// Variant names are joined with `/`: their parts may not hold one.
+    static func isVariantName(_ name: String) -> Bool { !name.contains("/") && !name.contains(where: \.isNewline) }
 
     /// `tools:` — Kiln tool ids or their short names, MCP servers to start (`{mcp: {…}}`) and search tools over an
     /// index stage (`{search: …}`).
@@ -130,7 +272,7 @@ extension StageReader {
         } else {
             guard
                 let fields = reader.fields(
-                    inner, context: "a search tool of \(label)", allowed: ["index", "name", "description", "k"],
+                    inner, context: "a search tool of \(label)", allowed: Self.searchToolKeys,
                     required: ["index"]),
                 let index = reader.string(fields["index"], "index")
             else { return nil }
@@ -194,7 +336,7 @@ extension StageReader {
             let inner = outer["mcp"],
             let fields = reader.fields(
                 inner, context: "an MCP server of \(label)",
-                allowed: ["name", "command", "args", "env", "url", "headers", "tools"], required: ["name"]),
+                allowed: Self.mcpServerKeys, required: ["name"]),
             let name = reader.string(fields["name"], "name")
         else { return nil }
         guard fields.has("command") != fields.has("url") else {

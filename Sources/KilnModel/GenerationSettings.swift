@@ -1,3 +1,5 @@
+import KilnBasics
+
 /// How generated items are deduplicated.
 package enum DedupMode: String, Sendable, Hashable, CaseIterable {
     case none
@@ -88,8 +90,20 @@ package struct OutputsSettings: Sendable, Hashable {
     /// Search tools over `index` stages of the pipeline (Kiln's RAG tool).
     package var searchTools: [SearchToolSpec] = []
 
+    /// Named system prompts to compare (`prompts:`); empty: the task's own prompt only.
+    package var prompts: [PromptVariant] = []
+    /// Named parameter sets to compare (`params:`); empty: each provider's own parameters only.
+    package var params: [ParamsVariant] = []
+
     /// Whether the stage runs Kiln's tool loop.
     package var hasTools: Bool { !tools.isEmpty || !mcpServers.isEmpty || !searchTools.isEmpty }
+
+    /// Whether the stage expands to a matrix of variants (prompts × models × params): its items then carry
+    /// `variant`, and judges, reports and comparisons group by it.
+    package var hasVariants: Bool { !prompts.isEmpty || !params.isEmpty }
+
+    /// Answers per input: one per prompt, model, parameter set and sample.
+    package var unitsPerInput: Int { max(1, prompts.count) * models.count * max(1, params.count) * samples }
 
     package static let defaultMaxToolCalls = 100
     package static let defaultMaxTurns = 25
@@ -184,4 +198,40 @@ package enum BuiltInTools {
     /// What a `tools:` entry may be, for messages.
     package static let accepted =
         "math (all four), add, subtract, multiply, divide, or their Kiln ids (kiln_tool::add_numbers …)"
+}
+
+/// One system prompt of an `outputs` stage's matrix.
+package struct PromptVariant: Sendable, Hashable {
+    package var name: String
+    /// The system message; nil: the task's own prompt (instruction and requirements).
+    package var systemPrompt: String?
+    /// The Kiln saved prompt it was read from (`id::…`), when it was.
+    package var kilnPromptID: String?
+
+    package init(name: String, systemPrompt: String?, kilnPromptID: String? = nil) {
+        self.name = name
+        self.systemPrompt = systemPrompt
+        self.kilnPromptID = kilnPromptID
+    }
+}
+
+/// One parameter set of an `outputs` stage's matrix: what it sets overrides the provider's own.
+package struct ParamsVariant: Sendable, Hashable {
+    package var name: String
+    package var params: ModelParams
+
+    package init(name: String, params: ModelParams) {
+        self.name = name
+        self.params = params
+    }
+
+    /// `temperature=0.7,max_tokens=300`: the name of a parameter set given as a list item.
+    package static func name(of params: ModelParams) -> String {
+        var parts: [String] = []
+        if let value = params.temperature { parts.append("temperature=\(value.compactDescription)") }
+        if let value = params.maxTokens { parts.append("max_tokens=\(value)") }
+        if let value = params.topP { parts.append("top_p=\(value.compactDescription)") }
+        if let value = params.seed { parts.append("seed=\(value)") }
+        return parts.isEmpty ? "provider" : parts.joined(separator: ",")
+    }
 }

@@ -112,12 +112,17 @@ package struct KilnTaskFolder: Sendable {
     /// The ids of the task's runs (their folder names), sorted.
     package func runIDs() -> [String] { KilnProjectFolder.entries(of: url.appendingPathComponent("runs")) }
 
+    /// The task's saved prompts (`prompts/<id> - <name>/prompt.kiln`) that can be read, in folder-name order.
+    package func savedPrompts() -> [JSONValue] { records(in: "prompts", file: "prompt.kiln") }
+
     /// The task's dataset splits that can be read, in folder-name order.
-    package func datasetSplits() -> [JSONValue] {
-        let folder = url.appendingPathComponent("dataset_splits")
+    package func datasetSplits() -> [JSONValue] { records(in: "dataset_splits", file: "dataset_split.kiln") }
+
+    private func records(in relationship: String, file: String) -> [JSONValue] {
+        let folder = url.appendingPathComponent(relationship)
         return KilnProjectFolder.entries(of: folder).compactMap { name in
             try? KilnProjectFolder.readJSON(
-                folder.appendingPathComponent(name).appendingPathComponent("dataset_split.kiln"), what: name)
+                folder.appendingPathComponent(name).appendingPathComponent(file), what: name)
         }
     }
 }

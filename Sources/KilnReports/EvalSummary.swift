@@ -72,6 +72,27 @@ package struct EvalSummary: Sendable {
         }
     }
 
+    /// With several models or variants: per score, the one with the highest mean (the first of equals) and that
+    /// mean. Empty with one.
+    package var best: [(score: String, group: String, mean: Double)] {
+        guard models.count > 1 else { return [] }
+        return scoreTypes.compactMap { name, _ in
+            var best: (String, Double)?
+            for model in models {
+                guard let stats = stats[model]?[name], stats.count > 0 else { continue }
+                if best.map({ stats.mean > $0.1 }) ?? true { best = (model, stats.mean) }
+            }
+            return best.map { (name, $0.0, $0.1) }
+        }
+    }
+
+    /// `overall: terse/gpt (4.20), polite: long/gpt (0.95)`.
+    package var bestLine: String? {
+        let best = best
+        guard !best.isEmpty else { return nil }
+        return best.map { "\($0.score): \($0.group) (\(String(format: "%.3f", $0.mean)))" }.joined(separator: ", ")
+    }
+
     /// The lowest-ranked items, worst first (at most `worstLimit`).
     package var worst: [Item] = []
     package static let worstLimit = 5
@@ -107,7 +128,7 @@ package struct EvalSummary: Sendable {
                 outputTokens: source?["output_tokens"]?.numberValue.map { Int($0) } ?? 0,
                 costUSD: source?["cost_usd"]?.numberValue ?? 0)
         }
-        let model = item["model"]?.stringValue ?? ""
+        let model = ItemGroup.of(item)
         if stats[model] == nil { models.append(model) }
         var names: [String] = []
         var values: [Double] = []

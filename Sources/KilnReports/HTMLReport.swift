@@ -42,6 +42,7 @@ package enum HTMLReport {
         html += thresholdsSection(summary)
         html += distributions(summary)
         html += scatterSection(summary)
+        html += try matrixSection(summary, resultsFile: resultsFile)
         html += comparison
         html += try itemTable(summary, resultsFile: resultsFile)
         html += """
@@ -82,6 +83,44 @@ package enum HTMLReport {
             html += "<td class=\"n\">\(outcome.actual.map { String(format: "%.3f", $0) } ?? "no scores")</td></tr>\n"
         }
         return html + "</table>\n"
+    }
+
+    /// With several models or variants: the best per score, and the matrix — a row per input, a column per
+    /// variant, the overall score (or the item's lowest) in each cell, every score in its tooltip.
+    private static func matrixSection(_ summary: EvalSummary, resultsFile: String) throws -> String {
+        guard summary.models.count > 1 else { return "" }
+        var html = "<h2 id=\"matrix\">Variants</h2>\n<table><tr><th>score</th><th>best</th><th>mean</th></tr>\n"
+        for best in summary.best {
+            html += "<tr><td>\(escape(best.score))</td><td>\(escape(best.group))</td>"
+            html += "<td class=\"n\">\(String(format: "%.3f", best.mean))</td></tr>\n"
+        }
+        html += "</table>\n"
+        var rows: [String] = []
+        var cells: [String: [String: ScoredItem]] = [:]
+        for item in try ScoredItem.read(resultsFile: resultsFile) {
+            if cells[item.key] == nil {
+                guard rows.count < maxRows else { continue }
+                rows.append(item.key)
+            }
+            cells[item.key, default: [:]][item.group] = item
+        }
+        html += "<table class=\"sortable matrix\"><thead><tr><th>item</th>"
+        html += summary.models.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+        for row in rows {
+            html += "<tr><td>\(escape(row))</td>"
+            for model in summary.models {
+                guard let item = cells[row]?[model] else {
+                    html += "<td>–</td>"
+                    continue
+                }
+                let value = item.scores["overall"] ?? item.scores.values.min() ?? 0
+                let all = item.scores.sorted { $0.key < $1.key }.map { "\($0.key) \(MarkdownReport.format($0.value))" }
+                html += "<td class=\"n\" data-v=\"\(value)\" title=\"\(escape(all.joined(separator: ", ")))\">"
+                html += "\(MarkdownReport.format(value))</td>"
+            }
+            html += "</tr>\n"
+        }
+        return html + "</tbody></table>\n"
     }
 
     /// One bar chart per model and score.
@@ -164,7 +203,7 @@ package enum HTMLReport {
             rows += 1
             html +=
                 "<tr><td>\(escape(EvalSummary.label(of: item)))</td>"
-                + "<td>\(escape(item["model"]?.stringValue ?? ""))</td>"
+                + "<td>\(escape(ItemGroup.of(item)))</td>"
             html +=
                 "<td class=\"t\">\(escape(EvalSummary.text(item["input"])))</td><td "
                 + "class=\"t\">\(escape(EvalSummary.text(item["output"])))</td>"

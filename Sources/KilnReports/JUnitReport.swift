@@ -16,7 +16,7 @@ package enum JUnitReport {
         let reader = try LineReader(path: resultsFile)
         while let line = reader.next() {
             guard let item = try? JSONValue(parsing: line) else { continue }
-            let model = item["model"]?.stringValue ?? "all"
+            let model = item["variant"] == nil && item["model"] == nil ? "all" : ItemGroup.of(item)
             let id = EvalSummary.label(of: item)
             for (name, value) in item["scores"]?.objectValue ?? JSONObject() {
                 guard let number = value.numberValue else { continue }

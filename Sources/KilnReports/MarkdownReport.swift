@@ -29,6 +29,7 @@ package enum MarkdownReport {
             }
             text += "| \(model.isEmpty ? "(all)" : escape(model)) | " + cells.joined(separator: " | ") + " |\n"
         }
+        if let best = summary.bestLine { text += "\nBest per score: \(escape(best))\n" }
         if !summary.thresholds.isEmpty {
             text += "\n| | threshold | model | actual |\n|---|---|---|---:|\n"
             for outcome in summary.thresholds {

@@ -1,5 +1,6 @@
 import Foundation
 package import KilnBasics
+import KilnModel
 
 /// One judged item as a run saw it: how the user knows it, which model answered, its scores, and (when known) what
 /// it said. Runs keep these to be compared item by item without a call.
@@ -56,7 +57,7 @@ package struct ScoredItem: Sendable, Hashable {
             if let number = value.numberValue { scores[name] = number }
         }
         self.init(
-            key: EvalSummary.label(of: item), group: item["model"]?.stringValue ?? "", scores: scores,
+            key: EvalSummary.label(of: item), group: ItemGroup.of(item), scores: scores,
             body: SHA256.hex(line))
     }
 

@@ -156,7 +156,7 @@ package struct Forecaster: Sendable {
             let length = CallEstimate.assumedOutputTokens * 4 / max(1, settings.perTopic) / 2
             flow = Flow(items: forecast.items, samples: [Self.synthetic(input: length)])
         case .outputs(let settings):
-            let perItem = settings.models.count * settings.samples
+            let perItem = settings.unitsPerInput
             forecast.units = upstream.items.map { $0 * perItem }
             forecast.items = forecast.units
             flow = Flow(

@@ -112,6 +112,23 @@ import Testing
         #expect(task.origin == .kilnProject(path: "../project/kiln/project.kiln", taskID: "111111111111"))
     }
 
+    @Test func readsPromptAndParameterVariants() throws {
+        let pipeline = try #require(Fixtures.load("valid", "variants").pipeline)
+        guard case .outputs(let settings) = pipeline.stage(withID: "answers")?.settings else {
+            Issue.record("answers is not an outputs stage")
+            return
+        }
+        #expect(settings.prompts.map(\.name) == ["default", "terse", "long", "warm"])
+        #expect(settings.prompts[0].systemPrompt == nil, "task: the task's own prompt")
+        #expect(settings.prompts[2].systemPrompt == "Answer in detail, with every step.")
+        #expect(settings.prompts[3].systemPrompt?.hasPrefix("You answer customers of a small bookshop warmly") == true)
+        #expect(settings.prompts[3].kilnPromptID == "id::222222222222")
+        #expect(settings.params.map(\.name) == ["cold", "warm"])
+        #expect(settings.params[1].params == ModelParams(temperature: 0.9, maxTokens: 300, topP: 0.95, seed: 7))
+        #expect(settings.hasVariants && settings.unitsPerInput == 4 * 2 * 2)
+        #expect(ParamsVariant.name(of: ModelParams(temperature: 0.5, maxTokens: 10)) == "temperature=0.5,max_tokens=10")
+    }
+
     @Test func interpolatesVariablesEverywhere() throws {
         let pipeline = try #require(Fixtures.load("valid", "interpolation").pipeline)
         #expect(pipeline.name == "run-local")

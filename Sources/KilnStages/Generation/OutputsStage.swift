@@ -24,18 +24,49 @@ struct OutputsStage: UnitStage {
     /// Where the stage is written (`p.yml:12:5`), for messages.
     var place = ""
 
-    /// One call (or call pair) to make: an input, a model, a sample number.
+    /// One call (or call pair) to make: an input, a model, a sample number, and the matrix cell's prompt and
+    /// parameters when the stage has variants.
     struct Unit: Sendable {
         var item: PipelineItem
         var model: String
         var sample: Int
+        var prompt: PromptVariant? = nil
+        var params: ParamsVariant? = nil
+        /// `prompt/model/params` (the parts the stage varies), when the stage has variants.
+        var variant: String? = nil
+
+        /// The cell's fingerprint key: its variant, or its model when the stage has none.
+        var cell: String { variant ?? model }
     }
 
     var filteredField: String { "output" }
     var filters: QualityFilters { settings.filters }
 
     func units(for item: PipelineItem) -> [Unit] {
-        settings.models.flatMap { model in (0..<settings.samples).map { Unit(item: item, model: model, sample: $0) } }
+        cells.flatMap { cell in
+            (0..<settings.samples).map { sample in
+                var unit = cell
+                unit.item = item
+                unit.sample = sample
+                return unit
+            }
+        }
+    }
+
+    /// Every cell of the matrix (prompts × models × parameter sets), as a unit without its input.
+    private var cells: [Unit] {
+        let prompts: [PromptVariant?] = settings.prompts.isEmpty ? [nil] : settings.prompts
+        let paramSets: [ParamsVariant?] = settings.params.isEmpty ? [nil] : settings.params
+        return prompts.flatMap { prompt in
+            settings.models.flatMap { model in
+                paramSets.map { params in
+                    let name = [prompt?.name, model, params?.name].compactMap { $0 }.joined(separator: "/")
+                    return Unit(
+                        item: PipelineItem(id: "", fields: JSONObject()), model: model, sample: 0, prompt: prompt,
+                        params: params, variant: settings.hasVariants ? name : nil)
+                }
+            }
+        }
     }
 
     var usesThinking: Bool { settings.thinking ?? (task.thinkingInstruction != nil) }
@@ -45,13 +76,13 @@ struct OutputsStage: UnitStage {
     /// The content address of a unit: everything that can change its answer, nothing that cannot.
     func key(for unit: Unit) -> String {
         var components = JSONObject()
-        components["stage"] = .string(fingerprints[unit.model] ?? fingerprint(model: unit.model))
+        components["stage"] = .string(fingerprints[unit.cell] ?? fingerprint(unit))
         components["input"] = unit.item.fields["input"] ?? .null
         components["sample"] = .integer(unit.sample)
         return CheckpointKey.make(components)
     }
 
-    /// What every unit of one model shares (prompts, schema, model and parameters), hashed once per stage.
+    /// What every unit of one cell shares (prompts, schema, model and parameters), hashed once per stage.
     private(set) var fingerprints: [String: String] = [:]
 
     init(
@@ -70,19 +101,30 @@ struct OutputsStage: UnitStage {
         self.store = store
         self.mode = mode
         var fingerprints: [String: String] = [:]
-        for model in settings.models { fingerprints[model] = fingerprint(model: model) }
+        for cell in cells { fingerprints[cell.cell] = fingerprint(cell) }
         self.fingerprints = fingerprints
     }
 
-    private func fingerprint(model name: String) -> String {
+    /// A cell's fingerprint; a cell with the task's prompt and the provider's parameters has the key a stage
+    /// without variants has, so adding a matrix around it pays nothing again for it.
+    private func fingerprint(_ cell: Unit) -> String {
         var components = JSONObject()
         components["stage_type"] = .string(StageType.outputs.rawValue)
         components["prompt_version"] = .string(TaskPrompt.version)
         components["validator_version"] = .string(AnswerValidation.version)
-        components["system"] = .string(TaskPrompt.systemMessage(for: task))
+        components["system"] = .string(systemMessage(for: cell))
         components["thinking"] = usesThinking ? .string(thinkingInstruction) : .null
         components["output_schema"] = task.outputSchema ?? .null
-        components["model"] = ModelFingerprint.json(declared[name])
+        components["model"] = ModelFingerprint.json(declared[cell.model])
+        if let params = cell.params?.params {
+            components["params"] = .object(
+                JSONObject([
+                    ("temperature", params.temperature.map(JSONValue.double) ?? .null),
+                    ("max_tokens", params.maxTokens.map(JSONValue.integer) ?? .null),
+                    ("top_p", params.topP.map(JSONValue.double) ?? .null),
+                    ("seed", params.seed.map(JSONValue.integer) ?? .null),
+                ]))
+        }
         // Tools change the answer (and add a loop); a stage without them keeps the keys it always had.
         if settings.hasTools {
             components["tools"] = .array(settings.tools.map(JSONValue.string))
@@ -117,6 +159,21 @@ struct OutputsStage: UnitStage {
 
     private var thinkingInstruction: String { task.thinkingInstruction ?? TaskPrompt.defaultThinkingInstruction }
 
+    /// The cell's system prompt, else the task's own.
+    private func systemMessage(for unit: Unit) -> String {
+        unit.prompt?.systemPrompt ?? TaskPrompt.systemMessage(for: task)
+    }
+
+    /// The parameters a unit's requests carry: its cell's set (over the provider's own) and, for repeated samples,
+    /// a seed per sample.
+    private func requestParams(for unit: Unit) -> ModelParams {
+        var params = unit.params?.params ?? ModelParams()
+        if settings.samples > 1 {
+            params.seed = (unit.params?.params.seed ?? declared[unit.model]?.params.seed ?? 0) + unit.sample
+        }
+        return params
+    }
+
     func run(_ unit: Unit) async -> UnitResult {
         let key = key(for: unit)
         let record = mode.useCache ? (try? await store.records(forKeys: [key]))?[key] : nil
@@ -124,11 +181,10 @@ struct OutputsStage: UnitStage {
             // The answer is the request's (two rows with one input share it, paid once); the item is this row's.
             return .done(items.map { rebound($0, to: unit) }, cached: true, usage: record.usage, requests: 0)
         }
-        let system = ChatMessage.system(TaskPrompt.systemMessage(for: task))
+        let system = ChatMessage.system(systemMessage(for: unit))
         let input = TaskPrompt.userMessage(for: unit.item.fields["input"] ?? .null)
         // Repeated samples differ by seed, so each is its own request (and its own cache entry).
-        var params = ModelParams()
-        if settings.samples > 1 { params.seed = (declared[unit.model]?.params.seed ?? 0) + unit.sample }
+        let params = requestParams(for: unit)
         if mode.offline {
             var requests = [
                 ChatRequest(
@@ -276,13 +332,16 @@ struct OutputsStage: UnitStage {
         provenance["provider"] = .string(unit.model)
         provenance["kind"] = .string(provider?.kind.rawValue ?? "")
         provenance["model"] = .string(provider?.model ?? "")
-        provenance["temperature"] = provider?.params.temperature.map(JSONValue.double) ?? .null
-        provenance["top_p"] = provider?.params.topP.map(JSONValue.double) ?? .null
-        provenance["max_tokens"] = provider?.params.maxTokens.map(JSONValue.integer) ?? .null
-        provenance["seed"] =
-            settings.samples > 1
-            ? .integer((provider?.params.seed ?? 0) + unit.sample)
-            : provider?.params.seed.map(JSONValue.integer) ?? .null
+        // What was sent: the cell's parameters over the provider's.
+        let sent = requestParams(for: unit)
+        provenance["temperature"] = (sent.temperature ?? provider?.params.temperature).map(JSONValue.double) ?? .null
+        provenance["top_p"] = (sent.topP ?? provider?.params.topP).map(JSONValue.double) ?? .null
+        provenance["max_tokens"] = (sent.maxTokens ?? provider?.params.maxTokens).map(JSONValue.integer) ?? .null
+        provenance["seed"] = (sent.seed ?? provider?.params.seed).map(JSONValue.integer) ?? .null
+        if let prompt = unit.prompt {
+            provenance["prompt"] = .string(prompt.name)
+            if let id = prompt.kilnPromptID { provenance["kiln_prompt_id"] = .string(id) }
+        }
         provenance["structured_output"] =
             task.outputSchema == nil ? .null : .string((provider?.structuredOutput ?? .jsonSchema).rawValue)
         provenance["thinking"] = .bool(usesThinking)
@@ -313,10 +372,12 @@ struct OutputsStage: UnitStage {
         fields["output"] = answer.fields["output"] ?? .null
         for name in Self.passthrough { fields[name] = unit.item.fields[name] }
         for name in ["reasoning", "model", "sample"] { fields[name] = answer.fields[name] }
+        fields["variant"] = unit.variant.map(JSONValue.string)
         fields["source_id"] = .string(unit.item.id)
         fields["provenance"] = answer.fields["provenance"]
         for name in Self.agentFields { fields[name] = answer.fields[name] }
-        let id = String(SHA256.hex("\(unit.item.id)\u{1F}\(unit.model)\u{1F}\(unit.sample)").prefix(16))
+        let cell = unit.variant.map { "\u{1F}\($0)" } ?? ""
+        let id = String(SHA256.hex("\(unit.item.id)\u{1F}\(unit.model)\u{1F}\(unit.sample)\(cell)").prefix(16))
         return PipelineItem(id: id, fields: fields)
     }
 }

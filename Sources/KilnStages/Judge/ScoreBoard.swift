@@ -9,7 +9,7 @@ struct ScoreBoard {
     private(set) var models: [String] = []
 
     mutating func record(_ item: PipelineItem) {
-        let model = item.fields["model"]?.stringValue ?? ""
+        let model = ItemGroup.of(fields: item.fields)
         if values[model] == nil { models.append(model) }
         for (name, value) in item.fields["scores"]?.objectValue ?? JSONObject() {
             if let number = value.numberValue { values[model, default: [:]][name, default: []].append(number) }
