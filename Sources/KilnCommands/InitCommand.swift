@@ -19,6 +19,9 @@ struct InitCommand: ParsableCommand {
     @Flag(help: "Replace files that are already there.")
     var force = false
 
+    /// The schema written beside the pipeline, which names it in its first line.
+    static let schemaFile = "kiln-pipe.schema.json"
+
     func run() throws {
         guard let chosen = InitTemplates(rawValue: template) else {
             throw ActionableError(
@@ -26,7 +29,9 @@ struct InitCommand: ParsableCommand {
                 hint: NearMiss.hint(for: template, among: InitTemplates.allCases.map(\.rawValue), listing: "templates"))
         }
         let folder = URL(fileURLWithPath: dir)
-        let existing = chosen.files.map(\.path).filter {
+        // With the JSON Schema the pipeline's first line names: editors complete and check its keys.
+        let files = chosen.files + [(path: Self.schemaFile, text: try SchemaCommand.text() + "\n")]
+        let existing = files.map(\.path).filter {
             FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
         }
         guard force || existing.isEmpty else {
@@ -35,7 +40,7 @@ struct InitCommand: ParsableCommand {
                     + "\(existing.count == 1 ? "exists" : "exist"); nothing was written",
                 hint: "choose another --dir, or --force to replace them")
         }
-        for file in chosen.files {
+        for file in files {
             let url = folder.appendingPathComponent(file.path)
             do {
                 try FileManager.default.createDirectory(
@@ -46,7 +51,7 @@ struct InitCommand: ParsableCommand {
             }
         }
         let pipeline = dir == "." ? chosen.pipelineFile : folder.appendingPathComponent(chosen.pipelineFile).path
-        print("wrote \(chosen.files.map(\.path).joined(separator: ", ")): \(chosen.summary)")
+        print("wrote \(files.map(\.path).joined(separator: ", ")): \(chosen.summary)")
         print("next:")
         print("  kiln-pipe validate \(pipeline)   # check it (file:line:column for every mistake)")
         print("  kiln-pipe run \(pipeline)        # run it against the fake (then point a provider at a real model)")

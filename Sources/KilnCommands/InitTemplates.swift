@@ -5,6 +5,7 @@ enum InitTemplates: String, CaseIterable {
     case sdg
     case docs
     case agent
+    case kiln
 
     /// What the template is, for `--help` and the message after writing it.
     var summary: String {
@@ -13,6 +14,7 @@ enum InitTemplates: String, CaseIterable {
         case .sdg: "synthetic data: topics, inputs, answers, a judge, a split and fine-tune exports"
         case .docs: "documents: ingest, a search index, questions from the chunks and a RAG eval (hit@k, MRR)"
         case .agent: "an agent: the task answered with tools (Kiln's math tools), judged on its tool use"
+        case .kiln: "a Kiln project: a golden set answered, judged and split into a new Kiln project for the Kiln app"
         }
     }
 
@@ -26,15 +28,47 @@ enum InitTemplates: String, CaseIterable {
         case .sdg: [(pipelineFile, Self.sdgPipeline)]
         case .docs: [(pipelineFile, Self.docsPipeline), ("docs/glazes.md", Self.glazes), ("docs/kilns.md", Self.kilns)]
         case .agent: [(pipelineFile, Self.agentPipeline), ("data/problems.jsonl", Self.problems)]
+        case .kiln: [(pipelineFile, Self.kilnPipeline), ("data/golden.jsonl", Self.golden)]
         }
     }
 
     static let header = """
+        # yaml-language-server: $schema=kiln-pipe.schema.json
         # Written by `kiln-pipe init`. Runs as is against the built-in fake provider (no key, no network); to use a
         # real model, change a provider to e.g. {kind: openai, model: gpt-4o-mini} and export OPENAI_API_KEY.
         # The format: docs/pipeline-format.md of kiln-pipe.
 
         """
+
+    static let kilnPipeline =
+        header + """
+            version: 1
+            name: kiln
+
+            providers:
+              candidate: {kind: fake, model: candidate}   # the model under test
+              judge: {kind: fake, model: judge}           # the LLM judge
+
+            task:
+              name: Support reply
+              instruction: Reply to the customer of a small bookshop. Be accurate, kind and brief.
+              requirements:
+                - {name: polite, instruction: The reply is courteous., type: pass_fail}
+
+            stages:
+              - {id: golden, type: load, path: data/golden.jsonl, fields: {input: question, expected: answer}}
+              - {id: answers, type: outputs, from: golden, models: [candidate]}
+              - {id: judged, type: judge, from: answers, provider: judge, thresholds: {overall: "mean >= 1"}}
+              - {id: split, type: split, from: judged, preset: train_test}
+
+              # Into a Kiln project (started on the first run): the task, every answer as a task run, the run
+              # config, the judge as a Kiln eval with its scores, and the split. Open kiln-project/project.kiln in
+              # the Kiln app to rate, repair and tag; a rerun keeps everything done there. To work from what you
+              # curated in Kiln instead of the file, load its runs:
+              #   - {id: golden, type: load, kiln_project: kiln-project, filter: tag::golden}
+              - {id: project, type: export, from: split, kiln_project: kiln-project}
+
+            """
 
     static let evalPipeline =
         header + """

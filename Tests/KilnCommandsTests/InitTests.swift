@@ -5,7 +5,7 @@ import Testing
 /// from the store (`--offline` exits 0 only when nothing is missing); files already there are never replaced
 /// unless asked.
 @Suite struct InitStarters {
-    @Test(arguments: ["eval", "sdg", "docs", "agent"])
+    @Test(arguments: ["eval", "sdg", "docs", "agent", "kiln"])
     func aStarterRunsAtOnceAndItsRerunNeedsNoCall(template: String) throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-init-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -18,6 +18,30 @@ import Testing
         #expect(run.status == 0, "\(template): \(run.stdout)\(run.stderr)")
         let rerun = try KilnPipeBinary.run(["run", file, "--offline"], in: directory)
         #expect(rerun.status == 0, "\(template): \(rerun.stdout)\(rerun.stderr)")
+        // The schema its first line names is beside it.
+        let first = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8).prefix {
+            $0 != "\n"
+        }
+        #expect(first == "# yaml-language-server: $schema=kiln-pipe.schema.json")
+        #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("kiln-pipe.schema.json").path))
+        if template == "kiln", let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] {
+            // Kiln itself opens the project the starter wrote: the four golden answers, the eval, the split.
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = [
+                "-W", "ignore", "-c",
+                "import sys\nfrom kiln_ai.datamodel import Project\n"
+                    + "task = Project.load_from_file(sys.argv[1]).tasks()[0]\n"
+                    + "print(len(task.runs()), len(task.evals()), len(task.dataset_splits()))",
+                directory.appendingPathComponent("kiln-project/project.kiln").path,
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(text == "4 1 1\n", "\(text)")
+        }
 
         // Again into the same folder: refused, nothing touched; --force replaces.
         let pipeline = directory.appendingPathComponent(file)

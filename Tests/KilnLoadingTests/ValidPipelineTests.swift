@@ -112,6 +112,10 @@ import Testing
         #expect(task.origin == .kilnProject(path: "../project/kiln/project.kiln", taskID: "111111111111"))
     }
 
+    @Test func theSchemaDescribesEveryKeyTheLoaderReads() {
+        #expect(PipelineSchema.undescribedKeys == [], "give these keys a schema entry in PipelineSchema")
+    }
+
     @Test func readsPromptAndParameterVariants() throws {
         let pipeline = try #require(Fixtures.load("valid", "variants").pipeline)
         guard case .outputs(let settings) = pipeline.stage(withID: "answers")?.settings else {
