@@ -5,7 +5,8 @@ BIN := .build/debug/kiln-pipe
 RELEASE_FLAGS := -c release --static-swift-stdlib --build-path .build-static
 RELEASE_DIR := .build-static/release
 
-.PHONY: all setup build build-demo release demo test kiln-reference test-real real-llm bench fuzz completions report-check format lint clean
+.PHONY: all setup build build-demo release demo test kiln-reference test-real real-llm bench fuzz completions report-check format lint clean \
+	browser-setup test-browser
 
 all: build
 
@@ -92,14 +93,33 @@ test-real: build real-llm
 	@KILN_REAL_LLM=http://127.0.0.1:$(LLM_PORT)/v1 KILN_REAL_EMBEDDINGS=http://127.0.0.1:$$(($(LLM_PORT) + 1))/v1 \
 	  $(SWIFT) test --filter RealModel; status=$$?; PORT=$(LLM_PORT) bash $(REAL_LLM)/serve.sh stop >/dev/null; exit $$status
 
-# Ratios measured side by side in one run (release build; BENCH_ITEMS=N to change the call count).
+# The viewer (`kiln-pipe view`) in a real browser: Debian's Chromium and chromium-driver, the PyPI selenium client in
+# a venv of its own. A person's path through it (a run, failures, a variant, an item, two runs and two variants
+# compared, the --static file too) with screenshots in out/browser/, no request beyond 127.0.0.1, then the timings
+# on 100 runs x 10,000 items (out/browser/timings.json). BROWSER_ARGS="--timings-only" or "--runs 10" to narrow.
+BROWSER := .build-browser
+BROWSER_BIN ?= .build/debug
+browser-setup:
+	@$(MAKE) --no-print-directory setup APT_PACKAGES="chromium chromium-driver"
+	@test -x $(BROWSER)/bin/python && $(BROWSER)/bin/python -c "import selenium" 2>/dev/null || { \
+	  python3 -m venv $(BROWSER) && $(BROWSER)/bin/pip install -q selenium; }
+test-browser: setup browser-setup
+	@test -x $(BROWSER_BIN)/kiln-pipe-bench || $(SWIFT) build --product kiln-pipe-bench
+	@test -x $(BROWSER_BIN)/kiln-pipe || $(SWIFT) build --product kiln-pipe
+	$(BROWSER)/bin/python Tests/Browser/viewer_test.py --kiln-pipe $(BROWSER_BIN)/kiln-pipe \
+	  --bench $(BROWSER_BIN)/kiln-pipe-bench --out out/browser $(BROWSER_ARGS)
+
+# Ratios measured side by side in one run (release build; BENCH_ITEMS=N to change the call count); then the viewer's
+# timings in Chromium on 100 runs x 10,000 items.
 bench: setup
 	@command -v pdftotext >/dev/null || { if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo=sudo; fi; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq poppler-utils >/dev/null; }
 	$(SWIFT) build $(RELEASE_FLAGS) --product kiln-pipe
 	$(SWIFT) build $(RELEASE_FLAGS) --product kiln-pipe-fake-provider
 	$(SWIFT) build $(RELEASE_FLAGS) --product kiln-pipe-bench
-	$(RELEASE_DIR)/kiln-pipe-bench
+	@if [ "$${BENCH_ONLY:-}" != viewer ]; then $(RELEASE_DIR)/kiln-pipe-bench; fi
+	@if [ -z "$${BENCH_ONLY:-}" ] || [ "$${BENCH_ONLY}" = viewer ]; then \
+	  $(MAKE) --no-print-directory test-browser BROWSER_BIN=$(RELEASE_DIR) BROWSER_ARGS=--timings-only; fi
 
 # Mutation fuzzing of the parsers that read user files (pipeline loader, load's JSONL/CSV/JSON readers, the HTML,
 # Markdown and DOCX extractors), FUZZ_SECONDS in all (default 180), each input under 5 s; findings in .build-fuzz/.

@@ -150,7 +150,10 @@ let package = Package(
         // `make bench`: throughput, CPU per call and streaming memory of the release binaries.
         .executableTarget(
             name: "kiln-pipe-bench",
-            dependencies: ["KilnRunner", "KilnStages", "KilnIngest", "KilnIndex", "KilnBasics", "KilnFakeProvider"],
+            dependencies: [
+                "KilnRunner", "KilnStages", "KilnIngest", "KilnIndex", "KilnBasics", "KilnFakeProvider", "KilnLoading",
+                "KilnReports", "KilnStore", "KilnModel",
+            ],
             path: "Benchmarks/kiln-pipe-bench",
             swiftSettings: strictSettings
         ),
@@ -270,6 +273,7 @@ let package = Package(
             // kiln-pipe: the binary the end-to-end tests run.
             dependencies: [
                 "kiln-pipe", "KilnCommands", "KilnStages", "KilnModel", "KilnFakeProvider", "KilnTesting", "KilnBasics",
+                "KilnProviders",
             ],
             exclude: ["Support"],
             swiftSettings: strictSettings

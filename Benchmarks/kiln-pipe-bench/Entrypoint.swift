@@ -21,6 +21,12 @@ struct Entrypoint {
     static let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
 
     static func main() async throws {
+        let arguments = CommandLine.arguments
+        if arguments.count == 5, arguments[1] == "history-fixture", let runs = Int(arguments[3]),
+            let items = Int(arguments[4])
+        {
+            return try await HistoryFixture.write(to: URL(fileURLWithPath: arguments[2]), runs: runs, items: items)
+        }
         let work = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-pipe-bench-\(getpid())")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }

@@ -31,12 +31,7 @@ struct CompareCommand: AsyncParsableCommand {
     @OptionGroup var pipelineOptions: PipelineOptions
     @OptionGroup var stateOptions: StateOptions
 
-    @Option(
-        name: .customLong("fail-on-regression"),
-        help: ArgumentHelp(
-            "Exit 1 when a score's mean fell further than allowed, e.g. \"overall: -0.2, polite: 0\" (* for every "
-                + "score), listing the items that fell.", valueName: "SCORE: TOLERANCE, …"))
-    var failOnRegression: String?
+    @OptionGroup var regression: RegressionOptions
 
     @Flag(help: "Print one JSON document instead of text.")
     var json = false
@@ -46,17 +41,12 @@ struct CompareCommand: AsyncParsableCommand {
 
     func validate() throws {
         if json, markdown { throw ValidationError("--json and --markdown are different outputs: choose one") }
-        if let failOnRegression {
-            do { _ = try RegressionGate(parsing: failOnRegression) } catch let error as ActionableError {
-                throw ValidationError(error.description)
-            }
-        }
     }
 
     func run() async throws {
         let pipeline = try LoadedPipeline.load(file, options: pipelineOptions)
         let statePath = LoadedPipeline.statePath(for: pipeline, override: stateOptions.state)
-        let gate = try failOnRegression.map(RegressionGate.init(parsing:))
+        let gate = try regression.gate()
         let comparison = try await LoadedPipeline.withExistingStore(statePath) { store -> RunComparison in
             guard let store else {
                 throw ActionableError(

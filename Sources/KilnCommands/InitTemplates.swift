@@ -40,22 +40,25 @@ enum InitTemplates: String, CaseIterable {
 
         """
 
+    /// The model under test, the judge and the support task the eval and Kiln starters share.
+    static let supportReply = """
+
+        providers:
+          candidate: {kind: fake, model: candidate}   # the model under test
+          judge: {kind: fake, model: judge}           # the LLM judge
+
+        task:
+          name: Support reply
+          instruction: Reply to the customer of a small bookshop. Be accurate, kind and brief.
+          requirements:
+            - {name: polite, instruction: The reply is courteous., type: pass_fail}
+
+        stages:
+
+        """
+
     static let kilnPipeline =
-        header + """
-            version: 1
-            name: kiln
-
-            providers:
-              candidate: {kind: fake, model: candidate}   # the model under test
-              judge: {kind: fake, model: judge}           # the LLM judge
-
-            task:
-              name: Support reply
-              instruction: Reply to the customer of a small bookshop. Be accurate, kind and brief.
-              requirements:
-                - {name: polite, instruction: The reply is courteous., type: pass_fail}
-
-            stages:
+        header + "version: 1\nname: kiln\n" + supportReply + """
               - {id: golden, type: load, path: data/golden.jsonl, fields: {input: question, expected: answer}}
               - {id: answers, type: outputs, from: golden, models: [candidate]}
               - {id: judged, type: judge, from: answers, provider: judge, thresholds: {overall: "mean >= 1"}}
@@ -71,21 +74,7 @@ enum InitTemplates: String, CaseIterable {
             """
 
     static let evalPipeline =
-        header + """
-            version: 1
-            name: eval
-
-            providers:
-              candidate: {kind: fake, model: candidate}   # the model under test
-              judge: {kind: fake, model: judge}           # the LLM judge
-
-            task:
-              name: Support reply
-              instruction: Reply to the customer of a small bookshop. Be accurate, kind and brief.
-              requirements:
-                - {name: polite, instruction: The reply is courteous., type: pass_fail}
-
-            stages:
+        header + "version: 1\nname: eval\n" + supportReply + """
               - id: golden                     # the golden set: one JSON object per line
                 type: load
                 path: data/golden.jsonl

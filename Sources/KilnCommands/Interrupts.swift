@@ -29,10 +29,16 @@ package enum Interrupts {
         case watched(interruption: String?)
     }
 
-    /// Runs `body` with the stop signals watched; returns its result and the first signal's name, if one came.
-    static func handling<Value: Sendable>(
-        stop: StopFlag, graceSeconds: Double = defaultGraceSeconds, _ body: @escaping @Sendable () async throws -> Value
-    ) async throws -> (Value, interruption: String?) {
+    /// Returns when a stop signal comes (for a command that serves until stopped, as `view`).
+    static func waitForSignal() async {
+        let (arrivals, endWatch) = watchSignals()
+        defer { endWatch() }
+        var iterator = arrivals.makeAsyncIterator()
+        _ = await iterator.next()
+    }
+
+    /// The stop signals' names as they come, taken from their default action; `stop` ends the watch and the stream.
+    private static func watchSignals() -> (arrivals: AsyncStream<String>, stop: () -> Void) {
         let (arrivals, delivery) = AsyncStream.makeStream(of: String.self)
         let sources = signals.map { number, name in
             signal(number, SIG_IGN)
@@ -41,10 +47,21 @@ package enum Interrupts {
             source.resume()
             return source
         }
-        defer {
-            for source in sources { source.cancel() }
-            delivery.finish()
-        }
+        return (
+            arrivals,
+            {
+                for source in sources { source.cancel() }
+                delivery.finish()
+            }
+        )
+    }
+
+    /// Runs `body` with the stop signals watched; returns its result and the first signal's name, if one came.
+    static func handling<Value: Sendable>(
+        stop: StopFlag, graceSeconds: Double = defaultGraceSeconds, _ body: @escaping @Sendable () async throws -> Value
+    ) async throws -> (Value, interruption: String?) {
+        let (arrivals, endWatch) = watchSignals()
+        defer { endWatch() }
         return try await withThrowingTaskGroup(of: Outcome<Value>.self) { group in
             group.addTask { .finished(try await body()) }
             group.addTask { .watched(interruption: await watch(arrivals, stop: stop, graceSeconds: graceSeconds)) }

@@ -23,7 +23,7 @@ struct KilnPipeCommand: AsyncParsableCommand {
             ValidateCommand.self, PlanCommand.self, RunCommand.self, StatusCommand.self, ExportCommand.self,
             IndexCommand.self,
             SearchCommand.self, MCPCommand.self, FreezeCommand.self, VerifyCommand.self, InitCommand.self,
-            RunsCommand.self, CompareCommand.self, SchemaCommand.self,
+            RunsCommand.self, CompareCommand.self, ViewCommand.self, SchemaCommand.self,
         ]
     )
 

@@ -25,6 +25,16 @@ enum LoadedPipeline {
         return pipeline
     }
 
+    /// The pipeline in `file`, or nil when it is not a valid pipeline (nothing is printed).
+    static func loadIfValid(_ file: String, options: PipelineOptions) -> Pipeline? {
+        let result = PipelineLoader.load(
+            path: file,
+            options: LoadOptions(
+                variables: options.variableValues, environment: ProcessInfo.processInfo.environment,
+                unresolvedVariablesAreErrors: true))
+        return result.isValid ? result.pipeline : nil
+    }
+
     /// Runs `body` with the store, or with nil when a local one does not exist yet (nothing has run: `status` and
     /// `plan` create no file). A place that could never hold one is an error, as for `run`.
     static func withExistingStore<Result: Sendable>(

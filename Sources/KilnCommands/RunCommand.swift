@@ -93,12 +93,7 @@ struct RunCommand: AsyncParsableCommand {
                 + "comparison is printed and added to the reports.", valueName: "RUN|FILE"))
     var baseline: String?
 
-    @Option(
-        name: .customLong("fail-on-regression"),
-        help: ArgumentHelp(
-            "With --baseline: exit 1 when a score's mean fell further than allowed, e.g. \"overall: -0.2, polite: 0\" "
-                + "(* for every score).", valueName: "SCORE: TOLERANCE, …"))
-    var failOnRegression: String?
+    @OptionGroup var regression: RegressionOptions
 
     @Option(
         help: ArgumentHelp(
@@ -131,14 +126,9 @@ struct RunCommand: AsyncParsableCommand {
                 throw ValidationError(error.description)
             }
         }
-        if let failOnRegression {
-            if baseline == nil {
-                throw ValidationError(
-                    "--fail-on-regression needs --baseline RUN|FILE (what to compare with), e.g. --baseline last")
-            }
-            do { _ = try RegressionGate(parsing: failOnRegression) } catch let error as ActionableError {
-                throw ValidationError(error.description)
-            }
+        if regression.failOnRegression != nil, baseline == nil {
+            throw ValidationError(
+                "--fail-on-regression needs --baseline RUN|FILE (what to compare with), e.g. --baseline last")
         }
     }
 
@@ -189,7 +179,12 @@ struct RunCommand: AsyncParsableCommand {
                     else { return [:] }
                     return forecast.reduce(into: [:]) { totals, stage in totals[stage.id] = stage.units }
                 }
-            ) { try await engine.run(progress: progress) }
+            ) {
+                // `kiln-pipe view` shows the run's progress while it goes.
+                try await LiveRunFile.whileRunning(progress, pipeline: pipeline, startedAt: startedAt) {
+                    try await engine.run(progress: progress)
+                }
+            }
         }
         let stoppedBy =
             report.stop.map { $0 == .interrupted ? "interrupted (\(interruption ?? "Ctrl-C"))" : "\($0)" }
@@ -202,7 +197,7 @@ struct RunCommand: AsyncParsableCommand {
                 report, pipeline: pipeline,
                 settings: RunAftermath.Settings(
                     statePath: options.statePath, reportDirectory: reportDirectory, folderPerStage: reportDir == nil,
-                    stoppedBy: stoppedBy, baseline: baseline, gate: try failOnRegression.map(RegressionGate.init),
+                    stoppedBy: stoppedBy, baseline: baseline, gate: try regression.gate(),
                     startedAt: startedAt),
                 exit: exit)
         } catch {

@@ -30,6 +30,9 @@ package enum PipelineSchema {
         definitions["search_tool"] = builder.mapping(StageReader.searchToolKeys, context: "search")
         definitions["params"] = builder.mapping(StageReader.paramsKeys, context: "params")
         definitions["prompt"] = builder.mapping(StageReader.promptKeys, context: "prompt")
+        definitions["embeddings"] = builder.mapping(
+            StageReader.embeddingKeys, context: "embeddings", required: ["provider"])
+        definitions["chunker"] = builder.mapping(StageReader.chunkerKeys, context: "chunker")
         var conditions: [JSONValue] = []
         for type in StageType.allCases {
             let keys = PipelineBuilder.commonStageKeys + PipelineBuilder.stageKeys(for: type)
@@ -124,7 +127,7 @@ package enum PipelineSchema {
         case ("provider", "structured_output"): return choice(StructuredOutputMode.self)
         case ("provider", "batch"): return boolean
         case ("provider", "max_concurrency"), ("provider", "rpm"), ("provider", "burst"), ("provider", "tpm"),
-            ("provider", "max_retries"), ("provider", "max_tokens"), ("provider", "seed"), ("provider", "batch_size"):
+            ("provider", "max_retries"), ("provider", "max_tokens"), ("provider", "seed"), (_, "batch_size"):
             return integer
         case ("provider", "timeout_s"), ("provider", "input_price_per_million"),
             ("provider", "output_price_per_million"), ("provider", "temperature"), ("provider", "top_p"),
@@ -133,10 +136,15 @@ package enum PipelineSchema {
         case ("task", "requirements"): return list(of: reference("requirement"))
         case ("task", "input_schema"), ("task", "output_schema"): return anything
         case ("requirement", "type"): return choice(ScoreType.self)
+        case ("chunker", "type"): return choice(ChunkerKind.self)
+        case ("chunker", "size"), ("chunker", "overlap"): return integer
+        case (_, "embeddings"): return object([("anyOf", .array([string, reference("embeddings")]))])
+        case (_, "chunker"): return reference("chunker")
         case ("requirement", "priority"): return integer
         case ("assertion", "type"): return choice(Assertion.Kind.self)
         case ("assertion", "ignore_case"): return boolean
         case ("assertion", "k"): return integer
+        case ("assertion", "threshold"): return number
         case ("assertion", "value"), ("assertion", "schema"), ("assertion", "arguments"): return anything
         case ("mcp", "args"): return list(of: string)
         case ("mcp", "env"), ("mcp", "headers"): return map(of: string)
@@ -197,7 +205,7 @@ package enum PipelineSchema {
                 )
             ])
             return object([("anyOf", .array([string, list(of: entry)]))])
-        case (_, "rubric"), (_, "where"), (_, "parts"), (_, "chunker"), (_, "embeddings"), (_, "filter"),
+        case (_, "rubric"), (_, "where"), (_, "parts"), (_, "filter"),
             (_, "seed"), (_, "encoding"):
             return anything
         case (_, "id"), (_, "type"), (_, "name"), (_, "description"), (_, "instruction"), (_, "system_prompt"),
@@ -237,6 +245,8 @@ package enum PipelineSchema {
             "mcp.tools": "only these tools of the server (default: all)",
             "search.name": "the tool's snake_case name (default: search_<index>)",
             "search.index": "an index stage of the pipeline",
+            "assertion.threshold": "similar: the least cosine similarity that passes (default 0.8)",
+            "assertion.embeddings": "similar: the provider (or {provider, model}) that embeds output and reference",
         ]
         if let text = specific["\(context).\(key)"] { return text }
         let general: [String: String] = [
@@ -297,6 +307,7 @@ package enum PipelineSchema {
             "url": "a streamable HTTP MCP endpoint", "headers": "header → environment variable holding its value",
             "command": "the command that starts the server", "index": "an index stage",
             "kiln_prompt": "a saved prompt of the Kiln task: id::…", "encoding": "text encoding",
+            "size": "tokens per chunk", "overlap": "tokens neighbouring chunks share",
         ]
         return general[key] ?? key
     }

@@ -50,16 +50,25 @@ extension StageReader {
     mutating func readIndex() -> IndexSettings? {
         var embeddings: EmbeddingSettings?
         if let node = fields["embeddings"] {
-            guard
-                let fields = reader.fields(
-                    node, context: "the embeddings of \(label)", allowed: Self.embeddingKeys, required: ["provider"]),
-                let name = provider(fields["provider"], "provider")
-            else { return nil }
-            let batchSize = reader.int(fields["batch_size"], "batch_size", in: 1...2048)
-            embeddings = EmbeddingSettings(
-                provider: name, model: reader.string(fields["model"], "model"), batchSize: batchSize ?? 64)
+            guard let read = readEmbeddings(node) else { return nil }
+            embeddings = read
         }
         return IndexSettings(path: reader.string(fields["path"], "path"), embeddings: embeddings)
+    }
+
+    /// `embeddings:` — a provider name, or `{provider, model, batch_size}`.
+    mutating func readEmbeddings(_ node: Node) -> EmbeddingSettings? {
+        if case .scalar = node {
+            return provider(node, "embeddings").map { EmbeddingSettings(provider: $0) }
+        }
+        guard
+            let fields = reader.fields(
+                node, context: "the embeddings of \(label)", allowed: Self.embeddingKeys, required: ["provider"]),
+            let name = provider(fields["provider"], "provider")
+        else { return nil }
+        let batchSize = reader.int(fields["batch_size"], "batch_size", in: 1...2048)
+        return EmbeddingSettings(
+            provider: name, model: reader.string(fields["model"], "model"), batchSize: batchSize ?? 64)
     }
 
     mutating func readQna() -> QnaSettings? {

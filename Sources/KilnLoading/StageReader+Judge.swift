@@ -4,7 +4,8 @@ import Yams
 
 extension StageReader {
     static let assertionKeys = [
-        "type", "name", "value", "pattern", "path", "schema", "ignore_case", "tool", "arguments", "k",
+        "type", "name", "value", "pattern", "path", "schema", "ignore_case", "tool", "arguments", "k", "threshold",
+        "embeddings",
     ]
 
     mutating func readJudge() -> JudgeSettings? {
@@ -38,7 +39,7 @@ extension StageReader {
             maxErrorRate: maxErrorRate ?? 0)
     }
 
-    private func readAssertions(_ node: Node?) -> [Assertion]? {
+    private mutating func readAssertions(_ node: Node?) -> [Assertion]? {
         guard let node else { return [] }
         guard let elements = reader.sequence(node, "assertions") else { return nil }
         var assertions: [Assertion] = []
@@ -77,7 +78,7 @@ extension StageReader {
         return failed ? nil : assertions
     }
 
-    private func readAssertion(_ kind: Assertion.Kind, _ fields: Fields) -> Assertion? {
+    private mutating func readAssertion(_ kind: Assertion.Kind, _ fields: Fields) -> Assertion? {
         func required(_ key: String, _ example: String) -> Node? {
             if let node = fields[key] { return node }
             reader.error(
@@ -124,6 +125,11 @@ extension StageReader {
             }
             assertion.path = path
             assertion.value = reader.text(valueNode, "value")
+        case .similar:
+            assertion.value = reader.text(fields["value"], "value")
+            assertion.embeddings = required("embeddings", "my-embedding-provider").flatMap { readEmbeddings($0) }
+            assertion.threshold = reader.double(fields["threshold"], "threshold", in: -1...1)
+            if assertion.embeddings == nil || (fields.has("threshold") && assertion.threshold == nil) { return nil }
         case .maxLatencyMS:
             guard let value = reader.int(required("value", "2000"), "value", in: 1...Int.max) else { return nil }
             assertion.value = String(value)
@@ -198,7 +204,10 @@ extension StageReader {
             // A task that failed to load has unknown requirement names: its own errors are reported already.
             let rubricUnknown = hasJudge && rubric.isEmpty && builder.taskDeclared && builder.task == nil
             if rubricUnknown, name != "overall", !assertions.contains(where: { $0.name == name }) { continue }
-            guard let type = scoreTypes.first(where: { $0.0 == name })?.1 else {
+            // `row_…`: the pass/fail score of assertions the data's rows carry (`assert`, `assert_<type>`), known
+            // only once rows are read; a threshold on one no item has fails with "no scores".
+            let rowScore: ScoreType? = name.hasPrefix("row_") ? .passFail : nil
+            guard let type = scoreTypes.first(where: { $0.0 == name })?.1 ?? rowScore else {
                 let known = scoreTypes.map(\.0)
                 reader.error(
                     at: keyNode, "threshold on unknown score '\(name)'",

@@ -33,6 +33,9 @@ package struct Assertion: Sendable, Hashable {
         case retrievalHit = "retrieval_hit"
         /// 1 / the rank of the row's `source_chunk` in the agent's searches, 0 when absent (its mean is the MRR).
         case reciprocalRank = "reciprocal_rank"
+        /// The cosine similarity of the output's embedding to the reference's (`value`, else the item's
+        /// `expected`) reaches `threshold`; the similarity is kept in the item's `similarity`.
+        case similar
     }
 
     /// The score name this assertion reports under (defaults to its type, numbered when repeated).
@@ -50,6 +53,13 @@ package struct Assertion: Sendable, Hashable {
     package var ignoreCase: Bool
     /// `tool_called`: JSON path in the call's arguments -> the value it must have (`{"$.a": 2}`).
     package var arguments: [String: JSONValue] = [:]
+    /// `similar`: the least cosine similarity that passes.
+    package var threshold: Double?
+    /// `similar`: the provider (and model) that embeds the output and the reference.
+    package var embeddings: EmbeddingSettings?
+
+    /// `similar`'s threshold when none is given.
+    package static let defaultSimilarity = 0.8
 
     package init(
         name: String, kind: Kind, value: String? = nil, pattern: String? = nil, path: String? = nil,

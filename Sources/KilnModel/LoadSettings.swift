@@ -36,7 +36,7 @@ package struct LoadSettings: Sendable, Hashable {
     /// decode are a bad row, never replacement characters.
     package var encoding: TextEncoding
 
-    package static let fieldNames = ["input", "output", "expected", "tags", "rating", "id"]
+    package static let fieldNames = ["input", "output", "expected", "tags", "rating", "id", "assert", "rubric"]
 
     package init(
         path: String? = nil, format: LoadFormat, kilnProject: String? = nil, taskID: String? = nil,

@@ -63,7 +63,8 @@ package enum StageSettings: Sendable, Hashable {
         case .topics(let settings): [settings.provider]
         case .inputs(let settings): [settings.provider]
         case .outputs(let settings): settings.models
-        case .judge(let settings): settings.provider.map { [$0] } ?? []
+        case .judge(let settings):
+            (settings.provider.map { [$0] } ?? []) + settings.assertions.compactMap { $0.embeddings?.provider }
         case .ingest(let settings): settings.extractionProvider.map { [$0] } ?? []
         case .index(let settings): settings.embeddings.map { [$0.provider] } ?? []
         case .qna(let settings): [settings.provider]

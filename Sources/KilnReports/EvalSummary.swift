@@ -134,6 +134,8 @@ package struct EvalSummary: Sendable {
         var values: [Double] = []
         for (name, value) in item["scores"]?.objectValue ?? JSONObject() {
             guard let number = value.numberValue else { continue }
+            // A row's own assertions (`assert` in the data) are pass/fail scores only some items have.
+            if !scoreTypes.contains(where: { $0.name == name }) { scoreTypes.append((name, .passFail)) }
             stats[model, default: [:]][name, default: ScoreStats()].count += 1
             stats[model, default: [:]][name, default: ScoreStats()].sum += number
             if number >= 0.5 { stats[model, default: [:]][name, default: ScoreStats()].passes += 1 }

@@ -210,6 +210,12 @@ package struct Forecaster: Sendable {
             // An expansion below the root stands for every expansion.
             perUnit = await estimator.topicExpansion(stage, root: false)
         case .inputs, .outputs, .judge, .qna:
+            if case .judge(let settings) = stage.settings, settings.assertions.contains(where: { $0.kind == .similar })
+            {
+                forecast.notes.append(
+                    "not counted: the embedding calls of its similar assertions (at most one per new text; each text "
+                        + "is embedded once and kept)")
+            }
             let samples =
                 upstream.samples.isEmpty ? [Self.synthetic(input: 200)] : Array(upstream.samples.prefix(8))
             var total: CallEstimate?

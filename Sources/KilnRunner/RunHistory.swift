@@ -164,6 +164,17 @@ package enum RunHistory {
 
     /// The item's whole JSON, as its run wrote it.
     package static func body(_ hash: String, in store: any CheckpointStore) async throws -> JSONValue? {
-        try await store.records(forKeys: [bodyKey(hash)])[bodyKey(hash)]?.item
+        try await bodies([hash], in: store)[hash]
+    }
+
+    /// Items' whole JSON by hash (those the store holds).
+    package static func bodies(_ hashes: [String], in store: any CheckpointStore) async throws -> [String: JSONValue] {
+        var bodies: [String: JSONValue] = [:]
+        for start in stride(from: 0, to: hashes.count, by: bodyBatch) {
+            let chunk = hashes[start..<min(start + bodyBatch, hashes.count)]
+            let records = try await store.records(forKeys: chunk.map(bodyKey))
+            for hash in chunk { if let item = records[bodyKey(hash)]?.item { bodies[hash] = item } }
+        }
+        return bodies
     }
 }

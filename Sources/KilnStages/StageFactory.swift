@@ -36,10 +36,16 @@ package enum StageFactory {
             stage.place = "\(shared.pipeline.sourcePath):\(location.line):\(location.column)"
             return stage
         case .judge(let settings):
-            return JudgeStage(
+            var stage = JudgeStage(
                 settings: settings,
                 services: run.services(
                     task: shared.pipeline.task ?? TaskDefinition(instruction: ""), provider: settings.provider))
+            for assertion in settings.assertions {
+                guard let embeddings = assertion.embeddings else { continue }
+                stage.embedders[assertion.name] = EmbeddingClient(
+                    settings: embeddings, access: run.access(to: embeddings.provider))
+            }
+            return stage
         case .qna(let settings):
             return QnaStage(
                 settings: settings,

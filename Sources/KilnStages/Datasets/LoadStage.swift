@@ -54,6 +54,18 @@ struct LoadStage: Sendable {
                 .map { $0.stringValue ?? $0.serialized() }
             // Without an id of the user's, reports name the item by where it was read (`golden.jsonl:12`).
             if userID == nil { fields["source_row"] = .string(location) }
+            // The row's own checks and judging criteria travel with it to the judge.
+            do {
+                let checks = try RowAssertions.read(row, field: settings.fields["assert"] ?? "assert")
+                if !checks.isEmpty { fields["assert"] = .array(checks) }
+            } catch {
+                throw BadRow(location: location, reason: error.description)
+            }
+            if let rubric = JSONPath.lookup(settings.fields["rubric"] ?? "rubric", in: row)?.stringValue,
+                !rubric.allSatisfy(\.isWhitespace)
+            {
+                fields["rubric"] = .string(rubric)
+            }
             let id = userID ?? String(SHA256.hex(row.serialized(sortedKeys: true)).prefix(16))
             return PipelineItem(id: id, fields: fields)
         }

@@ -361,7 +361,9 @@ struct OutputsStage: UnitStage {
     ]
 
     /// The fields an output item takes from the row it answers.
-    static let passthrough = ["expected", "tags", "rating", "topic_path", "source_row", "input_source", "source_chunk"]
+    static let passthrough = [
+        "expected", "tags", "rating", "topic_path", "source_row", "input_source", "source_chunk", "assert", "rubric",
+    ]
 
     /// An answer as the output item of `unit`'s row: its id, input and passed-through fields are the row's, so a
     /// cached answer shared by two rows with one input (an `expected`, tags or a Kiln run each of their own) is

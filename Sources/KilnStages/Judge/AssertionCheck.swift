@@ -111,6 +111,9 @@ enum AssertionCheck {
             let limit = Int(assertion.value ?? "") ?? 0
             return count <= limit
                 ? Outcome(passed: true) : Outcome(passed: false, reason: "\(count) tool calls, limit \(limit)")
+        case .similar:
+            // Needs embeddings: the judge stage measures it (`SimilarityCheck`).
+            return Outcome(passed: false, reason: "no embeddings to compare with")
         case .retrievalHit, .reciprocalRank:
             guard let source = item.fields["source_chunk"], source["document_id"] != nil else {
                 return Outcome(

@@ -28,13 +28,15 @@ enum JudgePrompts {
 
     static func user(
         task: TaskDefinition, rubric: [TaskRequirement], overall: ScoreType, input: String, output: String,
-        expected: String?, chainOfThought: Bool, toolUse: String? = nil
+        expected: String?, chainOfThought: Bool, toolUse: String? = nil, rowRubric: String? = nil
     ) -> String {
         var text = "<task>\n\(task.instruction)\n</task>\n\n<rubric>\n"
         for (index, item) in rubric.enumerated() {
             text += "\(index + 1). \(item.name) (\(scale(of: item.type))): \(item.instruction)\n"
         }
         text += "overall (\(scale(of: overall))): how well the output performs the task as a whole.\n</rubric>\n\n"
+        // Criteria this row brings (its `rubric` column): weighed in every score, above all overall.
+        if let rowRubric { text += "<criteria_for_this_input>\n\(rowRubric)\n</criteria_for_this_input>\n\n" }
         text += "<input>\n\(input)\n</input>\n\n"
         // An agent's answer is judged with the tools it called and what they returned.
         if let toolUse { text += "<tool_use>\n\(toolUse)\n</tool_use>\n\n" }

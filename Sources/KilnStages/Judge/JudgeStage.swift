@@ -21,6 +21,8 @@ struct JudgeStage: UnitStage {
     let services: StageServices
     let rubric: [TaskRequirement]
     let fingerprint: String
+    /// The embeddings of `similar` assertions, by assertion name (none when only planning).
+    var embedders: [String: EmbeddingClient] = [:]
 
     init(settings: JudgeSettings, services: StageServices) {
         self.settings = settings
@@ -45,23 +47,33 @@ struct JudgeStage: UnitStage {
     }
 
     /// What the judge reads of an item, as text: an agent's tool use too.
-    private static func texts(
-        of item: PipelineItem
-    ) -> (input: String, output: String, expected: String?, toolUse: String?) {
+    private static func texts(of item: PipelineItem) -> JudgedTexts {
         let text = { (name: String) in item.fields[name].map { $0.stringValue ?? $0.serialized() } }
-        return (
-            text("input") ?? "", text("output") ?? "", text("expected"), JudgePrompts.toolUse(of: item.fields["trace"])
-        )
+        return JudgedTexts(
+            input: text("input") ?? "", output: text("output") ?? "", expected: text("expected"),
+            toolUse: JudgePrompts.toolUse(of: item.fields["trace"]), rubric: item.fields["rubric"]?.stringValue)
+    }
+
+    /// What the LLM judge reads of an item.
+    struct JudgedTexts {
+        var input: String
+        var output: String
+        var expected: String?
+        /// An agent's tool calls and their results.
+        var toolUse: String?
+        /// The row's own criteria (`rubric` in the data).
+        var rubric: String?
     }
 
     /// The content address of one verdict: the judge's fingerprint and what it reads.
-    private func key(for read: (input: String, output: String, expected: String?, toolUse: String?)) -> String {
+    private func key(for read: JudgedTexts) -> String {
         var components = JSONObject([
             ("stage", .string(fingerprint)), ("input", .string(read.input)), ("output", .string(read.output)),
             ("expected", read.expected.map(JSONValue.string) ?? .null),
         ])
         // The tool use the judge reads is part of what it judges (an item without tools keeps its key).
         if let toolUse = read.toolUse { components["tool_use"] = .string(toolUse) }
+        if let rubric = read.rubric { components["row_rubric"] = .string(rubric) }
         return CheckpointKey.make(components)
     }
 
@@ -69,20 +81,40 @@ struct JudgeStage: UnitStage {
         var judged = item
         var scores = JSONObject()
         var failures = JSONObject()
-        for assertion in settings.assertions {
+        // The stage's assertions, then the row's own (`assert` in the data).
+        let rowAssertions = RowAssertions.assertions(item.fields["assert"]?.arrayValue ?? [])
+        for assertion in settings.assertions + rowAssertions where assertion.kind != .similar {
             let outcome = AssertionCheck.evaluate(assertion, item: item, taskSchema: services.task.outputSchema)
             scores[assertion.name] = outcome.score.map(JSONValue.double) ?? .integer(outcome.passed ? 1 : 0)
             if let reason = outcome.reason { failures[assertion.name] = .string(reason) }
         }
         var usage = Usage()
         var requests = 0
+        var similarities = JSONObject()
+        for assertion in settings.assertions where assertion.kind == .similar {
+            guard let embedder = embedders[assertion.name] else { continue }
+            switch await SimilarityCheck.measure(assertion, item: item, embedder: embedder) {
+            case .measured(let similarity, let outcome, let callUsage, let callRequests):
+                usage += callUsage
+                requests += callRequests
+                scores[assertion.name] = .integer(outcome.passed ? 1 : 0)
+                if let similarity { similarities[assertion.name] = .double(similarity) }
+                if let reason = outcome.reason { failures[assertion.name] = .string(reason) }
+            case .failed(let reason, let callUsage, let callRequests):
+                return .failed(
+                    "\(assertion.name): \(reason)", usage: usage + callUsage, requests: requests + callRequests)
+            case .stopped(let stop):
+                return .stopped(stop)
+            }
+        }
+        if !similarities.isEmpty { judged.fields["similarity"] = .object(similarities) }
         var cached = false
         if settings.provider != nil {
             switch await verdict(for: item) {
             case .done(let verdicts, let wasCached, let callUsage, let callRequests):
                 cached = wasCached
-                usage = callUsage
-                requests = callRequests
+                usage += callUsage
+                requests += callRequests
                 for (name, value) in verdicts.first?.fields["scores"]?.objectValue ?? JSONObject() {
                     scores[name] = value
                 }
@@ -112,7 +144,7 @@ struct JudgeStage: UnitStage {
                     JudgePrompts.user(
                         task: services.task, rubric: rubric, overall: settings.score, input: input, output: output,
                         expected: expected, chainOfThought: settings.chainOfThought,
-                        toolUse: read.toolUse)),
+                        toolUse: read.toolUse, rowRubric: read.rubric)),
             ],
             params: ModelParams(temperature: services.provider?.params.temperature ?? 0),
             structured: StructuredOutputSpec(

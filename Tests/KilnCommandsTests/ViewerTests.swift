@@ -1,0 +1,138 @@
+import Foundation
+import KilnBasics
+import KilnFakeProvider
+import KilnProviders
+import Testing
+
+/// `kiln-pipe view` without a browser (the browser test, `make test-browser`, clicks through it in Chromium): its
+/// JSON API over the run history, loopback only, reading nothing it should not, and the live progress of a run.
+@Suite(.serialized) struct Viewer {
+    /// A viewer on a free port, its URL read from its first line.
+    final class Server {
+        let process = Process()
+        let url: String
+        /// One client for the server's life.
+        let transport = CurlTransport(maxConnections: 2)
+
+        init(_ arguments: [String], in directory: URL) throws {
+            process.executableURL = KilnPipeBinary.url
+            process.arguments = ["view"] + arguments
+            process.currentDirectoryURL = directory
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var line = Data()
+            while !line.contains(UInt8(ascii: "\n")) {
+                let chunk = output.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line += chunk
+            }
+            let text = String(decoding: line, as: UTF8.self)
+            url = try #require(text.firstMatch(of: /http:\/\/127\.0\.0\.1:\d+/).map { String($0.output) }, "\(text)")
+        }
+
+        func get(_ path: String) async throws -> HTTPResponse {
+            try await transport.send(.get, url: try #require(URL(string: url + path)), headers: [:], timeout: 10)
+        }
+
+        func json(_ path: String) async throws -> JSONValue {
+            let response = try await get(path)
+            #expect(response.status == 200, "\(path): \(String(decoding: response.body, as: UTF8.self))")
+            return try JSONValue(parsing: String(decoding: response.body, as: UTF8.self))
+        }
+
+        deinit {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    @Test func servesTheHistoryAsJSONOnLoopbackOnlyAndWritesNothing() async throws {
+        let scenario = try RunHistory.scenario()
+        defer { scenario.finish() }
+        #expect(try scenario.run().status == 0)
+        let refused = try KilnPipeBinary.run(["view", "p.yml", "--host", "0.0.0.0"], in: scenario.directory)
+        #expect(refused.status == 2 && refused.stderr.contains("only on the loopback address"), "\(refused.stderr)")
+
+        let state = scenario.directory.appendingPathComponent(".kiln-pipe/state.sqlite")
+        let before = try Data(contentsOf: state)
+        let server = try Server(["p.yml"], in: scenario.directory)
+        let page = try await server.get("/")
+        #expect(page.status == 200 && String(decoding: page.body, as: UTF8.self).contains("kiln-pipe view"))
+        #expect(page.headers["content-security-policy"]?.contains("default-src 'none'") == true, "\(page.headers)")
+
+        let list = try await server.json("/api/runs")
+        let runs = list["pipelines"]?.arrayValue?.first?["runs"]?.arrayValue ?? []
+        #expect(runs.count == 1)
+        let id = try #require(runs.first?["id"]?.stringValue)
+        let run = try await server.json("/api/run?pipeline=scenario&id=\(id)")
+        let items = run["stages"]?.arrayValue?.first?["items"]?.arrayValue ?? []
+        #expect(items.count == 20)
+        let hash = try #require(items.first?.arrayValue?[2].stringValue)
+        let item = try await server.json("/api/item?pipeline=scenario&hash=\(hash)")
+        #expect(item["input"]?.stringValue == "Question about the delivery of order 0?", "\(item)")
+        let same = try await server.json("/api/compare?pipeline=scenario&a=\(id)&b=\(id)")
+        #expect(same["unchanged"]?.numberValue == 20)
+
+        let missing = try await server.get("/api/run?pipeline=scenario&id=nope")
+        #expect(missing.status == 404)
+        #expect(String(decoding: missing.body, as: UTF8.self).contains(#""error":"no run 'nope' of scenario""#))
+        let unknown = try await server.get("/api/run?pipeline=other&id=\(id)")
+        #expect(unknown.status == 404)
+        let posted = try await server.transport.send(
+            .post, url: try #require(URL(string: server.url + "/api/runs")), headers: [:], body: Data("{}".utf8),
+            timeout: 10)
+        #expect(posted.status == 405)
+        #expect(try Data(contentsOf: state) == before, "the viewer wrote into the store")
+    }
+
+    @Test func aRunGoingOnShowsItsProgressAndThenItsRecord() async throws {
+        let scenario = try RunScenario(
+            pipeline: """
+                version: 1
+                name: scenario
+                providers:
+                  model: {kind: openai, model: m, base_url: "BASE_URL", api_key_env: FAKE_KEY, max_concurrency: 2}
+                task:
+                  instruction: Answer.
+                stages:
+                  - {id: golden, type: load, path: golden.jsonl}
+                  - {id: answers, type: outputs, from: golden, models: [model]}
+                  - {id: judged, type: judge, from: answers, assertions: [{type: contains, value: "Fake"}]}
+                """, latencyMS: 400)
+        defer { scenario.finish() }
+        let rows = (0..<30).map { #"{"input": "Question \#($0)?"}"# }.joined(separator: "\n")
+        try rows.write(to: scenario.directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
+        let server = try Server(["p.yml"], in: scenario.directory)
+        let run = try KilnPipeBinary.start(["run", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        var live: JSONValue?
+        // Until the run shows up or ends (a loaded machine starts it late).
+        while live?["stages"]?.arrayValue?.dropFirst().first?["total"]?.numberValue == nil, run.isRunning {
+            try await Task.sleep(for: .milliseconds(200))
+            live = try await server.json("/api/runs")["pipelines"]?.arrayValue?.first?["live"]?.arrayValue?.first
+        }
+        let going = try #require(live, "no live progress while the run went on")
+        #expect(going["stages"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["golden", "answers", "judged"])
+        #expect(going["stages"]?.arrayValue?[1]["total"]?.numberValue == 30, "\(going)")
+        run.waitUntilExit()
+        #expect(run.terminationStatus == 0)
+        let after = try await server.json("/api/runs")["pipelines"]?.arrayValue?.first
+        #expect(after?["live"]?.arrayValue?.isEmpty == true, "the finished run is not live any more")
+        #expect(after?["runs"]?.arrayValue?.count == 1, "and it is in the history")
+    }
+
+    @Test func theStaticFileCarriesItsDataAndNothingFromElsewhere() throws {
+        let scenario = try RunHistory.scenario()
+        defer { scenario.finish() }
+        #expect(try scenario.run().status == 0)
+        #expect(try scenario.run().status == 0)
+        let written = try KilnPipeBinary.run(["view", "p.yml", "--static", "viewer.html"], in: scenario.directory)
+        #expect(
+            written.status == 0 && written.stdout.contains("wrote viewer.html: 2 runs, 20 items"), "\(written.stdout)")
+        let html = try String(contentsOf: scenario.directory.appendingPathComponent("viewer.html"), encoding: .utf8)
+        #expect(html.contains("window.KILN_DATA = {"))
+        #expect(html.firstMatch(of: /(src|href)="https?:/) == nil, "the file loads something from elsewhere")
+        #expect(!html.contains("fetch(\"http"))
+    }
+}
