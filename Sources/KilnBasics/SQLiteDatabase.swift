@@ -55,11 +55,15 @@ package final class SQLiteDatabase {
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
-    /// Opens (creating when missing) the database at `path` in WAL mode.
-    package init(path: String) throws {
+    /// Opens (creating when missing) the database at `path` in WAL mode; `readOnly`: an existing one, for reading
+    /// only (its journal mode as the writers set it).
+    package init(path: String, readOnly: Bool = false) throws {
         self.path = path
         var connection: OpaquePointer?
-        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        let flags =
+            readOnly
+            ? SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+            : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let status = sqlite3_open_v2(path, &connection, flags, nil)
         guard status == SQLITE_OK, let connection else {
             let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? "out of memory"
@@ -68,6 +72,7 @@ package final class SQLiteDatabase {
         }
         handle = connection
         sqlite3_busy_timeout(connection, 10_000)
+        guard !readOnly else { return }
         // WAL + NORMAL: a committed transaction survives a killed process; only power loss may drop the last ones.
         // Two processes opening a new file at once: switching it to WAL is refused at once to one of them (SQLite
         // does not wait on a lock for it), so that one tries again for up to 10 s.

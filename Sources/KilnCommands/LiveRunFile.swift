@@ -21,8 +21,7 @@ enum LiveRunFile {
         defer { try? FileManager.default.removeItem(at: file) }
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
-                while true {
-                    do { try await Task.sleep(for: .seconds(1)) } catch { return nil }
+                while !Task.isCancelled {
                     let document = Self.document(
                         pipeline: pipeline.name, startedAt: startedAt, stages: await progress.snapshot,
                         totals: await progress.totals)
@@ -30,7 +29,9 @@ enum LiveRunFile {
                     try? FileManager.default.createDirectory(
                         at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
                     try? Data(document.serialized().utf8).write(to: file, options: .atomic)
+                    do { try await Task.sleep(for: .seconds(1)) } catch { return nil }
                 }
+                return nil
             }
             let result = try await body()
             group.cancelAll()

@@ -35,13 +35,15 @@ enum LoadedPipeline {
         return result.isValid ? result.pipeline : nil
     }
 
-    /// Runs `body` with the store, or with nil when a local one does not exist yet (nothing has run: `status` and
-    /// `plan` create no file). A place that could never hold one is an error, as for `run`.
+    /// Runs `body` with the store opened for reading, or with nil when a local one does not exist yet (nothing has
+    /// run: `status`, `plan`, `runs`, `compare` and `view` create no file and write nothing). A place that could
+    /// never hold one is an error, as for `run`.
     static func withExistingStore<Result: Sendable>(
         _ statePath: String, _ body: ((any CheckpointStore)?) async throws -> Result
     ) async throws -> Result {
-        guard !StatePlace.isDatabase(statePath), !FileManager.default.fileExists(atPath: statePath) else {
-            return try await StoreLocation.with(statePath) { try await body($0) }
+        if StatePlace.isDatabase(statePath) { return try await StoreLocation.with(statePath) { try await body($0) } }
+        if FileManager.default.fileExists(atPath: statePath) {
+            return try await body(try StoreLocation.openForReading(statePath))
         }
         var folder = URL(fileURLWithPath: statePath).deletingLastPathComponent()
         var isFolder: ObjCBool = false

@@ -1,5 +1,5 @@
 import Foundation
-import KilnBasics
+package import KilnBasics
 import KilnStages
 package import KilnStore
 
@@ -24,6 +24,17 @@ package enum StoreLocation {
             "this kiln-pipe was built without PostgreSQL support, so it cannot open \(describe(state))",
             hint: "build it with its default traits (make build, make release), or use an SQLite file with --state")
         #endif
+    }
+
+    /// Opens the SQLite store at `path` for reading only; nil while a run is still setting it up.
+    package static func openForReading(_ path: String) throws(ActionableError) -> (any CheckpointStore)? {
+        do {
+            return try SQLiteCheckpointStore(readingAt: path)
+        } catch {
+            throw ActionableError(
+                "cannot read the checkpoint store \(path): \(SystemErrorText.line(of: error))",
+                hint: "check that the file is a kiln-pipe store, or choose another with --state", cause: error)
+        }
     }
 
     /// Opens the SQLite store at `path`.

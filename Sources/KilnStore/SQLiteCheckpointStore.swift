@@ -16,6 +16,23 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
     /// is still read for the records written then.
     static let schemaVersion = 2
 
+    /// Opens an existing store for reading only (`status`, `view`): nothing is created or migrated, and a store
+    /// a run is still setting up reads as not there yet (nil).
+    package init?(readingAt path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        self.path = path
+        database = try SQLiteDatabase(path: path, readOnly: true)
+        let version = try? database.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.text
+        guard let version else { return nil }
+        guard Int(version) == Self.schemaVersion else {
+            throw SQLiteError(
+                code: 0,
+                message:
+                    "store schema version \(version), this kiln-pipe reads \(Self.schemaVersion) (a run migrates it)",
+                context: "opening \(path)")
+        }
+    }
+
     /// Opens or creates the store at `path`, creating its folder.
     package init(path: String) throws {
         self.path = path
@@ -40,8 +57,10 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
         let version = try database.query("SELECT value FROM meta WHERE key = 'schema_version'").first?.first?.text
         switch version.flatMap({ Int($0) }) {
         case nil:
+            // Another process opening the new file at the same moment may have written it first.
             try database.query(
-                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", [.text(String(Self.schemaVersion))])
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                [.text(String(Self.schemaVersion))])
         case 1:
             // A version 1 store gains the column; its old records keep reading their calls from the calls table.
             try database.transaction {

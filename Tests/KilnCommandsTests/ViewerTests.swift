@@ -105,14 +105,25 @@ import Testing
         let rows = (0..<30).map { #"{"input": "Question \#($0)?"}"# }.joined(separator: "\n")
         try rows.write(to: scenario.directory.appendingPathComponent("golden.jsonl"), atomically: true, encoding: .utf8)
         let server = try Server(["p.yml"], in: scenario.directory)
-        let run = try KilnPipeBinary.start(["run", "p.yml"], in: scenario.directory, environment: ["FAKE_KEY": "k"])
+        let run = Process()
+        run.executableURL = KilnPipeBinary.url
+        run.arguments = ["run", "p.yml"]
+        run.currentDirectoryURL = scenario.directory
+        run.environment = ["PATH": "/usr/bin:/bin", "HOME": "/root", "FAKE_KEY": "k"]
+        let log = scenario.directory.appendingPathComponent("run.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let output = try FileHandle(forWritingTo: log)
+        run.standardOutput = output
+        run.standardError = output
+        try run.run()
         var live: JSONValue?
         // Until the run shows up or ends (a loaded machine starts it late).
         while live?["stages"]?.arrayValue?.dropFirst().first?["total"]?.numberValue == nil, run.isRunning {
             try await Task.sleep(for: .milliseconds(200))
             live = try await server.json("/api/runs")["pipelines"]?.arrayValue?.first?["live"]?.arrayValue?.first
         }
-        let going = try #require(live, "no live progress while the run went on")
+        let going = try #require(
+            live, "no live progress while the run went on: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         #expect(going["stages"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["golden", "answers", "judged"])
         #expect(going["stages"]?.arrayValue?[1]["total"]?.numberValue == 30, "\(going)")
         run.waitUntilExit()
