@@ -17,6 +17,8 @@ package struct RunRecord: Sendable, Hashable {
         package var cached: Int
         package var computed: Int
         package var failed: Int
+        /// The units the stage looked up, as `count:digest` of their store keys (empty for stages without units).
+        package var unitKeys = ""
 
         package init(id: String, type: String, fingerprint: String, items: Int, cached: Int, computed: Int, failed: Int)
         {
@@ -118,6 +120,7 @@ package struct RunRecord: Sendable, Hashable {
                     ("id", .string(line.id)), ("type", .string(line.type)), ("fingerprint", .string(line.fingerprint)),
                     ("items", .integer(line.items)), ("cached", .integer(line.cached)),
                     ("computed", .integer(line.computed)), ("failed", .integer(line.failed)),
+                    ("unit_keys", .string(line.unitKeys)),
                 ]))
         }
         return .object(
@@ -140,10 +143,12 @@ package struct RunRecord: Sendable, Hashable {
         }
         func int(_ value: JSONValue?) -> Int { value?.numberValue.map { Int($0) } ?? 0 }
         let stages = (json["stages"]?.arrayValue ?? []).map { line in
-            StageLine(
+            var stage = StageLine(
                 id: line["id"]?.stringValue ?? "", type: line["type"]?.stringValue ?? "",
                 fingerprint: line["fingerprint"]?.stringValue ?? "", items: int(line["items"]),
                 cached: int(line["cached"]), computed: int(line["computed"]), failed: int(line["failed"]))
+            stage.unitKeys = line["unit_keys"]?.stringValue ?? ""
+            return stage
         }
         self.init(
             id: id, pipeline: pipeline, pipelineHash: json["pipeline_hash"]?.stringValue ?? "",

@@ -55,9 +55,11 @@ package enum RunHistory {
                     item: .array(items.map(\.stored))))
         }
         let stages = report.stages.map { stage in
-            RunRecord.StageLine(
+            var line = RunRecord.StageLine(
                 id: stage.id, type: stage.type.rawValue, fingerprint: fingerprints[stage.id] ?? "", items: stage.items,
                 cached: stage.cached, computed: stage.computed, failed: stage.failed)
+            line.unitKeys = stage.unitKeys.count > 0 ? stage.unitKeys.text : ""
+            return line
         }
         let run = RunRecord(
             id: id, pipeline: pipeline.name, pipelineHash: pipelineHash, startedAt: startedAt.timeIntervalSince1970,

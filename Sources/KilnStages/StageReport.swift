@@ -35,6 +35,9 @@ package struct StageReport: Sendable, Hashable {
     /// Judge stages: every threshold condition per model, and the share of failed items they tolerate.
     package var thresholds: [ThresholdOutcome] = []
     package var maxErrorRate: Double?
+    /// The store keys of the units the stage looked up, as one order-independent digest (the run history keeps it:
+    /// two runs with equal digests asked a stage for the same units).
+    package var unitKeys = UnitKeyDigest()
     /// Split stages: the realised size of each part, in the order declared.
     package var parts: [(name: String, count: Int)] {
         get { zip(partNames, partCounts).map { ($0, $1) } }

@@ -110,6 +110,19 @@ import Testing
         #expect(unchanged["unchanged"] as? Int == 20)
         #expect(unchanged["regressed"] as? Bool == false)
         #expect(scenario.fake.currentStatistics.requests == requests, "compare makes no call")
+
+        // Each run keeps, per stage, the digest of the unit keys it looked up: equal for the unchanged rerun, other
+        // for the run whose model changed.
+        let history = try KilnPipeBinary.run(["runs", "p.yml", "--json"], in: scenario.directory)
+        let all = try #require(try Self.json(history.stdout)["runs"] as? [[String: Any]])
+        func unitKeys(_ run: [String: Any], _ stage: String) -> String? {
+            (run["stages"] as? [[String: Any]])?.first { $0["id"] as? String == stage }?["unit_keys"] as? String
+        }
+        #expect(all.count == 3)
+        #expect(unitKeys(all[0], "answers")?.hasPrefix("20:") == true, "\(all[0])")
+        #expect(unitKeys(all[1], "answers") != unitKeys(all[0], "answers"))
+        #expect(unitKeys(all[2], "answers") == unitKeys(all[1], "answers"))
+        #expect(unitKeys(all[2], "judged") == unitKeys(all[1], "judged"))
     }
 
     @Test func runAgainstACommittedSummaryGatesTheRunAndAddsTheComparisonToTheReports() throws {

@@ -27,7 +27,9 @@ extension UnitStage {
                         let items = [item] + (await input.receiveBuffered(limit: max(1, concurrency) - 1))
                         queued = items.flatMap(units(for:))
                         queued.reverse()
-                        if run.mode.useCache { await store.prefetch(queued.flatMap(cacheKeys(for:))) }
+                        let keys = queued.flatMap(cacheKeys(for:))
+                        report.unitKeys.add(keys)
+                        if run.mode.useCache { await store.prefetch(keys) }
                     }
                     return queued.removeLast()
                 },
