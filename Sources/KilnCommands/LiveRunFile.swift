@@ -18,18 +18,23 @@ enum LiveRunFile {
     ) async throws -> Result {
         let file = folder(for: pipeline).appendingPathComponent(
             "\(pipeline.name)-\(ProcessInfo.processInfo.processIdentifier).json")
+        @Sendable func write() async {
+            let document = Self.document(
+                pipeline: pipeline.name, startedAt: startedAt, stages: await progress.snapshot,
+                totals: await progress.totals)
+            // Progress is a courtesy: a folder that cannot be written never stops the run.
+            try? FileManager.default.createDirectory(
+                at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try? Data(document.serialized().utf8).write(to: file, options: .atomic)
+        }
+        // There before the first call goes out, then rewritten each second.
+        await write()
         defer { try? FileManager.default.removeItem(at: file) }
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 while !Task.isCancelled {
-                    let document = Self.document(
-                        pipeline: pipeline.name, startedAt: startedAt, stages: await progress.snapshot,
-                        totals: await progress.totals)
-                    // Progress is a courtesy: a folder that cannot be written never stops the run.
-                    try? FileManager.default.createDirectory(
-                        at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-                    try? Data(document.serialized().utf8).write(to: file, options: .atomic)
                     do { try await Task.sleep(for: .seconds(1)) } catch { return nil }
+                    await write()
                 }
                 return nil
             }

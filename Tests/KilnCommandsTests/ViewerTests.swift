@@ -118,13 +118,19 @@ import Testing
         try run.run()
         // Until the run shows up with its totals (the forecast is worked out beside the run) or ends.
         var seen: JSONValue?
+        var polls: [String] = []
+        let liveFolder = scenario.directory.appendingPathComponent(".kiln-pipe/live").path
         while run.isRunning, seen?["stages"]?.arrayValue?.dropFirst().first?["total"]?.numberValue == nil {
             try await Task.sleep(for: .milliseconds(200))
-            let live = try await server.json("/api/runs")["pipelines"]?.arrayValue?.first?["live"]?.arrayValue?.first
+            let list = try await server.json("/api/runs")
+            let live = list["pipelines"]?.arrayValue?.first?["live"]?.arrayValue?.first
             if let live { seen = live }
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: liveFolder)) ?? []
+            polls.append("\(files) -> \(list["pipelines"]?.arrayValue?.first?["live"]?.serialized() ?? "?")")
         }
+        let runOutput = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         let going = try #require(
-            seen, "no live progress while the run went on: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+            seen, "no live progress while the run went on (polls: \(polls.suffix(5))): \(runOutput)")
         #expect(going["stages"]?.arrayValue?.map { $0["id"]?.stringValue ?? "" } == ["golden", "answers", "judged"])
         let answers = going["stages"]?.arrayValue?.dropFirst().first
         #expect((answers?["computed"]?.numberValue ?? 99) < 30, "seen while answers were still being made: \(going)")

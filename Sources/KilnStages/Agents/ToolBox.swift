@@ -127,11 +127,14 @@ actor ToolBox {
         }
         // Once a server has died, its calls run one at a time: a call that kills it again is then the one that
         // did, and the calls that were only in flight beside it are not blamed.
+        var failedHere = false
         for attempt in 0..<2 {
             let alone = crashed.contains(ObjectIdentifier(server))
             if alone { await acquire(server) }
             do {
-                if !server.isRunning { try await restart(server) }
+                // After this call saw the server go, it starts it again itself: a dying process may not be
+                // reaped yet (it still looks running), and a call sent to it would fail twice and be blamed.
+                if failedHere || !server.isRunning { try await restart(server) }
                 let (text, isError) = try await server.call(call.name, arguments: arguments)
                 if alone { release(server) }
                 return isError ? .error(text) : .output(text)
@@ -142,6 +145,7 @@ actor ToolBox {
                 // An error the server answered goes back to the model; a server gone is retried.
                 guard failure?.serverGone == true else { return .error("Error: \(message)") }
                 crashed.insert(ObjectIdentifier(server))
+                failedHere = true
                 if attempt == 1 && alone { return .fatal("tool '\(call.name)': \(message)") }
             }
         }
