@@ -104,8 +104,7 @@ struct ViewerAPI: Sendable {
         -> RunRecord
     {
         guard let store else { throw Failure(status: 404, message: "\(pipeline.name) has no run yet") }
-        let runs = try await RunHistory.runs(of: pipeline.name, in: store)
-        guard let run = runs.first(where: { $0.id == id }) else {
+        guard let run = try await RunHistory.run(id, of: pipeline.name, in: store) else {
             throw Failure(status: 404, message: "no run '\(id)' of \(pipeline.name)")
         }
         return run

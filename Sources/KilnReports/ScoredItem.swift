@@ -52,12 +52,8 @@ package struct ScoredItem: Sendable, Hashable {
 
     /// A line of a judge stage's results; `line` is its text as written, whose hash names the body.
     package init(item: JSONValue, line: String) {
-        var scores: [String: Double] = [:]
-        for (name, value) in item["scores"]?.objectValue ?? JSONObject() {
-            if let number = value.numberValue { scores[name] = number }
-        }
         self.init(
-            key: EvalSummary.label(of: item), group: ItemGroup.of(item), scores: scores,
+            key: EvalSummary.label(of: item), group: ItemGroup.of(item), scores: Self.scores(item["scores"] ?? .null),
             body: SHA256.hex(line))
     }
 

@@ -109,6 +109,16 @@ package enum RunHistory {
         return try await store.records(forKeys: [key])[key]?.item?.arrayValue?.compactMap(\.stringValue) ?? []
     }
 
+    /// One recorded run of `pipeline`, by its id (one read, not the whole history).
+    package static func run(
+        _ id: String, of pipeline: String, in store: any CheckpointStore
+    ) async throws
+        -> RunRecord?
+    {
+        let key = runKey(pipeline, id)
+        return try await store.records(forKeys: [key])[key]?.item.flatMap(RunRecord.init(json:))
+    }
+
     /// Every recorded run of `pipeline`, oldest first.
     package static func runs(of pipeline: String, in store: any CheckpointStore) async throws -> [RunRecord] {
         let ids = try await runIDs(of: pipeline, in: store)
