@@ -183,17 +183,25 @@ struct FakeCompletion {
             }
         }
         // A tool the question names is called; a search tool (a `query` string parameter) searches for the
-        // question itself when nothing else is called.
+        // question itself when nothing else is called, and a task offered as a tool (Kiln's one `input` string)
+        // is handed the question.
         let searches = { (function: JSONValue) in
             function["parameters"]?["properties"]?["query"]?["type"]?.stringValue == "string"
+        }
+        let delegates = { (function: JSONValue) in
+            function["parameters"]?["properties"]?["input"]?["type"]?.stringValue == "string"
+                && function["parameters"]?["properties"]?.objectValue?.count == 1
         }
         if calls.isEmpty {
             var generator = SchemaValueGenerator(seed: "\(hash)#tools")
             for (name, function) in offered.sorted(by: { $0.key < $1.key }) where text.contains(name.lowercased()) {
-                calls.append(
-                    searches(function)
-                        ? (name, .object(JSONObject([("query", .string(lastUserText))])))
-                        : (name, generator.value(for: function["parameters"] ?? .object(JSONObject()))))
+                if searches(function) {
+                    calls.append((name, .object(JSONObject([("query", .string(lastUserText))]))))
+                } else if delegates(function) {
+                    calls.append((name, .object(JSONObject([("input", .string(lastUserText))]))))
+                } else {
+                    calls.append((name, generator.value(for: function["parameters"] ?? .object(JSONObject()))))
+                }
             }
         }
         if calls.isEmpty, let (name, _) = offered.sorted(by: { $0.key < $1.key }).first(where: { searches($0.value) }) {

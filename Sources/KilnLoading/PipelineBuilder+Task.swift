@@ -13,17 +13,24 @@ extension PipelineBuilder {
     mutating func readTask(_ node: Node) -> TaskDefinition? {
         guard let fields = reader.fields(node, context: "the task", allowed: Self.inlineTaskKeys + Self.kilnTaskKeys)
         else { return nil }
+        return readTask(fields, main: true)
+    }
+
+    /// A task's definition from its fields: inline, or a task of a Kiln project. The pipeline's own task (`main`)
+    /// also keeps the Kiln task it came from, for its saved prompts.
+    mutating func readTask(_ fields: Fields, main: Bool) -> TaskDefinition? {
+        let node = fields.node
         if fields.has("kiln_project") || fields.has("task_id") {
             for key in Self.inlineTaskKeys where fields.has(key) {
                 reader.error(
                     at: fields.keyNode(key), "'\(key)' cannot be combined with a Kiln project task",
                     hint: "the task comes from the Kiln project; edit it there, or drop kiln_project and task_id")
             }
-            return readKilnTask(fields)
+            return readKilnTask(fields, main: main)
         }
         guard fields.has("instruction") else {
             reader.error(
-                at: node, "the task is missing required key 'instruction'",
+                at: node, "\(fields.context) is missing required key 'instruction'",
                 hint: "say what the model should do, or reference a Kiln project with kiln_project and task_id")
             return nil
         }
@@ -39,7 +46,7 @@ extension PipelineBuilder {
             inputSchema: inputSchema, outputSchema: outputSchema)
     }
 
-    private mutating func readKilnTask(_ fields: Fields) -> TaskDefinition? {
+    private mutating func readKilnTask(_ fields: Fields, main: Bool) -> TaskDefinition? {
         guard let projectNode = fields["kiln_project"] else {
             reader.error(
                 at: fields.node, "the task has 'task_id' but no 'kiln_project'",
@@ -57,7 +64,7 @@ extension PipelineBuilder {
         else { return nil }
         do {
             let taskFolder = try folder.task(id: taskID)
-            kilnTask = taskFolder
+            if main { kilnTask = taskFolder }
             return try KilnTaskReader.definition(of: taskFolder, in: folder)
         } catch {
             reader.error(at: idNode, error.message, hint: error.hint)

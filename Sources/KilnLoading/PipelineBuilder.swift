@@ -16,8 +16,18 @@ struct PipelineBuilder {
     /// The Kiln task the pipeline's task was read from, if it was (for its saved prompts).
     var kilnTask: KilnTaskFolder?
     var taskDeclared = false
+    /// Tasks under `tasks:` (offered as tools), by name, once read without errors.
+    var subTasks: [String: SubTaskSpec] = [:]
+    /// Every name under `tasks:`, even of a task with errors, so references to it do not cascade.
+    var declaredSubTasks: Set<String> = []
+    /// Tasks under `tasks:` that call themselves.
+    var failedSubTasks: Set<String> = []
+    /// The index stages each task's search tools search (the stages offering it wait for them).
+    var subTaskStageReferences: [String: [(id: String, node: Node, type: StageType)]] = [:]
 
-    static let topLevelKeys = ["version", "name", "description", "vars", "providers", "task", "max_cost_usd", "stages"]
+    static let topLevelKeys = [
+        "version", "name", "description", "vars", "providers", "task", "tasks", "max_cost_usd", "stages",
+    ]
 
     init(reader: NodeReader, baseDirectory: String, environment: [String: String]) {
         self.reader = reader
@@ -45,7 +55,9 @@ struct PipelineBuilder {
             taskDeclared = true
             task = readTask(taskNode)
         }
+        readSubTasks(top["tasks"])
         let stages = readStages(top["stages"])
+        warnUnusedSubTasks(stages, tasksNode: top["tasks"])
         StageGraphCheck(reader: reader, stages: stages).run()
         checkReferences(stages)
         KilnNameCheck(reader: reader, root: root, pipelineName: name, task: task, stages: stages).run()

@@ -23,6 +23,9 @@ package enum PipelineSchema {
         definitions["provider"] = builder.mapping(PipelineBuilder.providerKeys, context: "provider", required: ["kind"])
         definitions["task"] = builder.mapping(
             PipelineBuilder.inlineTaskKeys + PipelineBuilder.kilnTaskKeys, context: "task")
+        definitions["sub_task"] = builder.mapping(
+            PipelineBuilder.inlineTaskKeys + PipelineBuilder.kilnTaskKeys + PipelineBuilder.subTaskKeys,
+            context: "sub_task", required: ["model"])
         definitions["requirement"] = builder.mapping(
             PipelineBuilder.requirementKeys, context: "requirement", required: ["name", "instruction"])
         definitions["assertion"] = builder.mapping(StageReader.assertionKeys, context: "assertion", required: ["type"])
@@ -121,6 +124,7 @@ package enum PipelineSchema {
         case ("top", "vars"): return map(of: anything)
         case ("top", "providers"): return map(of: reference("provider"))
         case ("top", "task"): return reference("task")
+        case ("top", "tasks"): return map(of: reference("sub_task"))
         case ("top", "stages"): return list(of: reference("stage"))
         case ("top", "max_cost_usd"): return number
         case ("provider", "kind"): return choice(ProviderKind.self)
@@ -133,8 +137,10 @@ package enum PipelineSchema {
             ("provider", "output_price_per_million"), ("provider", "temperature"), ("provider", "top_p"),
             ("provider", "batch_poll_max_s"), ("provider", "batch_discount"):
             return number
-        case ("task", "requirements"): return list(of: reference("requirement"))
-        case ("task", "input_schema"), ("task", "output_schema"): return anything
+        case ("task", "requirements"), ("sub_task", "requirements"): return list(of: reference("requirement"))
+        case ("task", "input_schema"), ("task", "output_schema"), ("sub_task", "input_schema"),
+            ("sub_task", "output_schema"):
+            return anything
         case ("requirement", "type"): return choice(ScoreType.self)
         case ("chunker", "type"): return choice(ChunkerKind.self)
         case ("chunker", "size"), ("chunker", "overlap"): return integer
@@ -194,6 +200,10 @@ package enum PipelineSchema {
                             ("additionalProperties", .bool(false)),
                         ]),
                         object([
+                            ("type", .string("object")), ("required", .array([.string("task")])),
+                            ("properties", object([("task", string)])), ("additionalProperties", .bool(false)),
+                        ]),
+                        object([
                             ("type", .string("object")), ("required", .array([.string("search")])),
                             (
                                 "properties",
@@ -237,6 +247,10 @@ package enum PipelineSchema {
             "stage export.kiln_project": "write the items into this Kiln project instead of files",
             "stage load.kiln_project": "read the task's runs from this Kiln project (project.kiln or its folder)",
             "task.kiln_project": "read the task from this Kiln project (project.kiln or its folder)",
+            "sub_task.kiln_project": "read the task from this Kiln project (project.kiln or its folder)",
+            "sub_task.model": "the provider that runs the task when a model calls it",
+            "sub_task.description": "what the calling model is told the task does (at most 128 characters)",
+            "sub_task.tools": "the task's own tools: Kiln tool ids, {mcp: …}, {search: index}, {task: name}",
             "assertion.type": "the check: equals, contains, not_contains, regex, json_schema_valid, …",
             "assertion.name": "the score's name (default: the type)",
             "assertion.value": "what the output must equal or contain",
@@ -252,6 +266,7 @@ package enum PipelineSchema {
         let general: [String: String] = [
             "version": "the pipeline format version: 1", "vars": "variables for ${NAME} (overridden by --var)",
             "providers": "named model endpoints", "task": "what the model should do (or a Kiln task)",
+            "tasks": "tasks models call as tools (sub-agents): name → task with its model and tools",
             "stages": "the stages, chained by from:", "max_cost_usd": "stop dispatching paid calls past this spend",
             "kind": "API family: openai (any compatible server), anthropic, gemini, fake",
             "base_url": "the endpoint, e.g. http://127.0.0.1:11434/v1",
@@ -283,7 +298,8 @@ package enum PipelineSchema {
             "per_topic": "inputs per topic", "dedup": "drop duplicates: none, exact, normalized",
             "min_chars": "drop shorter items", "max_chars": "drop longer items",
             "models": "providers under test; each answers every input", "samples": "answers per input and model",
-            "thinking": "ask for chain of thought", "tools": "Kiln tool ids, {mcp: …} servers, {search: index}",
+            "thinking": "ask for chain of thought",
+            "tools": "Kiln tool ids, {mcp: …} servers, {search: index}, {task: name}",
             "max_tool_calls": "tool calls per item at most", "max_turns": "model turns per item at most",
             "prompts": "named system prompts to compare: text, task, {system_prompt} or {kiln_prompt}",
             "params": "parameter sets to compare: a list, or names → {temperature, max_tokens, top_p, seed}",

@@ -57,16 +57,10 @@ extension StageReader {
         let samples = reader.int(fields["samples"], "samples", in: 1...1000)
         let thinking = reader.bool(fields["thinking"], "thinking")
         let filters = qualityFilters()
-        let (tools, servers, searches) = readTools()
-        let maxToolCalls = reader.int(fields["max_tool_calls"], "max_tool_calls", in: 1...10_000)
-        let maxTurns = reader.int(fields["max_turns"], "max_turns", in: 1...1000)
+        let tools = readToolSettings()
         guard !models.isEmpty, let filters, let tools else { return nil }
         var settings = OutputsSettings(
-            models: models.map(\.value), samples: samples ?? 1, thinking: thinking, filters: filters, tools: tools,
-            maxToolCalls: maxToolCalls ?? OutputsSettings.defaultMaxToolCalls,
-            maxTurns: maxTurns ?? OutputsSettings.defaultMaxTurns)
-        settings.mcpServers = servers
-        settings.searchTools = searches
+            models: models.map(\.value), samples: samples ?? 1, thinking: thinking, filters: filters, tools: tools)
         settings.prompts = readPrompts()
         settings.params = readParams()
         return settings
@@ -206,18 +200,31 @@ extension StageReader {
     /// Variant names are joined with `/`: their parts may not hold one.
     static func isVariantName(_ name: String) -> Bool { !name.contains("/") && !name.contains(where: \.isNewline) }
 
-    /// `tools:` — Kiln tool ids or their short names, MCP servers to start (`{mcp: {…}}`) and search tools over an
-    /// index stage (`{search: …}`).
-    private mutating func readTools() -> ([String]?, [MCPServerSpec], [SearchToolSpec]) {
-        guard let node = fields["tools"] else { return ([], [], []) }
-        guard let elements = reader.sequence(node, "tools", acceptScalar: true) else { return (nil, [], []) }
+    /// `tools:`, `max_tool_calls` and `max_turns`: Kiln tool ids or their short names, MCP servers to start
+    /// (`{mcp: {…}}`), search tools over an index stage (`{search: …}`) and tasks of the pipeline (`{task: name}`).
+    mutating func readToolSettings() -> ToolSettings? {
+        let maxToolCalls = reader.int(fields["max_tool_calls"], "max_tool_calls", in: 1...10_000)
+        let maxTurns = reader.int(fields["max_turns"], "max_turns", in: 1...1000)
+        guard let node = fields["tools"] else {
+            return ToolSettings(
+                maxToolCalls: maxToolCalls ?? ToolSettings.defaultMaxToolCalls,
+                maxTurns: maxTurns ?? ToolSettings.defaultMaxTurns)
+        }
+        guard let elements = reader.sequence(node, "tools", acceptScalar: true) else { return nil }
         var entries: [(value: String, node: Node)] = []
         var servers: [MCPServerSpec] = []
         var searches: [SearchToolSpec] = []
         var searchNodes: [Node] = []
+        var subTasks: [(spec: SubTaskSpec, node: Node)] = []
         var valid = true
         for element in elements {
-            if case .mapping(let mapping) = element, mapping.keys.contains(where: { $0.string == "search" }) {
+            if case .mapping(let mapping) = element, mapping.keys.contains(where: { $0.string == "task" }) {
+                guard let task = readSubTaskTool(element, existing: subTasks.map(\.spec)) else {
+                    valid = false
+                    continue
+                }
+                subTasks.append((task, element))
+            } else if case .mapping(let mapping) = element, mapping.keys.contains(where: { $0.string == "search" }) {
                 guard let search = readSearchTool(element, existing: searches) else {
                     valid = false
                     continue
@@ -243,7 +250,7 @@ extension StageReader {
                     at: entry.node, "unknown tool '\(entry.value)'",
                     hint: "kiln-pipe runs Kiln's built-in tools: \(BuiltInTools.accepted); "
                         + "a search over an index stage is {search: <its stage id>}, an MCP server's tools come with "
-                        + "{mcp: {name, command, args}}")
+                        + "{mcp: {name, command, args}}, a task of the pipeline with {task: <name under tasks:>}")
                 valid = false
                 continue
             }
@@ -256,7 +263,43 @@ extension StageReader {
                 hint: "name it otherwise: {search: {index: \(search.index), name: <snake_case name>}}")
             valid = false
         }
-        return (valid ? ids : nil, servers, searches)
+        let searchNames = searches.map(\.name)
+        for (task, node) in subTasks where builtInNames.contains(task.name) || searchNames.contains(task.name) {
+            reader.error(
+                at: node, "the task '\(task.name)' has the name of another tool of \(label)",
+                hint: "the model tells tools apart by name: rename the task under 'tasks:' or the other tool")
+            valid = false
+        }
+        guard valid else { return nil }
+        return ToolSettings(
+            builtIns: ids, mcpServers: servers, searchTools: searches, subTasks: subTasks.map(\.spec),
+            maxToolCalls: maxToolCalls ?? ToolSettings.defaultMaxToolCalls,
+            maxTurns: maxTurns ?? ToolSettings.defaultMaxTurns)
+    }
+
+    /// `{task: name}`: a task under the file's `tasks:`, offered as a tool (Kiln's kiln_task tool). Its search
+    /// tools' index stages become this stage's references too (it waits for them).
+    private mutating func readSubTaskTool(_ node: Node, existing: [SubTaskSpec]) -> SubTaskSpec? {
+        guard let outer = reader.fields(node, context: "a tool of \(label)", allowed: ["task"], required: ["task"]),
+            let nameNode = outer["task"], let name = reader.string(nameNode, "task")
+        else { return nil }
+        guard let task = builder.subTasks[name] else {
+            let declared = builder.declaredSubTasks.sorted()
+            if !builder.declaredSubTasks.contains(name) {
+                reader.error(
+                    at: nameNode, "unknown task '\(name)'",
+                    hint: declared.isEmpty
+                        ? "declare it under a top-level 'tasks:', e.g. tasks: {\(name): {instruction: …, model: …}}"
+                        : NearMiss.hint(for: name, among: declared, listing: "tasks"))
+            }
+            return nil
+        }
+        if existing.contains(where: { $0.name == name }) {
+            reader.error(at: nameNode, "task '\(name)' is listed twice in 'tools'")
+            return nil
+        }
+        stageReferences += builder.subTaskStageReferences[name] ?? []
+        return task
     }
 
     /// `{search: idx}` or `{search: {index, name, description, k}}`: Kiln's RAG tool over an index stage.

@@ -53,7 +53,7 @@ package enum StageSettings: Sendable, Hashable {
 
     /// Stages this one waits for besides those it reads from: the index stages its search tools search.
     package var waitsFor: [String] {
-        if case .outputs(let settings) = self { return settings.searchTools.map(\.index) }
+        if case .outputs(let settings) = self { return settings.tools.searchedIndexes }
         return []
     }
 
@@ -62,7 +62,10 @@ package enum StageSettings: Sendable, Hashable {
         switch self {
         case .topics(let settings): [settings.provider]
         case .inputs(let settings): [settings.provider]
-        case .outputs(let settings): settings.models
+        case .outputs(let settings):
+            settings.tools.allSubTasks.map(\.model).reduce(into: settings.models) { names, model in
+                if !names.contains(model) { names.append(model) }
+            }
         case .judge(let settings):
             (settings.provider.map { [$0] } ?? []) + settings.assertions.compactMap { $0.embeddings?.provider }
         case .ingest(let settings): settings.extractionProvider.map { [$0] } ?? []

@@ -273,6 +273,24 @@ package enum KilnProjectRecords {
         return .object(object)
     }
 
+    /// `external_tool_server.kiln` of a task offered as a tool (Kiln's `kiln_task` server): the task and the run
+    /// config Kiln runs it with, its tool name and description.
+    package static func taskToolServer(
+        id: String, spec: SubTaskSpec, taskID: String, runConfigID: String, pipeline: String, stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(KilnNames.accepted(spec.name))
+        object["type"] = .string("kiln_task")
+        object["description"] = .string("A task of the kiln-pipe pipeline \(pipeline), offered as a tool.")
+        object["properties"] = .object(
+            JSONObject([
+                ("task_id", .string(taskID)), ("run_config_id", .string(runConfigID)), ("name", .string(spec.name)),
+                ("description", .string(spec.description)), ("is_archived", .bool(false)),
+            ]))
+        object["model_type"] = .string("external_tool_server")
+        return .object(object)
+    }
+
     /// `eval.kiln`: an eval over the runs kiln-pipe wrote (tagged `kiln_pipe`), with the scores it produces.
     package static func eval(
         id: String, name: String, configID: String, outputScores: [(name: String, type: String)], stamp: Stamp

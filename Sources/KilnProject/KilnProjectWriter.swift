@@ -41,6 +41,18 @@ package struct KilnProjectWriter {
     private var toolServers: Set<String> = []
     /// The judge's eval config (its folder and id), written with the first judged item.
     private var evalConfig: (folder: URL, id: String)?
+    private let project: KilnProjectFolder
+    /// The project's id (in the `kiln_task_tool_data` that links a tool call to the task run it made).
+    private let projectID: String
+    /// Tasks offered as tools, placed in the project by name: their id, folder and the tool server naming them.
+    private var subTaskPlaces: [String: SubTaskPlace] = [:]
+
+    private struct SubTaskPlace {
+        var id: String
+        var directory: URL
+        var runConfigID: String
+        var settings: KilnProjectRecords.RunSettings
+    }
 
     /// Opens the project (folder or project.kiln; started when missing) and finds or creates the task.
     package init(projectFile: String, pipeline: Pipeline, stage: StageSpec) throws {
@@ -55,6 +67,8 @@ package struct KilnProjectWriter {
                 to: file)
         }
         let project = try KilnProjectFolder(projectFile: file.path, displayPath: projectFile)
+        self.project = project
+        projectID = (try? KilnProjectFolder.readJSON(project.projectFile, what: "project"))?["id"]?.stringValue ?? ""
         projectDirectory = project.directory
         self.pipeline = pipeline
         stageID = stage.id
@@ -73,30 +87,37 @@ package struct KilnProjectWriter {
         guard let task = pipeline.task else {
             throw ActionableError("stage '\(stage.id)' writes Kiln task runs and needs a task")
         }
+        do {
+            (taskID, taskDirectory) = try Self.place(
+                task, name: task.name ?? pipeline.name, pipeline: pipeline.name, in: project, stamp: stamp)
+        }
+    }
+
+    /// Finds or creates the task of an inline definition: the task of its name in the pipeline, so a changed prompt
+    /// updates it (earlier kiln-pipe versions keyed it by the instruction; such a task is found and kept too). A
+    /// task of this project is itself.
+    private static func place(
+        _ task: TaskDefinition, name: String, pipeline: String, in project: KilnProjectFolder,
+        stamp: KilnProjectRecords.Stamp
+    ) throws -> (id: String, directory: URL) {
         if case .kilnProject(let path, let id) = task.origin,
             URL(fileURLWithPath: KilnProjectFolder.projectFile(at: path)).standardizedFileURL.path
                 == project.projectFile.path
         {
-            taskID = id
-            taskDirectory = try project.task(id: id).url
-        } else {
-            // The pipeline's task is the task of its name: a changed prompt updates it (earlier kiln-pipe versions
-            // keyed it by the instruction; such a task is found and kept too).
-            let name = task.name ?? pipeline.name
-            let id = KilnProjectRecords.id(for: "task/\(pipeline.name)/name/\(name)")
-            let legacy = KilnProjectRecords.id(for: "task/\(pipeline.name)/\(task.instruction)")
-            let tasks = try project.tasks()
-            let existing = tasks.first { $0.id == id } ?? tasks.first { $0.id == legacy }
-            taskID = existing?.id ?? id
-            taskDirectory =
-                existing?.url ?? project.tasksFolder.appendingPathComponent(KilnNames.folderName(id: id, name: name))
-            let file = taskDirectory.appendingPathComponent("task.kiln")
-            let fresh = KilnProjectRecords.task(
-                id: taskID, name: name, definition: task,
-                stamp: KilnProjectRecords.Stamp(of: existing?.record) ?? stamp)
-            let record = existing.map { KilnMerge.mergedTask($0.record, fresh) } ?? fresh
-            if record != existing?.record { try Self.write(record, to: file) }
+            return (id, try project.task(id: id).url)
         }
+        let id = KilnProjectRecords.id(for: "task/\(pipeline)/name/\(name)")
+        let legacy = KilnProjectRecords.id(for: "task/\(pipeline)/\(task.instruction)")
+        let tasks = try project.tasks()
+        let existing = tasks.first { $0.id == id } ?? tasks.first { $0.id == legacy }
+        let taskID = existing?.id ?? id
+        let directory =
+            existing?.url ?? project.tasksFolder.appendingPathComponent(KilnNames.folderName(id: id, name: name))
+        let fresh = KilnProjectRecords.task(
+            id: taskID, name: name, definition: task, stamp: KilnProjectRecords.Stamp(of: existing?.record) ?? stamp)
+        let record = existing.map { KilnMerge.mergedTask($0.record, fresh) } ?? fresh
+        if record != existing?.record { try write(record, to: directory.appendingPathComponent("task.kiln")) }
+        return (taskID, directory)
     }
 
     /// Writes one item as a task run (merged into the run a rerun finds); items with no output are counted and
@@ -113,8 +134,12 @@ package struct KilnProjectWriter {
         // An agent's run: the tools its model was offered, and the conversation.
         settings.tools = item.fields["tool_ids"]?.arrayValue?.compactMap(\.stringValue) ?? []
         try writeToolServers(of: settings.tools, stage: provenance?["stage"]?.stringValue)
-        let trace = item.fields["trace"].flatMap { $0 == .null ? nil : $0 }
-        let runConfigID = try runConfig(named: providerName ?? settings.model, settings: settings)
+        var trace = item.fields["trace"].flatMap { $0 == .null ? nil : $0 }
+        let runConfigID = try runConfig(
+            named: providerName ?? settings.model, settings: settings, taskID: taskID, taskDirectory: taskDirectory)
+        if let runs = item.fields["sub_task_runs"]?.arrayValue, let calling = trace {
+            trace = try writeSubTaskRuns(runs, of: item.id, into: calling)
+        }
         var intermediate: [(String, String)] = []
         if let thinking = item.fields["reasoning"]?.stringValue {
             // A prompted chain of thought is Kiln's `chain_of_thought`; a reasoning model's own is `reasoning`.
@@ -182,8 +207,11 @@ package struct KilnProjectWriter {
 
     /// The run config of a provider's settings, written once per run; its id follows from the settings, so a
     /// changed model or temperature is a new config and the old one (and what points at it) stays.
-    private mutating func runConfig(named name: String, settings: KilnProjectRecords.RunSettings) throws -> String {
-        if let id = runConfigs[name + "\u{1F}" + settings.tools.joined(separator: ",")] { return id }
+    private mutating func runConfig(
+        named name: String, settings: KilnProjectRecords.RunSettings, taskID: String, taskDirectory: URL
+    ) throws -> String {
+        let known = taskID + "\u{1F}" + name + "\u{1F}" + settings.tools.joined(separator: ",")
+        if let id = runConfigs[known] { return id }
         let id = KilnProjectRecords.id(
             for: "run_config/\(taskID)/\(name)/\(settings.model)/\(settings.provider)/\(settings.temperature)/"
                 + "\(settings.topP)/\(settings.structuredOutput)" + (settings.tools.isEmpty ? "" : "/\(settings.tools)")
@@ -195,7 +223,7 @@ package struct KilnProjectWriter {
             KilnProjectRecords.taskRunConfig(
                 id: id, name: name, settings: settings, stamp: Self.keptStamp(of: file) ?? stamp),
             to: file)
-        runConfigs[name + "\u{1F}" + settings.tools.joined(separator: ",")] = id
+        runConfigs[known] = id
         return id
     }
 
@@ -210,7 +238,7 @@ package struct KilnProjectWriter {
             let stages = pipeline.stages.filter { stage == nil || $0.id == stage }
             let server = stages.lazy.compactMap { spec -> MCPServerSpec? in
                 guard case .outputs(let settings) = spec.settings else { return nil }
-                return settings.mcpServers.first { $0.name == name }
+                return settings.tools.allMCPServers.first { $0.name == name }
             }.first
             guard let server else { continue }
             let file = projectDirectory.appendingPathComponent("external_tool_servers")
@@ -221,6 +249,100 @@ package struct KilnProjectWriter {
                     id: name, server: server, pipeline: pipeline.name, stamp: Self.keptStamp(of: file) ?? stamp),
                 to: file)
         }
+    }
+
+    /// The runs of tasks an agent called as tools, each as a run of its task (tagged `tool_call`, its source the
+    /// tool call, as Kiln's task tool writes them), the tasks they called in turn likewise; returns the calling
+    /// trace with each such call's result linked to its run (`kiln_task_tool_data`), as Kiln links them.
+    private mutating func writeSubTaskRuns(
+        _ runs: [JSONValue], of owner: String, into trace: JSONValue
+    ) throws
+        -> JSONValue
+    {
+        var messages = trace.arrayValue ?? []
+        for run in runs {
+            guard let name = run["task"]?.stringValue, let output = run["output"]?.stringValue,
+                let callID = run["tool_call_id"]?.stringValue,
+                let place = try subTask(named: name, offered: Self.toolIDs(of: run))
+            else { continue }
+            let runID = KilnProjectRecords.id(for: "run/\(place.id)/\(owner)/\(callID)")
+            var subTrace = run["trace"] ?? .null
+            if let nested = run["sub_task_runs"]?.arrayValue, subTrace != .null {
+                subTrace = try writeSubTaskRuns(nested, of: "\(owner)/\(callID)", into: subTrace)
+            }
+            let settings = place.settings
+            let input = run["input"].map { $0.stringValue ?? PythonJSON.dumps($0) } ?? ""
+            let usage = run["usage"].map { usage in
+                KilnProjectRecords.RunUsage(
+                    inputTokens: Int(usage["input_tokens"]?.numberValue ?? 0),
+                    outputTokens: Int(usage["output_tokens"]?.numberValue ?? 0),
+                    cost: usage["cost_usd"]?.numberValue ?? 0, latencyMS: nil)
+            }
+            let file = place.directory.appendingPathComponent("runs/\(runID)/task_run.kiln")
+            let record = KilnProjectRecords.taskRun(
+                id: runID, input: input,
+                inputSource: .object(
+                    JSONObject([
+                        ("type", .string("tool_call")), ("properties", .object(JSONObject())),
+                        ("run_config_id", .string(place.runConfigID)), ("run_config", settings.json),
+                    ])),
+                output: output,
+                source: KilnProjectRecords.dataSource(
+                    synthetic: settings, runConfigID: place.runConfigID,
+                    extra: [("pipeline", pipeline.name), ("stage", stageID)]),
+                intermediate: [], usage: usage, tags: ["tool_call", "kiln_pipe"], trace: subTrace,
+                stamp: Self.keptStamp(of: file) ?? stamp)
+            try Self.write(record, to: file)
+            let link = "\(projectID):::kiln_task::\(name):::\(place.id):::\(runID)"
+            for index in messages.indices where messages[index]["tool_call_id"]?.stringValue == callID {
+                guard var message = messages[index].objectValue, message["role"] == .string("tool") else { continue }
+                message["kiln_task_tool_data"] = .string(link)
+                messages[index] = .object(message)
+            }
+        }
+        return .array(messages)
+    }
+
+    /// The Kiln tool ids a task's run was offered, when it had tools.
+    private static func toolIDs(of run: JSONValue) -> [String]? {
+        run["tool_ids"]?.arrayValue?.compactMap(\.stringValue)
+    }
+
+    /// A task offered as a tool, placed in the project once: the task (its definition as the pipeline has it),
+    /// a run config of its model and the tools its first run was offered (else those the pipeline names), and the
+    /// `kiln_task` tool server Kiln resolves `kiln_task::<name>` by.
+    private mutating func subTask(named name: String, offered: [String]?) throws -> SubTaskPlace? {
+        if let known = subTaskPlaces[name] { return known }
+        let specs = pipeline.stages.lazy.compactMap { stage -> SubTaskSpec? in
+            guard case .outputs(let settings) = stage.settings else { return nil }
+            return settings.tools.allSubTasks.first { $0.name == name }
+        }
+        guard let spec = specs.first else { return nil }
+        let (id, directory) = try Self.place(
+            spec.task, name: spec.task.name ?? name, pipeline: pipeline.name, in: project, stamp: stamp)
+        var settings = Self.runSettings(pipeline.provider(named: spec.model), model: nil)
+        settings.tools = offered ?? Self.kilnIDs(of: spec.tools)
+        try writeToolServers(of: settings.tools, stage: nil)
+        let runConfigID = try runConfig(named: spec.model, settings: settings, taskID: id, taskDirectory: directory)
+        let file = projectDirectory.appendingPathComponent("external_tool_servers")
+            .appendingPathComponent(KilnNames.folderName(id: name, name: name))
+            .appendingPathComponent("external_tool_server.kiln")
+        try Self.write(
+            KilnProjectRecords.taskToolServer(
+                id: name, spec: spec, taskID: id, runConfigID: runConfigID, pipeline: pipeline.name,
+                stamp: Self.keptStamp(of: file) ?? stamp),
+            to: file)
+        let place = SubTaskPlace(id: id, directory: directory, runConfigID: runConfigID, settings: settings)
+        subTaskPlaces[name] = place
+        return place
+    }
+
+    /// The Kiln tool ids of a task's tools (of an MCP server only those it names: what it lists is known when it
+    /// runs).
+    private static func kilnIDs(of tools: ToolSettings) -> [String] {
+        tools.builtIns + tools.searchTools.map(\.kilnID)
+            + tools.mcpServers.flatMap { server in server.tools.map { server.kilnID(of: $0) } }
+            + tools.subTasks.map(\.kilnID)
     }
 
     /// Writes a judged item as an eval run of the judge's eval config, pointing at the run config it judged.

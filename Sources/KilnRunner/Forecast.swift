@@ -278,6 +278,11 @@ package struct Forecaster: Sendable {
             forecast.notes.append("tokens and cost measured on sample items with the in-process fake model")
         } else {
             forecast.notes.append("output tokens are a guess until the stage has run once")
+            if case .outputs(let settings) = stage.settings, !settings.tools.isEmpty {
+                forecast.notes.append(
+                    "an agent's turns are a guess until it runs: counted as one round of tool calls and the answer "
+                        + "per item, and each task it may call run once")
+            }
             // Unseen: answers of any length from none up to twice the typical one (or what max_tokens allows).
             let typical = perUnit.outputTokens
             let low = 0

@@ -19,21 +19,22 @@ package enum StageFactory {
         case .outputs(let settings):
             guard let task = shared.pipeline.task else { throw RunSetupError("stage '\(run.id)' needs a task") }
             var fingerprints: [String: String] = [:]
-            var searches: [ToolBox.SearchTool] = []
-            for search in settings.searchTools {
-                let path = try indexPath(of: search.index, for: run)
-                fingerprints[search.index] = IndexSearcher.fingerprint(of: path)
-                searches.append(ToolBox.SearchTool(spec: search) { try searcher(search.index, path: path, for: run) })
+            for index in settings.tools.searchedIndexes {
+                fingerprints[index] = IndexSearcher.fingerprint(of: try indexPath(of: index, for: run))
             }
-            var stage = OutputsStage(
-                stageID: run.id, settings: settings, task: task,
-                declared: Dictionary(uniqueKeysWithValues: shared.pipeline.providers.map { ($0.name, $0) }),
-                pool: shared.pool, executor: shared.executor, store: run.store, mode: run.mode,
-                toolBox: settings.hasTools
-                    ? ToolBox(ids: settings.tools, servers: settings.mcpServers, searches: searches) : nil,
-                indexFingerprints: fingerprints)
             let location = run.spec.location
-            stage.place = "\(shared.pipeline.sourcePath):\(location.line):\(location.column)"
+            let place = "\(shared.pipeline.sourcePath):\(location.line):\(location.column)"
+            let declared = Dictionary(uniqueKeysWithValues: shared.pipeline.providers.map { ($0.name, $0) })
+            var stage = OutputsStage(
+                stageID: run.id, settings: settings, task: task, declared: declared, pool: shared.pool,
+                executor: shared.executor, store: run.store, mode: run.mode,
+                toolBox: settings.tools.isEmpty
+                    ? nil
+                    : try toolBox(
+                        settings.tools, for: run, place: place,
+                        fingerprint: ToolFingerprint(declared: declared, indexFingerprints: fingerprints)),
+                indexFingerprints: fingerprints)
+            stage.place = place
             return stage
         case .judge(let settings):
             var stage = JudgeStage(
@@ -78,6 +79,25 @@ package enum StageFactory {
                 },
                 dryRun: shared.options.dryRun)
         }
+    }
+
+    /// The tools of an agent: the built-ins, MCP servers and searches it names, and each task it may call with the
+    /// task's own tools (tasks cannot call themselves: the loader refuses loops).
+    private static func toolBox(
+        _ tools: ToolSettings, for run: StageRun, place: String, fingerprint: ToolFingerprint
+    ) throws -> ToolBox {
+        var searches: [ToolBox.SearchTool] = []
+        for search in tools.searchTools {
+            let path = try indexPath(of: search.index, for: run)
+            searches.append(ToolBox.SearchTool(spec: search) { try searcher(search.index, path: path, for: run) })
+        }
+        let agents = try tools.subTasks.map { task in
+            SubAgent(
+                spec: task, tools: try toolBox(task.tools, for: run, place: place, fingerprint: fingerprint),
+                fingerprint: fingerprint.key(of: task), pool: run.shared.pool, executor: run.shared.executor,
+                store: run.store, stageID: run.id, fresh: !run.mode.useCache, place: place)
+        }
+        return ToolBox(ids: tools.builtIns, servers: tools.mcpServers, searches: searches, agents: agents)
     }
 
     /// The file of the index stage `id`.

@@ -112,6 +112,25 @@ import Testing
         #expect(task.origin == .kilnProject(path: "../project/kiln/project.kiln", taskID: "111111111111"))
     }
 
+    @Test func readsTasksOfferedAsTools() throws {
+        let pipeline = try #require(Fixtures.load("valid", "sub-tasks").pipeline)
+        guard case .outputs(let settings) = pipeline.stage(withID: "answers")?.settings else {
+            Issue.record("answers is not an outputs stage")
+            return
+        }
+        let calculator = try #require(settings.tools.subTasks.first)
+        #expect(calculator.name == "calculator" && calculator.kilnID == "kiln_task::calculator")
+        #expect(calculator.model == "worker" && calculator.description == "Works out arithmetic questions.")
+        #expect(calculator.tools.builtIns.count == 4 && calculator.tools.maxToolCalls == 5)
+        // A task called by a task is read first; a short instruction is its description.
+        let checker = try #require(calculator.tools.subTasks.first)
+        #expect(checker.name == "checker" && checker.description == "Say whether a number is prime.")
+        #expect(checker.parameters["required"] == .array([.string("n")]), "its input schema is the tool's")
+        #expect(calculator.parameters["required"] == .array([.string("input")]), "Kiln's plaintext input")
+        #expect(settings.tools.allSubTasks.map(\.name) == ["calculator", "checker"])
+        #expect(pipeline.stage(withID: "answers")?.settings.providerNames == ["boss", "worker"])
+    }
+
     @Test func theSchemaDescribesEveryKeyTheLoaderReads() {
         #expect(PipelineSchema.undescribedKeys == [], "give these keys a schema entry in PipelineSchema")
     }

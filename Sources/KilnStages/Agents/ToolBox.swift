@@ -18,6 +18,10 @@ actor ToolBox {
         case output(String, retrieved: [JSONValue] = [])
         case error(String)
         case fatal(String)
+        /// A task of the pipeline ran (a sub-agent): its output, or its failure sent back as an error.
+        case delegated(SubAgent.Run)
+        /// The run stops (Ctrl-C, the budget) while a task called as a tool was asking its model.
+        case stopped(RunStop)
     }
 
     /// A search tool and how to open its index (when the first item needs it).
@@ -44,6 +48,9 @@ actor ToolBox {
     private let builtIns: [String]
     private let servers: [any MCPServer]
     private let searchTools: [SearchTool]
+    /// Tasks of the pipeline offered as tools, by function name.
+    private let agents: [String: SubAgent]
+    private let agentOrder: [String]
     /// Function name -> the search it runs, once the indexes are open.
     private var searchers: [String: (spec: SearchToolSpec, searcher: IndexSearcher)] = [:]
     /// Results of the deterministic tools (built-ins and searches) by name and arguments: the last 1,024 answers
@@ -54,12 +61,14 @@ actor ToolBox {
     private var preparing: Task<Offer, any Error>?
     private var restarting: [ObjectIdentifier: Task<Void, any Error>] = [:]
 
-    init(ids: [String], servers: [MCPServerSpec] = [], searches: [SearchTool] = []) {
+    init(ids: [String], servers: [MCPServerSpec] = [], searches: [SearchTool] = [], agents: [SubAgent] = []) {
         builtIns = ids
         self.servers = servers.map { spec in
             spec.url == nil ? MCPStdioServer(spec: spec) as any MCPServer : MCPHTTPServer(spec: spec)
         }
         searchTools = searches
+        self.agents = Dictionary(agents.map { ($0.spec.name, $0) }) { first, _ in first }
+        agentOrder = agents.map(\.spec.name)
     }
 
     /// The offered tools; the first call starts the servers and lists their tools (once, for every item).
@@ -79,6 +88,12 @@ actor ToolBox {
             offer.definitions.append(Self.definition(of: tool.spec))
             offer.needsDefinitions = true
         }
+        for name in agentOrder {
+            guard let agent = agents[name] else { continue }
+            offer.ids.append(agent.spec.kilnID)
+            offer.definitions.append(agent.definition)
+            offer.needsDefinitions = true
+        }
         for server in servers {
             try await server.start()
             let listed = try await server.listTools()
@@ -89,7 +104,7 @@ actor ToolBox {
                         description: "MCP server '\(server.spec.name)' has no tool '\(name)' (it lists: "
                             + "\(listed.map(\.name).joined(separator: ", ")))")
                 }
-                guard serverByTool[name] == nil, searchers[name] == nil,
+                guard serverByTool[name] == nil, searchers[name] == nil, agents[name] == nil,
                     !BuiltInTools.math.contains(where: { $0.name == name })
                 else {
                     throw MCPFailure(
@@ -108,6 +123,13 @@ actor ToolBox {
     /// Runs one call. A server that died is started again and the call retried once; when it dies again the item
     /// fails with what the server said.
     func run(_ call: ToolCall) async -> Result {
+        if let agent = agents[call.name] {
+            do {
+                return try await agent.run(call)
+            } catch {
+                return .stopped(error)
+            }
+        }
         guard let server = serverByTool[call.name] else {
             let memoKey = call.name + "\u{1F}" + call.arguments
             if let known = memo[memoKey] { return known }
@@ -188,7 +210,10 @@ actor ToolBox {
     }
 
     /// Stops the servers (the stage is done).
-    func stop() { for server in servers { server.stop() } }
+    func stop() async {
+        for server in servers { server.stop() }
+        for agent in agents.values { await agent.tools.stop() }
+    }
 
     /// Kiln's RAG tool definition: a `query` string, nothing else.
     static func definition(of search: SearchToolSpec) -> JSONValue {

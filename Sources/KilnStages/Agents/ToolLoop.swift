@@ -36,6 +36,8 @@ struct ToolLoop: Sendable {
         var toolLatencyMS: [String: Int] = [:]
         /// The chunks the searches returned, in order.
         var retrieved: [JSONValue] = []
+        /// The runs of tasks called as tools, each with the call it answered.
+        var subTaskRuns: [JSONValue] = []
         /// The tools the model was offered.
         var offer = ToolBox.Offer(ids: [], definitions: [], needsDefinitions: false)
     }
@@ -150,8 +152,19 @@ struct ToolLoop: Sendable {
                 case .error(let text):
                     output = text
                     done.toolErrors += 1
+                case .delegated(let run):
+                    output = run.output
+                    done.usage += run.usage
+                    done.attempts += run.attempts
+                    done.calls += run.calls
+                    if run.failed { done.toolErrors += 1 }
+                    var record = run.record.objectValue ?? JSONObject()
+                    record["tool_call_id"] = .string(call.id)
+                    done.subTaskRuns.append(.object(record))
                 case .fatal(let reason):
                     return .failed(reason: reason, attempts: done.attempts, usage: done.usage)
+                case .stopped(let stop):
+                    throw stop
                 }
                 let message = ChatMessage.tool(output, callID: call.id)
                 messages.append(message)

@@ -126,33 +126,9 @@ struct OutputsStage: UnitStage {
                 ]))
         }
         // Tools change the answer (and add a loop); a stage without them keeps the keys it always had.
-        if settings.hasTools {
-            components["tools"] = .array(settings.tools.map(JSONValue.string))
-            components["mcp_servers"] = .array(
-                settings.mcpServers.map { server in
-                    var object = JSONObject([
-                        ("name", .string(server.name)), ("command", .string(server.command)),
-                        ("args", .array(server.arguments.map(JSONValue.string))),
-                        ("tools", .array(server.tools.map(JSONValue.string))),
-                    ])
-                    // A server over HTTP is its URL (its headers, credentials, are not part of the key).
-                    if let url = server.url { object["url"] = .string(url) }
-                    return .object(object)
-                })
-            // A search's answers are the index's: a rebuilt index (other documents or chunking) asks again.
-            if !settings.searchTools.isEmpty {
-                components["search_tools"] = .array(
-                    settings.searchTools.map { search in
-                        .object(
-                            JSONObject([
-                                ("index", .string(search.index)), ("name", .string(search.name)),
-                                ("description", .string(search.description)), ("k", .integer(search.k)),
-                                ("content", .string(indexFingerprints[search.index] ?? "")),
-                            ]))
-                    })
-            }
-            components["max_tool_calls"] = .integer(settings.maxToolCalls)
-            components["max_turns"] = .integer(settings.maxTurns)
+        if !settings.tools.isEmpty {
+            let tools = ToolFingerprint(declared: declared, indexFingerprints: indexFingerprints)
+            for (key, value) in tools.components(of: settings.tools) { components[key] = value }
         }
         return CheckpointKey.make(components)
     }
@@ -192,7 +168,16 @@ struct OutputsStage: UnitStage {
                     structured: task.outputSchema.map { StructuredOutputSpec(schema: $0) })
             ]
             if usesThinking { requests.append(ChatRequest(messages: [system, .user(input)], params: params)) }
-            return .offline(record: record, requests: requests, provider: declared[unit.model], place: "")
+            guard !settings.tools.isEmpty, record?.status != .failed else {
+                return .offline(record: record, requests: requests, provider: declared[unit.model], place: "")
+            }
+            // An agent: its answer is a conversation whose turns are counted as AgentForecast says.
+            let thinking = CallEstimate.of(Array(requests.dropFirst()), provider: declared[unit.model])
+            return .missing(
+                thinking
+                    + AgentForecast.estimate(
+                        tools: settings.tools, system: system.content, input: input, params: params,
+                        structured: requests[0].structured, provider: declared[unit.model], declared: declared))
         }
         guard let executor, let entry = pool?[unit.model] else {
             return .failed("provider '\(unit.model)' is not available", usage: Usage(), requests: 0)
@@ -273,7 +258,8 @@ struct OutputsStage: UnitStage {
         executor: CallExecutor, reasoning: String?, usage: Usage, requests: Int, calls: [RecordedCall]
     ) async throws(RunStop) -> UnitResult {
         let loop = ToolLoop(
-            tools: toolBox, maxToolCalls: settings.maxToolCalls, maxTurns: settings.maxTurns, executor: executor,
+            tools: toolBox, maxToolCalls: settings.tools.maxToolCalls, maxTurns: settings.tools.maxTurns,
+            executor: executor,
             entry: entry, store: store, stageID: stageID, fresh: !mode.useCache, place: place)
         let schema = task.outputSchema
         switch try await loop.run(
@@ -300,6 +286,7 @@ struct OutputsStage: UnitStage {
             item.fields["tool_latency_ms"] = .object(
                 JSONObject(conversation.toolLatencyMS.sorted { $0.key < $1.key }.map { ($0.key, .integer($0.value)) }))
             if !conversation.retrieved.isEmpty { item.fields["retrieved"] = .array(conversation.retrieved) }
+            if !conversation.subTaskRuns.isEmpty { item.fields["sub_task_runs"] = .array(conversation.subTaskRuns) }
             try await store.checkpoint(
                 CheckpointRecord(
                     key: key, stage: stageID, status: .done, item: item.json, usage: total,

@@ -32,7 +32,10 @@ package struct UnitEstimator: Sendable {
         case .topics(let settings): providers = [settings.provider]
         case .inputs(let settings): providers = [settings.provider]
         case .qna(let settings): providers = [settings.provider]
-        case .outputs(let settings): providers = settings.models
+        case .outputs(let settings):
+            // MCP servers and searches are not started to plan: an agent with them is estimated.
+            guard settings.tools.allMCPServers.isEmpty, settings.tools.searchedIndexes.isEmpty else { return false }
+            providers = settings.models + settings.tools.allSubTasks.map(\.model)
         case .judge(let settings): providers = settings.provider.map { [$0] } ?? []
         default: return false
         }
@@ -66,10 +69,22 @@ package struct UnitEstimator: Sendable {
         case .inputs(let settings):
             return await Self.run(InputsStage(settings: settings, services: services(settings.provider)), item)
         case .outputs(let settings):
+            let declared = Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) })
+            // A measured agent runs its conversation with the built-in tools and the tasks it may call.
+            func toolBox(_ tools: ToolSettings) -> ToolBox {
+                let fingerprint = ToolFingerprint(declared: declared, indexFingerprints: [:])
+                return ToolBox(
+                    ids: tools.builtIns,
+                    agents: tools.subTasks.map { task in
+                        SubAgent(
+                            spec: task, tools: toolBox(task.tools), fingerprint: fingerprint.key(of: task),
+                            pool: pool, executor: executor, store: store, stageID: spec.id, fresh: true, place: "")
+                    })
+            }
             let stage = OutputsStage(
-                stageID: spec.id, settings: settings, task: task,
-                declared: Dictionary(uniqueKeysWithValues: pipeline.providers.map { ($0.name, $0) }), pool: pool,
-                executor: executor, store: store, mode: mode)
+                stageID: spec.id, settings: settings, task: task, declared: declared, pool: pool,
+                executor: executor, store: store, mode: mode,
+                toolBox: measured && !settings.tools.isEmpty ? toolBox(settings.tools) : nil)
             return await Self.run(stage, item)
         case .judge(let settings):
             return await Self.run(JudgeStage(settings: settings, services: services(settings.provider)), item)
