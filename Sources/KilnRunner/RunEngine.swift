@@ -30,6 +30,31 @@ package final class RunEngine: Sendable {
         baseDirectory = URL(fileURLWithPath: pipeline.sourcePath).deletingLastPathComponent().path
     }
 
+    /// A stage searching an index this run does not build (a shard leaves index stages to `--after-shards`, and
+    /// `--only` may leave them out) needs it built already: said before any call is paid for, not when the first
+    /// item reaches the stage.
+    private func checkSearchedIndexes(of stages: [StageSpec]) throws {
+        let running = Set(stages.map(\.id))
+        for stage in stages where !options.dryRun && !options.offline {
+            for id in stage.settings.waitsFor where !running.contains(id) {
+                guard let index = pipeline.stage(withID: id), case .index(let settings) = index.settings else {
+                    continue
+                }
+                let path = IndexStage.path(
+                    for: id, settings: settings, baseDirectory: baseDirectory, statePath: options.statePath)
+                guard !FileManager.default.fileExists(atPath: path) else { continue }
+                let file = pipeline.sourcePath
+                throw RunSetupError(
+                    "stage '\(stage.id)' searches index '\(id)', which \(options.shard.map { "shard \($0)" } ?? "this run") "
+                        + "does not build and which has not been built (no \(path))",
+                    hint: options.shard == nil
+                        ? "run its index stage first: kiln-pipe run \(file) --only \(id)"
+                        : "build it once before the shards: kiln-pipe run \(file) --only \(id) --state <the shared store>"
+                )
+            }
+        }
+    }
+
     /// Runs every stage; throws `RunSetupError` when the run cannot start (nothing was paid for then).
     package func run(progress: RunProgress) async throws -> RunReport {
         if let only = options.onlyStages, let unknown = only.first(where: { pipeline.stage(withID: $0) == nil }) {
@@ -57,6 +82,7 @@ package final class RunEngine: Sendable {
             selected.removeAll { !ran.contains($0.id) }
         }
         let (stages, waitingReports) = (selected, waiting)
+        try checkSearchedIndexes(of: stages)
         return try await StoreLocation.with(options.statePath) { base in
             let store = storeWrapper(base)
             try await store.waitUntilReady()

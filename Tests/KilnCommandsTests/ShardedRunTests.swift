@@ -125,6 +125,29 @@ import Testing
                 atPath: scenario.directory.appendingPathComponent("exports/together/train.jsonl").path))
     }
 
+    /// An agent's search index is built by an index stage, which waits for every shard: a shard whose index is
+    /// missing stops before any call, naming the command that builds it once; then every shard searches it.
+    @Test func aShardSearchingAnIndexNotBuiltYetStopsBeforeAnyCall() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-shard-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try KilnPipeBinary.run(["init", "docs", "--dir", folder.path]).status == 0)
+        let early = try KilnPipeBinary.run(["run", "docs.yml", "--shard", "0/2"], in: folder)
+        #expect(early.status == 2)
+        #expect(
+            early.stderr.contains(
+                "stage 'answers' searches index 'idx', which shard 0/2 does not build and which has not been built"),
+            "\(early.stderr)")
+        #expect(early.stderr.contains("kiln-pipe run docs.yml --only idx"))
+        #expect(!early.stdout.contains("questions"), "stopped before any stage ran: \(early.stdout)")
+        #expect(try KilnPipeBinary.run(["run", "docs.yml", "--only", "idx"], in: folder).status == 0)
+        for shard in ["0/2", "1/2"] {
+            let run = try KilnPipeBinary.run(["run", "docs.yml", "--shard", shard], in: folder)
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        }
+        let after = try KilnPipeBinary.run(["run", "docs.yml", "--after-shards"], in: folder)
+        #expect(after.status == 0, "\(after.stdout)\(after.stderr)")
+    }
+
     @Test func aStoreThatGoesAwayStopsTheRunBeforeMoreIsPaidFor() throws {
         let server = try PostgresServer()  // its own: this test stops it
         defer { server.stop() }
