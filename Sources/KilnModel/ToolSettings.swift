@@ -54,6 +54,9 @@ package struct ToolSettings: Sendable, Hashable {
         return servers
     }
 
+    /// Every search tool of these tools and of the tasks they call.
+    package var allSearchTools: [SearchToolSpec] { searchTools + subTasks.flatMap(\.tools.allSearchTools) }
+
     /// Every task these tools call, directly or through other tasks, by name (each once).
     package var allSubTasks: [SubTaskSpec] {
         var tasks: [SubTaskSpec] = []

@@ -273,6 +273,49 @@ package enum KilnProjectRecords {
         return .object(object)
     }
 
+    /// `rag_config.kiln` of a search tool (Kiln's RAG tool `kiln_tool::rag::<index stage>`): its tool name and
+    /// description, and the vector store config it names; the extractor, chunker and embedding configs it names
+    /// are not written (the documents are in kiln-pipe's index, not Kiln's document library).
+    package static func ragConfig(
+        search: SearchToolSpec, vectorStoreID: String, pipeline: String, stamp: Stamp
+    ) -> JSONValue {
+        var object = header(search.index, stamp)
+        object["name"] = .string(KilnNames.accepted("\(pipeline) \(search.index)"))
+        object["is_archived"] = .bool(false)
+        object["description"] = .string(
+            "The search tool of the kiln-pipe pipeline \(pipeline) over its index stage '\(search.index)'.")
+        object["tool_name"] = .string(search.name)
+        object["tool_description"] = .string(search.description)
+        for key in ["extractor_config_id", "chunker_config_id", "embedding_config_id"] {
+            object[key] = .string(id(for: "\(pipeline)/\(search.index)/\(key)"))
+        }
+        object["vector_store_config_id"] = .string(vectorStoreID)
+        object["reranker_config_id"] = .null
+        object["tags"] = .null
+        object["model_type"] = .string("rag_config")
+        return .object(object)
+    }
+
+    /// `vector_store_config.kiln` of a search tool's index: LanceDB hybrid search when the index has embeddings,
+    /// else full text (BM25), returning the tool's `k` chunks.
+    package static func vectorStoreConfig(
+        id: String, search: SearchToolSpec, hybrid: Bool, pipeline: String, stamp: Stamp
+    ) -> JSONValue {
+        var object = header(id, stamp)
+        object["name"] = .string(KilnNames.accepted("\(pipeline) \(search.index)"))
+        object["description"] = .string("The index stage '\(search.index)' of the kiln-pipe pipeline \(pipeline).")
+        let type = hybrid ? "lancedb_hybrid" : "lancedb_fts"
+        object["store_type"] = .string(type)
+        var properties = JSONObject([
+            ("store_type", .string(type)), ("similarity_top_k", .integer(search.k)), ("overfetch_factor", .integer(1)),
+            ("vector_column_name", .string("vector")), ("text_key", .string("text")), ("doc_id_key", .string("doc_id")),
+        ])
+        if hybrid { properties["nprobes"] = .integer(20) }
+        object["properties"] = .object(properties)
+        object["model_type"] = .string("vector_store_config")
+        return .object(object)
+    }
+
     /// `external_tool_server.kiln` of a task offered as a tool (Kiln's `kiln_task` server): the task and the run
     /// config Kiln runs it with, its tool name and description.
     package static func taskToolServer(

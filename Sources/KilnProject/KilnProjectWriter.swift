@@ -230,6 +230,9 @@ package struct KilnProjectWriter {
     /// The MCP servers whose tools a run was offered, as Kiln external tool servers (their id is the server's name,
     /// as in the runs' tool ids), each once.
     private mutating func writeToolServers(of tools: [String], stage: String?) throws {
+        for tool in tools where tool.hasPrefix("kiln_tool::rag::") && toolServers.insert(tool).inserted {
+            try writeRagConfig(index: String(tool.dropFirst("kiln_tool::rag::".count)), stage: stage)
+        }
         for tool in tools {
             guard let prefix = ["mcp::local::", "mcp::remote::"].first(where: tool.hasPrefix),
                 let name = tool.dropFirst(prefix.count).components(separatedBy: "::").first,
@@ -343,6 +346,36 @@ package struct KilnProjectWriter {
         tools.builtIns + tools.searchTools.map(\.kilnID)
             + tools.mcpServers.flatMap { server in server.tools.map { server.kilnID(of: $0) } }
             + tools.subTasks.map(\.kilnID)
+    }
+
+    /// A search tool as Kiln's RAG config (id: the index stage, as in the runs' `kiln_tool::rag::<index>` ids) and
+    /// its vector store config, so Kiln describes the tool of the runs that searched (its formatter, its UI).
+    private func writeRagConfig(index: String, stage: String?) throws {
+        let searches = pipeline.stages.filter { stage == nil || $0.id == stage }.lazy.compactMap {
+            spec -> SearchToolSpec? in
+            guard case .outputs(let settings) = spec.settings else { return nil }
+            return settings.tools.allSearchTools.first { $0.index == index }
+        }
+        guard let search = searches.first else { return }
+        var hybrid = false
+        if case .index(let settings)? = pipeline.stage(withID: index)?.settings { hybrid = settings.embeddings != nil }
+        let storeID = KilnProjectRecords.id(for: "vector_store/\(pipeline.name)/\(index)/\(search.k)/\(hybrid)")
+        let storeFile = projectDirectory.appendingPathComponent("vector_store_configs")
+            .appendingPathComponent(KilnNames.folderName(id: storeID, name: "\(pipeline.name) \(index)"))
+            .appendingPathComponent("vector_store_config.kiln")
+        try Self.write(
+            KilnProjectRecords.vectorStoreConfig(
+                id: storeID, search: search, hybrid: hybrid, pipeline: pipeline.name,
+                stamp: Self.keptStamp(of: storeFile) ?? stamp),
+            to: storeFile)
+        let file = projectDirectory.appendingPathComponent("rag_configs")
+            .appendingPathComponent(KilnNames.folderName(id: index, name: "\(pipeline.name) \(index)"))
+            .appendingPathComponent("rag_config.kiln")
+        try Self.write(
+            KilnProjectRecords.ragConfig(
+                search: search, vectorStoreID: storeID, pipeline: pipeline.name,
+                stamp: Self.keptStamp(of: file) ?? stamp),
+            to: file)
     }
 
     /// Writes a judged item as an eval run of the judge's eval config, pointing at the run config it judged.

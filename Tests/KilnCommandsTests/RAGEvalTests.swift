@@ -139,6 +139,53 @@ import Testing
         #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0)
     }
 
+    /// Runs that searched, written into a Kiln project, come with the search tool as Kiln's RAG config (the id
+    /// their `kiln_tool::rag::<index>` names, the tool's name and description) and its vector store config: Kiln
+    /// loads both, and describes the tool as kiln-pipe's exports do. (Kiln's formatter then needs Kiln's RAG stack,
+    /// LanceDB and llama_index, which the Kiln app has and `make test` does not install.)
+    @Test func theSearchToolIsWrittenAsKilnsRagConfig() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-rag-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try KilnPipeBinary.run(["init", "docs", "--dir", folder.path]).status == 0)
+        let file = folder.appendingPathComponent("docs.yml")
+        try
+            (try String(contentsOf: file, encoding: .utf8) + """
+                  - {id: split, type: split, from: rag, preset: train_test}
+                  - {id: openai, type: export, from: split, format: openai_chat_jsonl, out: exports/openai}
+                  - {id: kiln, type: export, from: split, kiln_project: proj}
+
+                """).write(to: file, atomically: true, encoding: .utf8)
+        let run = try KilnPipeBinary.run(["run", "docs.yml"], in: folder)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let script = """
+            import json, sys
+            from kiln_ai.datamodel import Project
+            project = Project.load_from_file(sys.argv[1])
+            rag = project.rag_configs()[0]
+            store = [s for s in project.vector_store_configs() if s.id == rag.vector_store_config_id][0]
+            run = project.tasks()[0].runs()[0]
+            print(json.dumps({"id": rag.id, "name": rag.tool_name, "description": rag.tool_description,
+                "store": store.store_type.value, "k": store.properties["similarity_top_k"],
+                "tools": run.output.source.run_config.tools_config.tools}))
+            """
+        let kiln = try KilnPipeBinary.run(
+            ["-c", script, "proj/project.kiln"], in: folder, executable: URL(fileURLWithPath: python))
+        #expect(kiln.status == 0, "\(kiln.stderr.suffix(2000))")
+        let last = kiln.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let rag = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(rag["id"] as? String == "idx" && rag["tools"] as? [String] == ["kiln_tool::rag::idx"])
+        #expect(rag["store"] as? String == "lancedb_fts" && rag["k"] as? Int == 5, "BM25, the tool's k")
+        // The definition Kiln builds from the config (name, description, a `query` string) is the exported one.
+        let line = try #require(
+            try String(contentsOf: folder.appendingPathComponent("exports/openai/train.jsonl"), encoding: .utf8)
+                .split(separator: "\n").first)
+        let example = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        let function = (example["tools"] as? [[String: Any]])?.first?["function"] as? [String: Any]
+        #expect(function?["name"] as? String == rag["name"] as? String)
+        #expect(function?["description"] as? String == rag["description"] as? String)
+    }
+
     /// The search tool's answer is what Kiln 1.2.0's own `format_search_results` writes for the same chunks.
     @Test func theSearchToolAnswersInKilnsLayout() throws {
         guard let python = ProcessInfo.processInfo.environment["KILN_FULL_PYTHON"] else { return }
