@@ -50,7 +50,15 @@ struct ValidationReport {
     /// "2 providers, 4 stages: data (load) -> answers (outputs) -> ..."
     static func summary(of pipeline: Pipeline) -> String {
         let stages = pipeline.stages.map { "\($0.id) (\($0.type.rawValue))" }.joined(separator: ", ")
+        var tasks: [String] = []
+        for stage in pipeline.stages {
+            guard case .outputs(let settings) = stage.settings else { continue }
+            for task in settings.tools.allSubTasks.map(\.name) where !tasks.contains(task) { tasks.append(task) }
+        }
+        let offered =
+            tasks.isEmpty ? "" : "; \(count(tasks.count, "task")) offered as tools: \(tasks.joined(separator: ", "))"
         return "\(count(pipeline.providers.count, "provider")), \(count(pipeline.stages.count, "stage")): \(stages)"
+            + offered
     }
 
     static func count(_ number: Int, _ noun: String) -> String {

@@ -193,22 +193,30 @@ import Testing
     @Test func killedMidConversationResumesWithoutPayingATurnTwice() throws {
         let scenario = try Self.scenario(latencyMS: 40, concurrency: 4)
         defer { scenario.finish() }
+        try Self.expectEveryTurnPaidOnceAcrossKills(scenario, first: 0.15, later: 0.1...0.3, items: 20, turns: 40)
+    }
+
+    /// Kills runs of `scenario` at random moments (the first after `first` seconds, two more within `later`), then
+    /// reruns it: every model turn is paid for once. An answer the provider sent after the kill signal reached a
+    /// dying process, and one sent in the last milliseconds before it may still sit in the socket: no client keeps
+    /// those (`make bench` measures that window in a release build). Every turn answered 20 ms or more before a
+    /// kill is kept.
+    static func expectEveryTurnPaidOnceAcrossKills(
+        _ scenario: RunScenario, first: Double, later: ClosedRange<Double>, items: Int, turns: Int
+    ) throws {
         var generator = SystemRandomNumberGenerator()
         let moments = try CrashSafety.killMoments(
-            scenario, after: [0.15] + (0..<2).map { _ in Double.random(in: 0.1...0.3, using: &generator) })
+            scenario, after: [first] + (0..<2).map { _ in Double.random(in: later, using: &generator) })
         let final = try scenario.run()
         #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
         #expect(!moments.isEmpty, "at least one run was killed mid-way")
-        // An answer the provider sent after the kill signal reached a dying process, and one sent in the last
-        // milliseconds before it may still sit in the socket: no client keeps those (`make bench` measures that
-        // window in a release build). Every turn answered 20 ms or more before a kill was kept.
         let ages = scenario.fake.firstDeliveriesOfRepaid.compactMap { first in
             moments.min { abs($0 - first) < abs($1 - first) }.map { ($0 - first) * 1000 }
         }
         #expect(ages.allSatisfy { $0 < 20 }, "turns paid again, delivered this many ms before a kill: \(ages)")
-        #expect(scenario.items(of: "answers").count == 20)
+        #expect(scenario.items(of: "answers").count == items)
         let statistics = scenario.fake.currentStatistics
-        #expect(statistics.succeeded - statistics.duplicateSuccesses == 40, "every turn paid for once")
+        #expect(statistics.succeeded - statistics.duplicateSuccesses == turns, "every turn paid for once")
     }
 
     /// The same runs written into a Kiln project: Kiln's own formatter writes what kiln-pipe exported, byte for byte.
@@ -221,22 +229,11 @@ import Testing
         try FileManager.default.createDirectory(
             at: scenario.directory.appendingPathComponent("home"), withIntermediateDirectories: true)
         #expect(try scenario.run().status == 0)
-        let script = """
-            import asyncio, json, sys, tempfile
-            from pathlib import Path
-            from kiln_ai.datamodel import Project
-            from kiln_ai.adapters.fine_tune.dataset_formatter import DatasetFormatter, DatasetFormat
-            from kiln_ai.datamodel.datamodel_enums import ChatStrategy
-            split = Project.load_from_file(sys.argv[1]).tasks()[0].dataset_splits()[0]
-            out = {}
-            for fmt in ["openai_chat_jsonl", "vertex_gemini"]:
-                for part in split.split_contents:
-                    path = Path(tempfile.mkdtemp()) / "out.jsonl"
-                    asyncio.run(DatasetFormatter(split, sys.argv[2]).dump_to_file(
-                        part, DatasetFormat(fmt), ChatStrategy.single_turn, path))
-                    out[fmt + "/" + part] = path.read_text()
-            print(json.dumps(out))
-            """
+        let script =
+            Self.kilnFormatter + """
+                split = Project.load_from_file(sys.argv[1]).tasks()[0].dataset_splits()[0]
+                print(json.dumps(formatted(split, sys.argv[2])))
+                """
         let kiln = try KilnPipeBinary.run(
             ["-c", script, "proj/project.kiln", Self.instruction], in: scenario.directory,
             environment: [
@@ -245,17 +242,46 @@ import Testing
         #expect(kiln.status == 0, "\(kiln.stderr.suffix(2000))")
         let last = kiln.stdout.split(separator: "\n").last.map(String.init) ?? ""
         let files = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: String])
+        try Self.expectKilnWroteTheExports(files, in: scenario.directory) { key, mine in
+            #expect(mine.contains("tool_call") || mine.contains("functionCall"))
+            // Kiln described the MCP calculator's tool by starting the server the project now records.
+            if Self.calculator != nil { #expect(mine.contains("Raise base to the power exponent."), "\(key)") }
+        }
+    }
+
+    /// Python defining `formatted(split, system)`: what Kiln 1.2.0's DatasetFormatter writes of each part of a
+    /// split in openai_chat_jsonl and vertex_gemini, as {"<format>/<part>": text}.
+    static let kilnFormatter = """
+        import asyncio, json, sys, tempfile
+        from pathlib import Path
+        from kiln_ai.datamodel import Project
+        from kiln_ai.adapters.fine_tune.dataset_formatter import DatasetFormatter, DatasetFormat
+        from kiln_ai.datamodel.datamodel_enums import ChatStrategy
+        def formatted(split, system):
+            out = {}
+            for fmt in ["openai_chat_jsonl", "vertex_gemini"]:
+                for part in split.split_contents:
+                    path = Path(tempfile.mkdtemp()) / "out.jsonl"
+                    asyncio.run(DatasetFormatter(split, system).dump_to_file(
+                        part, DatasetFormat(fmt), ChatStrategy.single_turn, path))
+                    out[fmt + "/" + part] = path.read_text()
+            return out
+
+        """
+
+    /// Each file Kiln's formatter wrote (`formatted`'s four) equals kiln-pipe's export of it (exports/openai,
+    /// exports/vertex); `check` looks further into each.
+    static func expectKilnWroteTheExports(
+        _ files: [String: String], in directory: URL, check: (String, String) -> Void
+    ) throws {
         #expect(files.count == 4)
         for (key, text) in files {
             let parts = key.split(separator: "/")
             let folder = parts[0] == "vertex_gemini" ? "vertex" : "openai"
             let mine = try String(
-                contentsOf: scenario.directory.appendingPathComponent("exports/\(folder)/\(parts[1]).jsonl"),
-                encoding: .utf8)
+                contentsOf: directory.appendingPathComponent("exports/\(folder)/\(parts[1]).jsonl"), encoding: .utf8)
             #expect(mine == text, "\(key) differs from Kiln's formatter")
-            #expect(mine.contains("tool_call") || mine.contains("functionCall"))
-            // Kiln described the MCP calculator's tool by starting the server the project now records.
-            if Self.calculator != nil { #expect(mine.contains("Raise base to the power exponent."), "\(key)") }
+            check(key, mine)
         }
     }
 

@@ -115,23 +115,40 @@ import Testing
         #expect((answersAgain?["calls"] as? [String: Any])?["high"] as? Int == 0, "nothing is left to pay for")
     }
 
+    /// The task runs on a Claude or Gemini model while its caller is OpenAI-compatible: each conversation in its
+    /// provider's own tool shape, both traces in Kiln's.
+    @Test(arguments: ["anthropic", "gemini"])
+    func aTaskRunsOnANativeModel(kind: String) throws {
+        let scenario = try Self.scenario()
+        defer { scenario.finish() }
+        try scenario.editPipeline {
+            $0.replacingOccurrences(
+                of: "worker: {kind: openai, model: worker, base_url: \"\(scenario.fake.baseURL)\"",
+                with: "worker: {kind: \(kind), model: worker, base_url: \"\(scenario.fake.baseURL)"
+                    + "\(kind == "gemini" ? "beta" : "")\"")
+        }
+        let written = try String(contentsOf: scenario.directory.appendingPathComponent("p.yml"), encoding: .utf8)
+        #expect(written.contains("worker: {kind: \(kind), model: worker"))
+        let run = try scenario.run()
+        #expect(run.status == 0, "\(kind): \(run.stdout)\(run.stderr)")
+        let answers = scenario.items(of: "answers")
+        #expect(answers.count == 12)
+        for item in answers {
+            let sub = (item["sub_task_runs"] as? [[String: Any]])?.first
+            let trace = sub?["trace"] as? [[String: Any]] ?? []
+            #expect(
+                trace.map { $0["role"] as? String } == ["system", "user", "assistant", "tool", "assistant"], "\(kind)")
+        }
+        let plus = answers.first { ($0["input"] as? String)?.contains("what is 4 plus 8") == true }
+        #expect((plus?["output"] as? [String: Any])?["answer"] as? Double == 12, "\(kind)")
+        #expect(scenario.fake.currentStatistics.duplicateSuccesses == 0)
+    }
+
     /// Killed at random moments while both conversations go on: the rerun pays for no turn the killed runs received.
     @Test func killedMidConversationsResumesWithoutPayingATurnTwice() throws {
         let scenario = try Self.scenario(latencyMS: 40)
         defer { scenario.finish() }
-        var generator = SystemRandomNumberGenerator()
-        let moments = try CrashSafety.killMoments(
-            scenario, after: [0.2] + (0..<2).map { _ in Double.random(in: 0.1...0.35, using: &generator) })
-        let final = try scenario.run()
-        #expect(final.status == 0, "\(final.stdout)\(final.stderr)")
-        #expect(!moments.isEmpty, "at least one run was killed mid-way")
-        let ages = scenario.fake.firstDeliveriesOfRepaid.compactMap { first in
-            moments.min { abs($0 - first) < abs($1 - first) }.map { ($0 - first) * 1000 }
-        }
-        #expect(ages.allSatisfy { $0 < 20 }, "turns paid again, delivered this many ms before a kill: \(ages)")
-        #expect(scenario.items(of: "answers").count == 12)
-        let statistics = scenario.fake.currentStatistics
-        #expect(statistics.succeeded - statistics.duplicateSuccesses == 48, "every turn paid for once")
+        try Agents.expectEveryTurnPaidOnceAcrossKills(scenario, first: 0.2, later: 0.1...0.35, items: 12, turns: 48)
     }
 
     /// Written into a Kiln project: the calculator becomes a task with its own runs (tagged tool_call, their
@@ -149,40 +166,29 @@ import Testing
             at: home.appendingPathComponent(".kiln_ai"), withIntermediateDirectories: true)
         try "projects:\n- \(scenario.directory.appendingPathComponent("proj/project.kiln").path)\n".write(
             to: home.appendingPathComponent(".kiln_ai/settings.yaml"), atomically: true, encoding: .utf8)
-        let script = """
-            import asyncio, json, sys, tempfile
-            from pathlib import Path
-            from kiln_ai.datamodel import Project
-            from kiln_ai.adapters.fine_tune.dataset_formatter import DatasetFormatter, DatasetFormat
-            from kiln_ai.datamodel.datamodel_enums import ChatStrategy
-            from kiln_ai.tools.tool_registry import tool_from_id
-            project = Project.load_from_file(sys.argv[1])
-            tasks = {task.name: task for task in project.tasks()}
-            caller, calculator = tasks["Word problems"], tasks["calculator"]
-            links = set()
-            for run in caller.runs():
-                for message in run.trace:
-                    if message.get("role") == "tool":
-                        links.add(message["kiln_task_tool_data"].split(":::")[3])
-            sub_runs = {run.id: run for run in calculator.runs()}
-            tool = tool_from_id("kiln_task::calculator", caller)
-            definition = asyncio.run(tool.toolcall_definition())
-            split = caller.dataset_splits()[0]
-            out = {}
-            for fmt in ["openai_chat_jsonl", "vertex_gemini"]:
-                for part in split.split_contents:
-                    path = Path(tempfile.mkdtemp()) / "out.jsonl"
-                    asyncio.run(DatasetFormatter(split, sys.argv[2]).dump_to_file(
-                        part, DatasetFormat(fmt), ChatStrategy.single_turn, path))
-                    out[fmt + "/" + part] = path.read_text()
-            print(json.dumps({
-                "files": out, "linked": sorted(links) == sorted(sub_runs), "sub_runs": len(sub_runs),
-                "sources": sorted({run.input_source.type.value for run in sub_runs.values()}),
-                "tags": sorted({tag for run in sub_runs.values() for tag in run.tags}),
-                "tools": [config.run_config_properties.tools_config.tools for config in calculator.run_configs()],
-                "definition": definition["function"]["name"],
-            }))
-            """
+        let script =
+            Agents.kilnFormatter + """
+                from kiln_ai.tools.tool_registry import tool_from_id
+                project = Project.load_from_file(sys.argv[1])
+                tasks = {task.name: task for task in project.tasks()}
+                caller, calculator = tasks["Word problems"], tasks["calculator"]
+                links = set()
+                for run in caller.runs():
+                    for message in run.trace:
+                        if message.get("role") == "tool":
+                            links.add(message["kiln_task_tool_data"].split(":::")[3])
+                sub_runs = {run.id: run for run in calculator.runs()}
+                tool = tool_from_id("kiln_task::calculator", caller)
+                definition = asyncio.run(tool.toolcall_definition())
+                print(json.dumps({
+                    "files": formatted(caller.dataset_splits()[0], sys.argv[2]),
+                    "linked": sorted(links) == sorted(sub_runs), "sub_runs": len(sub_runs),
+                    "sources": sorted({run.input_source.type.value for run in sub_runs.values()}),
+                    "tags": sorted({tag for run in sub_runs.values() for tag in run.tags}),
+                    "tools": [config.run_config_properties.tools_config.tools for config in calculator.run_configs()],
+                    "definition": definition["function"]["name"],
+                }))
+                """
         let kiln = try KilnPipeBinary.run(
             ["-c", script, "proj/project.kiln", Self.instruction], in: scenario.directory,
             environment: ["HOME": home.path, "LITELLM_LOCAL_MODEL_COST_MAP": "True"],
@@ -202,14 +208,7 @@ import Testing
             ])
         #expect(report["definition"] as? String == "calculator")
         let files = try #require(report["files"] as? [String: String])
-        #expect(files.count == 4)
-        for (key, text) in files {
-            let parts = key.split(separator: "/")
-            let folder = parts[0] == "vertex_gemini" ? "vertex" : "openai"
-            let mine = try String(
-                contentsOf: scenario.directory.appendingPathComponent("exports/\(folder)/\(parts[1]).jsonl"),
-                encoding: .utf8)
-            #expect(mine == text, "\(key) differs from Kiln's formatter")
+        try Agents.expectKilnWroteTheExports(files, in: scenario.directory) { key, mine in
             #expect(mine.contains("Works out arithmetic questions."), "\(key): the task tool's definition")
         }
         // Written again, nothing doubles: the runs are found by their ids.
