@@ -36,22 +36,12 @@ package struct ToolSettings: Sendable, Hashable {
 
     /// Every index stage searched, by these tools or by the tasks they call (each once).
     package var searchedIndexes: [String] {
-        var indexes: [String] = []
-        for index in searchTools.map(\.index) + subTasks.flatMap(\.tools.searchedIndexes)
-        where !indexes.contains(index) {
-            indexes.append(index)
-        }
-        return indexes
+        Self.firstOfEach(searchTools.map(\.index) + subTasks.flatMap(\.tools.searchedIndexes)) { $0 }
     }
 
     /// Every MCP server of these tools and of the tasks they call, by name (the first of a name).
     package var allMCPServers: [MCPServerSpec] {
-        var servers: [MCPServerSpec] = []
-        for server in mcpServers + subTasks.flatMap(\.tools.allMCPServers)
-        where !servers.contains(where: { $0.name == server.name }) {
-            servers.append(server)
-        }
-        return servers
+        Self.firstOfEach(mcpServers + subTasks.flatMap(\.tools.allMCPServers), by: \.name)
     }
 
     /// Every search tool of these tools and of the tasks they call.
@@ -59,12 +49,13 @@ package struct ToolSettings: Sendable, Hashable {
 
     /// Every task these tools call, directly or through other tasks, by name (each once).
     package var allSubTasks: [SubTaskSpec] {
-        var tasks: [SubTaskSpec] = []
-        for task in subTasks + subTasks.flatMap(\.tools.allSubTasks)
-        where !tasks.contains(where: { $0.name == task.name }) {
-            tasks.append(task)
-        }
-        return tasks
+        Self.firstOfEach(subTasks + subTasks.flatMap(\.tools.allSubTasks), by: \.name)
+    }
+
+    /// `values` in order, without those whose key an earlier one had.
+    private static func firstOfEach<Value>(_ values: [Value], by key: (Value) -> String) -> [Value] {
+        var seen: Set<String> = []
+        return values.filter { seen.insert(key($0)).inserted }
     }
 }
 
