@@ -44,13 +44,14 @@ package final class RunEngine: Sendable {
                     for: id, settings: settings, baseDirectory: baseDirectory, statePath: options.statePath)
                 guard !FileManager.default.fileExists(atPath: path) else { continue }
                 let file = pipeline.sourcePath
+                let run = options.shard.map { "shard \($0)" } ?? "this run"
                 throw RunSetupError(
-                    "stage '\(stage.id)' searches index '\(id)', which \(options.shard.map { "shard \($0)" } ?? "this run") "
-                        + "does not build and which has not been built (no \(path))",
+                    "stage '\(stage.id)' searches index '\(id)', which \(run) does not build and which has not been "
+                        + "built (no \(path))",
                     hint: options.shard == nil
                         ? "run its index stage first: kiln-pipe run \(file) --only \(id)"
-                        : "build it once before the shards: kiln-pipe run \(file) --only \(id) --state <the shared store>"
-                )
+                        : "build it once before the shards: kiln-pipe run \(file) --only \(id) "
+                            + "--state <the shared store>")
             }
         }
     }

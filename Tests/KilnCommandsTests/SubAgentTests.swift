@@ -53,7 +53,8 @@ import Testing
     static func scenario(faults: [FaultRule] = [], latencyMS: Int = 0) throws -> RunScenario {
         let scenario = try RunScenario(pipeline: pipeline, faults: faults, latencyMS: latencyMS)
         let lines = (0..<12).map { index in
-            #"{"input": "Ask the calculator: what is \#(3 + index) \#(index % 2 == 0 ? "times" : "plus") \#(7 + index)?"}"#
+            let operation = index % 2 == 0 ? "times" : "plus"
+            return #"{"input": "Ask the calculator: what is \#(3 + index) \#(operation) \#(7 + index)?"}"#
         }
         try (lines.joined(separator: "\n") + "\n").write(
             to: scenario.directory.appendingPathComponent("problems.jsonl"), atomically: true, encoding: .utf8)
