@@ -1,5 +1,5 @@
 import Foundation
-import KilnBasics
+package import KilnBasics
 import KilnModel
 package import KilnStore
 import Logging
@@ -284,6 +284,25 @@ package final class PostgresCheckpointStore: CheckpointStore, Sendable {
                 found[key] = try calls.map(RecordedCall.calls(fromStoredText:)) ?? []
             }
             return found
+        }
+    }
+
+    /// One upsert: a row that exists is locked and its list made longer in place, so writers on several machines
+    /// appending at once all stay in it.
+    package func append(_ value: JSONValue, toListAt key: String, stage: String) async throws {
+        let item = JSONValue.array([value]).serialized()
+        let now = Date().timeIntervalSince1970
+        try await bounded("appending to a list") { [client] in
+            let rows = try await client.query(
+                """
+                INSERT INTO kiln_pipe_results(key, stage, status, item, input_tokens, output_tokens, cost_usd,
+                    latency_ms, attempts, written_at)
+                VALUES (\(key), \(stage), 'done', \(item), 0, 0, 0, 0, 0, \(now))
+                ON CONFLICT (key) DO UPDATE SET
+                    item = (COALESCE(kiln_pipe_results.item, '[]')::jsonb || EXCLUDED.item::jsonb)::text,
+                    written_at = EXCLUDED.written_at
+                """, logger: Self.quiet)
+            for try await _ in rows {}
         }
     }
 

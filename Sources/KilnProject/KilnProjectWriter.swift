@@ -44,7 +44,8 @@ package struct KilnProjectWriter {
     private let project: KilnProjectFolder
     /// The project's id (in the `kiln_task_tool_data` that links a tool call to the task run it made).
     private let projectID: String
-    /// Tasks offered as tools, placed in the project by name: their id, folder and the tool server naming them.
+    /// Tasks offered as tools, placed in the project, by name: the task's id and folder, and the run config (and its
+    /// settings) their runs were made with.
     private var subTaskPlaces: [String: SubTaskPlace] = [:]
 
     private struct SubTaskPlace {
@@ -87,10 +88,8 @@ package struct KilnProjectWriter {
         guard let task = pipeline.task else {
             throw ActionableError("stage '\(stage.id)' writes Kiln task runs and needs a task")
         }
-        do {
-            (taskID, taskDirectory) = try Self.place(
-                task, name: task.name ?? pipeline.name, pipeline: pipeline.name, in: project, stamp: stamp)
-        }
+        (taskID, taskDirectory) = try Self.place(
+            task, name: task.name ?? pipeline.name, pipeline: pipeline.name, in: project, stamp: stamp)
     }
 
     /// Finds or creates the task of an inline definition: the task of its name in the pipeline, so a changed prompt

@@ -22,6 +22,10 @@ final class RecordingCheckpointStore: CheckpointStore {
 
     func tallies() async throws -> [StageTally] { try await base.tallies() }
 
+    func append(_ value: JSONValue, toListAt key: String, stage: String) async throws {
+        try await base.append(value, toListAt: key, stage: stage)
+    }
+
     func waitUntilReady() async throws { try await base.waitUntilReady() }
 
     func saveBatch(_ batch: BatchRecord) async throws { try await base.saveBatch(batch) }

@@ -70,11 +70,8 @@ package enum RunHistory {
         records.append(
             CheckpointRecord(key: runKey(pipeline.name, id), stage: storeStage, status: .done, item: run.json))
         try await store.write(records)
-        let ids = try await runIDs(of: pipeline.name, in: store) + [id]
-        try await store.write([
-            CheckpointRecord(
-                key: indexKey(pipeline.name), stage: storeStage, status: .done, item: .array(ids.map(JSONValue.string)))
-        ])
+        // In one step: runs of one pipeline ending together (shards, overlapping jobs) are all listed.
+        try await store.append(.string(id), toListAt: indexKey(pipeline.name), stage: storeStage)
         return run
     }
 

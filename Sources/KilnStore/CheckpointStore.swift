@@ -23,11 +23,20 @@ package protocol CheckpointStore: Sendable {
     func batches(carrying requestHashes: [String]) async throws -> [String: BatchRecord]
     /// The newest submissions first, at most `limit` (for `status`).
     func recentBatches(limit: Int) async throws -> [BatchRecord]
+    /// Adds `value` to the JSON list kept under `key` (a done record of `stage`, made when missing) in one step:
+    /// two processes appending at once both stay in the list. Durable when it returns.
+    func append(_ value: JSONValue, toListAt key: String, stage: String) async throws
 }
 
 extension CheckpointStore {
     /// A local file is ready once opened.
     package func waitUntilReady() async throws {}
+
+    /// Read, then write: right for a store only this process uses.
+    package func append(_ value: JSONValue, toListAt key: String, stage: String) async throws {
+        let list = try await records(forKeys: [key])[key]?.item?.arrayValue ?? []
+        try await write([CheckpointRecord(key: key, stage: stage, status: .done, item: .array(list + [value]))])
+    }
 }
 
 /// Builds content addresses: the SHA-256 of a canonical JSON document (keys sorted) describing the unit of work.

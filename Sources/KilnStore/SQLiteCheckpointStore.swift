@@ -1,5 +1,5 @@
 import Foundation
-import KilnBasics
+package import KilnBasics
 import KilnModel
 
 /// The checkpoint store in an SQLite file (WAL). Every SQLite call runs on one serial queue, off Swift's
@@ -104,6 +104,27 @@ package final class SQLiteCheckpointStore: CheckpointStore, @unchecked Sendable 
                 found[key] = try Self.record(from: row)
             }
             return found
+        }
+    }
+
+    /// One write transaction reads the list and writes it longer: SQLite lets one writer in at a time, so another
+    /// process appending meanwhile waits and then sees this value.
+    package func append(_ value: JSONValue, toListAt key: String, stage: String) async throws {
+        try await onQueue { database in
+            try database.transaction {
+                let stored = try database.query("SELECT item FROM results WHERE key = ?", [.text(key)]).first?.first
+                let list = try stored?.text.map { try JSONValue(parsing: $0) }?.arrayValue ?? []
+                try database.query(
+                    """
+                    INSERT OR REPLACE INTO results(key, stage, status, item, error, input_tokens, output_tokens,
+                        cost_usd, latency_ms, attempts, request_hash, written_at, calls)
+                    VALUES (?, ?, 'done', ?, NULL, 0, 0, 0, 0, 0, NULL, ?, NULL)
+                    """,
+                    [
+                        .text(key), .text(stage), .text(JSONValue.array(list + [value]).serialized()),
+                        .real(Date().timeIntervalSince1970),
+                    ])
+            }
         }
     }
 

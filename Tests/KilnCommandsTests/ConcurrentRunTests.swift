@@ -42,6 +42,7 @@ import Testing
         let statistics = scenario.fake.currentStatistics
         #expect(statistics.duplicateSuccesses == 0, "\(statistics.duplicateSuccesses) requests paid twice")
         #expect(statistics.succeeded == 300)
+        #expect(Self.recordedRuns(scenario) == 2, "both runs are in the history")
         // The output file is whole (each run wrote its own temporary file and renamed it) and as one run makes it.
         #expect(
             scenario.outputLines.map(CrashSafety.withoutTimings)
@@ -60,5 +61,13 @@ import Testing
         #expect(statistics.duplicateSuccesses == 0, "\(statistics.duplicateSuccesses) requests paid twice")
         #expect(statistics.succeeded == 200)
         #expect(scenario.outputLines.count == 200)
+        #expect(Self.recordedRuns(scenario, extra: ["--state", url]) == 2, "both runs are in the history")
+    }
+
+    /// How many runs `kiln-pipe runs` lists.
+    static func recordedRuns(_ scenario: RunScenario, extra: [String] = []) -> Int? {
+        let listed = try? KilnPipeBinary.run(["runs", "p.yml", "--json"] + extra, in: scenario.directory)
+        let document = listed.flatMap { try? JSONSerialization.jsonObject(with: Data($0.stdout.utf8)) }
+        return ((document as? [String: Any])?["runs"] as? [Any])?.count
     }
 }

@@ -205,6 +205,24 @@ enum StoreKind: String, CaseIterable, Sendable {
         #expect(found["k199"]?.item == .integer(199))
     }
 
+    /// Four connections appending to one list at once (shards ending together, each adding its run to the
+    /// history): every value stays in it — a read-then-write would lose some.
+    @Test(arguments: StoreKind.allCases)
+    func appendsFromSeveralConnectionsAreAllKept(kind: StoreKind) async throws {
+        let location = try kind.newLocation()
+        try await kind.with(4, storesAt: location) { stores in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<100 {
+                    let store = stores[index % 4]
+                    group.addTask { try await store.append(.integer(index), toListAt: "list", stage: "_runs") }
+                }
+                try await group.waitForAll()
+            }
+            let list = try await stores[1].records(forKeys: ["list"])["list"]?.item?.arrayValue ?? []
+            #expect(Set(list.compactMap { $0.numberValue.map { Int($0) } }) == Set(0..<100) && list.count == 100)
+        }
+    }
+
     @Test func keysAreCanonicalAndComplete() {
         let a = CheckpointKey.make(JSONObject([("input", .string("x")), ("sample", .integer(0))]))
         let reordered = CheckpointKey.make(JSONObject([("sample", .integer(0)), ("input", .string("x"))]))

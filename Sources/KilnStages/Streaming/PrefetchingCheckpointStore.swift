@@ -1,3 +1,4 @@
+package import KilnBasics
 package import KilnStore
 import Synchronization
 
@@ -33,6 +34,10 @@ package final class PrefetchingCheckpointStore: CheckpointStore {
     package func write(_ records: [CheckpointRecord]) async throws { try await base.write(records) }
 
     package func tallies() async throws -> [StageTally] { try await base.tallies() }
+
+    package func append(_ value: JSONValue, toListAt key: String, stage: String) async throws {
+        try await base.append(value, toListAt: key, stage: stage)
+    }
 
     package func waitUntilReady() async throws { try await base.waitUntilReady() }
 
