@@ -193,7 +193,8 @@ enum InitTemplates: String, CaseIterable {
                 type: outputs
                 from: problems
                 models: [solver]
-                tools: [math]                  # Kiln's add, subtract, multiply, divide; MCP servers: {mcp: {...}}
+                tools: [math]                  # Kiln's add, subtract, multiply, divide; MCP servers: {mcp: {...}};
+                                               # another task as a sub-agent: {task: name}, the task under tasks:
                 max_tool_calls: 5
               - id: checked
                 type: judge
