@@ -222,7 +222,8 @@ package enum PipelineSchema {
             (_, "thinking_instruction"), (_, "kiln_project"), (_, "task_id"), (_, "path"), (_, "root"),
             (_, "guidance"), (_, "provider"), (_, "out"), (_, "system_message"), (_, "thinking_instructions"),
             (_, "group_by"), (_, "extraction_provider"), (_, "model"), (_, "base_url"), (_, "api_key_env"),
-            (_, "pattern"), (_, "tool"), (_, "command"), (_, "url"), (_, "index"), (_, "kiln_prompt"):
+            (_, "pattern"), (_, "tool"), (_, "command"), (_, "url"), (_, "index"), (_, "kiln_prompt"),
+            (_, "kiln_rag_config"):
             return string
         default: return nil
         }
@@ -259,6 +260,8 @@ package enum PipelineSchema {
             "mcp.tools": "only these tools of the server (default: all)",
             "search.name": "the tool's snake_case name (default: search_<index>)",
             "search.index": "an index stage of the pipeline",
+            "search.kiln_rag_config": "the id of a Kiln RAG config the runs name, so Kiln reruns them with its search",
+            "search.kiln_project": "the Kiln project holding kiln_rag_config (default: the task's project)",
             "assertion.threshold": "similar: the least cosine similarity that passes (default 0.8)",
             "assertion.embeddings": "similar: the provider (or {provider, model}) that embeds output and reference",
         ]

@@ -7,7 +7,7 @@ import Yams
 extension StageReader {
     static let promptKeys = ["system_prompt", "kiln_prompt"]
     static let paramsKeys = ["temperature", "max_tokens", "top_p", "seed"]
-    static let searchToolKeys = ["index", "name", "description", "k"]
+    static let searchToolKeys = ["index", "name", "description", "k", "kiln_rag_config", "kiln_project"]
     static let mcpServerKeys = ["name", "command", "args", "env", "url", "headers", "tools"]
 
     mutating func readTopics() -> TopicsSettings? {
@@ -342,6 +342,10 @@ extension StageReader {
                 spec.description = description
             }
             if let k = reader.int(fields["k"], "k", in: 1...50) { spec.k = k }
+            if fields.has("kiln_rag_config") || fields.has("kiln_project") {
+                guard let linked = linkKilnRagConfig(fields, to: spec) else { return nil }
+                spec = linked
+            }
         }
         stageReferences.append((spec.index, indexNode, .index))
         if let other = existing.first(where: { $0.name == spec.name }) {
@@ -354,6 +358,58 @@ extension StageReader {
             return nil
         }
         return spec
+    }
+
+    /// `kiln_rag_config: <id>` (with `kiln_project:` unless the task is read from that project): the runs name a
+    /// RAG config of a Kiln project, whose tool name, description and top k the model is offered, so Kiln reruns
+    /// them with its own search. The config must exist; name, description and k are not written beside it.
+    private func linkKilnRagConfig(_ fields: Fields, to spec: SearchToolSpec) -> SearchToolSpec? {
+        guard let idNode = fields["kiln_rag_config"], let id = reader.string(idNode, "kiln_rag_config") else {
+            reader.error(
+                at: fields.node, "'kiln_project' of a search tool goes with 'kiln_rag_config'",
+                hint: "name the Kiln RAG config the runs should use: kiln_rag_config: <its id>")
+            return nil
+        }
+        for key in ["name", "description", "k"] where fields.has(key) {
+            reader.error(
+                at: fields.keyNode(key), "'\(key)' comes from the Kiln RAG config '\(id)'",
+                hint: "Kiln reruns the runs with its config's tool: drop '\(key)' here, or change it in Kiln")
+            return nil
+        }
+        let project: KilnProjectFolder?
+        if let projectNode = fields["kiln_project"] {
+            guard let path = reader.string(projectNode, "kiln_project") else { return nil }
+            project = builder.kilnProject(path, at: projectNode)
+        } else if case .kilnProject(let path, _)? = builder.task?.origin {
+            project = builder.kilnProject(path, at: idNode)
+        } else {
+            reader.error(
+                at: idNode, "which Kiln project holds RAG config '\(id)'?",
+                hint: "add kiln_project: path/to/project, or read the task from that project")
+            return nil
+        }
+        guard let project else { return nil }
+        let configs = project.ragConfigs()
+        guard let config = configs.first(where: { $0["id"]?.stringValue == id }) else {
+            let known = configs.compactMap { config in
+                config["id"]?.stringValue.map { "\($0) (\(config["name"]?.stringValue ?? "?"))" }
+            }
+            reader.error(
+                at: idNode, "the Kiln project \(project.displayPath) has no RAG config '\(id)'",
+                hint: known.isEmpty
+                    ? "create the RAG config in Kiln (Docs & Search) first"
+                    : "its RAG configs: \(known.joined(separator: ", "))")
+            return nil
+        }
+        var linked = spec
+        linked.kilnRagConfig = id
+        linked.name = config["tool_name"]?.stringValue ?? spec.name
+        linked.description = config["tool_description"]?.stringValue ?? spec.description
+        let store = project.vectorStoreConfigs().first {
+            $0["id"]?.stringValue == config["vector_store_config_id"]?.stringValue
+        }
+        if let k = store?["properties"]?["similarity_top_k"]?.numberValue { linked.k = min(50, max(1, Int(k))) }
+        return linked
     }
 
     /// Why Kiln would refuse `name` as a tool name (its `tool_name_validator`), or nil.

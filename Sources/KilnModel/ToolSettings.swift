@@ -139,6 +139,10 @@ package struct SearchToolSpec: Sendable, Hashable {
     package var description: String
     /// Chunks per search (Kiln's top_k).
     package var k: Int
+    /// The id of a RAG config of a Kiln project the runs name instead of one kiln-pipe writes (`kiln_rag_config:`):
+    /// Kiln then reruns the runs with its own search over its own documents. Name, description and k are that
+    /// config's.
+    package var kilnRagConfig: String? = nil
 
     package static let defaultName = "search_documents"
     package static let defaultDescription = "Search the documents for passages relevant to a query."
@@ -153,8 +157,8 @@ package struct SearchToolSpec: Sendable, Hashable {
         self.k = k
     }
 
-    /// Kiln's id of the tool: a RAG config named after the index stage.
-    package var kilnID: String { "kiln_tool::rag::\(index)" }
+    /// Kiln's id of the tool: the Kiln RAG config it names, else one named after the index stage.
+    package var kilnID: String { "kiln_tool::rag::\(kilnRagConfig ?? index)" }
 }
 
 /// The tools kiln-pipe runs itself, by Kiln tool id, and the short names a pipeline may use for them.

@@ -45,6 +45,23 @@ package struct KilnProjectFolder: Sendable {
     /// Where the project keeps its tasks.
     package var tasksFolder: URL { directory.appendingPathComponent("tasks") }
 
+    /// The project's RAG configs (`rag_configs/*/rag_config.kiln`), as read; unreadable ones are left out.
+    package func ragConfigs() -> [JSONValue] {
+        Self.records(under: directory.appendingPathComponent("rag_configs"), file: "rag_config.kiln")
+    }
+
+    /// The project's vector store configs, as read.
+    package func vectorStoreConfigs() -> [JSONValue] {
+        Self.records(under: directory.appendingPathComponent("vector_store_configs"), file: "vector_store_config.kiln")
+    }
+
+    /// The `file` of every child folder of `folder` (`<id> - <name>/<file>`), as read; unreadable ones left out.
+    static func records(under folder: URL, file: String) -> [JSONValue] {
+        entries(of: folder).compactMap { name in
+            try? readJSON(folder.appendingPathComponent(name).appendingPathComponent(file), what: name)
+        }
+    }
+
     /// Every task of the project, in folder-name order. A `task.kiln` that cannot be read is an error naming it: a
     /// project with a damaged task is not silently read as one without it.
     package func tasks() throws(ActionableError) -> [KilnTaskFolder] {
@@ -119,10 +136,6 @@ package struct KilnTaskFolder: Sendable {
     package func datasetSplits() -> [JSONValue] { records(in: "dataset_splits", file: "dataset_split.kiln") }
 
     private func records(in relationship: String, file: String) -> [JSONValue] {
-        let folder = url.appendingPathComponent(relationship)
-        return KilnProjectFolder.entries(of: folder).compactMap { name in
-            try? KilnProjectFolder.readJSON(
-                folder.appendingPathComponent(name).appendingPathComponent(file), what: name)
-        }
+        KilnProjectFolder.records(under: url.appendingPathComponent(relationship), file: file)
     }
 }

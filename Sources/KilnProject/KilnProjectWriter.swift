@@ -230,7 +230,7 @@ package struct KilnProjectWriter {
     /// as in the runs' tool ids), each once.
     private mutating func writeToolServers(of tools: [String], stage: String?) throws {
         for tool in tools where tool.hasPrefix("kiln_tool::rag::") && toolServers.insert(tool).inserted {
-            try writeRagConfig(index: String(tool.dropFirst("kiln_tool::rag::".count)), stage: stage)
+            try writeRagConfig(of: tool, stage: stage)
         }
         for tool in tools {
             guard let prefix = ["mcp::local::", "mcp::remote::"].first(where: tool.hasPrefix),
@@ -348,14 +348,25 @@ package struct KilnProjectWriter {
     }
 
     /// A search tool as Kiln's RAG config (id: the index stage, as in the runs' `kiln_tool::rag::<index>` ids) and
-    /// its vector store config, so Kiln describes the tool of the runs that searched (its formatter, its UI).
-    private func writeRagConfig(index: String, stage: String?) throws {
+    /// its vector store config, so Kiln describes the tool of the runs that searched (its formatter, its UI). A
+    /// search naming a Kiln RAG config (`kiln_rag_config:`) writes nothing: the config must be in this project.
+    private func writeRagConfig(of tool: String, stage: String?) throws {
         let searches = pipeline.stages.filter { stage == nil || $0.id == stage }.lazy.compactMap {
             spec -> SearchToolSpec? in
             guard case .outputs(let settings) = spec.settings else { return nil }
-            return settings.tools.allSearchTools.first { $0.index == index }
+            return settings.tools.allSearchTools.first { $0.kilnID == tool }
         }
         guard let search = searches.first else { return }
+        if let config = search.kilnRagConfig {
+            guard project.ragConfigs().contains(where: { $0["id"]?.stringValue == config }) else {
+                throw ActionableError(
+                    "the runs searched with the Kiln RAG config '\(config)', which the Kiln project "
+                        + "\(project.displayPath) does not have: Kiln could not rerun them",
+                    hint: "export into the project that holds the RAG config (kiln_project: of the search tool)")
+            }
+            return
+        }
+        let index = search.index
         var hybrid = false
         if case .index(let settings)? = pipeline.stage(withID: index)?.settings { hybrid = settings.embeddings != nil }
         let storeID = KilnProjectRecords.id(for: "vector_store/\(pipeline.name)/\(index)/\(search.k)/\(hybrid)")

@@ -186,6 +186,84 @@ import Testing
         #expect(function?["description"] as? String == rag["description"] as? String)
     }
 
+    /// A search tool naming a RAG config of the Kiln project (`kiln_rag_config:`): the model is offered that
+    /// config's tool (its name, description and top k), the runs written into the project name it — so Kiln reruns
+    /// them with its own search over its own documents — and kiln-pipe writes no RAG config of its own beside it.
+    @Test func aSearchToolNamingAKilnRagConfigIsThatConfigsTool() throws {
+        guard let python = ProcessInfo.processInfo.environment["KILN_REFERENCE_PYTHON"] else { return }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-rag-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try KilnPipeBinary.run(["init", "docs", "--dir", folder.path]).status == 0)
+        // The Kiln project holds a RAG config made with kiln-ai's own data model.
+        let made = try KilnPipeBinary.run(
+            [
+                "-c",
+                """
+                import sys
+                from kiln_ai.datamodel import Project
+                from kiln_ai.datamodel.rag import RagConfig
+                from kiln_ai.datamodel.vector_store import VectorStoreConfig, VectorStoreType
+                project = Project(name="Potter", path=sys.argv[1])
+                project.save_to_file()
+                store = VectorStoreConfig(parent=project, name="fts", store_type=VectorStoreType.LANCE_DB_FTS,
+                    properties={"store_type": "lancedb_fts", "similarity_top_k": 3, "overfetch_factor": 1,
+                                "vector_column_name": "vector", "text_key": "text", "doc_id_key": "doc_id"})
+                store.save_to_file()
+                rag = RagConfig(parent=project, name="notes", tool_name="search_pottery_notes",
+                    tool_description="Search the pottery notes.", extractor_config_id="1", chunker_config_id="2",
+                    embedding_config_id="3", vector_store_config_id=store.id)
+                rag.save_to_file()
+                print(rag.id)
+                """, folder.appendingPathComponent("proj/project.kiln").path,
+            ], in: folder, executable: URL(fileURLWithPath: python))
+        let id = try #require(made.stdout.split(separator: "\n").last.map(String.init), "\(made.stderr)")
+        let file = folder.appendingPathComponent("docs.yml")
+        try
+            (try String(contentsOf: file, encoding: .utf8)
+            .replacingOccurrences(
+                of: "tools: [{search: idx}]",
+                with: "tools: [{search: {index: idx, kiln_rag_config: \"\(id)\", kiln_project: proj}}]")
+                + """
+                  - {id: split, type: split, from: rag, preset: train_test}
+                  - {id: kiln, type: export, from: split, kiln_project: proj}
+
+                """).write(to: file, atomically: true, encoding: .utf8)
+        let run = try KilnPipeBinary.run(["run", "docs.yml"], in: folder)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let answers =
+            ((try? String(
+                contentsOf: folder.appendingPathComponent(".kiln-pipe/out/docs/answers.jsonl"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        #expect(!answers.isEmpty)
+        for item in answers {
+            #expect(item["tool_ids"] as? [String] == ["kiln_tool::rag::\(id)"])
+            let function = (item["tool_definitions"] as? [[String: Any]])?.first?["function"] as? [String: Any]
+            #expect(function?["name"] as? String == "search_pottery_notes")
+            #expect(function?["description"] as? String == "Search the pottery notes.")
+            #expect((item["retrieved"] as? [Any])?.count ?? 0 <= 3, "the config's top k")
+        }
+        let script = """
+            import json, sys
+            from kiln_ai.datamodel import Project
+            from kiln_ai.datamodel.rag import RagConfig
+            project = Project.load_from_file(sys.argv[1])
+            tools = {tuple(run.output.source.run_config.tools_config.tools) for run in project.tasks()[0].runs()}
+            found = [RagConfig.from_id_and_parent_path(tool.split("::")[2], project.path) for (tool,) in tools]
+            print(json.dumps({"configs": len(project.rag_configs()), "tools": [list(t) for t in tools],
+                              "found": [config.tool_name for config in found if config]}))
+            """
+        let kiln = try KilnPipeBinary.run(
+            ["-c", script, "proj/project.kiln"], in: folder, executable: URL(fileURLWithPath: python))
+        #expect(kiln.status == 0, "\(kiln.stderr.suffix(2000))")
+        let last = kiln.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        #expect(report["configs"] as? Int == 1, "no RAG config of kiln-pipe's beside Kiln's")
+        #expect(report["tools"] as? [[String]] == [["kiln_tool::rag::\(id)"]])
+        #expect(report["found"] as? [String] == ["search_pottery_notes"], "Kiln's registry finds the config")
+    }
+
     /// The search tool's answer is what Kiln 1.2.0's own `format_search_results` writes for the same chunks.
     @Test func theSearchToolAnswersInKilnsLayout() throws {
         guard let python = ProcessInfo.processInfo.environment["KILN_FULL_PYTHON"] else { return }

@@ -30,12 +30,14 @@ struct ToolFingerprint {
         if !tools.searchTools.isEmpty {
             components["search_tools"] = .array(
                 tools.searchTools.map { search in
-                    .object(
-                        JSONObject([
-                            ("index", .string(search.index)), ("name", .string(search.name)),
-                            ("description", .string(search.description)), ("k", .integer(search.k)),
-                            ("content", .string(indexFingerprints[search.index] ?? "")),
-                        ]))
+                    var object = JSONObject([
+                        ("index", .string(search.index)), ("name", .string(search.name)),
+                        ("description", .string(search.description)), ("k", .integer(search.k)),
+                        ("content", .string(indexFingerprints[search.index] ?? "")),
+                    ])
+                    // The Kiln RAG config the runs name is in their tool ids.
+                    if let config = search.kilnRagConfig { object["kiln_rag_config"] = .string(config) }
+                    return .object(object)
                 })
         }
         if !tools.subTasks.isEmpty {
