@@ -207,6 +207,11 @@ struct FakeCompletion {
         if calls.isEmpty, let (name, _) = offered.sorted(by: { $0.key < $1.key }).first(where: { searches($0.value) }) {
             calls.append((name, .object(JSONObject([("query", .string(lastUserText))]))))
         }
+        // A lone task offered as a tool, with nothing else to call, is handed the question.
+        let delegated = offered.filter { delegates($0.value) }
+        if calls.isEmpty, offered.count == 1, let (name, _) = delegated.first {
+            calls.append((name, .object(JSONObject([("input", .string(lastUserText))]))))
+        }
         guard !calls.isEmpty else { return nil }
         return calls.enumerated().map { offset, call in
             .object(

@@ -152,6 +152,52 @@ import Testing
         try Agents.expectEveryTurnPaidOnceAcrossKills(scenario, first: 0.2, later: 0.1...0.35, items: 12, turns: 48)
     }
 
+    /// A RAG eval whose agent hands each question to a researcher task that searches: what the task's searches
+    /// found is the item's retrieval, so hit@k and MRR score it (not 0 because the caller did not search itself).
+    @Test func aTaskThatSearchesCountsForTheCallersRetrieval() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("kiln-sub-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try KilnPipeBinary.run(["init", "docs", "--dir", folder.path]).status == 0)
+        let file = folder.appendingPathComponent("docs.yml")
+        let pipeline = try String(contentsOf: file, encoding: .utf8)
+        #expect(pipeline.contains("tools: [{search: idx}]"))
+        try pipeline.replacingOccurrences(of: "tools: [{search: idx}]", with: "tools: [{task: researcher}]")
+            .replacingOccurrences(
+                of: "\nstages:",
+                with: """
+
+                    tasks:
+                      researcher:
+                        instruction: Find the passages of the pottery notes that answer the question.
+                        model: assistant
+                        tools: [{search: idx}]
+
+                    stages:
+                    """
+            ).write(to: file, atomically: true, encoding: .utf8)
+        let run = try KilnPipeBinary.run(["run", "docs.yml", "--json"], in: folder)
+        #expect(run.status == 0, "\(run.stdout.suffix(2000))\(run.stderr)")
+        let answers =
+            ((try? String(
+                contentsOf: folder.appendingPathComponent(".kiln-pipe/out/docs/answers.jsonl"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        #expect(!answers.isEmpty)
+        for item in answers {
+            #expect(item["tool_ids"] as? [String] == ["kiln_task::researcher"])
+            #expect(!((item["retrieved"] as? [Any]) ?? []).isEmpty, "the researcher's search results")
+        }
+        let rag =
+            ((try? String(
+                contentsOf: folder.appendingPathComponent(".kiln-pipe/out/docs/rag.jsonl"), encoding: .utf8)) ?? "")
+            .split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        let hits = rag.compactMap { ($0["scores"] as? [String: Any])?["hit_at_5"] as? Double }
+        #expect(hits.count == answers.count && hits.reduce(0, +) / Double(max(1, hits.count)) >= 0.8, "\(hits)")
+    }
+
     /// Written into a Kiln project: the calculator becomes a task with its own runs (tagged tool_call, their
     /// source the tool call), a run config and a kiln_task tool server; each calling run's tool result links to the
     /// run it made. Kiln loads and validates all of it, resolves `kiln_task::calculator` to the task's tool, and its

@@ -95,6 +95,7 @@ struct SubAgent: Sendable {
                 record["tool_calls"] = .integer(conversation.toolCalls)
                 record["tool_errors"] = .integer(conversation.toolErrors)
             }
+            if !conversation.retrieved.isEmpty { record["retrieved"] = .array(conversation.retrieved) }
             if !conversation.subTaskRuns.isEmpty { record["sub_task_runs"] = .array(conversation.subTaskRuns) }
             record["usage"] = .object(
                 JSONObject([

@@ -154,6 +154,8 @@ struct ToolLoop: Sendable {
                     done.toolErrors += 1
                 case .delegated(let run):
                     output = run.output
+                    // What the task's searches found counts as the caller's retrieval (hit@k, MRR).
+                    done.retrieved += run.record["retrieved"]?.arrayValue ?? []
                     done.usage += run.usage
                     done.attempts += run.attempts
                     done.calls += run.calls
