@@ -196,9 +196,7 @@ import Testing
 
     /// The `stage_finished` event of `stage` in a `--json` run.
     static func finished(_ stage: String, in outcome: KilnPipeBinary.Outcome) throws -> [String: Any] {
-        let events = outcome.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        let events = KilnPipeBinary.jsonObjects(inLines: outcome.stdout)
         return try #require(
             events.last { $0["event"] as? String == "stage_finished" && $0["stage"] as? String == stage })
     }

@@ -35,6 +35,19 @@ struct KilnPipeBinary {
         return process
     }
 
+    /// The JSON objects of a JSON-lines text (a stage's output file, a `--json` run's events); other lines are
+    /// left out.
+    static func jsonObjects(inLines text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// The JSON objects of a JSON-lines file; none when it is missing.
+    static func jsonObjects(inFile file: URL) -> [[String: Any]] {
+        jsonObjects(inLines: (try? String(contentsOf: file, encoding: .utf8)) ?? "")
+    }
+
     static func run(
         _ arguments: [String], in directory: URL = repositoryRoot, environment: [String: String] = [:],
         executable: URL = url

@@ -230,12 +230,8 @@ import Testing
                 """).write(to: file, atomically: true, encoding: .utf8)
         let run = try KilnPipeBinary.run(["run", "docs.yml"], in: folder)
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
-        let answers =
-            ((try? String(
-                contentsOf: folder.appendingPathComponent(".kiln-pipe/out/docs/answers.jsonl"), encoding: .utf8)) ?? "")
-            .split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
+        let answers = KilnPipeBinary.jsonObjects(
+            inFile: folder.appendingPathComponent(".kiln-pipe/out/docs/answers.jsonl"))
         #expect(!answers.isEmpty)
         for item in answers {
             #expect(item["tool_ids"] as? [String] == ["kiln_tool::rag::\(id)"])

@@ -32,9 +32,7 @@ struct RealModel {
             to: directory.appendingPathComponent("quickstart.yml"))
         let run = try KilnPipeBinary.run(
             ["run", "quickstart.yml", "--var", "llm_base_url=\(Self.chatURL)", "--json"], in: directory)
-        let events = run.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        let events = KilnPipeBinary.jsonObjects(inLines: run.stdout)
         let finished = try #require(
             events.last { $0["event"] as? String == "run_finished" }, "\(run.stdout)\(run.stderr)")
         // A real model may fail an item now and then (each is reported with its reason): at most a tenth.
@@ -92,9 +90,9 @@ struct RealModel {
         // A rerun pays for nothing.
         let again = try KilnPipeBinary.run(
             ["run", "quickstart.yml", "--var", "llm_base_url=\(Self.chatURL)", "--json"], in: directory)
-        let requests = again.stdout.split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }.filter { $0["event"] as? String == "stage_finished" }.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) }
+        let requests = KilnPipeBinary.jsonObjects(inLines: again.stdout).filter {
+            $0["event"] as? String == "stage_finished"
+        }.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) }
         #expect(requests <= failed * 6, "only failed items are retried")
     }
 

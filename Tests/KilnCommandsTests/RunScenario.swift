@@ -67,10 +67,7 @@ struct RunScenario {
 
     /// The items a stage wrote, parsed.
     func items(of stage: String) -> [[String: Any]] {
-        let file = directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl")
-        return ((try? String(contentsOf: file, encoding: .utf8)) ?? "").split(separator: "\n").compactMap {
-            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-        }
+        KilnPipeBinary.jsonObjects(inFile: directory.appendingPathComponent(".kiln-pipe/out/scenario/\(stage).jsonl"))
     }
 
     func run(_ extra: [String] = [], key: String = "secret-test-key") throws -> KilnPipeBinary.Outcome {

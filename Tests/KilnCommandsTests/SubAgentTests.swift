@@ -177,23 +177,14 @@ import Testing
             ).write(to: file, atomically: true, encoding: .utf8)
         let run = try KilnPipeBinary.run(["run", "docs.yml", "--json"], in: folder)
         #expect(run.status == 0, "\(run.stdout.suffix(2000))\(run.stderr)")
-        let answers =
-            ((try? String(
-                contentsOf: folder.appendingPathComponent(".kiln-pipe/out/docs/answers.jsonl"), encoding: .utf8)) ?? "")
-            .split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
+        let answers = KilnPipeBinary.jsonObjects(
+            inFile: folder.appendingPathComponent(".kiln-pipe/out/docs/answers.jsonl"))
         #expect(!answers.isEmpty)
         for item in answers {
             #expect(item["tool_ids"] as? [String] == ["kiln_task::researcher"])
             #expect(!((item["retrieved"] as? [Any]) ?? []).isEmpty, "the researcher's search results")
         }
-        let rag =
-            ((try? String(
-                contentsOf: folder.appendingPathComponent(".kiln-pipe/out/docs/rag.jsonl"), encoding: .utf8)) ?? "")
-            .split(separator: "\n").compactMap {
-                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
-            }
+        let rag = KilnPipeBinary.jsonObjects(inFile: folder.appendingPathComponent(".kiln-pipe/out/docs/rag.jsonl"))
         let hits = rag.compactMap { ($0["scores"] as? [String: Any])?["hit_at_5"] as? Double }
         #expect(hits.count == answers.count && hits.reduce(0, +) / Double(max(1, hits.count)) >= 0.8, "\(hits)")
     }
